@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+// vhc-station: a clinic-side scanning and verification station for Taiwan's Virtual NHI Card.
+import PackageDescription
+
+let package = Package(
+    name: "vhc-station",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "VirtualCard", targets: ["VirtualCard"]),
+        .executable(name: "vhc", targets: ["vhc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries, reached through system-library targets (DESIGN.md, "Conventions").
+        .systemLibrary(
+            name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // The token profile: pure, no I/O, no clock. Depends on swift-crypto only.
+        .target(
+            name: "VirtualCard",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Text → QR code → PNG (libqrencode, libpng): issuer output and test fixtures.
+        .target(name: "QRRendering", dependencies: ["CQREncode", "CPNG"]),
+        // The station's state: for now the replay store and held list sequences (SQLite through GRDB).
+        .target(
+            name: "Station",
+            dependencies: ["VirtualCard", .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(
+            name: "vhc",
+            dependencies: [
+                "VirtualCard", "Station", "QRRendering",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // libFuzzer entry point over the token text; built only by scripts/fuzz.sh with -sanitize=fuzzer.
+        .executableTarget(name: "VirtualCardFuzz", dependencies: ["VirtualCard"]),
+        // `make bench-verify`: verifications per second on one core, against `openssl speed`.
+        .executableTarget(
+            name: "VerifyBenchmark", dependencies: ["VirtualCard", "QRRendering"],
+            path: "Benchmarks/VerifyBenchmark"),
+
+        .testTarget(
+            name: "VirtualCardTests", dependencies: ["VirtualCard"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "VirtualCard"]),
+        .testTarget(
+            name: "VHCCommandTests", dependencies: ["VirtualCard", "QRRendering"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

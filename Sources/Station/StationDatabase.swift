@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import VirtualCard
+
+/// The station's SQLite database (GRDB, WAL). For now it holds the replay store and the sequence
+/// numbers of the lists the station has accepted; later issues add sessions and the audit log.
+/// Raw tokens are never stored: only the 16-byte token id (`cti`) a replay check needs.
+public final class StationDatabase: Sendable {
+    let writer: DatabaseQueue
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public let path: String
+        public let underlying: any Error
+        public var description: String { "cannot open the station database \(path): \(underlying)" }
+    }
+
+    /// Opens (creating with mode 0600) and migrates the database at `path`.
+    public init(path: String) throws(OpenError) {
+        do {
+            if !FileManager.default.fileExists(atPath: path) {
+                // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                else { throw CocoaError(.fileWriteNoPermission) }
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            writer = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw OpenError(path: path, underlying: error)
+        }
+    }
+
+    /// Migrations are immutable once released: add new ones, never edit these.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: consumed tokens and held list sequences") { db in
+            try db.create(table: "consumed_token", options: [.withoutRowID]) { t in
+                t.primaryKey("token_id", .blob)
+                t.column("keep_until", .integer).notNull().indexed()
+            }
+            try db.create(table: "held_list") { t in
+                t.primaryKey("kind", .text)
+                t.column("sequence", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+}
+
+/// The replay store of §6.4 on SQLite: a unique row per consumed token id.
+public struct SQLiteConsumedTokenStore: ConsumedTokenStore {
+    let database: StationDatabase
+
+    public init(database: StationDatabase) { self.database = database }
+
+    public func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
+        try database.writer.write { db in
+            try db.execute(sql: "DELETE FROM consumed_token WHERE keep_until < ?", arguments: [now])
+            try db.execute(
+                sql: "INSERT INTO consumed_token (token_id, keep_until) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
+                arguments: [Data(tokenID), keepUntil])
+            return db.changesCount == 1
+        }
+    }
+
+    /// How many token ids are held (for tests and status).
+    public func count() throws -> Int {
+        try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consumed_token") ?? 0 }
+    }
+}
+
+/// The highest sequence numbers of the lists the station has used: a lower one is a rollback.
+public struct HeldListStore: Sendable {
+    let database: StationDatabase
+
+    public init(database: StationDatabase) { self.database = database }
+
+    public func held() throws -> HeldSequences {
+        try database.writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT kind, sequence FROM held_list")
+            var held = HeldSequences()
+            for row in rows {
+                switch row["kind"] as String {
+                case "trust": held.trustList = row["sequence"]
+                case "revocation": held.revocationList = row["sequence"]
+                default: break
+                }
+            }
+            return held
+        }
+    }
+
+    /// Raises the held sequences to those of the lists just used; never lowers them.
+    public func record(trustList: Int64, revocationList: Int64?) throws {
+        try database.writer.write { db in
+            let upsert = """
+                INSERT INTO held_list (kind, sequence) VALUES (?, ?)
+                ON CONFLICT (kind) DO UPDATE SET sequence = max(sequence, excluded.sequence)
+                """
+            try db.execute(sql: upsert, arguments: ["trust", trustList])
+            if let revocationList { try db.execute(sql: upsert, arguments: ["revocation", revocationList]) }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Crypto
+
+// COSE_Sign1 (RFC 9052) with ES256 only, written by hand over the strict CBOR subset: the profile
+// fixes the header labels and the algorithm, and a general COSE library would accept more than it.
+
+/// Header labels and values the profile uses.
+enum COSELabel {
+    static let algorithm: CBOR = 1
+    static let keyID: CBOR = 4
+    static let es256: CBOR = -7
+    static let sign1Tag: UInt64 = 18
+}
+
+/// Why bytes are not a COSE_Sign1 of the profile, split by the stage the profile assigns.
+public enum COSEDecodingError: Error, Equatable, Sendable {
+    /// Not CBOR of the subset (outer item, protected header content or payload content): `cbor_invalid`.
+    case cbor(CBORError)
+    /// CBOR, but not a COSE_Sign1 of the profile's shape: `cose_invalid`.
+    case structure(String)
+}
+
+public struct COSESign1: Sendable {
+    /// The protected header exactly as received: the signature covers these bytes, not a re-encoding.
+    public let protectedBytes: [UInt8]
+    public let protectedHeader: [CBOR: CBOR]
+    public let unprotectedHeader: [CBOR: CBOR]
+    public let payloadBytes: [UInt8]
+    /// The payload decoded in the CBOR stage. Read claims from it only after the signature verifies.
+    public let payload: CBOR
+    public let signature: [UInt8]
+
+    /// The profile's CBOR stage, then its COSE stage (§3, §4). Algorithm and kid are judged later.
+    public static func decode(_ bytes: [UInt8], maximumSize: Int) throws(COSEDecodingError) -> COSESign1 {
+        // CBOR stage: the whole message, and the content of the protected and payload strings.
+        let outer: CBOR
+        do { outer = try CBORDecoder.decode(bytes, allowingTopLevelTag: COSELabel.sign1Tag, maximumSize: maximumSize) }
+        catch { throw .cbor(error) }
+        var untagged = outer
+        if case .tagged(_, let content) = outer { untagged = content }
+        let elements = untagged.array ?? []
+        var decodedProtected: CBOR? = nil
+        var decodedPayload: CBOR? = nil
+        do {
+            if elements.count > 0, let protected = elements[0].bytes, !protected.isEmpty {
+                decodedProtected = try CBORDecoder.decode(protected)
+            }
+            if elements.count > 2, let payload = elements[2].bytes {
+                decodedPayload = try CBORDecoder.decode(payload)
+            }
+        } catch { throw .cbor(error) }
+
+        // COSE stage.
+        guard elements.count == 4 else { throw .structure("not an array of four items") }
+        guard let protectedBytes = elements[0].bytes, let unprotected = elements[1].map,
+            let payloadBytes = elements[2].bytes, let signature = elements[3].bytes
+        else { throw .structure("items are not [bstr, map, bstr, bstr]") }
+        guard !protectedBytes.isEmpty, let protectedHeader = decodedProtected?.map else {
+            throw .structure("protected header is not a non-empty map")
+        }
+        guard protectedHeader.keys.allSatisfy({ $0 == COSELabel.algorithm || $0 == COSELabel.keyID }) else {
+            throw .structure("protected header has a label other than alg and kid")
+        }
+        guard unprotected.keys.allSatisfy({ $0 == COSELabel.keyID }) else {
+            throw .structure("unprotected header has a label other than kid")
+        }
+        guard protectedHeader[COSELabel.algorithm] != nil else { throw .structure("alg is missing") }
+        return COSESign1(
+            protectedBytes: protectedBytes, protectedHeader: protectedHeader, unprotectedHeader: unprotected,
+            payloadBytes: payloadBytes, payload: decodedPayload!, signature: signature)
+    }
+
+    public var algorithm: CBOR? { protectedHeader[COSELabel.algorithm] }
+    public var isES256: Bool { algorithm == COSELabel.es256 }
+
+    /// The kid the profile reads: the protected one if present, else the unprotected one;
+    /// `nil` when missing or not a byte string of exactly 8 bytes.
+    public var keyID: KeyID? {
+        guard let value = protectedHeader[COSELabel.keyID] ?? unprotectedHeader[COSELabel.keyID],
+            let bytes = value.bytes
+        else { return nil }
+        return KeyID(bytes: bytes)
+    }
+
+    /// The ES256 signature as swift-crypto's type; `nil` when it is not 64 bytes `r‖s`.
+    public var es256Signature: P256.Signing.ECDSASignature? {
+        guard signature.count == 64 else { return nil }
+        return try? P256.Signing.ECDSASignature(rawRepresentation: signature)
+    }
+
+    public func isSignatureValid(_ signature: P256.Signing.ECDSASignature, for key: P256.Signing.PublicKey) -> Bool {
+        key.isValidSignature(signature, for: Self.toBeSigned(protected: protectedBytes, payload: payloadBytes))
+    }
+
+    /// Sig_structure for COSE_Sign1: ["Signature1", protected, external_aad = h'', payload].
+    static func toBeSigned(protected: [UInt8], payload: [UInt8]) -> [UInt8] {
+        CBOREncoder.encode(.array(["Signature1", .bytes(protected), .bytes([]), .bytes(payload)]))
+    }
+
+    /// Where the signer puts its kid. The profile accepts either; issuers use the protected header.
+    public enum KeyIDPlacement: Sendable { case protected, unprotected }
+
+    /// Signs `payload` with ES256 and returns the tagged (or untagged) COSE_Sign1 bytes.
+    public static func sign(
+        payload: [UInt8], with key: P256.Signing.PrivateKey, keyIDPlacement: KeyIDPlacement = .protected,
+        tagged: Bool = true
+    ) throws -> [UInt8] {
+        let kid = CBOR.bytes(KeyID(publicKey: key.publicKey).bytes)
+        var protectedHeader: [CBOR: CBOR] = [COSELabel.algorithm: COSELabel.es256]
+        var unprotectedHeader: [CBOR: CBOR] = [:]
+        switch keyIDPlacement {
+        case .protected: protectedHeader[COSELabel.keyID] = kid
+        case .unprotected: unprotectedHeader[COSELabel.keyID] = kid
+        }
+        let protectedBytes = CBOREncoder.encode(.map(protectedHeader))
+        let signature = try key.signature(for: toBeSigned(protected: protectedBytes, payload: payload))
+        let message = CBOR.array([
+            .bytes(protectedBytes), .map(unprotectedHeader), .bytes(payload), .bytes(Array(signature.rawRepresentation)),
+        ])
+        return CBOREncoder.encode(tagged ? .tagged(COSELabel.sign1Tag, message) : message)
+    }
+}

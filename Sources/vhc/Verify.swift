@@ -1,0 +1,105 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Station
+import VirtualCard
+
+/// `vhc verify` (token-profile.md §9): one JSON object on standard output; exit 0 valid, 1 invalid.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify a VHC1 token and print the verdict as one JSON object.",
+        discussion: """
+            Exit status: 0 for a valid token, 1 for any other verdict, 2 for a usage or configuration error.
+            TIME is ISO 8601 (2026-11-22T10:00:00Z) or Unix seconds.
+            """)
+
+    @Option(help: ArgumentHelp("The pinned root public key (PEM SubjectPublicKeyInfo).", valueName: "ROOT.pem"))
+    var root: String
+
+    @Option(name: .customLong("trust-list"), help: ArgumentHelp("The signed trust list.", valueName: "TL.cose"))
+    var trustList: String
+
+    @Option(help: ArgumentHelp("The signed delegation revocation list.", valueName: "RL.cose"))
+    var revocations: String?
+
+    @Option(help: ArgumentHelp("Verification time (default: the system clock).", valueName: "TIME"))
+    var at: String?
+
+    @Option(help: ArgumentHelp("Allowed clock skew in seconds, 0 to 120.", valueName: "SECONDS"))
+    var skew: Int64 = TokenVerifier.defaultSkew
+
+    @Option(
+        name: .customLong("consumed-store"),
+        help: ArgumentHelp(
+            "SQLite file used as the replay store (created if missing); it also remembers the list sequences seen.",
+            valueName: "FILE"))
+    var consumedStore: String?
+
+    @Argument(help: ArgumentHelp("The token text, or - (or nothing) to read it from standard input.", valueName: "TOKEN"))
+    var token: String?
+
+    /// Standard input larger than this is refused as a usage error rather than read without bound.
+    static let maximumInput = 1 << 20
+
+    func validate() throws {
+        guard TokenVerifier.skewRange.contains(skew) else { throw UsageError("--skew must be 0 to 120 seconds") }
+    }
+
+    func run() throws {
+        let now = try at.map { try Inputs.time($0, option: "--at") } ?? Inputs.now()
+        let rootKey = try Inputs.publicKey(root)
+        let trustListBytes = try Inputs.readFile(trustList, what: "trust list", maximumSize: SignedList.maximumSize)
+        let revocationBytes = try revocations.map {
+            try Inputs.readFile($0, what: "revocation list", maximumSize: SignedList.maximumSize)
+        }
+        let text = try readToken()
+        let verifier = TokenVerifier(root: rootKey, trustList: trustListBytes, revocationList: revocationBytes)
+
+        var consumed: SQLiteConsumedTokenStore? = nil
+        var heldStore: HeldListStore? = nil
+        var held = HeldSequences()
+        if let consumedStore {
+            let database: StationDatabase
+            do { database = try StationDatabase(path: consumedStore) } catch { throw UsageError(error.description) }
+            consumed = SQLiteConsumedTokenStore(database: database)
+            heldStore = HeldListStore(database: database)
+            held = try heldStore!.held()
+        }
+        let verification: Verification
+        do {
+            verification = try verifier.verify(text, at: now, skew: skew, held: held, consumedTokens: consumed)
+        } catch {
+            throw UsageError("replay store '\(consumedStore ?? "")' failed: \(error)")
+        }
+        // Lists that passed their own checks become the held ones: a later, lower sequence is a rollback.
+        if let heldStore, let trust = verifier.trustList, !Self.listCodes.contains(verification.code) {
+            try heldStore.record(trustList: trust.sequence, revocationList: verifier.revocationList?.sequence)
+        }
+        try Output.printJSON(VerificationReport(verification))
+        if !verification.isValid { throw ExitCode.invalid }
+    }
+
+    static let listCodes: Set<VerificationCode> = [
+        .trustListInvalid, .trustListExpired, .trustListRollback, .revocationListInvalid,
+    ]
+
+    /// The token from the argument, or the whole of standard input (trimmed only by the verifier, §1).
+    func readToken() throws -> [UInt8] {
+        if let token, token != "-" { return Array(token.utf8) }
+        let data = FileHandle.standardInput.readData(ofLength: Self.maximumInput + 1)
+        guard data.count <= Self.maximumInput else {
+            throw UsageError("standard input is larger than \(Self.maximumInput) bytes: not a token")
+        }
+        return Array(data)
+    }
+}
+
+enum Output {
+    static func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(data)
+    }
+}

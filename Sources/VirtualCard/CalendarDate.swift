@@ -36,7 +36,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         let taipeiOffset: Int64 = 8 * 3600
         let shifted = epochSeconds.addingReportingOverflow(taipeiOffset)
         let seconds = shifted.overflow ? Int64.max : shifted.partialValue
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let days = Self.floorDivide(seconds, 86_400)
         // Clamp so absurd times still give a date rather than trapping.
         let (y, m, d) = Self.civil(fromDaysSinceEpoch: max(-719_162, min(days, 2_932_896)))
         self.year = y
@@ -60,6 +60,12 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     public var taipeiMidnight: Int64 { Self.daysSinceEpoch(year: year, month: month, day: day) * 86_400 - 8 * 3600 }
 
     public static func < (a: CalendarDate, b: CalendarDate) -> Bool { a.yyyymmdd < b.yyyymmdd }
+
+    /// Division rounding toward negative infinity, without overflow at `Int64.min`.
+    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let quotient = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+    }
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
@@ -99,8 +105,10 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 /// ISO 8601 UTC text for epoch seconds (`2026-11-22T10:00:00Z`), without Foundation's formatters.
 public enum UTCTimestamp {
     public static func iso8601(_ epochSeconds: Int64) -> String {
-        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
-        let secondOfDay = epochSeconds - days * 86_400
+        // Clamped to years 0001–9999 so absurd times format rather than trap.
+        let clamped = min(max(epochSeconds, -62_135_596_800), 253_402_300_799)
+        let days = CalendarDate.floorDivide(clamped, 86_400)
+        let secondOfDay = clamped - days * 86_400
         let (y, m, d) = CalendarDate.civil(fromDaysSinceEpoch: days)
         func pad(_ n: Int64, _ width: Int = 2) -> String {
             let digits = String(n)

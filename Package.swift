@@ -45,11 +45,15 @@ let package = Package(
             path: "Benchmarks/VerifyBenchmark"),
 
         .testTarget(
-            name: "VirtualCardTests", dependencies: ["VirtualCard"],
+            name: "VirtualCardTests",
+            dependencies: ["VirtualCard", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "VirtualCard"]),
         .testTarget(
-            name: "VHCCommandTests", dependencies: ["VirtualCard", "QRRendering"]),
+            name: "StationTests",
+            dependencies: ["Station", "VirtualCard", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "VHCCommandTests",
+            dependencies: ["VirtualCard", "QRRendering", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

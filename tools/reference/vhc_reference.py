@@ -269,10 +269,17 @@ def is_uint(v):
 
 # ------------------------------------------------------------------------------------------ keys
 
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+
+
 def spki_der(key):
-    """DER SubjectPublicKeyInfo of a public or private EC key object."""
+    """DER SubjectPublicKeyInfo of a public or private key object. For P-256 always the one canonical
+    form (named curve, uncompressed point), whatever form the key was loaded from."""
     if hasattr(key, "public_key"):
         key = key.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return P256_SPKI_PREFIX + key.public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.UncompressedPoint)
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -287,13 +294,17 @@ def key_kid(key):
     return kid_of_spki(spki_der(key))
 
 
-def load_p256_spki(der):
-    """Parse DER SPKI; return the public key if it is a P-256 EC key, else None."""
+def load_p256_spki(der, canonical_only=True):
+    """Parse DER SPKI; return the public key if it is a P-256 EC key, else None. With canonical_only
+    (used for trust-list entries) the bytes must be exactly the canonical 91-byte form: named curve
+    prime256v1, uncompressed point (so that one key has exactly one kid)."""
     try:
         k = serialization.load_der_public_key(bytes(der))
     except Exception:
         return None
     if isinstance(k, ec.EllipticCurvePublicKey) and isinstance(k.curve, ec.SECP256R1):
+        if canonical_only and spki_der(k) != bytes(der):
+            return None
         return k
     return None
 
@@ -496,7 +507,7 @@ def _exact_keys(m, keys):
 @lru_cache(maxsize=32)
 def _parse_trust_list(data, root_der):
     """Time-independent part of trust list validation: a TrustList, or None (trust_list_invalid)."""
-    root = load_p256_spki(root_der)
+    root = load_p256_spki(root_der, canonical_only=False)
     if root is None:
         raise ValueError("root key is not a P-256 public key")
     parts = _parse_signed_list(data)
@@ -932,10 +943,13 @@ def main(argv=None):
         except ValueError as e:
             print("vhc_reference: %s" % e, file=sys.stderr)
             return 2
-        token = sys.stdin.read() if args.token == "-" else args.token
+        # read stdin as bytes: text mode would turn "\r\n" and a lone "\r" into "\n"
+        token = (sys.stdin.buffer.read().decode("utf-8", "surrogateescape") if args.token == "-"
+                 else args.token)
         out = verify(token, root_spki_der=root_der, trust_list_cose=tl, revocation_list_cose=rl, now=now,
                      skew=args.skew, consumed=None)
-        print(json.dumps(out, ensure_ascii=False))
+        sys.stdout.buffer.write(json.dumps(out, ensure_ascii=False).encode("utf-8") + b"\n")
+        sys.stdout.flush()
         return 0 if out["code"] == "valid" else 1
 
     # batch: one JSON object per input line -> one {"code": ...} per line; stateless

@@ -24,10 +24,13 @@ enum VerifyBenchmark {
             issuer: "TW-NHIA", sequence: 1, issuedAt: now - 60, expiresAt: now + 86_400,
             keys: [
                 .init(publicKey: tokenKey.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 86_400),
-                .init(publicKey: revocationKey.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 86_400),
+                .init(
+                    publicKey: revocationKey.publicKey, usage: .revocationListSigning, notBefore: 0,
+                    notAfter: now + 86_400),
             ], root: root)
         let revocations = try RevocationList.build(
-            issuer: "TW-NHIA", sequence: 1, issuedAt: now - 60, expiresAt: now + 86_400, entries: [], signer: revocationKey)
+            issuer: "TW-NHIA", sequence: 1, issuedAt: now - 60, expiresAt: now + 86_400, entries: [],
+            signer: revocationKey)
         return TokenVerifier(root: root.publicKey, trustList: trust, revocationList: revocations)
     }
 
@@ -46,7 +49,9 @@ enum VerifyBenchmark {
     static func measure(seconds: Double) throws {
         let verifier = try verifier()
         let issuer = TokenIssuer(signingKey: tokenKey, issuer: "TW-NHIA")
-        let tokens = try (0..<64).map { try Array(issuer.issue(claims(delegated: $0 % 2 == 1, cardNumber: $0 % 4 == 0)).utf8) }
+        let tokens = try (0..<64).map {
+            try Array(issuer.issue(claims(delegated: $0 % 2 == 1, cardNumber: $0 % 4 == 0)).utf8)
+        }
         for token in tokens {
             let code = try verifier.verify(token, at: now).code
             precondition(code == .valid, "benchmark token did not verify: \(code)")

@@ -22,7 +22,9 @@ public struct QRCode: Sendable, Hashable {
 
     /// Encodes `text` in alphanumeric mode alone (VHC1 text is `0-9A-Z $%*+-./:` only), so the
     /// symbol is as small as the profile's size estimates assume.
-    public static func alphanumeric(_ text: String, errorCorrection: ErrorCorrection = .quartile) throws(EncodingError) -> QRCode {
+    public static func alphanumeric(
+        _ text: String, errorCorrection: ErrorCorrection = .quartile
+    ) throws(EncodingError) -> QRCode {
         let level: QRecLevel =
             switch errorCorrection {
             case .low: QR_ECLEVEL_L
@@ -33,7 +35,9 @@ public struct QRCode: Sendable, Hashable {
         guard let input = QRinput_new2(0, level) else { throw EncodingError(description: "out of memory") }
         defer { QRinput_free(input) }
         let bytes = Array(text.utf8)
-        let appended = bytes.withUnsafeBufferPointer { QRinput_append(input, QR_MODE_AN, Int32($0.count), $0.baseAddress) }
+        let appended = bytes.withUnsafeBufferPointer {
+            QRinput_append(input, QR_MODE_AN, Int32($0.count), $0.baseAddress)
+        }
         guard appended == 0 else {
             throw EncodingError(description: "text is not QR alphanumeric (0-9 A-Z space $ % * + - . / :)")
         }
@@ -88,7 +92,9 @@ public struct GrayImage: Sendable, Hashable {
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = UInt32(PNG_FORMAT_GRAY)
-        let written = pixels.withUnsafeBytes { png_image_write_to_file(&image, path, 0, $0.baseAddress, Int32(width), nil) }
+        let written = pixels.withUnsafeBytes {
+            png_image_write_to_file(&image, path, 0, $0.baseAddress, Int32(width), nil)
+        }
         guard written != 0 else { throw PNGError(description: "cannot write \(path): \(Self.message(of: &image))") }
     }
 

@@ -19,7 +19,8 @@ public final class StationDatabase: Sendable {
         do {
             if !FileManager.default.fileExists(atPath: path) {
                 // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                guard
+                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
                 else { throw CocoaError(.fileWriteNoPermission) }
             }
             var configuration = Configuration()
@@ -61,7 +62,8 @@ public struct SQLiteConsumedTokenStore: ConsumedTokenStore {
         try database.writer.write { db in
             try db.execute(sql: "DELETE FROM consumed_token WHERE keep_until < ?", arguments: [now])
             try db.execute(
-                sql: "INSERT INTO consumed_token (token_id, keep_until) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
+                sql:
+                    "INSERT INTO consumed_token (token_id, keep_until) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
                 arguments: [Data(tokenID), keepUntil])
             return db.changesCount == 1
         }

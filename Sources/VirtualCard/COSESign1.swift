@@ -33,8 +33,9 @@ public struct COSESign1: Sendable {
     public static func decode(_ bytes: [UInt8], maximumSize: Int) throws(COSEDecodingError) -> COSESign1 {
         // CBOR stage: the whole message, and the content of the protected and payload strings.
         let outer: CBOR
-        do { outer = try CBORDecoder.decode(bytes, allowingTopLevelTag: COSELabel.sign1Tag, maximumSize: maximumSize) }
-        catch { throw .cbor(error) }
+        do {
+            outer = try CBORDecoder.decode(bytes, allowingTopLevelTag: COSELabel.sign1Tag, maximumSize: maximumSize)
+        } catch { throw .cbor(error) }
         var untagged = outer
         if case .tagged(_, let content) = outer { untagged = content }
         let elements = untagged.array ?? []
@@ -114,7 +115,8 @@ public struct COSESign1: Sendable {
         let protectedBytes = CBOREncoder.encode(.map(protectedHeader))
         let signature = try key.signature(for: toBeSigned(protected: protectedBytes, payload: payload))
         let message = CBOR.array([
-            .bytes(protectedBytes), .map(unprotectedHeader), .bytes(payload), .bytes(Array(signature.rawRepresentation)),
+            .bytes(protectedBytes), .map(unprotectedHeader), .bytes(payload),
+            .bytes(Array(signature.rawRepresentation)),
         ])
         return CBOREncoder.encode(tagged ? .tagged(COSELabel.sign1Tag, message) : message)
     }

@@ -8,8 +8,12 @@ public enum TaiwanID {
     public static func isValid(_ id: String) -> Bool {
         let c = Array(id.utf8)
         guard c.count == 10 else { return false }
-        func letter(_ b: UInt8) -> Int? { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) ? Int(b - UInt8(ascii: "A")) : nil }
-        func digit(_ b: UInt8) -> Int? { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) ? Int(b - UInt8(ascii: "0")) : nil }
+        func letter(_ b: UInt8) -> Int? {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) ? Int(b - UInt8(ascii: "A")) : nil
+        }
+        func digit(_ b: UInt8) -> Int? {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) ? Int(b - UInt8(ascii: "0")) : nil
+        }
         guard let first = letter(c[0]) else { return false }
         let second: Int
         if let d = digit(c[1]), [1, 2, 8, 9].contains(d) {

@@ -136,7 +136,9 @@ extension TokenClaims {
     }
 
     static func unsigned(_ value: CBOR, _ name: String) throws(Violation) -> Int64 {
-        guard let integer = value.integer, integer >= 0 else { throw Violation(reason: "\(name) is not an unsigned integer") }
+        guard let integer = value.integer, integer >= 0 else {
+            throw Violation(reason: "\(name) is not an unsigned integer")
+        }
         return integer
     }
 
@@ -200,7 +202,8 @@ extension TokenClaims {
         if let delegation {
             vhc[Key.delegation] = .map([
                 Key.delegateID: .text(delegation.delegateID), Key.delegationID: .bytes(delegation.delegationID),
-                Key.validFrom: .integer(delegation.validFrom.yyyymmdd), Key.validTo: .integer(delegation.validTo.yyyymmdd),
+                Key.validFrom: .integer(delegation.validFrom.yyyymmdd),
+                Key.validTo: .integer(delegation.validTo.yyyymmdd),
             ])
         }
         if let cardNumber { vhc[Key.cardNumber] = .text(cardNumber) }

@@ -17,7 +17,8 @@ public struct TokenIssuer: Sendable {
     public func issue(_ claims: TokenClaims, keyIDPlacement: COSESign1.KeyIDPlacement = .protected) throws -> String {
         try claims.validate(expectedIssuer: issuer)
         return Self.encode(
-            try COSESign1.sign(payload: CBOREncoder.encode(claims.cbor), with: signingKey, keyIDPlacement: keyIDPlacement))
+            try COSESign1.sign(
+                payload: CBOREncoder.encode(claims.cbor), with: signingKey, keyIDPlacement: keyIDPlacement))
     }
 
     /// Text form of COSE bytes: the prefix and Base45.

@@ -59,7 +59,11 @@ public struct TokenVerifier: Sendable {
         do {
             let trust = try TrustList(cose: trustList, root: root)
             do {
-                lists = .loaded(trust, try revocationList.map { bytes throws(ListError) in try RevocationList(cose: bytes, trustList: trust) })
+                lists = .loaded(
+                    trust,
+                    try revocationList.map { bytes throws(ListError) in
+                        try RevocationList(cose: bytes, trustList: trust)
+                    })
             } catch {
                 lists = .failed(.failure(.revocationListInvalid, "revocation list: \(error.reason)"))
             }

@@ -33,8 +33,9 @@ public enum SignedList {
     /// Decodes a list's COSE_Sign1 and checks its algorithm and kid; any failure is a `ListError`.
     static func open(_ cose: [UInt8]) throws(ListError) -> (message: COSESign1, keyID: KeyID) {
         let message: COSESign1
-        do { message = try COSESign1.decode(cose, maximumSize: maximumSize) }
-        catch { throw ListError(reason: "not a COSE_Sign1 of the profile: \(error)") }
+        do { message = try COSESign1.decode(cose, maximumSize: maximumSize) } catch {
+            throw ListError(reason: "not a COSE_Sign1 of the profile: \(error)")
+        }
         guard message.isES256 else { throw ListError(reason: "not signed with ES256") }
         guard let keyID = message.keyID else { throw ListError(reason: "kid missing or not 8 bytes") }
         return (message, keyID)
@@ -48,7 +49,9 @@ public enum SignedList {
     }
 
     static func unsigned(_ value: CBOR?, _ name: String) throws(ListError) -> Int64 {
-        guard let integer = value?.integer, integer >= 0 else { throw ListError(reason: "\(name) is not an unsigned integer") }
+        guard let integer = value?.integer, integer >= 0 else {
+            throw ListError(reason: "\(name) is not an unsigned integer")
+        }
         return integer
     }
 }
@@ -172,9 +175,12 @@ public struct RevocationList: Sendable {
     public init(cose: [UInt8], trustList: TrustList) throws(ListError) {
         let (message, keyID) = try SignedList.open(cose)
         guard let signature = message.es256Signature else { throw ListError(reason: "signature is not 64 bytes") }
-        guard let signer = trustList.keys.first(where: {
-            $0.keyID == keyID && $0.usage == .revocationListSigning && message.isSignatureValid(signature, for: $0.publicKey)
-        }) else { throw ListError(reason: "not signed by a revocation-list key of the trust list") }
+        guard
+            let signer = trustList.keys.first(where: {
+                $0.keyID == keyID && $0.usage == .revocationListSigning
+                    && message.isSignatureValid(signature, for: $0.publicKey)
+            })
+        else { throw ListError(reason: "not signed by a revocation-list key of the trust list") }
         let payload = try SignedList.entries(message.payload, "revocation list", keys: [1, 2, 3, 4, 5])
         guard let issuer = payload[1]?.text, issuer == trustList.issuer else {
             throw ListError(reason: "issuer is not the trust list's issuer")
@@ -188,7 +194,9 @@ public struct RevocationList: Sendable {
                 throw ListError(reason: "keep until is not a YYYYMMDD date")
             }
             entries.append(
-                Entry(delegationID: id, revokedAt: try SignedList.unsigned(fields[2], "revoked at"), keepUntil: keepUntil))
+                Entry(
+                    delegationID: id, revokedAt: try SignedList.unsigned(fields[2], "revoked at"), keepUntil: keepUntil)
+            )
         }
         self.issuer = issuer
         self.sequence = try SignedList.unsigned(payload[2], "sequence")

@@ -18,7 +18,8 @@ enum FuzzFixture {
         issuer: "TW-NHIA", sequence: 1, issuedAt: now - 100, expiresAt: now + 100_000,
         keys: [
             .init(publicKey: token.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 100_000),
-            .init(publicKey: revocation.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 100_000),
+            .init(
+                publicKey: revocation.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 100_000),
         ], root: root)
     static let revocationList: [UInt8] = try! RevocationList.build(
         issuer: "TW-NHIA", sequence: 1, issuedAt: now - 100, expiresAt: now + 100_000, entries: [], signer: revocation)
@@ -70,7 +71,9 @@ func exercise(_ input: [UInt8]) {
     enum ReplayInputs {
         static func main() throws {
             let paths = CommandLine.arguments.dropFirst()
-            if paths.isEmpty { print("usage: VirtualCardFuzz FILE...  (replays fuzz inputs; build with scripts/fuzz.sh to fuzz)") }
+            if paths.isEmpty {
+                print("usage: VirtualCardFuzz FILE...  (replays fuzz inputs; build with scripts/fuzz.sh to fuzz)")
+            }
             for path in paths {
                 exercise(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
                 print("ok \(path)")

@@ -9,7 +9,9 @@ enum Inputs {
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maximumSize + 1)) ?? nil
         guard let data else { throw UsageError("cannot read \(what) '\(path)'") }
-        guard data.count <= maximumSize else { throw UsageError("\(what) '\(path)' is larger than \(maximumSize) bytes") }
+        guard data.count <= maximumSize else {
+            throw UsageError("\(what) '\(path)' is larger than \(maximumSize) bytes")
+        }
         return Array(data)
     }
 
@@ -42,7 +44,9 @@ enum Inputs {
             guard let seconds = Int64(text) else { throw UsageError("\(option): '\(text)' is out of range") }
             return seconds
         }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds]] {
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
+        ] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options
             if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970.rounded(.down)) }

@@ -22,7 +22,8 @@ struct Issue: ParsableCommand {
     var delegate: String?
     @Option(name: .customLong("delegation-id"), help: ArgumentHelp("Delegation id, 8 to 16 bytes.", valueName: "HEX"))
     var delegationID: String?
-    @Option(name: .customLong("valid-from"), help: ArgumentHelp("First day of the delegation.", valueName: "YYYY-MM-DD"))
+    @Option(
+        name: .customLong("valid-from"), help: ArgumentHelp("First day of the delegation.", valueName: "YYYY-MM-DD"))
     var validFrom: String?
     @Option(name: .customLong("valid-to"), help: ArgumentHelp("Last day of the delegation.", valueName: "YYYY-MM-DD"))
     var validTo: String?
@@ -33,7 +34,9 @@ struct Issue: ParsableCommand {
     var png: String?
 
     func validate() throws {
-        guard (1...TokenClaims.maximumLifetime).contains(ttl) else { throw UsageError("--ttl must be 1 to 300 seconds") }
+        guard (1...TokenClaims.maximumLifetime).contains(ttl) else {
+            throw UsageError("--ttl must be 1 to 300 seconds")
+        }
         let delegationOptions = [delegate, delegationID, validFrom, validTo]
         guard delegationOptions.allSatisfy({ $0 == nil }) || delegationOptions.allSatisfy({ $0 != nil }) else {
             throw UsageError("--delegate, --delegation-id, --valid-from and --valid-to go together")

@@ -9,7 +9,8 @@ struct ListHeaderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Sequence number; stations refuse a lower one than they hold.", valueName: "N"))
     var seq: Int64
     @Option(name: .customLong("issued-at"), help: ArgumentHelp("Issue time.", valueName: "TIME")) var issuedAt: String
-    @Option(name: .customLong("expires-at"), help: ArgumentHelp("Expiry time.", valueName: "TIME")) var expiresAt: String
+    @Option(name: .customLong("expires-at"), help: ArgumentHelp("Expiry time.", valueName: "TIME")) var expiresAt:
+        String
     @Option(help: ArgumentHelp("Where to write the signed list (.cose).", valueName: "FILE")) var out: String
 
     func validate() throws {
@@ -36,9 +37,13 @@ struct TrustListCommand: ParsableCommand {
             name: .customLong("key"),
             help: ArgumentHelp("A key to publish: USAGE is token or revocation.", valueName: "USAGE:PUB.pem"))
         var keys: [String] = []
-        @Option(name: .customLong("keys-valid-from"), help: ArgumentHelp("Keys' nbf (default: --issued-at).", valueName: "TIME"))
+        @Option(
+            name: .customLong("keys-valid-from"),
+            help: ArgumentHelp("Keys' nbf (default: --issued-at).", valueName: "TIME"))
         var keysValidFrom: String?
-        @Option(name: .customLong("keys-valid-to"), help: ArgumentHelp("Keys' exp (default: --expires-at).", valueName: "TIME"))
+        @Option(
+            name: .customLong("keys-valid-to"),
+            help: ArgumentHelp("Keys' exp (default: --expires-at).", valueName: "TIME"))
         var keysValidTo: String?
 
         func run() throws {

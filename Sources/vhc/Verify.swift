@@ -35,7 +35,8 @@ struct Verify: ParsableCommand {
             valueName: "FILE"))
     var consumedStore: String?
 
-    @Argument(help: ArgumentHelp("The token text, or - (or nothing) to read it from standard input.", valueName: "TOKEN"))
+    @Argument(
+        help: ArgumentHelp("The token text, or - (or nothing) to read it from standard input.", valueName: "TOKEN"))
     var token: String?
 
     /// Standard input larger than this is refused as a usage error rather than read without bound.

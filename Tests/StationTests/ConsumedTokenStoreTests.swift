@@ -7,7 +7,8 @@ import VirtualCard
 @Suite("Station database: replay store and held list sequences")
 struct ConsumedTokenStoreTests {
     static func temporaryPath() -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vhc-station-tests-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vhc-station-tests-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder.appendingPathComponent("station.sqlite").path
     }
@@ -77,7 +78,9 @@ struct ConsumedTokenStoreTests {
 
     @Test("a path that cannot be opened is a clear error, not a crash")
     func unopenable() {
-        #expect(throws: StationDatabase.OpenError.self) { try StationDatabase(path: "/nonexistent-dir/x/station.sqlite") }
+        #expect(throws: StationDatabase.OpenError.self) {
+            try StationDatabase(path: "/nonexistent-dir/x/station.sqlite")
+        }
         let notADatabase = Self.temporaryPath()
         FileManager.default.createFile(atPath: notADatabase, contents: Data("not sqlite at all, just text".utf8))
         #expect(throws: StationDatabase.OpenError.self) { try StationDatabase(path: notADatabase) }

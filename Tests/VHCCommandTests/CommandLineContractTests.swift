@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import QRRendering
 import Testing
@@ -19,7 +20,8 @@ struct CommandLineContractTests {
                 #expect(generated.stdout.trimmingCharacters(in: .newlines).count == 16, "kid is 8 bytes of hex")
                 let pub = try Command.vhc("keys", "public", "\(name).pem", in: folder)
                 #expect(pub.stdout.hasPrefix("-----BEGIN PUBLIC KEY-----"))
-                try pub.stdout.write(to: folder.appendingPathComponent("\(name).pub"), atomically: true, encoding: .utf8)
+                try pub.stdout.write(
+                    to: folder.appendingPathComponent("\(name).pub"), atomically: true, encoding: .utf8)
             }
             try buildTrustList(seq: 2, out: "tl.cose")
             let rl = try Command.vhc(
@@ -40,19 +42,24 @@ struct CommandLineContractTests {
         func issue(_ extra: [String] = [], at: String = at) throws -> String {
             let result = try Command.run(
                 Command.vhc,
-                ["issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "王小明",
-                 "--birth", "1980-05-17", "--at", at] + extra, in: folder)
+                [
+                    "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "王小明",
+                    "--birth", "1980-05-17", "--at", at,
+                ] + extra, in: folder)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.filter { $0 == "\n" }.count == 1, "one line")
             return result.stdout.trimmingCharacters(in: .newlines)
         }
 
-        func verify(_ token: String?, _ extra: [String] = [], at: String = "2026-11-22T10:01:00Z", stdin: String? = nil)
+        func verify(
+            _ token: String?, _ extra: [String] = [], at: String = "2026-11-22T10:01:00Z", stdin: String? = nil
+        )
             throws -> CommandResult
         {
             try Command.run(
                 Command.vhc,
-                ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--at", at] + extra + (token.map { [$0] } ?? []),
+                ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--at", at] + extra
+                    + (token.map { [$0] } ?? []),
                 stdin: stdin.map { Data($0.utf8) }, in: folder)
         }
     }
@@ -84,7 +91,8 @@ struct CommandLineContractTests {
     func delegated() throws {
         let w = try Workspace()
         let token = try w.issue([
-            "--no-photo", "--delegate", "F222333444", "--delegation-id", "0badc0ffee000002", "--valid-from", "2026-11-01",
+            "--no-photo", "--delegate", "F222333444", "--delegation-id", "0badc0ffee000002", "--valid-from",
+            "2026-11-01",
             "--valid-to", "2026-12-31",
         ])
         let result = try w.verify(token, ["--revocations", "rl.cose"])
@@ -149,16 +157,22 @@ struct CommandLineContractTests {
         #expect(try w.verify(try w.issue(), ["--consumed-store", "s.sqlite"]).status == 0)
         let result = try Command.run(
             Command.vhc,
-            ["verify", "--root", "root.pub", "--trust-list", "old.cose", "--at", "2026-11-22T10:01:00Z", "--consumed-store",
-             "s.sqlite", try w.issue()], in: w.folder)
+            [
+                "verify", "--root", "root.pub", "--trust-list", "old.cose", "--at", "2026-11-22T10:01:00Z",
+                "--consumed-store",
+                "s.sqlite", try w.issue(),
+            ], in: w.folder)
         #expect(result.status == 1)
         #expect(try jsonObject(result.stdout)["code"] as? String == "trust_list_rollback")
     }
 
-    @Test("expired token, key past its window (the list's by default), expired trust list", arguments: [
-        ("2026-11-22T10:06:00Z", "valid"), ("2026-11-22T10:06:01Z", "expired"), ("2027-01-01T00:00:01Z", "key_unknown"),
-        ("2027-01-01T00:05:01Z", "trust_list_expired"),
-    ])
+    @Test(
+        "expired token, key past its window (the list's by default), expired trust list",
+        arguments: [
+            ("2026-11-22T10:06:00Z", "valid"), ("2026-11-22T10:06:01Z", "expired"),
+            ("2027-01-01T00:00:01Z", "key_unknown"),
+            ("2027-01-01T00:05:01Z", "trust_list_expired"),
+        ])
     func expiry(at: String, code: String) throws {
         let w = try Workspace()
         let token = try w.issue()
@@ -167,27 +181,53 @@ struct CommandLineContractTests {
         #expect(try jsonObject(result.stdout)["code"] as? String == code)
     }
 
-    @Test("usage and configuration errors exit 2 with a message and nothing on standard output", arguments: [
-        ["verify", "--root", "missing.pub", "--trust-list", "tl.cose", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "missing.cose", "VHC1:X"],
-        ["verify", "--root", "token.pem", "--trust-list", "tl.cose", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--at", "yesterday", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--skew", "121", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--skew", "-1", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--bogus", "VHC1:X"],
-        ["verify", "--trust-list", "tl.cose", "VHC1:X"],
-        ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--consumed-store", "/nonexistent/dir/s.db", "VHC1:X"],
-        ["issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456788", "--name", "X", "--birth", "1980-01-01"],
-        ["issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth", "1980-01-01", "--ttl", "301"],
-        ["issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth", "1980-02-30"],
-        ["issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth", "1980-01-01", "--delegate", "F222333444"],
-        ["issue", "--key", "root.pub", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth", "1980-01-01"],
-        ["keys", "generate", "--out", "root.pem"],
-        ["keys", "public", "nothing.pem"],
-        ["trust-list", "build", "--root", "root.pem", "--issuer", "I", "--seq", "1", "--issued-at", "0", "--expires-at", "9", "--key", "signing:token.pub", "--out", "x.cose"],
-        ["revocations", "build", "--key", "revocation.pem", "--issuer", "I", "--seq", "1", "--issued-at", "0", "--expires-at", "9", "--revoke", "zz:0:20261231", "--out", "x.cose"],
-        ["frobnicate"],
-    ])
+    @Test(
+        "usage and configuration errors exit 2 with a message and nothing on standard output",
+        arguments: [
+            ["verify", "--root", "missing.pub", "--trust-list", "tl.cose", "VHC1:X"],
+            ["verify", "--root", "root.pub", "--trust-list", "missing.cose", "VHC1:X"],
+            ["verify", "--root", "token.pem", "--trust-list", "tl.cose", "VHC1:X"],
+            ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--at", "yesterday", "VHC1:X"],
+            ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--skew", "121", "VHC1:X"],
+            ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--skew", "-1", "VHC1:X"],
+            ["verify", "--root", "root.pub", "--trust-list", "tl.cose", "--bogus", "VHC1:X"],
+            ["verify", "--trust-list", "tl.cose", "VHC1:X"],
+            [
+                "verify", "--root", "root.pub", "--trust-list", "tl.cose", "--consumed-store", "/nonexistent/dir/s.db",
+                "VHC1:X",
+            ],
+            [
+                "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456788", "--name", "X", "--birth",
+                "1980-01-01",
+            ],
+            [
+                "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth",
+                "1980-01-01", "--ttl", "301",
+            ],
+            [
+                "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth",
+                "1980-02-30",
+            ],
+            [
+                "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth",
+                "1980-01-01", "--delegate", "F222333444",
+            ],
+            [
+                "issue", "--key", "root.pub", "--issuer", "TW-NHIA", "--id", "A123456789", "--name", "X", "--birth",
+                "1980-01-01",
+            ],
+            ["keys", "generate", "--out", "root.pem"],
+            ["keys", "public", "nothing.pem"],
+            [
+                "trust-list", "build", "--root", "root.pem", "--issuer", "I", "--seq", "1", "--issued-at", "0",
+                "--expires-at", "9", "--key", "signing:token.pub", "--out", "x.cose",
+            ],
+            [
+                "revocations", "build", "--key", "revocation.pem", "--issuer", "I", "--seq", "1", "--issued-at", "0",
+                "--expires-at", "9", "--revoke", "zz:0:20261231", "--out", "x.cose",
+            ],
+            ["frobnicate"],
+        ])
     func usageErrors(arguments: [String]) throws {
         let w = try Workspace()
         let result = try Command.run(Command.vhc, arguments, in: w.folder)
@@ -196,21 +236,27 @@ struct CommandLineContractTests {
         #expect(!result.stderr.isEmpty)
     }
 
-    @Test("--help on every command exits 0", arguments: [
-        ["--help"], ["verify", "--help"], ["issue", "--help"], ["keys", "generate", "--help"], ["keys", "public", "--help"],
-        ["trust-list", "build", "--help"], ["revocations", "build", "--help"],
-    ])
+    @Test(
+        "--help on every command exits 0",
+        arguments: [
+            ["--help"], ["verify", "--help"], ["issue", "--help"], ["keys", "generate", "--help"],
+            ["keys", "public", "--help"],
+            ["trust-list", "build", "--help"], ["revocations", "build", "--help"],
+        ])
     func help(arguments: [String]) throws {
         let result = try Command.run(Command.vhc, arguments, in: FileManager.default.temporaryDirectory)
         #expect(result.status == 0)
-        #expect(result.stdout.contains("USAGE") || result.stdout.contains("Usage") || result.stdout.contains("OVERVIEW"))
+        #expect(
+            result.stdout.contains("USAGE") || result.stdout.contains("Usage") || result.stdout.contains("OVERVIEW"))
     }
 
     @Test("keys: the private key is mode 0600 and the printed kid is the SHA-256 prefix of the public key")
     func keys() throws {
         let w = try Workspace()
         let generated = try Command.vhc("keys", "generate", "--out", "k.pem", in: w.folder)
-        let mode = try FileManager.default.attributesOfItem(atPath: w.folder.appendingPathComponent("k.pem").path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: w.folder.appendingPathComponent("k.pem").path)[
+                .posixPermissions] as? Int
         #expect(mode == 0o600)
         let pem = try Command.vhc("keys", "public", "k.pem", in: w.folder).stdout
         let key = try P256PublicKeyPEM.parse(pem)
@@ -223,14 +269,15 @@ struct CommandLineContractTests {
         let token = try w.issue(["--png", "qr.png"])
         let image = try GrayImage.readPNG(from: w.folder.appendingPathComponent("qr.png").path)
         #expect(image.width == image.height)
-        let zbar = try Command.run("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", "qr.png"], in: w.folder)
+        let zbar = try Command.run(
+            "/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", "qr.png"], in: w.folder)
         #expect(zbar.status == 0, "\(zbar.stderr)")
         #expect(zbar.stdout.trimmingCharacters(in: .newlines) == token)
     }
 }
 
-import Crypto
-
 enum P256PublicKeyPEM {
-    static func parse(_ pem: String) throws -> P256.Signing.PublicKey { try P256.Signing.PublicKey(pemRepresentation: pem) }
+    static func parse(_ pem: String) throws -> P256.Signing.PublicKey {
+        try P256.Signing.PublicKey(pemRepresentation: pem)
+    }
 }

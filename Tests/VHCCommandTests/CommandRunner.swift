@@ -15,14 +15,17 @@ enum Command {
     /// The `vhc` built beside this test bundle (override with VHC_BIN).
     static let vhc: String = {
         if let path = ProcessInfo.processInfo.environment["VHC_BIN"] { return path }
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("vhc"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vhc"),
-        ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("vhc") }
+        let candidates =
+            [
+                Bundle.main.bundleURL.appendingPathComponent("vhc"),
+                Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vhc"),
+            ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("vhc") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path ?? "vhc-not-built"
     }()
 
-    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws
+    static func run(
+        _ executable: String, _ arguments: [String], stdin: Data? = nil, in directory: URL? = nil
+    ) throws
         -> CommandResult
     {
         let process = Process()

@@ -15,12 +15,17 @@ struct ReferenceInteropTests {
         let w = try CommandLineContractTests.Workspace()
         let variants: [[String]] = [
             [], ["--no-photo"], ["--card-number", "123456789012"],
-            ["--delegate", "F222333444", "--delegation-id", "00112233445566778899", "--valid-from", "2026-11-22",
-             "--valid-to", "2026-11-22"],
+            [
+                "--delegate", "F222333444", "--delegation-id", "00112233445566778899", "--valid-from", "2026-11-22",
+                "--valid-to", "2026-11-22",
+            ],
         ]
         for variant in variants {
             let token = try w.issue(variant)
-            let arguments = ["--root", "root.pub", "--trust-list", "tl.cose", "--revocations", "rl.cose", "--at", "2026-11-22T10:04:00Z", token]
+            let arguments = [
+                "--root", "root.pub", "--trust-list", "tl.cose", "--revocations", "rl.cose", "--at",
+                "2026-11-22T10:04:00Z", token,
+            ]
             let ours = try Command.run(Command.vhc, ["verify"] + arguments, in: w.folder)
             let theirs = try Command.run(Command.python, [Self.script, "verify"] + arguments, in: w.folder)
             #expect(ours.status == 0, "\(ours.stdout)")
@@ -40,15 +45,20 @@ struct ReferenceInteropTests {
         let trust = try TrustList.build(
             issuer: "TW-NHIA", sequence: 3, issuedAt: now - 86_400, expiresAt: now + 86_400,
             keys: [
-                .init(publicKey: keys.token.publicKey, usage: .tokenSigning, notBefore: now - 86_400, notAfter: now + 86_400),
-                .init(publicKey: keys.revocation.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 86_400),
+                .init(
+                    publicKey: keys.token.publicKey, usage: .tokenSigning, notBefore: now - 86_400,
+                    notAfter: now + 86_400),
+                .init(
+                    publicKey: keys.revocation.publicKey, usage: .revocationListSigning, notBefore: 0,
+                    notAfter: now + 86_400),
             ], root: keys.root)
         let revokedID: [UInt8] = [0xDE, 0xAD, 0xBE, 0xEF, 0, 0, 0, 1]
         let revocations = try RevocationList.build(
             issuer: "TW-NHIA", sequence: 1, issuedAt: now - 60, expiresAt: now + 3600,
             entries: [.init(delegationID: revokedID, revokedAt: now - 60, keepUntil: CalendarDate(iso: "2026-12-31")!)],
             signer: keys.revocation)
-        try keys.root.publicKey.pemRepresentation.write(to: folder.appendingPathComponent("root.pem"), atomically: true, encoding: .utf8)
+        try keys.root.publicKey.pemRepresentation.write(
+            to: folder.appendingPathComponent("root.pem"), atomically: true, encoding: .utf8)
         try Data(trust).write(to: folder.appendingPathComponent("tl.cose"))
         try Data(revocations).write(to: folder.appendingPathComponent("rl.cose"))
         let verifier = TokenVerifier(root: keys.root.publicKey, trustList: trust, revocationList: revocations)
@@ -66,7 +76,8 @@ struct ReferenceInteropTests {
             case 1:  // a character of the text replaced
                 text = Array(try issuer.issue(Self.fixed(claims)).utf8)
                 let position = Int.random(in: 0..<text.count, using: &generator)
-                text[position] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:a\n=".utf8).randomElement(using: &generator)!
+                text[position] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:a\n=".utf8).randomElement(
+                    using: &generator)!
             case 2:  // a byte of the COSE message flipped, inserted or deleted
                 var cose = Base45.decode(Array(try issuer.issue(Self.fixed(claims)).utf8.dropFirst(5)))!
                 Self.mutate(&cose, using: &generator)
@@ -77,7 +88,9 @@ struct ReferenceInteropTests {
                 let placement: COSESign1.KeyIDPlacement = Bool.random(using: &generator) ? .protected : .unprotected
                 text = Array(
                     TokenIssuer.encode(
-                        try COSESign1.sign(payload: mutated, with: keys.token, keyIDPlacement: placement, tagged: Bool.random(using: &generator))
+                        try COSESign1.sign(
+                            payload: mutated, with: keys.token, keyIDPlacement: placement,
+                            tagged: Bool.random(using: &generator))
                     ).utf8)
             case 4:  // truncated
                 let full = Array(try issuer.issue(Self.fixed(claims)).utf8)
@@ -91,10 +104,13 @@ struct ReferenceInteropTests {
             cases.append((text, at, Int64.random(in: 0...120, using: &generator)))
         }
 
-        let lines = try cases.map { c -> String in
-            let object: [String: Any] = ["token": String(decoding: c.token, as: UTF8.self), "at": c.at, "skew": c.skew]
-            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        }.joined(separator: "\n") + "\n"
+        let lines =
+            try cases.map { c -> String in
+                let object: [String: Any] = [
+                    "token": String(decoding: c.token, as: UTF8.self), "at": c.at, "skew": c.skew,
+                ]
+                return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            }.joined(separator: "\n") + "\n"
         let reference = try Command.run(
             Command.python,
             [Self.script, "batch", "--root", "root.pem", "--trust-list", "tl.cose", "--revocations", "rl.cose"],
@@ -109,14 +125,19 @@ struct ReferenceInteropTests {
         var seen: Set<String> = []
         for (index, c) in cases.enumerated() {
             // Strings go through JSON as text: compare on the same text the reference saw.
-            let ours = try verifier.verify(String(decoding: c.token, as: UTF8.self), at: c.at, skew: c.skew).code.rawValue
+            let ours = try verifier.verify(String(decoding: c.token, as: UTF8.self), at: c.at, skew: c.skew).code
+                .rawValue
             seen.insert(ours)
-            if ours != theirCodes[index] { disagreements.append("#\(index): ours \(ours), reference \(theirCodes[index])") }
+            if ours != theirCodes[index] {
+                disagreements.append("#\(index): ours \(ours), reference \(theirCodes[index])")
+            }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
         // The generator must reach deep into the pipeline, not stop at Base45.
-        for code in ["valid", "base45_invalid", "cbor_invalid", "signature_invalid", "claims_invalid", "expired",
-                     "not_yet_valid", "delegation_revoked", "key_unknown", "prefix_unsupported"] {
+        for code in [
+            "valid", "base45_invalid", "cbor_invalid", "signature_invalid", "claims_invalid", "expired",
+            "not_yet_valid", "delegation_revoked", "key_unknown", "prefix_unsupported",
+        ] {
             #expect(seen.contains(code), "no case reached \(code)")
         }
     }
@@ -133,7 +154,8 @@ struct ReferenceInteropTests {
         if Int.random(in: 0..<3, using: &g) == 0 {
             delegation = .init(
                 delegateID: ids.randomElement(using: &g)!,
-                delegationID: Bool.random(using: &g) ? revokedID : [UInt8](repeating: 5, count: Int.random(in: 7...17, using: &g)),
+                delegationID: Bool.random(using: &g)
+                    ? revokedID : [UInt8](repeating: 5, count: Int.random(in: 7...17, using: &g)),
                 validFrom: CalendarDate(iso: ["2026-11-22", "2026-11-23", "2026-11-01"].randomElement(using: &g)!)!,
                 validTo: CalendarDate(iso: ["2026-11-22", "2026-11-21", "2026-12-31"].randomElement(using: &g)!)!)
         }
@@ -142,8 +164,10 @@ struct ReferenceInteropTests {
             expiresAt: issuedAt + [300, 301, 1, 0, 120].randomElement(using: &g)!,
             tokenID: [UInt8](repeating: 1, count: Int.random(in: 0..<15, using: &g) == 0 ? 15 : 16),
             holder: .init(
-                id: ids.randomElement(using: &g)!, name: ["王小明", String(repeating: "明", count: 41), "A\u{0}B", "😀"].randomElement(using: &g)!,
-                birthDate: CalendarDate(iso: ["1980-05-17", "1899-12-31", "2026-11-23", "2026-11-22"].randomElement(using: &g)!)!,
+                id: ids.randomElement(using: &g)!,
+                name: ["王小明", String(repeating: "明", count: 41), "A\u{0}B", "😀"].randomElement(using: &g)!,
+                birthDate: CalendarDate(
+                    iso: ["1980-05-17", "1899-12-31", "2026-11-23", "2026-11-22"].randomElement(using: &g)!)!,
                 photo: Bool.random(using: &g) ? .verified : .none),
             delegation: delegation, cardNumber: ["123456789012", "12345", nil].randomElement(using: &g)!)
     }
@@ -154,7 +178,8 @@ struct ReferenceInteropTests {
         c.issuer = "TW-NHIA"
         c.expiresAt = c.issuedAt + 300
         c.tokenID = [UInt8](repeating: 2, count: 16)
-        c.holder = .init(id: "A123456789", name: "王小明", birthDate: CalendarDate(iso: "1980-05-17")!, photo: c.holder.photo)
+        c.holder = .init(
+            id: "A123456789", name: "王小明", birthDate: CalendarDate(iso: "1980-05-17")!, photo: c.holder.photo)
         c.delegation = nil
         c.cardNumber = nil
         return c

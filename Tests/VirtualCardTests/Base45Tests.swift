@@ -9,7 +9,8 @@ struct Base45Tests {
     struct Vectors: Decodable { let valid: [Valid]; let invalid: [Invalid] }
 
     static let vectors: Vectors = {
-        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("vectors/rfc9285-base45.json")
+        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(
+            "vectors/rfc9285-base45.json")
         return try! JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
     }()
 
@@ -41,7 +42,9 @@ struct Base45Tests {
     @Test("random bytes round-trip", arguments: 0..<50)
     func roundTrip(seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))
-        let bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+            UInt8.random(in: 0...255, using: &generator)
+        }
         #expect(Base45.decode(Array(Base45.encode(bytes).utf8)) == bytes)
     }
 }

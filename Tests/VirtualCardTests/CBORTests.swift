@@ -15,7 +15,9 @@ struct CBORTests {
         let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(
             "vectors/rfc8949-appendix-a.json")
         let list = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [[String: Any]]
-        return list.map { Example(hex: $0["hex"] as! String, decoded: $0["decoded"], diagnostic: $0["diagnostic"] as? String) }
+        return list.map {
+            Example(hex: $0["hex"] as! String, decoded: $0["decoded"], diagnostic: $0["diagnostic"] as? String)
+        }
     }()
 
     /// The Appendix A examples inside the profile's subset (§3): integers within signed 64 bits,
@@ -50,30 +52,32 @@ struct CBORTests {
         #expect(Self.examples.count == 82)
     }
 
-    @Test("each rule of §3 has its own rejection", arguments: [
-        ("1817", CBORError.notShortestForm),  // 23 in two bytes
-        ("190017", .notShortestForm),
-        ("1a0000ffff", .notShortestForm),
-        ("1b00000000ffffffff", .notShortestForm),
-        ("5801ff", .notShortestForm),  // a 1-byte string with a 1-byte length
-        ("5f40ff", .indefiniteLength),
-        ("1c", .reservedAdditionalInformation),
-        ("a2020103", .truncated),
-        ("a202010102", .mapKeysOutOfOrder),
-        ("a201010102", .duplicateMapKey),
-        ("a2616201616102", .mapKeysOutOfOrder),  // {"b": 1, "a": 2}
-        ("a220010102", .mapKeysOutOfOrder),  // {-1: 1, 1: 2}: 0x20 sorts after 0x01
-        ("62c328", .invalidUTF8),
-        ("63eda080", .invalidUTF8),  // an encoded surrogate
-        ("f7", .unsupportedSimpleValue),
-        ("f93c00", .floatingPoint),
-        ("0000", .trailingBytes),
-        ("44010203", .truncated),
-        ("9bffffffffffffffff", .truncated),  // a huge length is refused before any allocation
-        ("1b8000000000000000", .integerOutOfRange),
-        ("3b8000000000000000", .integerOutOfRange),
-        ("d240", .tagNotAllowed(18)),
-    ])
+    @Test(
+        "each rule of §3 has its own rejection",
+        arguments: [
+            ("1817", CBORError.notShortestForm),  // 23 in two bytes
+            ("190017", .notShortestForm),
+            ("1a0000ffff", .notShortestForm),
+            ("1b00000000ffffffff", .notShortestForm),
+            ("5801ff", .notShortestForm),  // a 1-byte string with a 1-byte length
+            ("5f40ff", .indefiniteLength),
+            ("1c", .reservedAdditionalInformation),
+            ("a2020103", .truncated),
+            ("a202010102", .mapKeysOutOfOrder),
+            ("a201010102", .duplicateMapKey),
+            ("a2616201616102", .mapKeysOutOfOrder),  // {"b": 1, "a": 2}
+            ("a220010102", .mapKeysOutOfOrder),  // {-1: 1, 1: 2}: 0x20 sorts after 0x01
+            ("62c328", .invalidUTF8),
+            ("63eda080", .invalidUTF8),  // an encoded surrogate
+            ("f7", .unsupportedSimpleValue),
+            ("f93c00", .floatingPoint),
+            ("0000", .trailingBytes),
+            ("44010203", .truncated),
+            ("9bffffffffffffffff", .truncated),  // a huge length is refused before any allocation
+            ("1b8000000000000000", .integerOutOfRange),
+            ("3b8000000000000000", .integerOutOfRange),
+            ("d240", .tagNotAllowed(18)),
+        ])
     func rejections(hex: String, error: CBORError) throws {
         #expect(throws: error) { try CBORDecoder.decode(Hex.decode(hex)!) }
     }
@@ -88,11 +92,19 @@ struct CBORTests {
     @Test("tag 18 only at the top, once, and only where allowed")
     func tags() throws {
         let array = Hex.decode("d28401a0a0a0")!  // not a COSE shape, but the tag rule is what is tested
-        #expect(try CBORDecoder.decode(array, allowingTopLevelTag: 18) == .tagged(18, .array([1, .map([:]), .map([:]), .map([:])])))
+        #expect(
+            try CBORDecoder.decode(array, allowingTopLevelTag: 18)
+                == .tagged(18, .array([1, .map([:]), .map([:]), .map([:])])))
         #expect(throws: CBORError.tagNotAllowed(18)) { try CBORDecoder.decode(array) }
-        #expect(throws: CBORError.tagNotAllowed(18)) { try CBORDecoder.decode(Hex.decode("d2d240")!, allowingTopLevelTag: 18) }
-        #expect(throws: CBORError.tagNotAllowed(18)) { try CBORDecoder.decode(Hex.decode("81d240")!, allowingTopLevelTag: 18) }
-        #expect(throws: CBORError.tagNotAllowed(17)) { try CBORDecoder.decode(Hex.decode("d140")!, allowingTopLevelTag: 18) }
+        #expect(throws: CBORError.tagNotAllowed(18)) {
+            try CBORDecoder.decode(Hex.decode("d2d240")!, allowingTopLevelTag: 18)
+        }
+        #expect(throws: CBORError.tagNotAllowed(18)) {
+            try CBORDecoder.decode(Hex.decode("81d240")!, allowingTopLevelTag: 18)
+        }
+        #expect(throws: CBORError.tagNotAllowed(17)) {
+            try CBORDecoder.decode(Hex.decode("d140")!, allowingTopLevelTag: 18)
+        }
     }
 
     @Test("nesting: 8 levels decode, 9 do not")
@@ -126,7 +138,9 @@ struct CBORTests {
         switch Int.random(in: 0...(depth < 4 ? 7 : 4), using: &g) {
         case 0: return .integer(Int64.random(in: .min ... .max, using: &g) >> Int64.random(in: 0...63, using: &g))
         case 1: return .bytes((0..<Int.random(in: 0...30, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) })
-        case 2: return .text(String((0..<Int.random(in: 0...10, using: &g)).map { _ in "aZ9水😀é".randomElement(using: &g)! }))
+        case 2:
+            return .text(
+                String((0..<Int.random(in: 0...10, using: &g)).map { _ in "aZ9水😀é".randomElement(using: &g)! }))
         case 3: return [.bool(true), .bool(false), .null].randomElement(using: &g)!
         case 4: return .integer(Int64.random(in: -30...30, using: &g))
         case 5, 6:
@@ -149,7 +163,8 @@ struct CBORTests {
         case .null: NSNull()
         case .array(let a): NSArray(array: a.map(foundationValue))
         case .map(let m):
-            NSDictionary(dictionary: Dictionary(uniqueKeysWithValues: m.map { ($0.key.text!, foundationValue($0.value)) }))
+            NSDictionary(
+                dictionary: Dictionary(uniqueKeysWithValues: m.map { ($0.key.text!, foundationValue($0.value)) }))
         case .bytes(let b): NSString(string: "h'\(Hex.encode(b))'")
         case .tagged: NSNull()
         }
@@ -165,7 +180,8 @@ struct CBORTests {
         case .null: "null"
         case .array(let a): "[" + a.map(diagnostic).joined(separator: ", ") + "]"
         case .map(let m):
-            "{" + m.map { (key: CBOREncoder.encode($0.key), text: "\(diagnostic($0.key)): \(diagnostic($0.value))") }
+            "{"
+                + m.map { (key: CBOREncoder.encode($0.key), text: "\(diagnostic($0.key)): \(diagnostic($0.value))") }
                 .sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.text).joined(separator: ", ") + "}"
         case .tagged(let t, let c): "\(t)(\(diagnostic(c)))"
         }

@@ -33,10 +33,12 @@ struct ConformanceTests {
     }
 
     static let vectors: [Vector] = {
-        let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("conformance")
+        let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(
+            "conformance")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return files.filter { $0.hasSuffix(".json") }.sorted().map { name in
-            var vector = try! JSONDecoder().decode(Vector.self, from: Data(contentsOf: folder.appendingPathComponent(name)))
+            var vector = try! JSONDecoder().decode(
+                Vector.self, from: Data(contentsOf: folder.appendingPathComponent(name)))
             vector.file = name
             return vector
         }
@@ -59,7 +61,8 @@ struct ConformanceTests {
         }
         let verification = try verifier.verify(
             vector.PREFIX, at: context.VALIDATIONCLOCK, skew: context.SKEW, held: held, consumedTokens: consumed)
-        #expect(verification.code.rawValue == vector.EXPECTEDRESULTS.CODE, "\(context.DESCRIPTION): \(verification.detail)")
+        #expect(
+            verification.code.rawValue == vector.EXPECTEDRESULTS.CODE, "\(context.DESCRIPTION): \(verification.detail)")
         if var expected = vector.EXPECTEDRESULTS.OUTPUT {
             expected.reason = verification.code.reason  // the reason text is ours, not the vector's
             #expect(VerificationReport(verification) == expected)

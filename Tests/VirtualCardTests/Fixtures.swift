@@ -6,7 +6,8 @@ import VirtualCard
 /// Test fixtures: files copied into `Fixtures/` and deterministic keys.
 enum Fixtures {
     static func url(_ relativePath: String) throws -> URL {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent(relativePath)
+        let url = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent(
+            relativePath)
         return url
     }
 
@@ -37,9 +38,11 @@ enum Fixtures {
         try TrustList.build(
             issuer: issuer, sequence: sequence, issuedAt: issuedAt, expiresAt: expiresAt,
             keys: keys ?? [
-                TrustList.Entry(publicKey: tokenKey.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 365 * 86_400),
                 TrustList.Entry(
-                    publicKey: revocationKey.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 365 * 86_400),
+                    publicKey: tokenKey.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 365 * 86_400),
+                TrustList.Entry(
+                    publicKey: revocationKey.publicKey, usage: .revocationListSigning, notBefore: 0,
+                    notAfter: now + 365 * 86_400),
             ],
             root: root)
     }
@@ -66,11 +69,14 @@ enum Fixtures {
             delegation: delegation, cardNumber: cardNumber)
     }
 
-    static func delegation(from: String = "2026-11-01", to: String = "2026-12-31", id: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8])
+    static func delegation(
+        from: String = "2026-11-01", to: String = "2026-12-31", id: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+    )
         -> TokenClaims.Delegation
     {
         TokenClaims.Delegation(
-            delegateID: "F222333444", delegationID: id, validFrom: CalendarDate(iso: from)!, validTo: CalendarDate(iso: to)!)
+            delegateID: "F222333444", delegationID: id, validFrom: CalendarDate(iso: from)!,
+            validTo: CalendarDate(iso: to)!)
     }
 
     static func issue(_ claims: TokenClaims, key: P256.Signing.PrivateKey = tokenKey) throws -> String {

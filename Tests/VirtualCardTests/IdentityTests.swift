@@ -3,18 +3,23 @@ import VirtualCard
 
 @Suite("Taiwan ID numbers and dates")
 struct IdentityTests {
-    @Test("profile §8 examples", arguments: [
-        ("A123456789", true), ("F222333444", true), ("A800000014", true), ("F912345678", true), ("AC01234567", true),
-        ("A123456788", false), ("A800000015", false),
-    ])
+    @Test(
+        "profile §8 examples",
+        arguments: [
+            ("A123456789", true), ("F222333444", true), ("A800000014", true), ("F912345678", true),
+            ("AC01234567", true),
+            ("A123456788", false), ("A800000015", false),
+        ])
     func profileExamples(id: String, valid: Bool) {
         #expect(TaiwanID.isValid(id) == valid)
     }
 
-    @Test("shape rules", arguments: [
-        "a123456789", "A323456789", "AE01234567", "A12345678", "A1234567890", "A12345678X", "1123456789", "",
-        "Ａ123456789", "A１23456789",
-    ])
+    @Test(
+        "shape rules",
+        arguments: [
+            "a123456789", "A323456789", "AE01234567", "A12345678", "A1234567890", "A12345678X", "1123456789", "",
+            "Ａ123456789", "A１23456789",
+        ])
     func malformed(id: String) {
         #expect(!TaiwanID.isValid(id))
     }
@@ -36,10 +41,12 @@ struct IdentityTests {
         #expect(PersonName.masked("王") == "王*")
     }
 
-    @Test("YYYYMMDD: real dates only, eight digits", arguments: [
-        (Int64(20240229), true), (20230229, false), (19000228, true), (21000229, false), (20001231, true),
-        (20001301, false), (20000100, false), (9991231, false), (100000101, false), (10000101, true),
-    ])
+    @Test(
+        "YYYYMMDD: real dates only, eight digits",
+        arguments: [
+            (Int64(20240229), true), (20230229, false), (19000228, true), (21000229, false), (20001231, true),
+            (20001301, false), (20000100, false), (9991231, false), (100000101, false), (10000101, true),
+        ])
     func dates(value: Int64, valid: Bool) {
         #expect((CalendarDate(yyyymmdd: value) != nil) == valid)
     }
@@ -64,7 +71,8 @@ struct IdentityTests {
         for _ in 0..<(366 * 130) {
             #expect(CalendarDate(taipeiDateAt: seconds) == date)
             seconds += 86_400
-            let next = CalendarDate(year: date.year, month: date.month, day: date.day + 1)
+            let next =
+                CalendarDate(year: date.year, month: date.month, day: date.day + 1)
                 ?? CalendarDate(year: date.year, month: date.month + 1, day: 1)
                 ?? CalendarDate(year: date.year + 1, month: 1, day: 1)!
             date = next

@@ -25,11 +25,14 @@ struct VerifierTests {
                 validTo: CalendarDate(iso: "2027-11-22")!)
         }
         let claims = TokenClaims(
-            issuer: Fixtures.issuer, issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: TokenIssuer.newTokenID(),
+            issuer: Fixtures.issuer, issuedAt: issuedAt, expiresAt: issuedAt + lifetime,
+            tokenID: TokenIssuer.newTokenID(),
             holder: .init(
-                id: holderID, name: name, birthDate: CalendarDate(year: Int.random(in: 1900...2026, using: &g), month: 2, day: 28)!,
+                id: holderID, name: name,
+                birthDate: CalendarDate(year: Int.random(in: 1900...2026, using: &g), month: 2, day: 28)!,
                 photo: Bool.random(using: &g) ? .verified : .none),
-            delegation: delegation, cardNumber: Bool.random(using: &g) ? "0000\(Int.random(in: 10_000_000...99_999_999, using: &g))" : nil)
+            delegation: delegation,
+            cardNumber: Bool.random(using: &g) ? "0000\(Int.random(in: 10_000_000...99_999_999, using: &g))" : nil)
         let text = try Fixtures.issue(claims)
         // Everything is in the QR alphanumeric set, so the QR code can use its compact mode.
         #expect(text.utf8.allSatisfy { "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".utf8.contains($0) })
@@ -76,12 +79,14 @@ struct VerifierTests {
         }
     }
 
-    @Test("names: 40 scalars pass, 41 and control characters do not", arguments: [
-        (String(repeating: "😀", count: 40), true), (String(repeating: "王", count: 41), false),
-        ("e\u{301}" + String(repeating: "a", count: 38), true),  // 39 characters but 40 scalars
-        ("e\u{301}" + String(repeating: "a", count: 39), false),  // 40 characters but 41 scalars
-        ("", false), ("王\u{7}明", false), ("王\u{85}明", false), ("王 明", true),
-    ])
+    @Test(
+        "names: 40 scalars pass, 41 and control characters do not",
+        arguments: [
+            (String(repeating: "😀", count: 40), true), (String(repeating: "王", count: 41), false),
+            ("e\u{301}" + String(repeating: "a", count: 38), true),  // 39 characters but 40 scalars
+            ("e\u{301}" + String(repeating: "a", count: 39), false),  // 40 characters but 41 scalars
+            ("", false), ("王\u{7}明", false), ("王\u{85}明", false), ("王 明", true),
+        ])
     func names(name: String, valid: Bool) throws {
         let payload = CBOREncoder.encode(Fixtures.claims(name: name).cbor)
         let code = try Fixtures.verifier().verify(try Fixtures.signRaw(payload: payload), at: now).code
@@ -95,7 +100,8 @@ struct VerifierTests {
         let firstDay = CalendarDate(iso: "2026-11-23")!.taipeiMidnight
         let dayAfter = CalendarDate(iso: "2026-11-25")!.taipeiMidnight
         func code(at time: Int64) throws -> VerificationCode {
-            try verifier.verify(try Fixtures.issue(Fixtures.claims(issuedAt: time, delegation: delegation)), at: time).code
+            try verifier.verify(try Fixtures.issue(Fixtures.claims(issuedAt: time, delegation: delegation)), at: time)
+                .code
         }
         #expect(try code(at: firstDay - 1) == .delegationNotYetValid)
         #expect(try code(at: firstDay) == .valid)
@@ -139,7 +145,8 @@ struct VerifierTests {
         tampered[tampered.count - 1] ^= 1
         #expect(try code(tampered) == .trustListInvalid)
         // Signed by a key that is not the root.
-        let notRoot = try TrustList.build(issuer: Fixtures.issuer, sequence: 1, issuedAt: now, expiresAt: now + 10, keys: [], root: Fixtures.tokenKey)
+        let notRoot = try TrustList.build(
+            issuer: Fixtures.issuer, sequence: 1, issuedAt: now, expiresAt: now + 10, keys: [], root: Fixtures.tokenKey)
         #expect(try code(notRoot) == .trustListInvalid)
         // The list's code wins over anything about the token.
         #expect(try Fixtures.verifier(trust: tampered).verify("hello", at: now).code == .trustListInvalid)
@@ -148,8 +155,12 @@ struct VerifierTests {
     @Test("a trust-list entry whose kid is not its key's is trust_list_invalid")
     func wrongEntryKid() throws {
         let spki = Array(Fixtures.tokenKey.publicKey.derRepresentation)
-        let entry = CBOR.map([1: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 2: .bytes(spki), 3: 1, 4: 0, 5: .integer(now + 100)])
-        let payload = CBOR.map([1: .text(Fixtures.issuer), 2: 1, 3: .integer(now), 4: .integer(now + 100), 5: .array([entry])])
+        let entry = CBOR.map([
+            1: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 2: .bytes(spki), 3: 1, 4: 0, 5: .integer(now + 100),
+        ])
+        let payload = CBOR.map([
+            1: .text(Fixtures.issuer), 2: 1, 3: .integer(now), 4: .integer(now + 100), 5: .array([entry]),
+        ])
         let list = try COSESign1.sign(payload: CBOREncoder.encode(payload), with: Fixtures.root)
         #expect(throws: ListError.self) { try TrustList(cose: list, root: Fixtures.root.publicKey) }
     }
@@ -162,7 +173,8 @@ struct VerifierTests {
         ])
         #expect(try Fixtures.verifier(trust: expiredKey).verify(text, at: now).code == .keyUnknown)
         let wrongUsage = try Fixtures.trustList(keys: [
-            .init(publicKey: Fixtures.tokenKey.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 10)
+            .init(
+                publicKey: Fixtures.tokenKey.publicKey, usage: .revocationListSigning, notBefore: 0, notAfter: now + 10)
         ])
         #expect(try Fixtures.verifier(trust: wrongUsage).verify(text, at: now).code == .keyUnknown)
         let stranger = try Fixtures.issue(Fixtures.claims(), key: Fixtures.key("stranger"))
@@ -174,9 +186,11 @@ struct VerifierTests {
         // Same public key listed twice with different windows: either candidate may verify.
         let trust = try Fixtures.trustList(keys: [
             .init(publicKey: Fixtures.tokenKey.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 10),
-            .init(publicKey: Fixtures.tokenKey.publicKey, usage: .tokenSigning, notBefore: now - 10, notAfter: now + 500),
+            .init(
+                publicKey: Fixtures.tokenKey.publicKey, usage: .tokenSigning, notBefore: now - 10, notAfter: now + 500),
         ])
-        #expect(try Fixtures.verifier(trust: trust).verify(try Fixtures.issue(Fixtures.claims()), at: now).code == .valid)
+        #expect(
+            try Fixtures.verifier(trust: trust).verify(try Fixtures.issue(Fixtures.claims()), at: now).code == .valid)
     }
 
     @Test("text form: prefixes and trailing newlines")
@@ -214,17 +228,29 @@ struct VerifierTests {
         #expect(try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes(payload)])) == .coseInvalid)
         #expect(try code(.tagged(18, .map([:]))) == .coseInvalid)
         #expect(try code(.array([.bytes([]), .map([:]), .bytes(payload), signature])) == .coseInvalid)
-        #expect(try code(.array([protected([1: -7, 4: kid, 3: 0]), .map([:]), .bytes(payload), signature])) == .coseInvalid)
-        #expect(try code(.array([protected([1: -7]), .map([4: kid, 1: -7]), .bytes(payload), signature])) == .coseInvalid)
+        #expect(
+            try code(.array([protected([1: -7, 4: kid, 3: 0]), .map([:]), .bytes(payload), signature])) == .coseInvalid)
+        #expect(
+            try code(.array([protected([1: -7]), .map([4: kid, 1: -7]), .bytes(payload), signature])) == .coseInvalid)
         #expect(try code(.array([protected([4: kid]), .map([:]), .bytes(payload), signature])) == .coseInvalid)
-        #expect(try code(.array([protected([1: -35, 4: kid]), .map([:]), .bytes(payload), signature])) == .algorithmUnsupported)
-        #expect(try code(.array([protected([1: "ES256", 4: kid]), .map([:]), .bytes(payload), signature])) == .algorithmUnsupported)
+        #expect(
+            try code(.array([protected([1: -35, 4: kid]), .map([:]), .bytes(payload), signature]))
+                == .algorithmUnsupported)
+        #expect(
+            try code(.array([protected([1: "ES256", 4: kid]), .map([:]), .bytes(payload), signature]))
+                == .algorithmUnsupported)
         #expect(try code(.array([protected([1: -7]), .map([:]), .bytes(payload), signature])) == .kidInvalid)
-        #expect(try code(.array([protected([1: -7, 4: .bytes([1, 2, 3])]), .map([4: kid]), .bytes(payload), signature])) == .kidInvalid)
-        #expect(try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes(payload), signature])) == .signatureInvalid)
-        #expect(try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes(payload), .bytes([1, 2])])) == .signatureInvalid)
+        #expect(
+            try code(.array([protected([1: -7, 4: .bytes([1, 2, 3])]), .map([4: kid]), .bytes(payload), signature]))
+                == .kidInvalid)
+        #expect(
+            try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes(payload), signature])) == .signatureInvalid)
+        #expect(
+            try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes(payload), .bytes([1, 2])]))
+                == .signatureInvalid)
         // A payload that is not CBOR of the subset is cbor_invalid even before its signature is looked at.
-        #expect(try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes([0x18, 0x01]), signature])) == .cborInvalid)
+        #expect(
+            try code(.array([protected([1: -7, 4: kid]), .map([:]), .bytes([0x18, 0x01]), signature])) == .cborInvalid)
         #expect(try code(.array([.bytes([0xA1, 0x01]), .map([:]), .bytes(payload), signature])) == .cborInvalid)
     }
 
@@ -236,7 +262,9 @@ struct VerifierTests {
         #expect(payload[0] == 0xA5)
         payload.replaceSubrange(0..<1, with: [0xB8, 0x05])
         #expect(try verifier.verify(try Fixtures.signRaw(payload: payload), at: now).code == .cborInvalid)
-        #expect(try verifier.verify(try Fixtures.signRaw(payload: CBOREncoder.encode(Fixtures.claims().cbor)), at: now).code == .valid)
+        #expect(
+            try verifier.verify(try Fixtures.signRaw(payload: CBOREncoder.encode(Fixtures.claims().cbor)), at: now).code
+                == .valid)
     }
 
     @Test("untagged COSE and kid in the unprotected header are valid")
@@ -244,7 +272,9 @@ struct VerifierTests {
         let verifier = try Fixtures.verifier()
         let payload = CBOREncoder.encode(Fixtures.claims().cbor)
         #expect(try verifier.verify(try Fixtures.signRaw(payload: payload, tagged: false), at: now).code == .valid)
-        #expect(try verifier.verify(try Fixtures.signRaw(payload: payload, placement: .unprotected), at: now).code == .valid)
+        #expect(
+            try verifier.verify(try Fixtures.signRaw(payload: payload, placement: .unprotected), at: now).code == .valid
+        )
     }
 
     nonisolated(unsafe) static let claimMutations: [(String, (inout [CBOR: CBOR]) -> Void)] = [
@@ -263,14 +293,38 @@ struct VerifierTests {
         ("birth 30 February", { (m: inout [CBOR: CBOR]) in m[-70000] = vhc(m) { $0[3] = 20_000_230 } }),
         ("card 11 digits", { (m: inout [CBOR: CBOR]) in m[-70000] = vhc(m) { $0[6] = "12345678901" } }),
         ("card full-width digits", { (m: inout [CBOR: CBOR]) in m[-70000] = vhc(m) { $0[6] = "１２３４５６７８９０１２" } }),
-        ("delegate is holder", { (m: inout [CBOR: CBOR]) in
-            m[-70000] = vhc(m) { $0[5] = .map([1: "A123456789", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_101, 4: 20_261_231]) } }),
-        ("delegation id 7 bytes", { (m: inout [CBOR: CBOR]) in
-            m[-70000] = vhc(m) { $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7]), 3: 20_261_101, 4: 20_261_231]) } }),
-        ("delegation from after to", { (m: inout [CBOR: CBOR]) in
-            m[-70000] = vhc(m) { $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_231, 4: 20_261_101]) } }),
-        ("delegation missing valid-to", { (m: inout [CBOR: CBOR]) in
-            m[-70000] = vhc(m) { $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_101]) } }),
+        (
+            "delegate is holder",
+            { (m: inout [CBOR: CBOR]) in
+                m[-70000] = vhc(m) {
+                    $0[5] = .map([1: "A123456789", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_101, 4: 20_261_231])
+                }
+            }
+        ),
+        (
+            "delegation id 7 bytes",
+            { (m: inout [CBOR: CBOR]) in
+                m[-70000] = vhc(m) {
+                    $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7]), 3: 20_261_101, 4: 20_261_231])
+                }
+            }
+        ),
+        (
+            "delegation from after to",
+            { (m: inout [CBOR: CBOR]) in
+                m[-70000] = vhc(m) {
+                    $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_231, 4: 20_261_101])
+                }
+            }
+        ),
+        (
+            "delegation missing valid-to",
+            { (m: inout [CBOR: CBOR]) in
+                m[-70000] = vhc(m) {
+                    $0[5] = .map([1: "F222333444", 2: .bytes([1, 2, 3, 4, 5, 6, 7, 8]), 3: 20_261_101])
+                }
+            }
+        ),
     ]
 
     @Test("claims: closed key sets, types and rules", arguments: claimMutations.indices)
@@ -291,7 +345,8 @@ struct VerifierTests {
 
     @Test("token size limit: COSE bytes over 1024 are cbor_invalid")
     func sizeLimit() throws {
-        let big = CBOREncoder.encode(.array([.bytes([0xA0]), .map([:]), .bytes([UInt8](repeating: 0, count: 1020)), .bytes([])]))
+        let big = CBOREncoder.encode(
+            .array([.bytes([0xA0]), .map([:]), .bytes([UInt8](repeating: 0, count: 1020)), .bytes([])]))
         #expect(big.count > 1024)
         #expect(try Fixtures.verifier().verify(TokenIssuer.encode(big), at: now).code == .cborInvalid)
     }

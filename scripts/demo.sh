@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The demonstration: make keys and lists as an issuer would, issue tokens as the phone app would
+# (plain, delegated, photo-less), render their QR codes, and verify them as the station does,
+# including the rejections a front desk will meet (replay, expiry, revoked delegation).
+# Everything lands in demo-output/. No camera, network or daemon needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --product vhc
+vhc="$(swift build --show-bin-path)/vhc"
+out=demo-output
+rm -rf "$out" && mkdir -p "$out" && cd "$out"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+verdict() {  # the JSON verdict, then its code and reason in a line a clerk could read
+    local json status=0
+    json="$("$vhc" verify --root root.pub --trust-list trust-list.cose "$@")" || status=$?
+    echo "$json"
+    python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print("   → exit %s: %s: %s" % (sys.argv[2], v["code"], v["reason"]))' "$json" "$status"
+}
+
+now=$(date -u +%s)
+# Delegations run on calendar days in Asia/Taipei (UTC+8, no daylight saving).
+today=$(date -u -d "@$((now + 8 * 3600))" +%F)
+in30days=$(date -u -d "@$((now + 8 * 3600 + 30 * 86400))" +%F)
+step "Issuer: keys (root, token signing, revocation-list signing)"
+for name in root token revocation; do
+    printf '%-11s kid ' "$name"; "$vhc" keys generate --out "$name.pem"
+    "$vhc" keys public "$name.pem" > "$name.pub"
+done
+
+step "Issuer: signed trust list and delegation revocation list"
+"$vhc" trust-list build --root root.pem --issuer TW-NHIA --seq 1 --issued-at $((now - 60)) \
+    --expires-at $((now + 7 * 86400)) --key token:token.pub --key revocation:revocation.pub --out trust-list.cose
+"$vhc" revocations build --key revocation.pem --issuer TW-NHIA --seq 1 --issued-at $((now - 60)) \
+    --expires-at $((now + 86400)) --revoke "d0d0d0d0d0d0d0d0:$((now - 3600)):$in30days" \
+    --out revocations.cose
+ls -l trust-list.cose revocations.cose | awk '{print $5" bytes  "$NF}'
+
+step "Phone app: a token for 王小明 (A123456789), rendered as a QR code"
+token=$("$vhc" issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17 \
+    --card-number 000012345678 --png token.png)
+echo "$token"
+echo "(${#token} characters; QR code in $out/token.png)"
+if command -v zbarimg >/dev/null; then
+    [[ "$(zbarimg --quiet --raw token.png 2>/dev/null)" == "$token" ]] && echo "zbarimg reads the PNG back: identical text"
+fi
+
+step "Station: verify it (replay store demo-station.sqlite)"
+verdict --consumed-store demo-station.sqlite "$token"
+
+step "Station: the same code scanned again → rejected as a replay"
+verdict --consumed-store demo-station.sqlite "$token" || true
+
+step "Station: the same code ten minutes later → expired"
+verdict --at $((now + 600)) "$token" || true
+
+step "Phone app: a caregiver (F222333444) presents the card by delegation; the card has no photo yet"
+delegated=$("$vhc" issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17 \
+    --no-photo --delegate F222333444 --delegation-id a1a2a3a4a5a6a7a8 --valid-from "$today" \
+    --valid-to "$in30days" --png delegated.png)
+echo "(${#delegated} characters; QR code in $out/delegated.png)"
+verdict --revocations revocations.cose --consumed-store demo-station.sqlite "$delegated"
+echo "   idCheckRequired: the clerk must check an ID document before the visit counts as identified"
+
+step "Station: a delegation the patient cancelled → rejected"
+revoked=$("$vhc" issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17 \
+    --delegate F222333444 --delegation-id d0d0d0d0d0d0d0d0 --valid-from "$today" \
+    --valid-to "$in30days")
+verdict --revocations revocations.cose "$revoked" || true
+
+step "Station: a code whose signature was altered → rejected"
+cut=$((${#token} - 6))  # a character inside the signature; "0" keeps the Base45 group in range
+tampered="${token:0:cut}$( [[ ${token:cut:1} == 0 ]] && echo 1 || echo 0 )${token:cut+1}"
+verdict "$tampered" || true
+
+printf '\nDemonstration complete: files in %s/\n' "$out"

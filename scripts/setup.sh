@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks for building and testing vhc-station, then builds.
+# Idempotent: installs only missing packages. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: libqrencode, libpng, SQLite (GRDB), pkg-config. Tests: zbar-tools (reads the issued QR
+# codes back), python3 with cryptography (the independent reference implementation), openssl
+# (benchmark baseline), util-linux (taskset pins benchmarks to one core).
+packages=(pkg-config libqrencode-dev libpng-dev libsqlite3-dev zbar-tools python3 python3-cryptography openssl util-linux)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The python3 first on PATH may not be Debian's: make sure it can import cryptography.
+if ! python3 -c "import cryptography" 2>/dev/null; then
+    python3 -m pip install --quiet cryptography
+fi
+
+if ! command -v swift >/dev/null; then
+    echo "setup: no Swift toolchain on PATH (Swift 6 is required; see swift.org/install/linux)" >&2
+    exit 2
+fi
+swift build "$@"

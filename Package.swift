@@ -44,16 +44,20 @@ let package = Package(
             name: "VerifyBenchmark", dependencies: ["VirtualCard", "QRRendering"],
             path: "Benchmarks/VerifyBenchmark"),
 
+        // Helpers shared by the test targets (deterministic randomness).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "VirtualCardTests",
-            dependencies: ["VirtualCard", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "StationTests",
             dependencies: ["Station", "VirtualCard", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "VHCCommandTests",
-            dependencies: ["VirtualCard", "QRRendering", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "VirtualCard", "QRRendering", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,35 +40,28 @@ public struct TokenVerifier: Sendable {
     public static let defaultSkew: Int64 = 60
     public static let skewRange: ClosedRange<Int64> = 0...120
 
-    private enum Lists {
-        case loaded(TrustList, RevocationList?)
-        case failed(Verification)
-    }
-    private let lists: Lists
+    // The two lists load separately, so each fault is reported in the profile's order: a trust
+    // list that fails to load, then the trust list's time and sequence, then the revocation list.
+    private let loadedTrustList: Result<TrustList, ListError>
+    private let loadedRevocationList: Result<RevocationList?, ListError>
 
-    public var trustList: TrustList? { if case .loaded(let t, _) = lists { t } else { nil } }
-    public var revocationList: RevocationList? { if case .loaded(_, let r) = lists { r } else { nil } }
+    public var trustList: TrustList? { try? loadedTrustList.get() }
+    public var revocationList: RevocationList? { (try? loadedRevocationList.get()) ?? nil }
 
     public init(trustList: TrustList, revocationList: RevocationList?) {
-        lists = .loaded(trustList, revocationList)
+        loadedTrustList = .success(trustList)
+        loadedRevocationList = .success(revocationList)
     }
 
     /// Loads the lists as held. A list that does not load is the result of every verification
     /// (`trust_list_invalid`, `revocation_list_invalid`), as the profile says.
     public init(root: P256.Signing.PublicKey, trustList: [UInt8], revocationList: [UInt8]?) {
-        do {
-            let trust = try TrustList(cose: trustList, root: root)
-            do {
-                lists = .loaded(
-                    trust,
-                    try revocationList.map { bytes throws(ListError) in
-                        try RevocationList(cose: bytes, trustList: trust)
-                    })
-            } catch {
-                lists = .failed(.failure(.revocationListInvalid, "revocation list: \(error.reason)"))
-            }
-        } catch {
-            lists = .failed(.failure(.trustListInvalid, "trust list: \(error.reason)"))
+        loadedTrustList = Result { () throws(ListError) in try TrustList(cose: trustList, root: root) }
+        switch (loadedTrustList, revocationList) {
+        case (_, nil): loadedRevocationList = .success(nil)
+        case (.failure(let error), _): loadedRevocationList = .failure(error)  // unreported: the trust list fails first
+        case (.success(let trust), let bytes?):
+            loadedRevocationList = Result { () throws(ListError) in try RevocationList(cose: bytes, trustList: trust) }
         }
     }
 
@@ -86,12 +79,17 @@ public struct TokenVerifier: Sendable {
         _ text: [UInt8], at now: Int64, skew: Int64 = defaultSkew, held: HeldSequences = HeldSequences(),
         consumedTokens: (any ConsumedTokenStore)? = nil
     ) throws -> Verification {
-        let (trustList, revocationList): (TrustList, RevocationList?)
-        switch lists {
-        case .failed(let verification): return verification
-        case .loaded(let t, let r): (trustList, revocationList) = (t, r)
+        let trustList: TrustList
+        let revocationList: RevocationList?
+        switch loadedTrustList {
+        case .failure(let error): return .failure(.trustListInvalid, "trust list: \(error.reason)")
+        case .success(let list): trustList = list
         }
         if let code = trustList.problem(at: now, heldSequence: held.trustList) { return .failure(code) }
+        switch loadedRevocationList {
+        case .failure(let error): return .failure(.revocationListInvalid, "revocation list: \(error.reason)")
+        case .success(let list): revocationList = list
+        }
         if let code = revocationList?.problem(at: now, heldSequence: held.revocationList) { return .failure(code) }
         let skew = min(max(skew, Self.skewRange.lowerBound), Self.skewRange.upperBound)
 

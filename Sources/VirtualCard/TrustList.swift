@@ -156,8 +156,9 @@ public struct RevocationList: Sendable {
     public let issuedAt: Int64
     public let expiresAt: Int64
     public let entries: [Entry]
-    /// The key that signed it; its validity window is judged at verification time.
-    public let signer: TrustedKey
+    /// The trust-list keys (kid, usage 2) whose signature verifies; their validity windows are
+    /// judged at verification time. More than one only when a key is listed more than once.
+    public let signers: [TrustedKey]
     let revokedIDs: Set<[UInt8]>
 
     public struct Entry: Hashable, Sendable {
@@ -175,12 +176,11 @@ public struct RevocationList: Sendable {
     public init(cose: [UInt8], trustList: TrustList) throws(ListError) {
         let (message, keyID) = try SignedList.open(cose)
         guard let signature = message.es256Signature else { throw ListError(reason: "signature is not 64 bytes") }
-        guard
-            let signer = trustList.keys.first(where: {
-                $0.keyID == keyID && $0.usage == .revocationListSigning
-                    && message.isSignatureValid(signature, for: $0.publicKey)
-            })
-        else { throw ListError(reason: "not signed by a revocation-list key of the trust list") }
+        let signers = trustList.keys.filter {
+            $0.keyID == keyID && $0.usage == .revocationListSigning
+                && message.isSignatureValid(signature, for: $0.publicKey)
+        }
+        guard !signers.isEmpty else { throw ListError(reason: "not signed by a revocation-list key of the trust list") }
         let payload = try SignedList.entries(message.payload, "revocation list", keys: [1, 2, 3, 4, 5])
         guard let issuer = payload[1]?.text, issuer == trustList.issuer else {
             throw ListError(reason: "issuer is not the trust list's issuer")
@@ -203,13 +203,13 @@ public struct RevocationList: Sendable {
         self.issuedAt = try SignedList.unsigned(payload[3], "issued at")
         self.expiresAt = try SignedList.unsigned(payload[4], "expires at")
         self.entries = entries
-        self.signer = signer
+        self.signers = signers
         self.revokedIDs = Set(entries.map(\.delegationID))
     }
 
     /// `revocation_list_invalid` when the signing key is outside its window or the list rolls back.
     public func problem(at now: Int64, heldSequence: Int64?) -> VerificationCode? {
-        guard signer.isValid(at: now) else { return .revocationListInvalid }
+        guard signers.contains(where: { $0.isValid(at: now) }) else { return .revocationListInvalid }
         if let heldSequence, sequence < heldSequence { return .revocationListInvalid }
         return nil
     }

@@ -2,6 +2,10 @@ import Crypto
 import Foundation
 import VirtualCard
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reading the command's inputs: files, keys, times. Every failure is a `UsageError` naming the input.
 enum Inputs {
     static func readFile(_ path: String, what: String, maximumSize: Int = 1 << 20) throws -> [UInt8] {
@@ -68,13 +72,27 @@ enum Inputs {
         return bytes
     }
 
-    /// Writes `bytes` to `path`, replacing it atomically; `mode` for secrets.
-    static func write(_ bytes: [UInt8], to path: String, mode: Int? = nil) throws {
+    /// Writes `bytes` to `path`, replacing it atomically.
+    static func write(_ bytes: [UInt8], to path: String) throws {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-            if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path) }
         } catch {
             throw UsageError("cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    /// Creates `path` with mode 0600 from the first byte on (never readable by others, not even
+    /// briefly) and writes a secret to it. An existing file is not replaced.
+    static func writeSecret(_ bytes: [UInt8], to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw UsageError("cannot create '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))")
         }
     }
 }

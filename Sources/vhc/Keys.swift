@@ -18,7 +18,7 @@ struct Keys: ParsableCommand {
                 throw UsageError("'\(out)' exists: refusing to replace a key")
             }
             let key = P256.Signing.PrivateKey()
-            try Inputs.write(Array((key.pemRepresentation + "\n").utf8), to: out, mode: 0o600)
+            try Inputs.writeSecret(Array((key.pemRepresentation + "\n").utf8), to: out)
             print(KeyID(publicKey: key.publicKey))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VirtualCard
 
@@ -46,18 +47,5 @@ struct Base45Tests {
             UInt8.random(in: 0...255, using: &generator)
         }
         #expect(Base45.decode(Array(Base45.encode(bytes).utf8)) == bytes)
-    }
-}
-
-/// SplitMix64: a small deterministic generator for property-style tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

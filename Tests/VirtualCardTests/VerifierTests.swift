@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 import VirtualCard
 
@@ -127,6 +128,41 @@ struct VerifierTests {
         #expect(try Fixtures.verifier(revocations: stale).verify(plain, at: now).code == .valid)
         let justCurrent = try Fixtures.revocationList(expiresAt: now - 300)
         #expect(try Fixtures.verifier(revocations: justCurrent).verify(other, at: now).code == .valid)
+    }
+
+    @Test("revocation-list key: out of its window is revocation_list_invalid; a second listing of it can rescue")
+    func revocationSigner() throws {
+        let plain = try Fixtures.issue(Fixtures.claims())
+        func entry(notAfter: Int64) -> TrustList.Entry {
+            .init(
+                publicKey: Fixtures.revocationKey.publicKey, usage: .revocationListSigning, notBefore: 0,
+                notAfter: notAfter)
+        }
+        let token = TrustList.Entry(
+            publicKey: Fixtures.tokenKey.publicKey, usage: .tokenSigning, notBefore: 0, notAfter: now + 1000)
+        let lapsed = try Fixtures.trustList(keys: [token, entry(notAfter: now - 1)])
+        let both = try Fixtures.trustList(keys: [token, entry(notAfter: now - 1), entry(notAfter: now + 1000)])
+        let list = try Fixtures.revocationList()
+        #expect(
+            try Fixtures.verifier(revocations: list, trust: lapsed).verify(plain, at: now).code
+                == .revocationListInvalid)
+        #expect(try Fixtures.verifier(revocations: list, trust: both).verify(plain, at: now).code == .valid)
+    }
+
+    @Test("a broken revocation list does not hide the trust list's own faults")
+    func listFaultOrder() throws {
+        let text = try Fixtures.issue(Fixtures.claims())
+        var broken = try Fixtures.revocationList()
+        broken[broken.count - 1] ^= 1
+        func code(_ trust: [UInt8], held: Int64? = nil) throws -> VerificationCode {
+            try Fixtures.verifier(revocations: broken, trust: trust).verify(
+                text, at: now, held: HeldSequences(trustList: held)
+            ).code
+        }
+        #expect(try code(try Fixtures.trustList()) == .revocationListInvalid)
+        #expect(try code(try Fixtures.trustList(expiresAt: now - 301)) == .trustListExpired)
+        #expect(try code(try Fixtures.trustList(issuedAt: now + 301)) == .trustListInvalid)
+        #expect(try code(try Fixtures.trustList(sequence: 1), held: 2) == .trustListRollback)
     }
 
     @Test("trust list: expiry grace, future issue, rollback, bad signature")

@@ -136,6 +136,15 @@ struct CommandLineContractTests {
         #expect(try jsonObject(garbage.stdout)["code"] as? String == "prefix_missing")
     }
 
+    @Test("TIME: ISO 8601 with Z or an offset, and Unix seconds, name the same instant", arguments: [
+        "2026-11-22T10:00:00Z", "2026-11-22T18:00:00+08:00", "1795341600", "2026-11-22T10:00:00.250Z",
+    ])
+    func timeForms(at: String) throws {
+        let w = try Workspace()
+        let json = try jsonObject(try w.verify(try w.issue(at: at)).stdout)
+        #expect(json["issuedAt"] as? String == "2026-11-22T10:00:00Z")
+    }
+
     @Test("--consumed-store: a second scan in another process is replayed; an invalid scan consumes nothing")
     func replayAcrossProcesses() throws {
         let w = try Workspace()

@@ -19,13 +19,20 @@ let package = Package(
         .systemLibrary(
             name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
 
         // The token profile: pure, no I/O, no clock. Depends on swift-crypto only.
         .target(
             name: "VirtualCard",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        // Text → QR code → PNG (libqrencode, libpng): issuer output and test fixtures.
-        .target(name: "QRRendering", dependencies: ["CQREncode", "CPNG"]),
+        // Grey images: PNG (libpng) and JPEG (TurboJPEG) in and out, resize, blur, invert.
+        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"]),
+        // Text → QR code (libqrencode): issuer output and test fixtures.
+        .target(name: "QRRendering", dependencies: ["CQREncode", "Imaging"]),
+        // Frames → QR payloads: the zbar decoder and its pass ladder, frame sources. Knows nothing of tokens.
+        .target(name: "Scanner", dependencies: ["CZBar", "Imaging"]),
         // The station's state: for now the replay store and held list sequences (SQLite through GRDB).
         .target(
             name: "Station",
@@ -33,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "vhc",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering",
+                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -41,7 +48,7 @@ let package = Package(
         .executableTarget(name: "VirtualCardFuzz", dependencies: ["VirtualCard"]),
         // `make bench-verify`: verifications per second on one core, against `openssl speed`.
         .executableTarget(
-            name: "VerifyBenchmark", dependencies: ["VirtualCard", "QRRendering"],
+            name: "VerifyBenchmark", dependencies: ["VirtualCard", "QRRendering", "Imaging"],
             path: "Benchmarks/VerifyBenchmark"),
 
         // Helpers shared by the test targets (deterministic randomness).
@@ -53,10 +60,12 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: ["Station", "VirtualCard", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ScannerTests", dependencies: ["Scanner", "Imaging", "QRRendering", "TestSupport"]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [
-                "VirtualCard", "QRRendering", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "VirtualCard", "QRRendering", "Imaging", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ],
     swiftLanguageModes: [.v6]

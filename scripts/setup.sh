@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: libqrencode, libpng, SQLite (GRDB), pkg-config. Tests: zbar-tools (reads the issued QR
-# codes back), python3 with cryptography (the independent reference implementation), openssl
-# (benchmark baseline), util-linux (taskset pins benchmarks to one core).
-packages=(pkg-config libqrencode-dev libpng-dev libsqlite3-dev zbar-tools python3 python3-cryptography openssl util-linux)
+# Build: libqrencode, libpng, TurboJPEG, zbar, SQLite (GRDB), pkg-config. Tests: zbar-tools (reads
+# the issued QR codes back), python3 with cryptography (the independent reference implementation),
+# openssl (benchmark baseline), util-linux (taskset pins benchmarks to one core).
+packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libsqlite3-dev zbar-tools python3
+    python3-cryptography openssl util-linux)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Imaging
 import QRRendering
 import VirtualCard
 

@@ -1,5 +1,5 @@
-import CPNG
 import CQREncode
+import Imaging
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +23,20 @@ public struct QRCode: Sendable, Hashable {
     /// Encodes `text` in alphanumeric mode alone (VHC1 text is `0-9A-Z $%*+-./:` only), so the
     /// symbol is as small as the profile's size estimates assume.
     public static func alphanumeric(
-        _ text: String, errorCorrection: ErrorCorrection = .quartile
+        _ text: String, errorCorrection: ErrorCorrection = .quartile, minimumVersion: Int = 0
+    ) throws(EncodingError) -> QRCode {
+        try encode(Array(text.utf8), mode: QR_MODE_AN, errorCorrection: errorCorrection, minimumVersion: minimumVersion)
+    }
+
+    /// Encodes arbitrary bytes in byte mode (test fixtures: binary and non-ASCII payloads).
+    public static func bytes(
+        _ data: [UInt8], errorCorrection: ErrorCorrection = .medium, minimumVersion: Int = 0
+    ) throws(EncodingError) -> QRCode {
+        try encode(data, mode: QR_MODE_8, errorCorrection: errorCorrection, minimumVersion: minimumVersion)
+    }
+
+    static func encode(
+        _ bytes: [UInt8], mode: QRencodeMode, errorCorrection: ErrorCorrection, minimumVersion: Int
     ) throws(EncodingError) -> QRCode {
         let level: QRecLevel =
             switch errorCorrection {
@@ -32,17 +45,17 @@ public struct QRCode: Sendable, Hashable {
             case .quartile: QR_ECLEVEL_Q
             case .high: QR_ECLEVEL_H
             }
-        guard let input = QRinput_new2(0, level) else { throw EncodingError(description: "out of memory") }
-        defer { QRinput_free(input) }
-        let bytes = Array(text.utf8)
-        let appended = bytes.withUnsafeBufferPointer {
-            QRinput_append(input, QR_MODE_AN, Int32($0.count), $0.baseAddress)
+        guard (0...40).contains(minimumVersion), let input = QRinput_new2(Int32(minimumVersion), level) else {
+            throw EncodingError(description: "version must be 0 (automatic) to 40")
         }
+        defer { QRinput_free(input) }
+        let appended = bytes.withUnsafeBufferPointer { QRinput_append(input, mode, Int32($0.count), $0.baseAddress) }
         guard appended == 0 else {
-            throw EncodingError(description: "text is not QR alphanumeric (0-9 A-Z space $ % * + - . / :)")
+            throw EncodingError(
+                description: "data cannot be encoded in this mode (alphanumeric: 0-9 A-Z space $ % * + - . / :)")
         }
         guard let code = QRcode_encodeInput(input) else {
-            throw EncodingError(description: "text does not fit a QR code (errno \(errno))")
+            throw EncodingError(description: "data does not fit a QR code (errno \(errno))")
         }
         defer { QRcode_free(code) }
         let size = Int(code.pointee.width)
@@ -65,60 +78,5 @@ public struct QRCode: Sendable, Hashable {
             }
         }
         return GrayImage(width: side, height: side, pixels: pixels)
-    }
-}
-
-/// An 8-bit greyscale image, row by row without padding.
-public struct GrayImage: Sendable, Hashable {
-    public let width: Int
-    public let height: Int
-    public var pixels: [UInt8]
-
-    public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(pixels.count == width * height, "pixel count must be width × height")
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-    }
-
-    public struct PNGError: Error, CustomStringConvertible, Sendable {
-        public let description: String
-    }
-
-    /// Writes the image as an 8-bit greyscale PNG through libpng's simplified API.
-    public func writePNG(to path: String) throws(PNGError) {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = UInt32(PNG_FORMAT_GRAY)
-        let written = pixels.withUnsafeBytes {
-            png_image_write_to_file(&image, path, 0, $0.baseAddress, Int32(width), nil)
-        }
-        guard written != 0 else { throw PNGError(description: "cannot write \(path): \(Self.message(of: &image))") }
-    }
-
-    /// Reads any PNG as 8-bit grey (libpng converts colour and bit depth).
-    public static func readPNG(from path: String) throws(PNGError) -> GrayImage {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, path) != 0 else {
-            throw PNGError(description: "cannot read \(path): \(message(of: &image))")
-        }
-        image.format = UInt32(PNG_FORMAT_GRAY)
-        let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height)
-        let finished = pixels.withUnsafeMutableBytes {
-            png_image_finish_read(&image, nil, $0.baseAddress, Int32(width), nil)
-        }
-        guard finished != 0 else { throw PNGError(description: "cannot decode \(path): \(message(of: &image))") }
-        return GrayImage(width: width, height: height, pixels: pixels)
-    }
-
-    private static func message(of image: inout png_image) -> String {
-        defer { png_image_free(&image) }
-        return withUnsafeBytes(of: image.message) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
     }
 }

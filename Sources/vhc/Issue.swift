@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import Imaging
 import QRRendering
 import VirtualCard
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Imaging
 import QRRendering
 import Testing
 import VirtualCard
@@ -136,9 +137,11 @@ struct CommandLineContractTests {
         #expect(try jsonObject(garbage.stdout)["code"] as? String == "prefix_missing")
     }
 
-    @Test("TIME: ISO 8601 with Z or an offset, and Unix seconds, name the same instant", arguments: [
-        "2026-11-22T10:00:00Z", "2026-11-22T18:00:00+08:00", "1795341600", "2026-11-22T10:00:00.250Z",
-    ])
+    @Test(
+        "TIME: ISO 8601 with Z or an offset, and Unix seconds, name the same instant",
+        arguments: [
+            "2026-11-22T10:00:00Z", "2026-11-22T18:00:00+08:00", "1795341600", "2026-11-22T10:00:00.250Z",
+        ])
     func timeForms(at: String) throws {
         let w = try Workspace()
         let json = try jsonObject(try w.verify(try w.issue(at: at)).stdout)
@@ -276,7 +279,7 @@ struct CommandLineContractTests {
     func png() throws {
         let w = try Workspace()
         let token = try w.issue(["--png", "qr.png"])
-        let image = try GrayImage.readPNG(from: w.folder.appendingPathComponent("qr.png").path)
+        let image = try GrayImage.read(contentsOf: w.folder.appendingPathComponent("qr.png").path)
         #expect(image.width == image.height)
         let zbar = try Command.run(
             "/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", "qr.png"], in: w.folder)

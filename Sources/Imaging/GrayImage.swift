@@ -1,0 +1,177 @@
+import CPNG
+import CTurboJPEG
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An 8-bit greyscale image, row by row without padding: the one pixel format the scanner works in.
+public struct GrayImage: Sendable, Hashable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height, "pixel count must be width × height")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    public init(width: Int, height: Int, filledWith value: UInt8) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: value, count: width * height))
+    }
+
+    public subscript(x: Int, y: Int) -> UInt8 {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+
+    /// Images larger than this are refused before any pixel memory is allocated.
+    public static let maximumSide = 16_384
+    public static let maximumPixels = 64 << 20
+}
+
+/// Why an image could not be read or written. `code` is stable and what callers compare.
+public struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The file cannot be opened or read.
+        public static let unreadable = Code(rawValue: "image_unreadable")
+        /// Not a PNG or JPEG file.
+        public static let unsupportedFormat = Code(rawValue: "image_format_unsupported")
+        /// A PNG or JPEG whose data is damaged or truncated.
+        public static let corrupt = Code(rawValue: "image_corrupt")
+        /// Dimensions beyond `GrayImage.maximumSide` / `maximumPixels`, or zero.
+        public static let badDimensions = Code(rawValue: "image_dimensions_invalid")
+        /// The image cannot be written.
+        public static let unwritable = Code(rawValue: "image_unwritable")
+    }
+
+    public let code: Code
+    public let message: String
+    public var description: String { "\(code): \(message)" }
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+// MARK: - Files
+
+extension GrayImage {
+    /// Reads a PNG or JPEG file (by its content, not its name) as 8-bit grey.
+    public static func read(contentsOf path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> GrayImage {
+        guard let file = fopen(path, "rb") else { throw ImageError(.unreadable, "cannot open \(path)") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= maximumFileSize else {
+                throw ImageError(.badDimensions, "\(path) is over \(maximumFileSize) bytes")
+            }
+        }
+        guard ferror(file) == 0 else { throw ImageError(.unreadable, "cannot read \(path)") }
+        return try decode(bytes)
+    }
+
+    /// Decodes PNG or JPEG bytes, recognised by their signature.
+    public static func decode(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try decodePNG(bytes) }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes) }
+        throw ImageError(.unsupportedFormat, "not a PNG or JPEG image")
+    }
+
+    static func checkDimensions(_ width: Int, _ height: Int) throws(ImageError) {
+        guard width > 0, height > 0, width <= maximumSide, height <= maximumSide, width * height <= maximumPixels else {
+            throw ImageError(.badDimensions, "\(width)×\(height) is outside 1…\(maximumSide) per side")
+        }
+    }
+
+    /// PNG through libpng's simplified API, which converts any colour type and depth to grey.
+    static func decodePNG(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard begun != 0 else { throw ImageError(.corrupt, "PNG: \(pngMessage(&image))") }
+        let width = Int(image.width), height = Int(image.height)
+        do { try checkDimensions(width, height) } catch {
+            png_image_free(&image)
+            throw error
+        }
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        var pixels = [UInt8](repeating: 0, count: width * height)
+        let finished = bytes.withUnsafeBytes { _ in
+            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width), nil) }
+        }
+        guard finished != 0 else { throw ImageError(.corrupt, "PNG: \(pngMessage(&image))") }
+        return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// JPEG through TurboJPEG, straight to grey; warnings (a truncated file) count as corruption.
+    static func decodeJPEG(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+        guard let handle = tjInitDecompress() else { throw ImageError(.corrupt, "JPEG decoder unavailable") }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard header == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
+        guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG: no frame header") }
+        try checkDimensions(Int(width), Int(height))
+        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height))
+        let decoded = bytes.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer {
+                tjDecompress2(
+                    handle, source.baseAddress, UInt(bytes.count), $0.baseAddress, width, 0, height,
+                    Int32(TJPF_GRAY.rawValue),
+                    TJFLAG_STOPONWARNING)
+            }
+        }
+        guard decoded == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
+        return GrayImage(width: Int(width), height: Int(height), pixels: pixels)
+    }
+
+    /// Writes an 8-bit greyscale PNG through libpng's simplified API.
+    public func writePNG(to path: String) throws(ImageError) {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        let written = pixels.withUnsafeBytes {
+            png_image_write_to_file(&image, path, 0, $0.baseAddress, Int32(width), nil)
+        }
+        guard written != 0 else { throw ImageError(.unwritable, "cannot write \(path): \(Self.pngMessage(&image))") }
+    }
+
+    /// Encodes as JPEG (grey) at `quality` 1…100: fixtures and the camera model of the benchmark.
+    public func jpegData(quality: Int = 85) throws(ImageError) -> [UInt8] {
+        guard let handle = tjInitCompress() else { throw ImageError(.unwritable, "JPEG encoder unavailable") }
+        defer { tjDestroy(handle) }
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var size: UInt = 0
+        let status = pixels.withUnsafeBufferPointer {
+            tjCompress2(
+                handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_GRAY.rawValue), &output, &size,
+                Int32(TJSAMP_GRAY.rawValue), Int32(quality), 0)
+        }
+        defer { tjFree(output) }
+        guard status == 0, let output else { throw ImageError(.unwritable, String(cString: tjGetErrorStr2(handle))) }
+        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+    }
+
+    static func pngMessage(_ image: inout png_image) -> String {
+        defer { png_image_free(&image) }
+        return withUnsafeBytes(of: image.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+/// The few image operations the decoder's pass ladder and the tests need, written for speed on
+/// small grey frames. Kept here, not in a general imaging library, because these are all we use.
+extension GrayImage {
+    /// Every pixel inverted: dark-mode wallets show light modules on dark.
+    public func inverted() -> GrayImage {
+        GrayImage(width: width, height: height, pixels: pixels.map { 255 &- $0 })
+    }
+
+    /// Downscaled by area averaging so its longer side is `longSide` (never upscaled).
+    public func downscaled(toLongSide longSide: Int) -> GrayImage {
+        let longest = max(width, height)
+        guard longest > longSide, longSide > 0 else { return self }
+        let newWidth = max(1, (width * longSide + longest / 2) / longest)
+        let newHeight = max(1, (height * longSide + longest / 2) / longest)
+        return resizedByArea(width: newWidth, height: newHeight)
+    }
+
+    /// Area-averaging resize (each output pixel is the mean of the input area it covers).
+    public func resizedByArea(width newWidth: Int, height newHeight: Int) -> GrayImage {
+        // Horizontal pass into floats, then vertical pass into bytes.
+        let horizontal = Self.areaWeights(from: width, to: newWidth)
+        let vertical = Self.areaWeights(from: height, to: newHeight)
+        var rows = [Float](repeating: 0, count: newWidth * height)
+        pixels.withUnsafeBufferPointer { source in
+            rows.withUnsafeMutableBufferPointer { out in
+                for y in 0..<height {
+                    let row = y * width
+                    for x in 0..<newWidth {
+                        var sum: Float = 0
+                        for (index, weight) in horizontal[x] { sum += Float(source[row + index]) * weight }
+                        out[y * newWidth + x] = sum
+                    }
+                }
+            }
+        }
+        var result = [UInt8](repeating: 0, count: newWidth * newHeight)
+        rows.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { out in
+                for y in 0..<newHeight {
+                    for x in 0..<newWidth {
+                        var sum: Float = 0
+                        for (index, weight) in vertical[y] { sum += source[index * newWidth + x] * weight }
+                        out[y * newWidth + x] = UInt8(min(255, max(0, sum + 0.5)))
+                    }
+                }
+            }
+        }
+        return GrayImage(width: newWidth, height: newHeight, pixels: result)
+    }
+
+    /// For each output index, the input indices it covers and their weights (summing to 1).
+    static func areaWeights(from source: Int, to target: Int) -> [[(Int, Float)]] {
+        let scale = Double(source) / Double(target)
+        return (0..<target).map { index in
+            let start = Double(index) * scale, end = start + scale
+            var weights: [(Int, Float)] = []
+            var position = Int(start)
+            while Double(position) < end && position < source {
+                let covered = min(end, Double(position + 1)) - max(start, Double(position))
+                if covered > 1e-9 { weights.append((position, Float(covered / scale))) }
+                position += 1
+            }
+            return weights
+        }
+    }
+
+    /// Separable Gaussian blur with standard deviation `sigma` (pixels); edges are clamped.
+    public func gaussianBlurred(sigma: Double) -> GrayImage {
+        guard sigma > 0.05, width > 0, height > 0 else { return self }
+        let radius = max(1, Int((3 * sigma).rounded(.up)))
+        var kernel = (-radius...radius).map { Float(exp(-Double($0 * $0) / (2 * sigma * sigma))) }
+        let total = kernel.reduce(0, +)
+        kernel = kernel.map { $0 / total }
+        var temporary = [Float](repeating: 0, count: width * height)
+        var result = [UInt8](repeating: 0, count: width * height)
+        let w = width, h = height
+        pixels.withUnsafeBufferPointer { source in
+            temporary.withUnsafeMutableBufferPointer { out in
+                kernel.withUnsafeBufferPointer { k in
+                    for y in 0..<h {
+                        let row = y * w
+                        for x in 0..<w {
+                            var sum: Float = 0
+                            if x >= radius && x < w - radius {
+                                for i in 0...(2 * radius) { sum += Float(source[row + x - radius + i]) * k[i] }
+                            } else {
+                                for i in 0...(2 * radius) {
+                                    sum += Float(source[row + min(w - 1, max(0, x - radius + i))]) * k[i]
+                                }
+                            }
+                            out[row + x] = sum
+                        }
+                    }
+                }
+            }
+        }
+        temporary.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { out in
+                kernel.withUnsafeBufferPointer { k in
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            var sum: Float = 0
+                            for i in 0...(2 * radius) {
+                                sum += source[min(h - 1, max(0, y - radius + i)) * w + x] * k[i]
+                            }
+                            out[y * w + x] = UInt8(min(255, max(0, sum + 0.5)))
+                        }
+                    }
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: result)
+    }
+
+    /// Rotated by `degrees` (counter-clockwise) about the centre, bilinear, into a canvas that holds
+    /// the whole result; uncovered pixels are `background`.
+    public func rotated(degrees: Double, background: UInt8 = 255) -> GrayImage {
+        let radians = degrees * .pi / 180
+        let c = cos(radians), s = sin(radians)
+        let newWidth = Int((abs(Double(width) * c) + abs(Double(height) * s)).rounded(.up))
+        let newHeight = Int((abs(Double(width) * s) + abs(Double(height) * c)).rounded(.up))
+        var out = GrayImage(width: newWidth, height: newHeight, filledWith: background)
+        let cx = Double(width) / 2, cy = Double(height) / 2
+        let ncx = Double(newWidth) / 2, ncy = Double(newHeight) / 2
+        for y in 0..<newHeight {
+            for x in 0..<newWidth {
+                // Inverse mapping: where in the source does this output pixel come from?
+                let dx = Double(x) + 0.5 - ncx, dy = Double(y) + 0.5 - ncy
+                let sx = c * dx - s * dy + cx - 0.5
+                let sy = s * dx + c * dy + cy - 0.5
+                if let value = bilinear(x: sx, y: sy) { out[x, y] = value }
+            }
+        }
+        return out
+    }
+
+    /// Bilinear sample at a fractional position; `nil` outside the image.
+    public func bilinear(x: Double, y: Double) -> UInt8? {
+        guard x > -1, y > -1, x < Double(width), y < Double(height) else { return nil }
+        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
+        let fx = x - Double(x0), fy = y - Double(y0)
+        func at(_ px: Int, _ py: Int) -> Double {
+            Double(self[min(width - 1, max(0, px)), min(height - 1, max(0, py))])
+        }
+        let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
+        let bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
+        return UInt8(min(255, max(0, top * (1 - fy) + bottom * fy + 0.5)))
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Crypto
 import Foundation
-import Station
 import VirtualCard
 
 /// `vhc verify` (token-profile.md §9): one JSON object on standard output; exit 0 valid, 1 invalid.
@@ -47,42 +46,13 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let now = try at.map { try Inputs.time($0, option: "--at") } ?? Inputs.now()
-        let rootKey = try Inputs.publicKey(root)
-        let trustListBytes = try Inputs.readFile(trustList, what: "trust list", maximumSize: SignedList.maximumSize)
-        let revocationBytes = try revocations.map {
-            try Inputs.readFile($0, what: "revocation list", maximumSize: SignedList.maximumSize)
-        }
-        let text = try readToken()
-        let verifier = TokenVerifier(root: rootKey, trustList: trustListBytes, revocationList: revocationBytes)
-
-        var consumed: SQLiteConsumedTokenStore? = nil
-        var heldStore: HeldListStore? = nil
-        var held = HeldSequences()
-        if let consumedStore {
-            let database: StationDatabase
-            do { database = try StationDatabase(path: consumedStore) } catch { throw UsageError(error.description) }
-            consumed = SQLiteConsumedTokenStore(database: database)
-            heldStore = HeldListStore(database: database)
-            held = try heldStore!.held()
-        }
-        let verification: Verification
-        do {
-            verification = try verifier.verify(text, at: now, skew: skew, held: held, consumedTokens: consumed)
-        } catch {
-            throw UsageError("replay store '\(consumedStore ?? "")' failed: \(error)")
-        }
-        // Lists that passed their own checks become the held ones: a later, lower sequence is a rollback.
-        if let heldStore, let trust = verifier.trustList, !Self.listCodes.contains(verification.code) {
-            try heldStore.record(trustList: trust.sequence, revocationList: verifier.revocationList?.sequence)
-        }
+        let session = try VerificationSession(
+            root: root, trustList: trustList, revocations: revocations, at: at, skew: skew, consumedStore: consumedStore
+        )
+        let verification = try session.verify(try readToken())
         try Output.printJSON(VerificationReport(verification))
         if !verification.isValid { throw ExitCode.invalid }
     }
-
-    static let listCodes: Set<VerificationCode> = [
-        .trustListInvalid, .trustListExpired, .trustListRollback, .revocationListInvalid,
-    ]
 
     /// The token from the argument, or the whole of standard input (trimmed only by the verifier, §1).
     func readToken() throws -> [UInt8] {

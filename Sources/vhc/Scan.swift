@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Scanner
+import VirtualCard
+
+/// `vhc scan`: QR codes from image files (a screenshot of a video call) or a raw frame stream,
+/// optionally verified as `vhc verify` would.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read QR codes from images or raw grey frames, and optionally verify them.",
+        discussion: """
+            --image: one JSON object per file (with --json), {"file", "codes": [{"text", "corners", "pass"}], "ms"}.
+            --frames WxH: raw 8-bit grey frames of that size on standard input (for example from
+              ffmpeg -f rawvideo -pix_fmt gray); one JSON line per new read.
+            With --root and --trust-list each read also carries the verdict of `vhc verify`.
+            Exit status: 0 when every input was read, 2 for a usage error or an unreadable input (its JSON
+            object then carries "error" with a stable code).
+            """)
+
+    @Option(
+        name: .customLong("image"), parsing: .upToNextOption,
+        help: ArgumentHelp("PNG or JPEG files.", valueName: "FILE"))
+    var images: [String] = []
+
+    @Option(help: ArgumentHelp("Read raw grey frames of this size from standard input.", valueName: "WxH"))
+    var frames: String?
+
+    @Flag(help: "Print JSON (always on for --frames).") var json = false
+
+    @OptionGroup(title: "Verification (optional)") var verification: ScanVerificationOptions
+
+    func validate() throws {
+        guard images.isEmpty != (frames == nil) else { throw UsageError("give either --image FILE... or --frames WxH") }
+        if let frames, RawFrameReader.Size(frames) == nil {
+            throw UsageError("--frames: '\(frames)' is not WIDTHxHEIGHT (16 to 8192 each)")
+        }
+    }
+
+    func run() throws {
+        let session = try verification.session()
+        let decoder = FrameDecoder()
+        if let frames, let size = RawFrameReader.Size(frames) {
+            try scanFrames(RawFrameReader(size: size), decoder: decoder, session: session)
+        } else if try !scanImages(decoder: decoder, session: session) {
+            throw ExitCode.usage
+        }
+    }
+
+    /// One report per file; returns `false` when any file could not be read.
+    func scanImages(decoder: FrameDecoder, session: VerificationSession?) throws -> Bool {
+        var allRead = true
+        for file in images {
+            let clock = ContinuousClock(), start = clock.now
+            var report = ImageReport(file: file)
+            do {
+                let image = try GrayImage.read(contentsOf: file)
+                report.codes = try decoder.decodeImage(image).map { try CodeReport($0, session: session) }
+            } catch let error as ImageError {
+                report.error = ErrorReport(code: error.code.rawValue, message: error.message)
+                allRead = false
+            }
+            report.ms = milliseconds(start.duration(to: clock.now))
+            if json {
+                try Output.printJSON(report)
+            } else {
+                if let error = report.error { print("\(file): \(error.code): \(error.message)") }
+                if report.codes.isEmpty && report.error == nil { print("\(file): no QR code") }
+                for code in report.codes {
+                    print("\(file): \(code.text) [\(code.pass)]" + (code.verdict.map { " → \($0.code)" } ?? ""))
+                }
+            }
+        }
+        return allRead
+    }
+
+    /// One JSON line per new read (the same text within 5 s is reported once).
+    func scanFrames(_ reader: RawFrameReader, decoder: FrameDecoder, session: VerificationSession?) throws {
+        let clock = ContinuousClock(), origin = clock.now
+        var recent = RecentPayloads(window: 5)
+        var index = 0
+        while true {
+            let frame: GrayImage?
+            do { frame = try reader.next() } catch { throw UsageError("\(error)") }
+            guard let frame else { break }
+            let start = clock.now
+            let codes = decoder.decodeStreamFrame(frame)
+            let ms = milliseconds(start.duration(to: clock.now))
+            let seconds = milliseconds(origin.duration(to: clock.now)) / 1000
+            for code in codes where recent.isNew(code.text, at: seconds) {
+                var line = try CodeReport(code, session: session)
+                line.frame = index
+                line.ms = ms
+                try Output.printJSON(line)
+            }
+            index += 1
+        }
+    }
+
+    func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 10).rounded() / 10
+    }
+}
+
+/// `vhc verify`'s options, all optional here: without --root and --trust-list nothing is verified.
+struct ScanVerificationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The pinned root public key (PEM).", valueName: "ROOT.pem")) var root: String?
+    @Option(name: .customLong("trust-list"), help: ArgumentHelp("The signed trust list.", valueName: "TL.cose"))
+    var trustList: String?
+    @Option(help: ArgumentHelp("The signed revocation list.", valueName: "RL.cose")) var revocations: String?
+    @Option(help: ArgumentHelp("Verification time (default: the system clock).", valueName: "TIME")) var at: String?
+    @Option(help: ArgumentHelp("Allowed clock skew in seconds, 0 to 120.", valueName: "SECONDS"))
+    var skew: Int64 = TokenVerifier.defaultSkew
+    @Option(name: .customLong("consumed-store"), help: ArgumentHelp("SQLite replay store.", valueName: "FILE"))
+    var consumedStore: String?
+
+    func session() throws -> VerificationSession? {
+        guard let root, let trustList else {
+            if root != nil || trustList != nil || revocations != nil || consumedStore != nil {
+                throw UsageError("verification needs both --root and --trust-list")
+            }
+            return nil
+        }
+        return try VerificationSession(
+            root: root, trustList: trustList, revocations: revocations, at: at, skew: skew, consumedStore: consumedStore
+        )
+    }
+}
+
+struct ErrorReport: Codable {
+    var code: String
+    var message: String
+}
+
+struct ImageReport: Codable {
+    var file: String
+    var codes: [CodeReport] = []
+    var ms: Double = 0
+    var error: ErrorReport?
+}
+
+struct CodeReport: Codable {
+    var frame: Int?
+    var text: String
+    var corners: [[Int]]
+    var pass: String
+    var ms: Double?
+    var verdict: VerificationReport?
+
+    init(_ code: DecodedCode, session: VerificationSession?) throws {
+        text = code.text
+        corners = code.corners
+        pass = code.pass
+        verdict = try session.map { VerificationReport(try $0.verify(Array(code.text.utf8))) }
+    }
+}

@@ -32,7 +32,9 @@ let package = Package(
         // Text → QR code (libqrencode): issuer output and test fixtures.
         .target(name: "QRRendering", dependencies: ["CQREncode", "Imaging"]),
         // Frames → QR payloads: the zbar decoder and its pass ladder, frame sources. Knows nothing of tokens.
-        .target(name: "Scanner", dependencies: ["CZBar", "Imaging"]),
+        .target(name: "Scanner", dependencies: ["CZBar", "CV4L2", "Imaging"]),
+        // Fixed-arity wrappers over libv4l2's variadic calls, and the V4L2 macros as constants.
+        .target(name: "CV4L2", linkerSettings: [.linkedLibrary("v4l2")]),
         // The station's state: for now the replay store and held list sequences (SQLite through GRDB).
         .target(
             name: "Station",
@@ -60,7 +62,8 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: ["Station", "VirtualCard", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ScannerTests", dependencies: ["Scanner", "Imaging", "QRRendering", "TestSupport"]),
+        .testTarget(
+            name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [

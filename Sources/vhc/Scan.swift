@@ -10,6 +10,8 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read QR codes from images or raw grey frames, and optionally verify them.",
         discussion: """
+            --camera PATH: a V4L2 device (a /dev/v4l/by-id/... link works; fake:FILE-OR-DIR plays images);
+              one JSON line per new read, until interrupted or --max-frames. Camera events go to standard error.
             --image: one JSON object per file (with --json), {"file", "codes": [{"text", "corners", "pass"}], "ms"}.
             --frames WxH: raw 8-bit grey frames of that size on standard input (for example from
               ffmpeg -f rawvideo -pix_fmt gray); one JSON line per new read.
@@ -26,12 +28,21 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("Read raw grey frames of this size from standard input.", valueName: "WxH"))
     var frames: String?
 
+    @Option(help: ArgumentHelp("Capture from this V4L2 device.", valueName: "PATH")) var camera: String?
+
+    @Option(help: ArgumentHelp("Capture size: 640x480 (default) or 1280x720.", valueName: "WxH")) var size = "640x480"
+
+    @Option(name: .customLong("max-frames"), help: ArgumentHelp("Stop after this many camera frames.", valueName: "N"))
+    var maxFrames: Int?
+
     @Flag(help: "Print JSON (always on for --frames).") var json = false
 
     @OptionGroup(title: "Verification (optional)") var verification: ScanVerificationOptions
 
     func validate() throws {
-        guard images.isEmpty != (frames == nil) else { throw UsageError("give either --image FILE... or --frames WxH") }
+        let sources = [!images.isEmpty, frames != nil, camera != nil].filter { $0 }.count
+        guard sources == 1 else { throw UsageError("give one of --camera PATH, --image FILE... or --frames WxH") }
+        guard RawFrameReader.Size(size) != nil else { throw UsageError("--size: '\(size)' is not WIDTHxHEIGHT") }
         if let frames, RawFrameReader.Size(frames) == nil {
             throw UsageError("--frames: '\(frames)' is not WIDTHxHEIGHT (16 to 8192 each)")
         }
@@ -40,7 +51,9 @@ struct Scan: ParsableCommand {
     func run() throws {
         let session = try verification.session()
         let decoder = FrameDecoder()
-        if let frames, let size = RawFrameReader.Size(frames) {
+        if let camera, let size = RawFrameReader.Size(size) {
+            try scanCamera(camera, size: size, decoder: decoder, session: session)
+        } else if let frames, let size = RawFrameReader.Size(frames) {
             try scanFrames(RawFrameReader(size: size), decoder: decoder, session: session)
         } else if try !scanImages(decoder: decoder, session: session) {
             throw ExitCode.usage
@@ -94,6 +107,40 @@ struct Scan: ParsableCommand {
                 try Output.printJSON(line)
             }
             index += 1
+        }
+    }
+
+    /// Captures until interrupted (or `--max-frames`), printing one JSON line per new read.
+    func scanCamera(
+        _ path: String, size: RawFrameReader.Size, decoder: FrameDecoder, session: VerificationSession?
+    ) throws {
+        let (system, player) = try CameraSource.system(for: path)
+        defer { player?.stop() }
+        let camera = V4L2Camera(
+            path: CameraSource.devicePath(path), options: .init(width: size.width, height: size.height), system: system)
+        // At the start a camera that cannot be opened is the user's error; later, an unplugged one is waited for.
+        do { try camera.open() } catch { throw UsageError("--camera \(path): \(error)") }
+        FileHandle.standardError.write(Data("camera: opened \(camera.format!)\n".utf8))
+        let supervisor = CaptureSupervisor(camera: camera)
+        supervisor.onEvent = { event in FileHandle.standardError.write(Data("camera: \(event)\n".utf8)) }
+        let stop = StopSignal.install()
+        var recent = RecentPayloads(window: 5)
+        var frames = 0
+        while !stop.requested, maxFrames.map({ frames < $0 }) ?? true {
+            guard case .frame(let frame) = supervisor.step(timeoutMilliseconds: 200) else {
+                if !camera.isOpen { Thread.sleep(forTimeInterval: 0.1) }
+                continue
+            }
+            frames += 1
+            let clock = ContinuousClock(), start = clock.now
+            let codes = decoder.decodeStreamFrame(frame)
+            let ms = milliseconds(start.duration(to: clock.now))
+            for code in codes where recent.isNew(code.text, at: MonotonicSeconds.now()) {
+                var line = try CodeReport(code, session: session)
+                line.frame = frames - 1
+                line.ms = ms
+                try Output.printJSON(line)
+            }
         }
     }
 

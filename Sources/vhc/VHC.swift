@@ -6,7 +6,10 @@ struct VHC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc",
         abstract: "Virtual NHI Card (虛擬健保卡) station tools: verify and issue VHC1 tokens, keys and lists.",
-        subcommands: [Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self])
+        subcommands: [
+            Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
+            CameraCommand.self,
+        ])
 }
 
 /// Entry point: the profile's exit statuses are 0 valid, 1 any other verdict, 2 usage or

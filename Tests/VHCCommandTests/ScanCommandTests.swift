@@ -96,3 +96,55 @@ struct ScanCommandTests {
         #expect(!result.stderr.isEmpty)
     }
 }
+
+@Suite("vhc scan --camera and vhc camera list (fake camera)", .serialized)
+struct CameraCommandTests {
+    @Test("--camera fake:DIR: a code held in front of the camera for many frames gives one line, with its verdict")
+    func cameraScan() throws {
+        let w = try CommandLineContractTests.Workspace()
+        let token = try w.issue(["--png", "phone.png"])
+        let frames = w.folder.appendingPathComponent("frames")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        try GrayImage(width: 640, height: 480, filledWith: 90).writePNG(
+            to: frames.appendingPathComponent("0-empty.png").path)
+        try FileManager.default.copyItem(
+            at: w.folder.appendingPathComponent("phone.png"), to: frames.appendingPathComponent("1-phone.png"))
+        let result = try Command.run(
+            Command.vhc,
+            [
+                "scan", "--camera", "fake:frames", "--size", "1280x720", "--max-frames", "12", "--root", "root.pub",
+                "--trust-list", "tl.cose", "--at", "2026-11-22T10:01:00Z",
+            ], in: w.folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("YUYV 1280×720"))
+        let lines = result.stdout.split(separator: "\n")
+        try #require(lines.count == 1, "\(result.stdout)")
+        let read = try jsonObject(String(lines[0]))
+        #expect(read["text"] as? String == token)
+        #expect((read["verdict"] as? [String: Any])?["code"] as? String == "valid")
+    }
+
+    @Test("a camera that cannot be opened at start is a usage error naming the code")
+    func missingCamera() throws {
+        let result = try Command.run(
+            Command.vhc, ["scan", "--camera", "/dev/video-does-not-exist"], in: FileManager.default.temporaryDirectory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("camera_missing"))
+    }
+
+    @Test("camera list: formats and sizes of a device; a missing one has its code")
+    func list() throws {
+        let w = try CommandLineContractTests.Workspace()
+        _ = try w.issue(["--png", "phone.png"])
+        let listed = try Command.vhc("camera", "list", "--json", "fake:phone.png", in: w.folder)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let device = try jsonObject(listed.stdout)
+        #expect(device["canCapture"] as? Bool == true)
+        let formats = try #require(device["formats"] as? [[String: Any]])
+        #expect(formats.map { $0["fourcc"] as? String } == ["MJPG", "YUYV"])
+        #expect(formats[1]["sizes"] as? [String] == ["640x480", "1280x720"])
+        let missing = try Command.vhc("camera", "list", "--json", "/dev/video-none", in: w.folder)
+        #expect(missing.status == 2)
+        #expect(try jsonObject(missing.stdout)["error"] as? String == "camera_missing")
+    }
+}

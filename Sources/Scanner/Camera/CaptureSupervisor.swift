@@ -1,0 +1,93 @@
+import Imaging
+
+/// Keeps a camera delivering frames without a restart of the station:
+/// - `EAGAIN` and `EIO` from a dequeue are transient: count them and carry on;
+/// - no frame for `stallTimeout` seconds: close and reopen the device;
+/// - `ENODEV` (unplugged), or a device that cannot be opened: close and retry opening every
+///   `retryInterval` seconds until it comes back.
+/// Time comes from `now` (monotonic seconds), so tests can drive it. One thread calls `step`.
+public final class CaptureSupervisor {
+    public enum Event: Hashable, Sendable {
+        case opened(CaptureFormat)
+        case openFailed(CameraError.Code)
+        case stalled
+        case unplugged
+        case failed(CameraError.Code)
+    }
+
+    public enum Step: Sendable {
+        case frame(GrayImage)
+        case idle
+        /// The device is closed; `step` will try to open it again after the retry interval.
+        case waitingForDevice
+    }
+
+    public let camera: V4L2Camera
+    public let stallTimeout: Double
+    public let retryInterval: Double
+    let now: @Sendable () -> Double
+    private var lastFrameAt: Double = 0
+    private var nextOpenAttempt: Double = 0
+    public private(set) var events: [Event] = []
+    /// Called for every event as it happens (status lines, logs).
+    public var onEvent: ((Event) -> Void)?
+
+    public init(
+        camera: V4L2Camera, stallTimeout: Double = 2, retryInterval: Double = 0.5,
+        now: @escaping @Sendable () -> Double = MonotonicSeconds.now
+    ) {
+        self.camera = camera
+        self.stallTimeout = stallTimeout
+        self.retryInterval = retryInterval
+        self.now = now
+    }
+
+    /// One round: open if needed (and due), else wait up to `timeoutMilliseconds` for a frame.
+    public func step(timeoutMilliseconds: Int32 = 100) -> Step {
+        let time = now()
+        if !camera.isOpen {
+            guard time >= nextOpenAttempt else { return .waitingForDevice }
+            do {
+                try camera.open()
+                lastFrameAt = time
+                record(.opened(camera.format!))
+            } catch {
+                nextOpenAttempt = time + retryInterval
+                record(.openFailed(error.code))
+                return .waitingForDevice
+            }
+        }
+        do {
+            if let frame = try camera.nextFrame(timeoutMilliseconds: timeoutMilliseconds) {
+                lastFrameAt = now()
+                return .frame(frame)
+            }
+            if now() - lastFrameAt > stallTimeout {
+                record(.stalled)
+                camera.close()  // reopened on the next step
+            }
+            return .idle
+        } catch {
+            camera.close()
+            nextOpenAttempt = now() + retryInterval
+            record(error.code == .unplugged ? .unplugged : .failed(error.code))
+            return .waitingForDevice
+        }
+    }
+
+    private func record(_ event: Event) {
+        events.append(event)
+        if events.count > 1000 { events.removeFirst(events.count - 1000) }
+        onEvent?(event)
+    }
+}
+
+/// Monotonic seconds since an arbitrary fixed origin, for timers that must not jump with the wall clock.
+public enum MonotonicSeconds {
+    static let origin = ContinuousClock.now
+
+    @Sendable public static func now() -> Double {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -55,13 +55,17 @@ let package = Package(
 
         // Helpers shared by the test targets (deterministic randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // `Benchmarks/scan.sh`: the phone-screen QR benchmark against zbar alone and other decoders.
+        .executableTarget(
+            name: "ScanBenchmark", dependencies: ["Scanner", "Imaging"], path: "Benchmarks/ScanBenchmark"),
+
         .testTarget(
             name: "VirtualCardTests",
             dependencies: ["VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "StationTests",
-            dependencies: ["Station", "VirtualCard", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"]),
         .testTarget(

@@ -17,11 +17,13 @@ public final class StationDatabase: Sendable {
     /// Opens (creating with mode 0600) and migrates the database at `path`.
     public init(path: String) throws(OpenError) {
         do {
-            if !FileManager.default.fileExists(atPath: path) {
-                // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
-                guard
-                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-                else { throw CocoaError(.fileWriteNoPermission) }
+            // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
+            // (Not FileManager.createFile: on Linux it writes through a temporary directory it leaves behind.)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+            } else if errno != EEXIST {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)

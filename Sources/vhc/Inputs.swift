@@ -72,12 +72,21 @@ enum Inputs {
         return bytes
     }
 
-    /// Writes `bytes` to `path`, replacing it atomically.
+    /// Writes `bytes` to `path`, replacing it atomically: a temporary file beside it, fsync, rename.
+    /// (Foundation's `.atomic` option on Linux leaves a directory behind in /tmp on every write.)
     static func write(_ bytes: [UInt8], to path: String) throws {
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw UsageError("cannot write '\(path)': \(error.localizedDescription)")
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        let temporary = String(cString: template)
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        let mode = fchmod(descriptor, 0o644) == 0
+        close(descriptor)
+        guard written == bytes.count, synced, mode, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw UsageError("cannot write '\(path)': \(reason)")
         }
     }
 

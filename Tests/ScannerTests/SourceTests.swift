@@ -7,11 +7,7 @@ import Testing
 
 @Suite("Frame sources: image files and raw frame streams")
 struct SourceTests {
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vhc-scanner-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    let temporary = try! TemporaryFolder(prefix: "vhc-scanner-tests")
 
     static let text = tokenText(length: 269, seed: 21)
     static func frame() throws -> GrayImage {
@@ -20,7 +16,7 @@ struct SourceTests {
 
     @Test("PNG and JPEG files round-trip and decode")
     func files() throws {
-        let dir = try Self.folder()
+        let dir = temporary.url
         let frame = try Self.frame()
         let png = dir.appendingPathComponent("a.png").path
         try frame.writePNG(to: png)
@@ -53,7 +49,7 @@ struct SourceTests {
     @Test("truncated PNG and JPEG files are image_corrupt")
     func truncated() throws {
         let frame = try Self.frame()
-        let dir = try Self.folder()
+        let dir = temporary.url
         let png = dir.appendingPathComponent("a.png").path
         try frame.writePNG(to: png)
         let pngBytes = try Array(Data(contentsOf: URL(fileURLWithPath: png)))
@@ -72,7 +68,7 @@ struct SourceTests {
     @Test("a PNG header claiming 100000×100000 is refused before allocation")
     func hugeDimensions() throws {
         // A valid 1×1 PNG with the IHDR width and height patched (CRC left wrong on purpose, then fixed).
-        let dir = try Self.folder()
+        let dir = temporary.url
         let path = dir.appendingPathComponent("tiny.png").path
         try GrayImage(width: 1, height: 1, filledWith: 0).writePNG(to: path)
         var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))

@@ -1,21 +1,19 @@
 import Crypto
 import Foundation
 import Station
+import TestSupport
 import Testing
 import VirtualCard
 
 @Suite("Station database: replay store and held list sequences")
 struct ConsumedTokenStoreTests {
-    static func temporaryPath() -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "vhc-station-tests-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.appendingPathComponent("station.sqlite").path
-    }
+    /// Every test works in its own folder, removed when the test ends.
+    let folder = try! TemporaryFolder(prefix: "vhc-station-tests")
+    var databasePath: String { folder.path("station.sqlite") }
 
     @Test("a token id is consumed once; the record survives reopening")
     func consumeOnce() throws {
-        let path = Self.temporaryPath()
+        let path = databasePath
         let id = [UInt8](repeating: 7, count: 16)
         do {
             let store = SQLiteConsumedTokenStore(database: try StationDatabase(path: path))
@@ -29,7 +27,7 @@ struct ConsumedTokenStoreTests {
 
     @Test("entries are purged after keep-until, not before")
     func purge() throws {
-        let store = SQLiteConsumedTokenStore(database: try StationDatabase(path: Self.temporaryPath()))
+        let store = SQLiteConsumedTokenStore(database: try StationDatabase(path: databasePath))
         let old = [UInt8](repeating: 1, count: 16)
         let fresh = [UInt8](repeating: 2, count: 16)
         #expect(try store.consume(tokenID: old, keepUntil: 100, now: 0))
@@ -41,7 +39,7 @@ struct ConsumedTokenStoreTests {
 
     @Test("50 concurrent consumers of one token id over separate connections: exactly one wins")
     func concurrentConsumers() async throws {
-        let path = Self.temporaryPath()
+        let path = databasePath
         _ = try StationDatabase(path: path)  // create and migrate once
         let id = [UInt8](repeating: 9, count: 16)
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -58,7 +56,7 @@ struct ConsumedTokenStoreTests {
 
     @Test("the database file is private to its owner")
     func fileMode() throws {
-        let path = Self.temporaryPath()
+        let path = databasePath
         _ = try StationDatabase(path: path)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -66,7 +64,7 @@ struct ConsumedTokenStoreTests {
 
     @Test("held sequences rise and never fall")
     func heldSequences() throws {
-        let held = HeldListStore(database: try StationDatabase(path: Self.temporaryPath()))
+        let held = HeldListStore(database: try StationDatabase(path: databasePath))
         #expect(try held.held() == HeldSequences())
         try held.record(trustList: 5, revocationList: nil)
         #expect(try held.held() == HeldSequences(trustList: 5, revocationList: nil))
@@ -77,18 +75,18 @@ struct ConsumedTokenStoreTests {
     }
 
     @Test("a path that cannot be opened is a clear error, not a crash")
-    func unopenable() {
+    func unopenable() throws {
         #expect(throws: StationDatabase.OpenError.self) {
             try StationDatabase(path: "/nonexistent-dir/x/station.sqlite")
         }
-        let notADatabase = Self.temporaryPath()
-        FileManager.default.createFile(atPath: notADatabase, contents: Data("not sqlite at all, just text".utf8))
+        let notADatabase = folder.path("not-a-database.sqlite")
+        try Data("not sqlite at all, just text".utf8).write(to: URL(fileURLWithPath: notADatabase))
         #expect(throws: StationDatabase.OpenError.self) { try StationDatabase(path: notADatabase) }
     }
 
     @Test("the verifier with the SQLite store: replay across store instances")
     func verifierIntegration() throws {
-        let path = Self.temporaryPath()
+        let path = databasePath
         let key = P256Keys.make()
         let now: Int64 = 1_795_341_600
         let trust = try TrustList.build(

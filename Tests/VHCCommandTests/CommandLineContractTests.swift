@@ -2,19 +2,21 @@ import Crypto
 import Foundation
 import Imaging
 import QRRendering
+import TestSupport
 import Testing
 import VirtualCard
 
 /// The command-line contract of token-profile.md §9 and §10, run against the real `vhc` binary.
 @Suite("vhc command-line contract", .serialized)
 struct CommandLineContractTests {
-    /// A workspace with keys and lists made by the command itself.
-    struct Workspace {
-        let folder: URL
+    /// A workspace with keys and lists made by the command itself; removed when the test is done.
+    final class Workspace {
+        let temporary: TemporaryFolder
+        var folder: URL { temporary.url }
         static let at = "2026-11-22T10:00:00Z"
 
         init() throws {
-            folder = try Command.temporaryDirectory()
+            temporary = try TemporaryFolder(prefix: "vhc-cli")
             for name in ["root", "token", "revocation"] {
                 let generated = try Command.vhc("keys", "generate", "--out", "\(name).pem", in: folder)
                 #expect(generated.status == 0, "\(generated.stderr)")
@@ -22,7 +24,7 @@ struct CommandLineContractTests {
                 let pub = try Command.vhc("keys", "public", "\(name).pem", in: folder)
                 #expect(pub.stdout.hasPrefix("-----BEGIN PUBLIC KEY-----"))
                 try pub.stdout.write(
-                    to: folder.appendingPathComponent("\(name).pub"), atomically: true, encoding: .utf8)
+                    to: folder.appendingPathComponent("\(name).pub"), atomically: false, encoding: .utf8)
             }
             try buildTrustList(seq: 2, out: "tl.cose")
             let rl = try Command.vhc(

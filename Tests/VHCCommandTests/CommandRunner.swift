@@ -65,11 +65,6 @@ enum Command {
         return "/usr/bin/python3"
     }()
 
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vhc-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }
 
 /// One JSON object from a command's standard output.

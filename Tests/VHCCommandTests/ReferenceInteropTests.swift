@@ -40,7 +40,8 @@ struct ReferenceInteropTests {
 
     @Test("the verifiers agree on every code for generated and mutated tokens")
     func differential() throws {
-        let folder = try Command.temporaryDirectory()
+        let temporary = try TemporaryFolder(prefix: "vhc-interop")
+        let folder = temporary.url
         let keys = (root: Self.key("root"), token: Self.key("token"), revocation: Self.key("revocation"))
         let now: Int64 = 1_795_341_600
         let trust = try TrustList.build(
@@ -59,7 +60,7 @@ struct ReferenceInteropTests {
             entries: [.init(delegationID: revokedID, revokedAt: now - 60, keepUntil: CalendarDate(iso: "2026-12-31")!)],
             signer: keys.revocation)
         try keys.root.publicKey.pemRepresentation.write(
-            to: folder.appendingPathComponent("root.pem"), atomically: true, encoding: .utf8)
+            to: folder.appendingPathComponent("root.pem"), atomically: false, encoding: .utf8)
         try Data(trust).write(to: folder.appendingPathComponent("tl.cose"))
         try Data(revocations).write(to: folder.appendingPathComponent("rl.cose"))
         let verifier = TokenVerifier(root: keys.root.publicKey, trustList: trust, revocationList: revocations)

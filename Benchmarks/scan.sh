@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The phone-screen QR benchmark (issue 3), in one go and on one core: generates the set if it is
+# missing (deterministic, seed 1), then runs the station's decoder and zbar alone (ScanBenchmark),
+# zbarimg, and zxing-cpp and OpenCV's WeChat detector when their PyPI wheels are installed
+# (pip install zxing-cpp opencv-contrib-python-headless), and prints the table with the targets.
+#   Benchmarks/scan.sh [SET-DIRECTORY] [PER-CATEGORY]     (defaults: .build-bench/phone-screens, 50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set_dir="${1:-.build-bench/phone-screens}"
+per_category="${2:-50}"
+core="${BENCH_CORE:-0}"
+pin() { if command -v taskset >/dev/null; then taskset -c "$core" "$@"; else "$@"; fi; }
+
+if [[ ! -f "$set_dir/truth.json" ]]; then
+    python3 Benchmarks/phone-screens/generate.py --out "$set_dir" --seed 1 --per-category "$per_category"
+fi
+swift build -c release --product ScanBenchmark >/dev/null || swift build -c release --product ScanBenchmark
+binary="$(swift build -c release --show-bin-path)/ScanBenchmark"
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+OMP_NUM_THREADS=1 pin "$binary" "$set_dir" > "$results/station.jsonl"
+OMP_NUM_THREADS=1 pin python3 Benchmarks/scan_baselines.py "$set_dir" > "$results/baselines.jsonl"
+python3 Benchmarks/scan_report.py "$results/station.jsonl" "$results/baselines.jsonl"

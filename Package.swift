@@ -32,7 +32,9 @@ let package = Package(
         // Text → QR code (libqrencode): issuer output and test fixtures.
         .target(name: "QRRendering", dependencies: ["CQREncode", "Imaging"]),
         // Frames → QR payloads: the zbar decoder and its pass ladder, frame sources. Knows nothing of tokens.
-        .target(name: "Scanner", dependencies: ["CZBar", "CV4L2", "Imaging"]),
+        .target(name: "Scanner", dependencies: ["CZBar", "CZXing", "CV4L2", "Imaging"]),
+        // zxing-cpp (Debian's libzxing-dev) behind a small C interface: the second QR decoder.
+        .target(name: "CZXing", linkerSettings: [.linkedLibrary("ZXing")]),
         // Fixed-arity wrappers over libv4l2's variadic calls, and the V4L2 macros as constants.
         .target(name: "CV4L2", linkerSettings: [.linkedLibrary("v4l2")]),
         // The station's state: for now the replay store and held list sequences (SQLite through GRDB).
@@ -75,5 +77,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

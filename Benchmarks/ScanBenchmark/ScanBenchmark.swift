@@ -29,14 +29,23 @@ enum ScanBenchmark {
     static func main() throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2 else {
-            FileHandle.standardError.write(Data("usage: ScanBenchmark SET-DIRECTORY [--repeat N]\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: ScanBenchmark SET-DIRECTORY [--repeat N] [--passes a,b,…]\n".utf8))
             exit(2)
         }
         let directory = arguments[1]
         let repeats = arguments.firstIndex(of: "--repeat").flatMap { Int(arguments[$0 + 1]) } ?? 3
         let truth = try JSONDecoder().decode(
             Truth.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/truth.json")))
-        let station = FrameDecoder()
+        var configuration = FrameDecoder.Configuration()
+        if let index = arguments.firstIndex(of: "--passes") {
+            configuration = FrameDecoder.Configuration(
+                passes: arguments[index + 1].split(separator: ",").map { name in
+                    guard let pass = FrameDecoder.Pass(String(name)) else { fatalError("unknown pass \(name)") }
+                    return pass
+                })
+        }
+        let station = FrameDecoder(configuration: configuration)
         let zbarAlone = ZBarQRDecoder()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

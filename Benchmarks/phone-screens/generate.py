@@ -482,14 +482,13 @@ def render_screen(rng, matrix, p):
     _text(img, p["display_name"], card_x0 + pad, card_y0 + pad + 18 * dp, 18 * dp, fg, True)
     _text(img, p["display_id"], card_x0 + pad, card_y0 + pad + 28 * dp + 14 * dp, 13 * dp, sub)
     if p["inverted"]:
-        code_dark, code_light = card, (235, 235, 235)  # light modules on the dark card
-        mdark, mlight = code_light, card
+        mdark, mlight = (235, 235, 235), card  # light modules on the dark card, which is the quiet zone
     else:
         mdark, mlight = (0, 0, 0) if rng.random() < 0.8 else (25, 30, 60), (255, 255, 255)
         if dark:  # white plate with the quiet zone inside a dark card
             plate = qz * _u(rng, 1.0, 1.25)
             _rounded_rect(img, code_x0 - plate, code_y0 - plate, code_x0 + size + plate, code_y1 + plate,
-                          _u(rng, 0, 12) * dp, (255, 255, 255))
+                          min(_u(rng, 0, 12) * dp, plate / 2), (255, 255, 255))
     draw_code(img, matrix, code_x0, code_y0, spm, mdark, mlight, p["smooth"])
     _text(img, "Valid for 0%d:%02d" % (int(rng.integers(0, 5)), int(rng.integers(60))),
           (card_x0 + card_x1) / 2 - 60 * dp, y_timer, 14 * dp, sub)
@@ -682,12 +681,13 @@ def make_image(args):
     screen_h = int(round(screen_w * _u(rng, 2.0, 2.22)))
     dp = ppi / 160
     card_w = screen_w - 2 * 20 * dp
-    code_mm = _u(rng, 30, 55)
-    spm = code_mm * ppmm / n
-    spm = min(spm, card_w / (n + 8))  # symbol plus 4-module quiet zones fit on the card
+    code_mm = _u(rng, 30, 55)  # symbol width, without the quiet zone
+    spm_max = min(55 * ppmm / n, card_w / (n + 8))  # symbol plus 4-module quiet zones fit on the card
+    spm = min(code_mm * ppmm / n, spm_max)
     integer = rng.random() < 0.5
-    if integer:
-        spm = float(max(1, math.floor(spm)))
+    if integer:  # the nearest whole number of screen pixels that keeps the symbol 30-55 mm and on the card
+        fits = [k for k in (round(spm), math.floor(spm), math.ceil(spm)) if 30 * ppmm / n <= k <= spm_max]
+        spm = float(fits[0] if fits else math.floor(spm))
     layout = ["stripe-gaprow", "stripe-gapcol", "pentile", "pentile"][int(rng.integers(4))]
     p = dict(screen_w=screen_w, screen_h=screen_h, ppi=ppi, dark=dark, inverted=inverted, spm=spm,
              integer_origin=integer, smooth=(not integer) and rng.random() < 0.4,
@@ -742,11 +742,11 @@ def make_image(args):
         return img, mask, step * zoom
 
     # whole visible screen, coarser; then the code region finely (the part the decoder needs)
-    layer_a, mask_a, step_a = layer(-ext, -ext, screen_w + ext, screen_h + ext,
+    layer_a, mask_a, _ = layer(-ext, -ext, screen_w + ext, screen_h + ext,
                                     max(sigma_cam / 2, 0.25), 3.0e6 if Wc <= 640 else 4.0e6)
     m4 = 6 * spm
     x0, y0, size = code_box
-    layer_b, mask_b, step_b = layer(x0 - m4, y0 - m4, x0 + size + m4, y0 + size + m4,
+    layer_b, mask_b, _ = layer(x0 - m4, y0 - m4, x0 + size + m4, y0 + size + m4,
                                     min(0.2, sigma_cam / 2.5), 8.0e6)
 
     # ---- scene, linear light; the screen's white at full brightness is 1
@@ -769,7 +769,9 @@ def make_image(args):
         m = _fill(Wc, Hc, [_screen_poly(Hm, palm)])
         shade = (1 + 0.15 * smooth_noise(rng, Hc, Wc, 60)).astype(np.float32)
         scene = scene * (1 - m) + skin * shade * m
-    glass = amb * _u(rng, 0.01, 0.05)  # ambient light reflected by the black glass
+    # ambient light reflected by the glass: a base level plus the blurred, uneven reflection of the room
+    glass = amb * _u(rng, 0.01, 0.05) * (1 + _u(rng, 0.3, 1.0) * smooth_noise(rng, Hc, Wc, _u(rng, 40, 160)))
+    glass = np.maximum(glass, 0).astype(np.float32)
     m_body = cv2.GaussianBlur(_fill(Wc, Hc, [_screen_poly(Hm, body)]), (0, 0), sigma_cam)
     img = scene * (1 - m_body) + glass * m_body
     img = img * (1 - mask_a) + (layer_a + glass) * mask_a
@@ -792,18 +794,20 @@ def make_image(args):
     strong = cfg["glare"] == "strong"
     code_c = _apply(Hm, [(cx_code, cy_code)])[0]
     code_px = size * math.sqrt(smax * smin)
-    glare_peak, glare_on_code, veil, white = 0.0, False, 0.0, _u(rng, 0.55, 1.05)
+    # white level: the screen's white after the exposure gain (1 = clips exactly)
+    glare_peak, glare_on_code, veil = 0.0, False, 0.0
+    white = _u(rng, 1.05, 1.6) if rng.random() < 0.25 else _u(rng, 0.5, 1.0)  # auto-exposure errs bright
     if dark and not inverted:
-        white = _u(rng, 0.75, 1.6)  # auto-exposure raises the gain on a dark screen
+        white = _u(rng, 0.75, 1.8)  # auto-exposure raises the gain on a dark screen
     effects = []
     if strong:
         kinds = [k for k in ("glare", "veil", "overexposed") if rng.random() < 0.4]
         if not kinds:
             kinds = [["glare", "veil", "overexposed"][int(rng.integers(3))]]
         effects = kinds
-    if "glare" in effects or (not strong and rng.random() < 0.5):
-        glare_peak = brightness * (_u(rng, 0.6, 2.0) if "glare" in effects else _u(rng, 0.05, 0.3))
-        glare_on_code = "glare" in effects or rng.random() < 0.3
+    if "glare" in effects or (not strong and rng.random() < 0.6):
+        glare_peak = brightness * (_u(rng, 0.6, 2.0) if "glare" in effects else _u(rng, 0.05, 0.5))
+        glare_on_code = "glare" in effects or rng.random() < 0.4
         if glare_on_code:
             gx, gy = code_c + rng.normal(0, 0.25 * code_px, 2)
         else:
@@ -820,7 +824,7 @@ def make_image(args):
     if "veil" in effects:
         veil = brightness * _u(rng, 0.15, 0.45)
     elif not strong:
-        veil = brightness * _u(rng, 0.0, 0.04)
+        veil = brightness * _u(rng, 0.0, 0.06)
     img = img + veil
     if "overexposed" in effects:
         white = _u(rng, 1.6, 3.5)
@@ -829,7 +833,7 @@ def make_image(args):
 
     # ---- sensor noise (Gaussian read noise + signal-dependent shot noise), clipping, tone curve, JPEG
     read = _u(rng, 0.0008, 0.0025)
-    shot = _u(rng, 0.0003, 0.0015)
+    shot = _u(rng, 0.0005, 0.003)
     noise = rng.standard_normal((Hc, Wc)).astype(np.float32)
     img = img + noise * np.sqrt(read * read + shot * np.clip(img, 0, None)).astype(np.float32)
     out8 = lin_to_srgb8(img)

@@ -64,6 +64,60 @@ extension GrayImage {
         }
     }
 
+    /// Upscaled by an integer `factor` with bilinear interpolation: small codes (under about
+    /// 2.5 camera pixels per module) give decoders' binarisers more to work with.
+    public func upscaled(by factor: Int) -> GrayImage {
+        guard factor > 1, width > 0, height > 0 else { return self }
+        if factor == 2 { return upscaledTwice() }
+        let newWidth = width * factor, newHeight = height * factor
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight)
+        let f = Double(factor)
+        pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for y in 0..<newHeight {
+                    let sy = max(0, (Double(y) + 0.5) / f - 0.5)
+                    let y0 = min(height - 1, Int(sy)), y1 = min(height - 1, y0 + 1)
+                    let fy = sy - Double(y0)
+                    for x in 0..<newWidth {
+                        let sx = max(0, (Double(x) + 0.5) / f - 0.5)
+                        let x0 = min(width - 1, Int(sx)), x1 = min(width - 1, x0 + 1)
+                        let fx = sx - Double(x0)
+                        let top = Double(source[y0 * width + x0]) * (1 - fx) + Double(source[y0 * width + x1]) * fx
+                        let bottom = Double(source[y1 * width + x0]) * (1 - fx) + Double(source[y1 * width + x1]) * fx
+                        target[y * newWidth + x] = UInt8(min(255, max(0, top * (1 - fy) + bottom * fy + 0.5)))
+                    }
+                }
+            }
+        }
+        return GrayImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
+    /// The 2× case in integer arithmetic: each output pixel sits a quarter of a pixel from its
+    /// nearest source pixel, so the bilinear weights are always 3/4 and 1/4 (9, 3, 3, 1 over 16).
+    func upscaledTwice() -> GrayImage {
+        let newWidth = width * 2, newHeight = height * 2
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight)
+        pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for y in 0..<newHeight {
+                    // Nearer and farther source rows for this output row (edges clamped).
+                    let near = y / 2
+                    let far = y % 2 == 0 ? max(0, near - 1) : min(height - 1, near + 1)
+                    let nearRow = near * width, farRow = far * width, outRow = y * newWidth
+                    for x in 0..<newWidth {
+                        let nearX = x / 2
+                        let farX = x % 2 == 0 ? max(0, nearX - 1) : min(width - 1, nearX + 1)
+                        let sum =
+                            9 * Int(source[nearRow + nearX]) + 3 * Int(source[nearRow + farX])
+                            + 3 * Int(source[farRow + nearX]) + Int(source[farRow + farX])
+                        target[outRow + x] = UInt8((sum + 8) >> 4)
+                    }
+                }
+            }
+        }
+        return GrayImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
     /// Separable Gaussian blur with standard deviation `sigma` (pixels); edges are clamped.
     public func gaussianBlurred(sigma: Double) -> GrayImage {
         guard sigma > 0.05, width > 0, height > 0 else { return self }

@@ -2,7 +2,7 @@
 # The demonstration: make keys and lists as an issuer would, issue tokens as the phone app would
 # (plain, delegated, photo-less), render their QR codes, and verify them as the station does,
 # including the rejections a front desk will meet (replay, expiry, revoked delegation).
-# Everything lands in demo-output/. No camera, network or daemon needed.
+# Everything lands in demo-output/. No camera (a simulated one stands in), network or daemon needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
@@ -45,8 +45,18 @@ if command -v zbarimg >/dev/null; then
     [[ "$(zbarimg --quiet --raw token.png 2>/dev/null)" == "$token" ]] && echo "zbarimg reads the PNG back: identical text"
 fi
 
-step "Station: verify it (replay store demo-station.sqlite)"
-verdict --consumed-store demo-station.sqlite "$token"
+step "Station: the webcam sees the phone (a simulated V4L2 camera plays token.png) and verifies the code"
+"$vhc" scan --camera fake:token.png --max-frames 15 --root root.pub --trust-list trust-list.cose \
+    --consumed-store demo-station.sqlite 2>/dev/null > scan.jsonl
+python3 - scan.jsonl <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    read = json.loads(line)
+    verdict = read["verdict"]
+    holder = verdict.get("holder") or {}
+    print(f"   frame {read['frame']}: read by the '{read['pass']}' pass in {read['ms']} ms → {verdict['code']}: "
+          f"{verdict['reason']} (holder {holder.get('id', '?')[:3]}****{holder.get('id', '?')[-3:]})")
+PY
 
 step "Station: the same code scanned again → rejected as a replay"
 verdict --consumed-store demo-station.sqlite "$token" || true

@@ -73,7 +73,7 @@ struct Scan: ParsableCommand {
                 report.error = ErrorReport(code: error.code.rawValue, message: error.message)
                 allRead = false
             }
-            report.ms = milliseconds(start.duration(to: clock.now))
+            report.ms = Milliseconds.of(start.duration(to: clock.now))
             if json {
                 try Output.printJSON(report)
             } else {
@@ -89,24 +89,12 @@ struct Scan: ParsableCommand {
 
     /// One JSON line per new read (the same text within 5 s is reported once).
     func scanFrames(_ reader: RawFrameReader, decoder: FrameDecoder, session: VerificationSession?) throws {
-        let clock = ContinuousClock(), origin = clock.now
-        var recent = RecentPayloads(window: 5)
-        var index = 0
+        var reporter = StreamReporter(decoder: decoder, session: session)
         while true {
             let frame: GrayImage?
             do { frame = try reader.next() } catch { throw UsageError("\(error)") }
             guard let frame else { break }
-            let start = clock.now
-            let codes = decoder.decodeStreamFrame(frame)
-            let ms = milliseconds(start.duration(to: clock.now))
-            let seconds = milliseconds(origin.duration(to: clock.now)) / 1000
-            for code in codes where recent.isNew(code.text, at: seconds) {
-                var line = try CodeReport(code, session: session)
-                line.frame = index
-                line.ms = ms
-                try Output.printJSON(line)
-            }
-            index += 1
+            try reporter.process(frame)
         }
     }
 
@@ -124,27 +112,47 @@ struct Scan: ParsableCommand {
         let supervisor = CaptureSupervisor(camera: camera)
         supervisor.onEvent = { event in FileHandle.standardError.write(Data("camera: \(event)\n".utf8)) }
         let stop = StopSignal.install()
-        var recent = RecentPayloads(window: 5)
-        var frames = 0
-        while !stop.requested, maxFrames.map({ frames < $0 }) ?? true {
+        var reporter = StreamReporter(decoder: decoder, session: session)
+        while !stop.requested, maxFrames.map({ reporter.frames < $0 }) ?? true {
             guard case .frame(let frame) = supervisor.step(timeoutMilliseconds: 200) else {
                 if !camera.isOpen { Thread.sleep(forTimeInterval: 0.1) }
                 continue
             }
-            frames += 1
-            let clock = ContinuousClock(), start = clock.now
-            let codes = decoder.decodeStreamFrame(frame)
-            let ms = milliseconds(start.duration(to: clock.now))
-            for code in codes where recent.isNew(code.text, at: MonotonicSeconds.now()) {
-                var line = try CodeReport(code, session: session)
-                line.frame = frames - 1
-                line.ms = ms
-                try Output.printJSON(line)
-            }
+            try reporter.process(frame)
         }
     }
+}
 
-    func milliseconds(_ duration: Duration) -> Double {
+/// What the frame-stream and camera scans share: decode each frame as part of a stream, time it, and
+/// print one JSON line for every read not already reported in the last 5 seconds.
+struct StreamReporter {
+    let decoder: FrameDecoder
+    let session: VerificationSession?
+    private var recent = RecentPayloads(window: 5)
+    private(set) var frames = 0
+
+    init(decoder: FrameDecoder, session: VerificationSession?) {
+        self.decoder = decoder
+        self.session = session
+    }
+
+    mutating func process(_ frame: GrayImage) throws {
+        let clock = ContinuousClock(), start = clock.now
+        let codes = decoder.decodeStreamFrame(frame)
+        let ms = Milliseconds.of(start.duration(to: clock.now))
+        for code in codes where recent.isNew(code.text, at: MonotonicSeconds.now()) {
+            var line = try CodeReport(code, session: session)
+            line.frame = frames
+            line.ms = ms
+            try Output.printJSON(line)
+        }
+        frames += 1
+    }
+}
+
+enum Milliseconds {
+    /// A duration in milliseconds, to one decimal.
+    static func of(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 10).rounded() / 10
     }

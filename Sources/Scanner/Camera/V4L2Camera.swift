@@ -137,9 +137,7 @@ public final class V4L2Camera {
     private func requireStreamingCapture() throws(CameraError) {
         var capability = v4l2_capability()
         try ioctl(VHC_VIDIOC_QUERYCAP, &capability, "query capabilities")
-        let capabilities =
-            capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0
-            ? capability.device_caps : capability.capabilities
+        let capabilities = capability.nodeCapabilities
         guard capabilities & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0, capabilities & UInt32(V4L2_CAP_STREAMING) != 0 else {
             throw CameraError(.notACaptureDevice, "\(path) cannot stream video capture (a metadata node?)")
         }
@@ -250,9 +248,7 @@ public final class V4L2Camera {
                 else { break }
                 sizes.append(.init(width: Int(size.discrete.width), height: Int(size.discrete.height)))
             }
-            let name = withUnsafeBytes(of: description.description) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = cString(description.description)
             formats.append(
                 OfferedFormat(
                     fourcc: description.pixelformat, description: name,
@@ -283,16 +279,24 @@ public final class V4L2Camera {
         guard withUnsafeMutablePointer(to: &capability, { system.ioctl(fd, VHC_VIDIOC_QUERYCAP, $0) }) == 0 else {
             throw CameraError.from(errno: errno, "query capabilities of \(path)")
         }
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        let capabilities =
-            capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0
-            ? capability.device_caps : capability.capabilities
+        let capabilities = capability.nodeCapabilities
         let canCapture = capabilities & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0
         return DeviceDescription(
-            path: path, card: text(capability.card), driver: text(capability.driver),
-            busInfo: text(capability.bus_info),
+            path: path, card: cString(capability.card), driver: cString(capability.driver),
+            busInfo: cString(capability.bus_info),
             canCapture: canCapture, formats: canCapture ? enumerateFormats(descriptor: fd, system: system) : [])
     }
+}
+
+extension v4l2_capability {
+    /// The capabilities of this device node: `device_caps` when the driver fills it in, since
+    /// `capabilities` describes the whole physical device (capture and metadata nodes alike).
+    var nodeCapabilities: UInt32 {
+        capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? device_caps : capabilities
+    }
+}
+
+/// The text of a fixed-size, NUL-terminated C character array imported as a tuple.
+func cString<Field>(_ field: Field) -> String {
+    withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
 }

@@ -69,7 +69,8 @@ let package = Package(
             name: "StationTests",
             dependencies: ["Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
-            name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"]),
+            name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [

@@ -6,13 +6,18 @@
 #include <cstring>
 
 int vhc_zxing_read_qr(const unsigned char *pixels, int width, int height, int stride, int try_harder,
-                      vhc_zxing_symbol *symbols, int capacity) {
+                      int binarizer, vhc_zxing_symbol *symbols, int capacity) {
     try {
         ZXing::ImageView image(pixels, width, height, ZXing::ImageFormat::Lum, stride);
         ZXing::DecodeHints hints;
         hints.setFormats(ZXing::BarcodeFormat::QRCode);
         hints.setTryHarder(try_harder != 0);
         hints.setTryRotate(false);  // QR finder patterns are rotation invariant
+        // The ladder has its own scaled variants; zxing-cpp's internal downscale retry only doubles
+        // the cost of a pass that fails on a large (or upscaled) frame.
+        hints.setTryDownscale(false);
+        hints.setBinarizer(binarizer == VHC_ZXING_GLOBAL_HISTOGRAM ? ZXing::Binarizer::GlobalHistogram
+                                                                   : ZXing::Binarizer::LocalAverage);
         hints.setMaxNumberOfSymbols(static_cast<uint8_t>(capacity > 255 ? 255 : capacity));
         int count = 0;
         for (const auto &result : ZXing::ReadBarcodes(image, hints)) {

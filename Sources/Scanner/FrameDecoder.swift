@@ -15,14 +15,34 @@ public struct DecodedCode: Hashable, Sendable, Codable {
 }
 
 /// The pass ladder (issue 3): each frame is tried by a sequence of passes, each a decoder (zxing-cpp
-/// or zbar) on a variant of the frame: as it is; downscaled and lightly blurred (which removes the
+/// with either of its binarisers, or zbar) on a variant of the frame: as it is; downscaled and lightly blurred (which removes the
 /// moiré and sub-pixel stripes of phone screens that defeat zbar at full resolution); inverted, for
 /// dark-mode wallets. It stops at the first pass that reads something. Payloads that are not
 /// printable ASCII are dropped. The default order was chosen by measurement (Benchmarks/scan.sh).
 public final class FrameDecoder {
-    public enum Engine: String, Sendable, CaseIterable { case zxing, zbar }
+    public enum Engine: String, Sendable, CaseIterable {
+        /// zxing-cpp with its local-average threshold.
+        case zxing
+        /// zxing-cpp with its global-histogram threshold.
+        case zxingHistogram = "zxing-histogram"
+        case zbar
+        /// zbar scanning every second row and column: half the cost.
+        case zbarSparse = "zbar-sparse"
+    }
     public enum Variant: String, Sendable, CaseIterable {
         case original, downscaled, inverted, invertedDownscaled, upscaled, invertedUpscaled
+        /// Keystone corrections for steep tilt: the named edge of the frame shortened by a quarter.
+        case keystoneTop, keystoneBottom, keystoneLeft, keystoneRight
+
+        var keystoneEdge: KeystoneEdge? {
+            switch self {
+            case .keystoneTop: .top
+            case .keystoneBottom: .bottom
+            case .keystoneLeft: .left
+            case .keystoneRight: .right
+            default: nil
+            }
+        }
     }
 
     public struct Pass: Hashable, Sendable, CustomStringConvertible {
@@ -42,6 +62,8 @@ public final class FrameDecoder {
             case .invertedDownscaled: "\(engine.rawValue)-inverted-downscaled"
             case .upscaled: "\(engine.rawValue)-upscaled"
             case .invertedUpscaled: "\(engine.rawValue)-inverted-upscaled"
+            case .keystoneTop, .keystoneBottom, .keystoneLeft, .keystoneRight:
+                "\(engine.rawValue)-keystone-\(variant.keystoneEdge!.rawValue)"
             }
         }
 
@@ -51,40 +73,68 @@ public final class FrameDecoder {
         }
 
         public static let all = Engine.allCases.flatMap { engine in Variant.allCases.map { Pass(engine, $0) } }
-        var isInverted: Bool { [.inverted, .invertedDownscaled, .invertedUpscaled].contains(variant) }
+    }
+
+    /// The passes for one frame size: some on every frame, the rest spread over consecutive frames
+    /// in turn, so that a frame's cost stays near the typical one while a code held up to the
+    /// camera still meets every pass within `alternating.count` frames.
+    public struct Ladder: Sendable, Equatable {
+        public var everyFrame: [Pass]
+        public var alternating: [[Pass]]
+
+        public init(everyFrame: [Pass], alternating: [[Pass]] = []) {
+            self.everyFrame = everyFrame
+            self.alternating = alternating
+        }
+
+        /// Every pass, for a single image (a screenshot gets one chance, not a stream of them).
+        public var all: [Pass] { everyFrame + alternating.flatMap { $0 } }
+
+        /// The passes for the n-th frame of a stream (n counted from the last read).
+        public func passes(forFrame n: Int) -> [Pass] {
+            alternating.isEmpty ? everyFrame : everyFrame + alternating[n % alternating.count]
+        }
     }
 
     public struct Configuration: Sendable {
-        /// Passes for frames whose longer side is at most `largeFrameLongSide` (640×480 cameras).
-        /// Chosen by measurement on the phone-screen set (docs/qr-decoding.md): zxing-cpp on the 2×
-        /// upscaled frame reads most codes, small ones included; the inverted pass catches dark-mode
-        /// wallets; zxing and zbar on the frame as it is catch a few more; all within the time budget.
-        public var passes: [Pass] = [
-            Pass(.zxing, .upscaled), Pass(.zxing, .inverted), Pass(.zxing, .original), Pass(.zbar, .original),
-        ]
-        /// Passes for larger frames (1280×720), where every pass costs about four times more. zbar
-        /// would add 4 points on small codes but push the slowest frame past 3× the median.
-        public var largeFramePasses: [Pass] = [
-            Pass(.zxing, .upscaled), Pass(.zxing, .original), Pass(.zxing, .inverted),
-        ]
+        /// For frames whose longer side is at most `largeFrameLongSide` (640×480 cameras). Chosen by
+        /// measurement on the phone-screen set (docs/qr-decoding.md): zxing-cpp on the 2× upscaled
+        /// frame reads most codes, small ones included, and its histogram binariser on the frame as it
+        /// is adds glare-washed ones; then, on alternate frames, either the inverted frame (dark-mode
+        /// wallets) and two keystone corrections (steep tilt), or a sparse zbar scan (a few codes
+        /// zxing-cpp 1.4 cannot read) and the inverted upscaled frame (small dark-mode codes).
+        public var ladder = Ladder(
+            everyFrame: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .original)],
+            alternating: [
+                [Pass(.zxing, .inverted), Pass(.zxing, .keystoneTop), Pass(.zxing, .keystoneBottom)],
+                [Pass(.zbarSparse, .original), Pass(.zxing, .invertedUpscaled)],
+            ])
+        /// For larger frames (1280×720), where every pass costs about four times more: only the
+        /// upscaled frame on every frame, so the slowest frame stays within 3× the median.
+        public var largeFrameLadder = Ladder(
+            everyFrame: [Pass(.zxing, .upscaled)],
+            alternating: [
+                [Pass(.zxingHistogram, .upscaled), Pass(.zxing, .original)],
+                [Pass(.zxing, .inverted)],
+            ])
         public var largeFrameLongSide = 960
         /// Frames with a longer side than this are downscaled to it for the downscaled passes.
         public var downscaleLongSide = 800
         /// Blur σ at a long side of 640 and 1000 px; interpolated (and extrapolated) by size.
         public var sigmaAt640 = 0.7
         public var sigmaAt1000 = 1.0
-        /// In a stream, the inverted passes run on every n-th consecutive empty frame.
-        public var invertEveryEmptyFrames = 3
+        /// How much the keystone variants shorten an edge of the frame.
+        public var keystoneFraction = 0.25
         public init() {}
 
-        /// Setting one list for every frame size (tests, and benchmark runs that compare orders).
-        public init(passes: [Pass]) {
-            self.passes = passes
-            self.largeFramePasses = passes
+        /// One ladder for every frame size (tests, and benchmark runs that compare orders).
+        public init(ladder: Ladder) {
+            self.ladder = ladder
+            self.largeFrameLadder = ladder
         }
 
-        public func passes(forLongSide longSide: Int) -> [Pass] {
-            longSide > largeFrameLongSide ? largeFramePasses : passes
+        public func ladder(forLongSide longSide: Int) -> Ladder {
+            longSide > largeFrameLongSide ? largeFrameLadder : ladder
         }
 
         func sigma(forLongSide longSide: Int) -> Double {
@@ -93,76 +143,100 @@ public final class FrameDecoder {
     }
 
     public let configuration: Configuration
-    private let zxing: any QRDecoding
-    private let zbar: any QRDecoding
+    private let zxing = ZXingQRDecoder(binarizer: .localAverage)
+    private let zxingHistogram = ZXingQRDecoder(binarizer: .globalHistogram)
+    private let zbar = ZBarQRDecoder()
+    private let zbarSparse = ZBarQRDecoder(scanDensity: 2)
     private var consecutiveEmptyFrames = 0
 
-    public init(
-        configuration: Configuration = Configuration(), zxing: any QRDecoding = ZXingQRDecoder(),
-        zbar: any QRDecoding = ZBarQRDecoder()
-    ) {
+    public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.zxing = zxing
-        self.zbar = zbar
     }
 
-    /// Decodes one frame of a stream: the inverted passes run only every few empty frames, so a
-    /// steady stream of empty frames does not pay for them every time.
+    private func decoder(_ engine: Engine) -> any QRDecoding {
+        switch engine {
+        case .zxing: zxing
+        case .zxingHistogram: zxingHistogram
+        case .zbar: zbar
+        case .zbarSparse: zbarSparse
+        }
+    }
+
+    /// Decodes one frame of a stream: the every-frame passes, then this frame's turn of the
+    /// alternating ones (the turn advances with each empty frame and restarts after a read).
     public func decodeStreamFrame(_ frame: GrayImage) -> [DecodedCode] {
-        let tryInverted = (consecutiveEmptyFrames + 1) % max(1, configuration.invertEveryEmptyFrames) == 0
-        let all = configuration.passes(forLongSide: max(frame.width, frame.height))
-        let passes = tryInverted ? all : all.filter { !$0.isInverted }
-        let codes = decode(frame, passes: passes)
+        let ladder = configuration.ladder(forLongSide: max(frame.width, frame.height))
+        let codes = decode(frame, passes: ladder.passes(forFrame: consecutiveEmptyFrames))
         consecutiveEmptyFrames = codes.isEmpty ? consecutiveEmptyFrames + 1 : 0
         return codes
     }
 
     /// Decodes a single image with every pass (a screenshot gets one chance, not a stream of them).
     public func decodeImage(_ image: GrayImage) -> [DecodedCode] {
-        decode(image, passes: configuration.passes(forLongSide: max(image.width, image.height)))
+        decode(image, passes: configuration.ladder(forLongSide: max(image.width, image.height)).all)
     }
 
     /// Runs `passes` in order and returns the codes of the first pass that reads any.
     public func decode(_ frame: GrayImage, passes: [Pass]) -> [DecodedCode] {
-        var variants: [Variant: (image: GrayImage, scale: Double)] = [.original: (frame, 1)]
-        func image(_ variant: Variant) -> (image: GrayImage, scale: Double) {
+        var variants: [Variant: (image: GrayImage, toFrame: ToFrame)] = [.original: (frame, .scaled(1))]
+        func image(_ variant: Variant) -> (image: GrayImage, toFrame: ToFrame) {
             if let made = variants[variant] { return made }
-            let made: (image: GrayImage, scale: Double)
+            let made: (image: GrayImage, toFrame: ToFrame)
             switch variant {
-            case .original: made = (frame, 1)
-            case .inverted: made = (frame.inverted(), 1)
+            case .original: made = (frame, .scaled(1))
+            case .inverted: made = (frame.inverted(), .scaled(1))
             case .downscaled:
                 let longSide = max(frame.width, frame.height)
                 let target = min(longSide, configuration.downscaleLongSide)
                 let small = frame.downscaled(toLongSide: target)
                 made = (
                     small.gaussianBlurred(sigma: configuration.sigma(forLongSide: target)),
-                    Double(longSide) / Double(max(small.width, small.height))
+                    .scaled(Double(longSide) / Double(max(small.width, small.height)))
                 )
             case .invertedDownscaled:
                 let smoothed = image(.downscaled)
-                made = (smoothed.image.inverted(), smoothed.scale)
+                made = (smoothed.image.inverted(), smoothed.toFrame)
             case .upscaled:
-                made = (frame.upscaled(by: 2), 0.5)
+                made = (frame.upscaled(by: 2), .scaled(0.5))
             case .invertedUpscaled:
-                made = (image(.upscaled).image.inverted(), 0.5)
+                made = (image(.upscaled).image.inverted(), .scaled(0.5))
+            case .keystoneTop, .keystoneBottom, .keystoneLeft, .keystoneRight:
+                let corrected = frame.keystoneCorrected(
+                    shortening: variant.keystoneEdge!, by: configuration.keystoneFraction)
+                made = (corrected.image, .projected(corrected.toSource))
             }
             variants[variant] = made
             return made
         }
         for pass in passes {
-            let (input, scale) = image(pass.variant)
-            let decoder = pass.engine == .zxing ? zxing : zbar
-            let codes = decoder.symbols(in: input).compactMap { symbol -> DecodedCode? in
+            let (input, toFrame) = image(pass.variant)
+            let codes = decoder(pass.engine).symbols(in: input).compactMap { symbol -> DecodedCode? in
                 guard let text = PrintableASCII.text(symbol.payload) else { return nil }
-                let corners = symbol.corners.map {
-                    [Int((Double($0.x) * scale).rounded()), Int((Double($0.y) * scale).rounded())]
-                }
+                let corners = symbol.corners.map { toFrame.point(x: Double($0.x), y: Double($0.y)) }
                 return DecodedCode(text: text, corners: corners, pass: pass.description)
             }
             if !codes.isEmpty { return codes }
         }
         return []
+    }
+}
+
+/// How a point found in a variant of a frame maps back to the frame itself.
+enum ToFrame {
+    case scaled(Double)
+    case projected(Homography)
+
+    func point(x: Double, y: Double) -> [Int] {
+        switch self {
+        case .scaled(let factor): [Int((x * factor).rounded()), Int((y * factor).rounded())]
+        case .projected(let homography):
+            // Corners are pixel indices: project their centres, and back to an index.
+            Self.pixel(homography.apply(x: x + 0.5, y: y + 0.5))
+        }
+    }
+
+    private static func pixel(_ point: (x: Double, y: Double)) -> [Int] {
+        [Int((point.x - 0.5).rounded()), Int((point.y - 0.5).rounded())]
     }
 }
 

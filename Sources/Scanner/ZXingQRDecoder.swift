@@ -5,10 +5,31 @@ import Imaging
 /// phone-screen benchmark showed zbar alone, even with the pass ladder, reading far fewer phone
 /// photos than zxing-cpp does (README, "QR decoding on phone screens").
 public final class ZXingQRDecoder: QRDecoding {
+    /// How grey becomes black and white. The two read different images: on the phone-screen set the
+    /// histogram threshold recovers glare-washed and steeply tilted codes that the local one misses
+    /// (docs/qr-decoding.md).
+    public enum Binarizer: Sendable {
+        /// A threshold from each pixel's neighbourhood (zxing-cpp's default).
+        case localAverage
+        /// One threshold from the histogram's valley between its two largest peaks.
+        case globalHistogram
+
+        var code: Int32 {
+            switch self {
+            case .localAverage: Int32(VHC_ZXING_LOCAL_AVERAGE)
+            case .globalHistogram: Int32(VHC_ZXING_GLOBAL_HISTOGRAM)
+            }
+        }
+    }
+
+    public let binarizer: Binarizer
     /// Slower, more thorough binarisation and finder search.
     public let tryHarder: Bool
 
-    public init(tryHarder: Bool = true) { self.tryHarder = tryHarder }
+    public init(binarizer: Binarizer = .localAverage, tryHarder: Bool = true) {
+        self.binarizer = binarizer
+        self.tryHarder = tryHarder
+    }
 
     public func symbols(in image: GrayImage) -> [QRSymbol] {
         guard image.width > 0, image.height > 0 else { return [] }
@@ -17,7 +38,7 @@ public final class ZXingQRDecoder: QRDecoding {
             found.withUnsafeMutableBufferPointer {
                 vhc_zxing_read_qr(
                     pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(image.width), tryHarder ? 1 : 0,
-                    $0.baseAddress, Int32($0.count))
+                    binarizer.code, $0.baseAddress, Int32($0.count))
             }
         }
         guard count > 0 else { return [] }

@@ -90,17 +90,62 @@ struct DecoderTests {
             ).isEmpty)
     }
 
-    @Test("in a stream the inverted pass runs on every third empty frame")
-    func streamInversion() throws {
+    @Test("in a stream a dark-mode code is read within two frames, whatever the stream's turn", arguments: 0..<4)
+    func streamInversion(emptyFramesBefore: Int) throws {
         let text = tokenText(length: 100, seed: 6)
-        let frame = placed(
-            try QRCode.alphanumeric(text).image(pixelsPerModule: 4), width: 640, height: 480, x: 50, y: 50
-        )
-        .inverted()
+        let code = try QRCode.alphanumeric(text).image(pixelsPerModule: 4)
+        let frame = placed(code, width: 640, height: 480, x: 50, y: 50).inverted()
         let decoder = FrameDecoder()
-        #expect(decoder.decodeStreamFrame(frame).isEmpty)
-        #expect(decoder.decodeStreamFrame(frame).isEmpty)
-        #expect(decoder.decodeStreamFrame(frame).map(\.text) == [text])
+        let empty = GrayImage(width: 640, height: 480, filledWith: 40)
+        for _ in 0..<emptyFramesBefore { #expect(decoder.decodeStreamFrame(empty).isEmpty) }
+        let first = decoder.decodeStreamFrame(frame)
+        let read = first.isEmpty ? decoder.decodeStreamFrame(frame) : first
+        #expect(read.map(\.text) == [text])
+        #expect(read.first?.pass.contains("inverted") == true)
+    }
+
+    @Test("a stream frame runs the every-frame passes and one turn of the alternating ones")
+    func streamTurns() {
+        let ladder = FrameDecoder.Ladder(
+            everyFrame: [.init(.zxing, .upscaled)],
+            alternating: [[.init(.zxing, .inverted)], [.init(.zbar, .original), .init(.zxing, .keystoneTop)]])
+        #expect(ladder.passes(forFrame: 0).map(\.description) == ["zxing-upscaled", "zxing-inverted"])
+        #expect(ladder.passes(forFrame: 3).map(\.description) == ["zxing-upscaled", "zbar", "zxing-keystone-top"])
+        #expect(ladder.all.count == 4)
+        #expect(FrameDecoder.Ladder(everyFrame: [.init(.zbar, .original)]).passes(forFrame: 7).count == 1)
+        // Every pass of the default ladders runs within as many frames as there are turns.
+        for ladder in [FrameDecoder.Configuration().ladder, FrameDecoder.Configuration().largeFrameLadder] {
+            let seen = Set((0..<ladder.alternating.count).flatMap { ladder.passes(forFrame: $0) })
+            #expect(seen == Set(ladder.all))
+        }
+    }
+
+    @Test(
+        "steeply tilted phone photos that zxing-cpp 1.4 misses as they are are read after a keystone correction",
+        arguments: [("tilt-640-002.jpg", FrameDecoder.Variant.keystoneBottom), ("tilt-640-018.jpg", .keystoneTop)])
+    func keystone(file: String, variant: FrameDecoder.Variant) throws {
+        // Two images of the phone-screen benchmark set (seed 1): 33° tilt at 4.3 and 4.7 camera pixels per module.
+        let folder =
+            try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).path + "/phone-screens/"
+        let truth = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: folder + "truth.json")))
+        let text = try #require(
+            ((truth as? [String: Any])?["images"] as? [String: [String: Any]])?[file]?["text"] as? String)
+        let frame = try GrayImage.read(contentsOf: folder + file)
+        let decoder = FrameDecoder()
+        for engine in [FrameDecoder.Engine.zxing, .zxingHistogram] {
+            #expect(decoder.decode(frame, passes: [.init(engine, .original), .init(engine, .upscaled)]).isEmpty)
+        }
+        let read = try #require(decoder.decode(frame, passes: [.init(.zxing, variant)]).first)
+        #expect(read.text == text)
+        // The corners come back in the frame's coordinates: inside it, around a quadrilateral of real size.
+        for corner in read.corners { #expect((0..<640).contains(corner[0]) && (0..<480).contains(corner[1])) }
+        let xs = read.corners.map { $0[0] }, ys = read.corners.map { $0[1] }
+        #expect(xs.max()! - xs.min()! > 150 && ys.max()! - ys.min()! > 150, "\(read.corners)")
+        // And the stream ladder reads it within two frames.
+        let stream = FrameDecoder()
+        let first = stream.decodeStreamFrame(frame)
+        #expect((first.isEmpty ? stream.decodeStreamFrame(frame) : first).map(\.text) == [text])
     }
 
     @Test("non-ASCII and binary payloads are dropped; printable ones in byte mode are kept")
@@ -160,6 +205,42 @@ struct DecoderTests {
 
 @Suite("Image operations")
 struct ImageOperationTests {
+    @Test("a homography maps its four points exactly; collinear points have none")
+    func homography() throws {
+        let from: [(x: Double, y: Double)] = [(0, 0), (100, 0), (100, 80), (0, 80)]
+        let to: [(x: Double, y: Double)] = [(10, 5), (90, -3), (120, 95), (-7, 70)]
+        let h = try #require(Homography(from: from, to: to))
+        for (p, q) in zip(from, to) {
+            let mapped = h.apply(x: p.x, y: p.y)
+            #expect(abs(mapped.x - q.x) < 1e-9 && abs(mapped.y - q.y) < 1e-9)
+        }
+        #expect(Homography(from: [(0, 0), (1, 1), (2, 2), (0, 5)], to: to) == nil)
+        #expect(Homography(from: Array(from.prefix(3)), to: Array(to.prefix(3))) == nil)
+    }
+
+    @Test("a keystone correction of nothing is the image itself; one of a quarter moves the edge inwards")
+    func keystoneWarp() {
+        var g = SeededGenerator(seed: 8)
+        let image = GrayImage(
+            width: 64, height: 48, pixels: (0..<(64 * 48)).map { _ in UInt8.random(in: 0...255, using: &g) })
+        #expect(image.keystoneCorrected(shortening: .left, by: 0).image == image)
+        // A white frame with a black top row: shortening the top keeps the row but narrows where
+        // it comes from, so the top corners of the result repeat the frame's white edge columns.
+        var bars = GrayImage(width: 64, height: 48, filledWith: 255)
+        for x in 8..<56 { bars[x, 0] = 0 }
+        let corrected = bars.keystoneCorrected(shortening: .top, by: 0.25)
+        #expect(corrected.image.width == 64 && corrected.image.height == 48)
+        #expect(corrected.image[32, 0] < 128)
+        let back = corrected.toSource.apply(x: 64 * 0.125, y: 0)
+        #expect(abs(back.x) < 1e-9 && abs(back.y) < 1e-9)
+    }
+
+    @Test("inversion reverses every grey level")
+    func inversion() {
+        let image = GrayImage(width: 256, height: 1, pixels: (0...255).map { UInt8($0) })
+        #expect(image.inverted().pixels == (0...255).reversed().map { UInt8($0) })
+    }
+
     @Test("the integer 2× upscale equals the general bilinear one within rounding")
     func upscaleTwice() {
         var g = SeededGenerator(seed: 5)

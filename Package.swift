@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries, reached through system-library targets (DESIGN.md, "Conventions").
@@ -37,10 +38,14 @@ let package = Package(
         .target(name: "CZXing", linkerSettings: [.linkedLibrary("ZXing")]),
         // Fixed-arity wrappers over libv4l2's variadic calls, and the V4L2 macros as constants.
         .target(name: "CV4L2", linkerSettings: [.linkedLibrary("v4l2")]),
-        // The station's state: for now the replay store and held list sequences (SQLite through GRDB).
+        // The station's core: configuration (YAML through Yams), policy around the verifier, replay
+        // store, lists and clock, visit sessions and the audit log (SQLite through GRDB).
         .target(
             name: "Station",
-            dependencies: ["VirtualCard", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "VirtualCard", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "vhc",
             dependencies: [
@@ -67,15 +72,18 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "StationTests",
-            dependencies: ["Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [
-                "VirtualCard", "QRRendering", "Imaging", "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "VirtualCard", "Station", "QRRendering", "Imaging", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],
     swiftLanguageModes: [.v6],

@@ -2,9 +2,9 @@ import Foundation
 import GRDB
 import VirtualCard
 
-/// The station's SQLite database (GRDB, WAL). For now it holds the replay store and the sequence
-/// numbers of the lists the station has accepted; later issues add sessions and the audit log.
-/// Raw tokens are never stored: only the 16-byte token id (`cti`) a replay check needs.
+/// The station's SQLite database (GRDB, WAL): the replay store, the lists and their held sequence
+/// numbers, the clock's high-water mark, visit sessions and the audit log. Raw tokens are never
+/// stored: only the 16-byte token id (`cti`) a replay check needs.
 public final class StationDatabase: Sendable {
     let writer: DatabaseQueue
 
@@ -50,6 +50,61 @@ public final class StationDatabase: Sendable {
                 t.column("sequence", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2: installed lists, clock, visit sessions, audit log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE installed_list (
+                        kind TEXT PRIMARY KEY NOT NULL CHECK (kind IN ('trust', 'revocation')),
+                        sequence INTEGER NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        installed_at INTEGER NOT NULL,
+                        cose BLOB NOT NULL);
+                    CREATE TABLE clock_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        high_water INTEGER NOT NULL);
+                    CREATE TABLE visit_session (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        holder_id TEXT NOT NULL,
+                        holder_name TEXT NOT NULL,
+                        holder_birth_date TEXT NOT NULL,
+                        photo TEXT NOT NULL CHECK (photo IN ('verified', 'none')),
+                        delegate_id TEXT,
+                        institution TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('awaiting_id_check', 'active', 'closed', 'expired')),
+                        closed_at INTEGER,
+                        close_reason TEXT,
+                        id_check_document TEXT,
+                        id_check_last_four TEXT,
+                        id_check_operator TEXT,
+                        id_check_at INTEGER);
+                    -- At most one open session per holder, whatever the code does.
+                    CREATE UNIQUE INDEX visit_session_one_open_per_holder ON visit_session (holder_id)
+                        WHERE state IN ('awaiting_id_check', 'active');
+                    CREATE INDEX visit_session_open_by_expiry ON visit_session (expires_at)
+                        WHERE state IN ('awaiting_id_check', 'active');
+                    CREATE TABLE audit_log (
+                        sequence INTEGER PRIMARY KEY NOT NULL,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        previous_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL);
+                    CREATE TABLE audit_head (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        sequence INTEGER NOT NULL,
+                        hash BLOB NOT NULL);
+                    -- Append-only: the chain detects whoever edits the file directly.
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 }
@@ -61,14 +116,17 @@ public struct SQLiteConsumedTokenStore: ConsumedTokenStore {
     public init(database: StationDatabase) { self.database = database }
 
     public func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
-        try database.writer.write { db in
-            try db.execute(sql: "DELETE FROM consumed_token WHERE keep_until < ?", arguments: [now])
-            try db.execute(
-                sql:
-                    "INSERT INTO consumed_token (token_id, keep_until) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
-                arguments: [Data(tokenID), keepUntil])
-            return db.changesCount == 1
-        }
+        try database.writer.write { db in try Self.consume(db, tokenID: tokenID, keepUntil: keepUntil, now: now) }
+    }
+
+    /// The check-and-record in the caller's transaction: one statement, so exactly one of any number
+    /// of concurrent consumers of a token id sees `true`.
+    static func consume(_ db: Database, tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
+        try db.execute(sql: "DELETE FROM consumed_token WHERE keep_until < ?", arguments: [now])
+        try db.execute(
+            sql: "INSERT INTO consumed_token (token_id, keep_until) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
+            arguments: [Data(tokenID), keepUntil])
+        return db.changesCount == 1
     }
 
     /// How many token ids are held (for tests and status).

@@ -2,7 +2,9 @@ import Crypto
 
 /// Where the station records consumed token ids (§6.4). The verifier calls it last, and only for a
 /// token that passed every other check; implementations must make the check-and-record atomic.
-public protocol ConsumedTokenStore: Sendable {
+/// Used only for the duration of one `verify` call, so it need not be `Sendable` (the station's runs
+/// inside a database transaction).
+public protocol ConsumedTokenStore {
     /// Records `tokenID` as consumed until `keepUntil` (epoch seconds). Returns `false` when it was
     /// already recorded. May purge entries whose `keepUntil` is before `now`.
     func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool

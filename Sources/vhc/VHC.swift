@@ -8,7 +8,7 @@ struct VHC: ParsableCommand {
         abstract: "Virtual NHI Card (虛擬健保卡) station tools: verify and issue VHC1 tokens, keys and lists.",
         subcommands: [
             Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
-            CameraCommand.self,
+            CameraCommand.self, AuditCommand.self,
         ])
 }
 

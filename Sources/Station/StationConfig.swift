@@ -1,0 +1,295 @@
+import Foundation
+import Yams
+
+/// The daemon's configuration: a YAML file (`/etc/vhc-station/station.yaml`) with command-line
+/// overrides. Every value goes through one validation, whichever source it came from, and a mistake
+/// stops the start with a message that names the key (`camera.size: …`).
+public struct StationConfig: Sendable, Equatable {
+    /// The 10-character institution code (醫事機構代碼).
+    public var institution: String
+    public var camera: Camera
+    public var trust: Trust
+    public var session: Session
+    public var storage: Storage
+    public var api: API
+
+    public struct Camera: Sendable, Equatable {
+        /// A V4L2 device path, or `fake:FILE-OR-DIR` for the simulated camera; `nil`: no camera.
+        public var path: String?
+        public var width: Int
+        public var height: Int
+        public init(path: String?, width: Int, height: Int) {
+            self.path = path
+            self.width = width
+            self.height = height
+        }
+    }
+
+    public struct Trust: Sendable, Equatable {
+        /// The trust root's public key (PEM or raw).
+        public var root: String
+        /// Lists installed at start when newer than the held ones.
+        public var trustList: String?
+        public var revocationList: String?
+        public var skewSeconds: Int64
+    }
+
+    public struct Session: Sendable, Equatable {
+        public var lengthSeconds: Int64
+    }
+
+    public struct Storage: Sendable, Equatable {
+        public var database: String
+    }
+
+    public struct API: Sendable, Equatable {
+        public var socket: String
+        /// The group that may use the socket (mode 0660); `nil` keeps the daemon's own group.
+        public var socketGroup: String?
+        /// Optional loopback TCP listener, `127.0.0.1:8787`; it requires the bearer token.
+        public var tcp: TCPAddress?
+        public var tokenFile: String?
+    }
+
+    public struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// Every key the file and the overrides may set, with its default (nil: required or optional
+    /// without one). Dotted keys name YAML mappings: `camera.size` is `camera:` → `size:`.
+    public static let keys: [(key: String, default: String?)] = [
+        ("institution", nil),
+        ("camera.path", nil),
+        ("camera.size", "640x480"),
+        ("trust.root", nil),
+        ("trust.trust_list", nil),
+        ("trust.revocation_list", nil),
+        ("trust.skew_seconds", "120"),
+        ("session.length_seconds", "3600"),
+        ("storage.database", "/var/lib/vhc-station/station.sqlite"),
+        ("api.socket", "/run/vhc-station/api.sock"),
+        ("api.socket_group", nil),
+        ("api.tcp", nil),
+        ("api.token_file", nil),
+    ]
+
+    public static let defaultPath = "/etc/vhc-station/station.yaml"
+    static let maximumFileSize = 64 << 10
+
+    /// Loads `path` (nil: no file, overrides and defaults only), then applies `overrides`
+    /// (dotted key → text, from the command line).
+    public static func load(path: String?, overrides: [String: String] = [:]) throws(ConfigError) -> StationConfig {
+        var values: [String: String] = [:]
+        if let path {
+            let text: String
+            do {
+                let data = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readData(
+                    ofLength: maximumFileSize + 1)
+                guard data.count <= maximumFileSize else {
+                    throw ConfigError(.unreadable, key: nil, "\(path) is larger than \(maximumFileSize) bytes")
+                }
+                guard let decoded = String(data: data, encoding: .utf8) else {
+                    throw ConfigError(.unreadable, key: nil, "\(path) is not UTF-8 text")
+                }
+                text = decoded
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(.unreadable, key: nil, "cannot read \(path): \(error.localizedDescription)")
+            }
+            values = try flatten(yaml: text)
+        }
+        for (key, value) in overrides {
+            guard keys.contains(where: { $0.key == key }) else {
+                throw ConfigError(.unknownKey, key: key, "unknown key")
+            }
+            values[key] = value
+        }
+        return try StationConfig(values: values)
+    }
+
+    /// The YAML text as dotted keys and scalar texts; unknown keys, nested values where a scalar
+    /// belongs, and YAML syntax errors are refused here.
+    static func flatten(yaml text: String) throws(ConfigError) -> [String: String] {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(.syntax, key: nil, Self.describe(error))
+        } catch {
+            throw ConfigError(.syntax, key: nil, "\(error)")
+        }
+        guard let root else { return [:] }  // an empty file: all defaults
+        guard case .mapping(let top) = root else {
+            throw ConfigError(.syntax, key: nil, "the file must be a mapping of keys (key: value)")
+        }
+        var values: [String: String] = [:]
+        func walk(_ mapping: Node.Mapping, prefix: String) throws(ConfigError) {
+            for (keyNode, value) in mapping {
+                guard case .scalar(let keyScalar) = keyNode else {
+                    throw ConfigError(.syntax, key: prefix.isEmpty ? nil : prefix, "keys must be plain words")
+                }
+                let key = prefix.isEmpty ? keyScalar.string : prefix + "." + keyScalar.string
+                switch value {
+                case .scalar(let scalar):
+                    guard keys.contains(where: { $0.key == key }) else {
+                        throw ConfigError(.unknownKey, key: key, "unknown key" + Self.suggestion(for: key))
+                    }
+                    // `~`, `null` and an empty value all mean "not set".
+                    if scalar.tag.description != Tag.Name.null.rawValue, !scalar.string.isEmpty {
+                        values[key] = scalar.string
+                    }
+                case .mapping(let nested):
+                    guard keys.contains(where: { $0.key.hasPrefix(key + ".") }) else {
+                        throw ConfigError(.unknownKey, key: key, "unknown section" + Self.suggestion(for: key))
+                    }
+                    try walk(nested, prefix: key)
+                default:
+                    throw ConfigError(.invalidValue, key: key, "expected a single value, not a list")
+                }
+            }
+        }
+        try walk(top, prefix: "")
+        return values
+    }
+
+    /// Builds and validates the configuration from dotted keys and texts (defaults filled in).
+    init(values given: [String: String]) throws(ConfigError) {
+        var values = given
+        for (key, value) in Self.keys where values[key] == nil { values[key] = value }
+        func required(_ key: String) throws(ConfigError) -> String {
+            guard let value = values[key] else { throw ConfigError(.missingKey, key: key, "is required") }
+            return value
+        }
+        func integer(_ key: String, in range: ClosedRange<Int64>) throws(ConfigError) -> Int64 {
+            let text = try required(key)
+            guard let value = Int64(text), range.contains(value) else {
+                throw ConfigError(
+                    .invalidValue, key: key,
+                    "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return value
+        }
+        func path(_ key: String) throws(ConfigError) -> String? {
+            guard let text = values[key] else { return nil }
+            guard text.hasPrefix("/"), !text.contains("\0") else {
+                throw ConfigError(.invalidValue, key: key, "expected an absolute path, got '\(text)'")
+            }
+            return text
+        }
+
+        institution = try required("institution")
+        guard institution.utf8.count == 10,
+            institution.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) })
+        else {
+            throw ConfigError(
+                .invalidValue, key: "institution", "expected 10 digits or capital letters, got '\(institution)'")
+        }
+
+        let size = try required("camera.size")
+        let parts = size.split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
+            (160...4096).contains(width), (120...4096).contains(height)
+        else {
+            throw ConfigError(.invalidValue, key: "camera.size", "expected WIDTHxHEIGHT such as 640x480, got '\(size)'")
+        }
+        var cameraPath = values["camera.path"]
+        if let given = cameraPath, !given.hasPrefix("fake:") { cameraPath = try path("camera.path") }
+        camera = Camera(path: cameraPath, width: width, height: height)
+
+        guard let root = try path("trust.root") else {
+            throw ConfigError(.missingKey, key: "trust.root", "is required")
+        }
+        trust = Trust(
+            root: root,
+            trustList: try path("trust.trust_list"),
+            revocationList: try path("trust.revocation_list"),
+            skewSeconds: try integer("trust.skew_seconds", in: 0...120))
+        session = Session(lengthSeconds: try integer("session.length_seconds", in: 60...86_400))
+        storage = Storage(database: try path("storage.database")!)
+
+        var tcp: TCPAddress?
+        if let text = values["api.tcp"] {
+            tcp = try Self.loopback(text)
+        }
+        let tokenFile = try path("api.token_file")
+        if tcp != nil, tokenFile == nil {
+            throw ConfigError(.missingKey, key: "api.token_file", "is required when api.tcp is set")
+        }
+        let group = values["api.socket_group"]
+        if let group, group.isEmpty || !group.allSatisfy({ $0.isLetter || $0.isNumber || "_-".contains($0) }) {
+            throw ConfigError(.invalidValue, key: "api.socket_group", "expected a group name, got '\(group)'")
+        }
+        api = API(socket: try path("api.socket")!, socketGroup: group, tcp: tcp, tokenFile: tokenFile)
+    }
+
+    /// `127.0.0.1:8787`, `[::1]:8787` or `localhost:8787`: loopback only, the API is local.
+    static func loopback(_ text: String) throws(ConfigError) -> TCPAddress {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        } else {
+            throw ConfigError(.invalidValue, key: "api.tcp", "expected HOST:PORT such as 127.0.0.1:8787, got '\(text)'")
+        }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw ConfigError(.invalidValue, key: "api.tcp", "the port must be 1 to 65535, got '\(portText)'")
+        }
+        guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
+            throw ConfigError(
+                .invalidValue, key: "api.tcp",
+                "only a loopback address (127.0.0.1, ::1, localhost) is allowed, got '\(host)'")
+        }
+        return TCPAddress(host: String(host), port: port)
+    }
+
+    static func suggestion(for key: String) -> String {
+        let leaf = key.split(separator: ".").last.map(String.init) ?? key
+        guard let near = keys.first(where: { $0.key.hasSuffix("." + leaf) || $0.key == leaf }) else { return "" }
+        return " (did you mean \(near.key)?)"
+    }
+
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            "line \(mark.line), column \(mark.column): \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            "the key \(duplicates.joined(separator: ", ")) appears twice"
+        default:
+            "\(error)"
+        }
+    }
+}
+
+/// A configuration mistake: what kind, the dotted key it concerns, and what is wrong.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let unreadable = Code(rawValue: "config_unreadable")
+        public static let syntax = Code(rawValue: "config_syntax")
+        public static let unknownKey = Code(rawValue: "config_unknown_key")
+        public static let missingKey = Code(rawValue: "config_missing_key")
+        public static let invalidValue = Code(rawValue: "config_invalid_value")
+    }
+
+    public let code: Code
+    public let key: String?
+    public let message: String
+
+    public init(_ code: Code, key: String?, _ message: String) {
+        self.code = code
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String { key.map { "\($0): \(message)" } ?? message }
+}

@@ -1,0 +1,143 @@
+import Crypto
+import Foundation
+import GRDB
+import Synchronization
+import VirtualCard
+
+/// The station's policy around the pure verifier: one scanned token text in, one outcome out.
+///
+/// Everything a scan changes happens in one database transaction: the clock check, the verdict
+/// against the held lists, the replay record, the session it opens (closing the holder's previous
+/// one), the clock's high-water mark and the audit entries. Either all of it is stored or none of it:
+/// a crash or a SIGTERM mid-scan never leaves a token consumed without its session. Concurrent
+/// submissions of one token serialise on the database writer, so exactly one opens a session.
+public final class StationPolicy: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var institution: String
+        public var skewSeconds: Int64
+        public var sessionLengthSeconds: Int64
+
+        public init(institution: String, skewSeconds: Int64 = 120, sessionLengthSeconds: Int64 = 3600) {
+            self.institution = institution
+            self.skewSeconds = skewSeconds
+            self.sessionLengthSeconds = sessionLengthSeconds
+        }
+
+        public init(_ config: StationConfig) {
+            self.init(
+                institution: config.institution, skewSeconds: config.trust.skewSeconds,
+                sessionLengthSeconds: config.session.lengthSeconds)
+        }
+    }
+
+    /// What became of one scan.
+    public struct Outcome: Sendable, Equatable {
+        /// One of the profile's verification codes, or a station code (`clock_rolled_back`,
+        /// `trust_list_unavailable`).
+        public var code: String
+        public var reason: StationReason
+        public var session: VisitSession?
+        /// The holder's previous session, closed because this scan opened a new one.
+        public var superseded: VisitSession?
+        /// The holder as shown on shared screens, when the token got far enough to name one.
+        public var maskedHolder: String?
+
+        public var accepted: Bool { session != nil }
+    }
+
+    public let database: StationDatabase
+    public let settings: Settings
+    let root: P256.Signing.PublicKey
+    /// The verifier for the held lists, rebuilt only when a list changes (parsing a list checks its
+    /// signature, which each scan need not repeat).
+    private let verifierCache = Mutex<(key: [Int64?], verifier: TokenVerifier)?>(nil)
+
+    public init(database: StationDatabase, root: P256.Signing.PublicKey, settings: Settings) {
+        self.database = database
+        self.root = root
+        self.settings = settings
+    }
+
+    public var sessions: VisitSessions { VisitSessions(database: database) }
+    public var trust: TrustState { TrustState(database: database) }
+    public var audit: AuditLog { AuditLog(database: database) }
+
+    /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session.
+    public func submit(_ text: [UInt8], source: String, now: Int64) throws -> Outcome {
+        try database.writer.write { db in
+            let outcome = try decide(db, text, source: source, now: now)
+            var detail = ["code": outcome.code, "source": source]
+            if let holder = outcome.maskedHolder { detail["holder"] = holder }
+            try AuditLog.append(
+                db, at: now, kind: outcome.accepted ? "scan.accepted" : "scan.rejected",
+                subject: outcome.session?.id ?? "", detail: detail)
+            return outcome
+        }
+    }
+
+    private func decide(_ db: Database, _ text: [UInt8], source: String, now: Int64) throws -> Outcome {
+        func rejected(_ code: String, holder: String? = nil) -> Outcome {
+            Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
+        }
+        // A clock behind the latest trusted time by more than the skew cannot judge a 5-minute window.
+        if let mark = try Int64.fetchOne(db, sql: "SELECT high_water FROM clock_state WHERE id = 1"),
+            now < mark - settings.skewSeconds
+        {
+            return rejected(StationCode.clockRolledBack)
+        }
+        guard let verifier = try verifier(db) else { return rejected(StationCode.trustListUnavailable) }
+        let held = try Self.heldSequences(db)
+        let verification = try verifier.verify(
+            text, at: now, skew: settings.skewSeconds, held: held, consumedTokens: TransactionConsumedTokens(db: db))
+        let masked = verification.claims.map { "\(TaiwanID.masked($0.holder.id)) \(PersonName.masked($0.holder.name))" }
+        guard verification.isValid, let claims = verification.claims else {
+            return rejected(verification.code.rawValue, holder: masked)
+        }
+        try TrustState.raiseHighWater(db, to: claims.issuedAt)
+        let (opened, superseded) = try VisitSessions.open(
+            db, claims: claims, institution: settings.institution, source: source, now: now,
+            length: settings.sessionLengthSeconds)
+        return Outcome(
+            code: VerificationCode.valid.rawValue, reason: StationReason(code: VerificationCode.valid.rawValue),
+            session: opened, superseded: superseded, maskedHolder: masked)
+    }
+
+    /// The verifier over the installed lists, from the cache when they have not changed.
+    private func verifier(_ db: Database) throws -> TokenVerifier? {
+        guard let trust = try TrustState.fetch(db, .trust) else { return nil }
+        let revocation = try TrustState.fetch(db, .revocation)
+        let key = [trust.sequence, revocation?.sequence]
+        return verifierCache.withLock { cache in
+            if let cache, cache.key == key { return cache.verifier }
+            let verifier = TokenVerifier(root: root, trustList: trust.cose, revocationList: revocation?.cose)
+            cache = (key, verifier)
+            return verifier
+        }
+    }
+
+    static func heldSequences(_ db: Database) throws -> HeldSequences {
+        var held = HeldSequences()
+        for row in try Row.fetchAll(db, sql: "SELECT kind, sequence FROM held_list") {
+            switch row["kind"] as String {
+            case "trust": held.trustList = row["sequence"]
+            case "revocation": held.revocationList = row["sequence"]
+            default: break
+            }
+        }
+        return held
+    }
+}
+
+/// The replay store inside the scan's own transaction.
+struct TransactionConsumedTokens: ConsumedTokenStore {
+    let db: Database
+    func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
+        try SQLiteConsumedTokenStore.consume(db, tokenID: tokenID, keepUntil: keepUntil, now: now)
+    }
+}
+
+/// The station's own outcome codes, beside the profile's verification codes.
+public enum StationCode {
+    public static let clockRolledBack = "clock_rolled_back"
+    public static let trustListUnavailable = "trust_list_unavailable"
+}

@@ -1,0 +1,53 @@
+import VirtualCard
+
+/// A verdict's reason in plain words, in Traditional Chinese for the front desk and in English:
+/// what the screen says, the event carries and the API returns beside the stable code.
+public struct StationReason: Sendable, Equatable, Codable {
+    public var zhHant: String
+    public var en: String
+
+    /// The reason for a verification code or a station code; an unknown code gets a generic one.
+    public init(code: String) {
+        if let verification = VerificationCode(rawValue: code) {
+            en = verification.reason
+            zhHant = Self.traditionalChinese[verification] ?? "卡片無法驗證。"
+            return
+        }
+        switch code {
+        case StationCode.clockRolledBack:
+            en = "The station's clock is behind the latest trusted time: set the clock right before scanning."
+            zhHant = "本站時鐘落後於已知的可信時間，請先校正時間再掃描。"
+        case StationCode.trustListUnavailable:
+            en = "The station has no trust list installed: it cannot verify cards yet."
+            zhHant = "本站尚未安裝信任清單，目前無法驗證卡片。"
+        default:
+            en = "The card could not be verified."
+            zhHant = "卡片無法驗證。"
+        }
+    }
+
+    static let traditionalChinese: [VerificationCode: String] = [
+        .valid: "卡片有效。",
+        .prefixMissing: "這不是虛擬健保卡的條碼。",
+        .prefixUnsupported: "此條碼格式較新，本站尚不支援。",
+        .base45Invalid: "條碼內容已損毀，無法讀取。",
+        .cborInvalid: "卡片資料格式錯誤。",
+        .coseInvalid: "卡片簽章格式錯誤。",
+        .algorithmUnsupported: "卡片使用不支援的簽章演算法。",
+        .kidInvalid: "卡片未正確標示簽章金鑰。",
+        .keyUnknown: "卡片的簽章金鑰不受本站信任（或已不再信任）。",
+        .signatureInvalid: "卡片簽章驗證失敗，可能遭偽造或竄改。",
+        .claimsInvalid: "卡片內容不符合規範。",
+        .notYetValid: "條碼尚未生效，請檢查本站時鐘。",
+        .expired: "條碼已過期，請病人在 App 中重新產生條碼。",
+        .delegationNotYetValid: "授權尚未開始。",
+        .delegationExpired: "授權已結束。",
+        .delegationRevoked: "病人已取消此項授權。",
+        .revocationListUnavailable: "沒有有效的授權撤銷清單，無法檢查代理出示的卡片。",
+        .replayed: "此條碼已使用過，請病人重新產生條碼。",
+        .trustListInvalid: "本站的信任清單無效。",
+        .trustListExpired: "本站的信任清單已過期，請更新。",
+        .trustListRollback: "信任清單比本站已持有的版本舊。",
+        .revocationListInvalid: "本站的授權撤銷清單無效。",
+    ]
+}

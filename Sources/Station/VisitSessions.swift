@@ -1,0 +1,278 @@
+import Foundation
+import GRDB
+import VirtualCard
+
+/// A visit session: what a valid scan opens, for `session.length_seconds` (an hour by default).
+/// It keeps what the visit needs and nothing more: who the card holder is (the clinic's HIS and the
+/// cloud need the full ID number and name), who presented the card when it was delegated, and
+/// whether the holder's identity was checked against a document. Never the token itself.
+public struct VisitSession: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// A card without a photo: the clinic must check an ID document before the visit goes on.
+        case awaitingIDCheck = "awaiting_id_check"
+        case active
+        case closed
+        case expired
+
+        public var isOpen: Bool { self == .awaitingIDCheck || self == .active }
+    }
+
+    public struct IDCheck: Sendable, Equatable, Codable {
+        public var document: IDDocument
+        /// The document number's last four characters, as the operator read them.
+        public var lastFour: String
+        public var operatorName: String
+        public var at: Int64
+    }
+
+    public var id: String
+    public var holderID: String
+    public var holderName: String
+    public var holderBirthDate: String
+    /// `verified` or `none` (no photo on the card yet: an ID check is needed).
+    public var photo: String
+    /// The delegate who presented the card, when it was delegated.
+    public var delegateID: String?
+    public var institution: String
+    /// Where the token came from: `camera`, `api`, `image`.
+    public var source: String
+    public var openedAt: Int64
+    public var expiresAt: Int64
+    public var state: State
+    public var closedAt: Int64?
+    /// `superseded`, `operator`, or nil.
+    public var closeReason: String?
+    public var idCheck: IDCheck?
+
+    /// The holder as shown on shared screens and written to logs.
+    public var maskedHolder: String { "\(TaiwanID.masked(holderID)) \(PersonName.masked(holderName))" }
+}
+
+/// The documents an operator may check for a card without a photo.
+public enum IDDocument: String, Sendable, Codable, CaseIterable {
+    case nationalIDCard = "national_id_card"
+    case residentCertificate = "resident_certificate"
+    case passport
+    case driverLicense = "driver_license"
+    case healthInsuranceCard = "nhi_card"
+}
+
+/// A session operation that cannot be done: a stable code and a plain message.
+public struct SessionError: Error, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let notFound = Code(rawValue: "session_not_found")
+        public static let notOpen = Code(rawValue: "session_not_open")
+        public static let idCheckNotNeeded = Code(rawValue: "id_check_not_needed")
+        public static let idCheckInvalid = Code(rawValue: "id_check_invalid")
+        public static let idCheckMismatch = Code(rawValue: "id_check_mismatch")
+    }
+
+    public let code: Code
+    public let message: String
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "\(code): \(message)" }
+}
+
+/// The sessions table and its state machine. Every transition is written with its audit entry in
+/// one transaction. At most one session per holder is open: the database's unique index enforces it.
+public struct VisitSessions: Sendable {
+    let database: StationDatabase
+
+    public init(database: StationDatabase) { self.database = database }
+
+    /// Opens a session for a verified token inside the caller's transaction; an open session of the
+    /// same holder is closed as `superseded` first. Returns the new session and the superseded one.
+    static func open(
+        _ db: Database, claims: TokenClaims, institution: String, source: String, now: Int64, length: Int64
+    ) throws -> (opened: VisitSession, superseded: VisitSession?) {
+        var superseded: VisitSession?
+        if var previous = try fetchOpen(db, holderID: claims.holder.id) {
+            previous.state = .closed
+            previous.closedAt = now
+            previous.closeReason = "superseded"
+            try save(db, previous)
+            try AuditLog.append(
+                db, at: now, kind: "session.closed", subject: previous.id,
+                detail: ["reason": "superseded", "holder": previous.maskedHolder])
+            superseded = previous
+        }
+        let needsIDCheck = claims.holder.photo == .none
+        let session = VisitSession(
+            id: UUID().uuidString.lowercased(), holderID: claims.holder.id, holderName: claims.holder.name,
+            holderBirthDate: claims.holder.birthDate.iso,
+            photo: needsIDCheck ? "none" : "verified", delegateID: claims.delegation?.delegateID,
+            institution: institution, source: source, openedAt: now, expiresAt: now + length,
+            state: needsIDCheck ? .awaitingIDCheck : .active, closedAt: nil, closeReason: nil, idCheck: nil)
+        try save(db, session)
+        var detail = ["holder": session.maskedHolder, "state": session.state.rawValue, "source": source]
+        if let delegate = session.delegateID { detail["delegate"] = TaiwanID.masked(delegate) }
+        try AuditLog.append(db, at: now, kind: "session.opened", subject: session.id, detail: detail)
+        return (session, superseded)
+    }
+
+    public func session(id: String) throws -> VisitSession? {
+        try database.writer.read { db in try Self.fetch(db, id: id) }
+    }
+
+    /// Sessions newest first, optionally of one state and one holder ID number.
+    public func list(
+        state: VisitSession.State? = nil, holderID: String? = nil, limit: Int = 200
+    ) throws -> [VisitSession] {
+        try database.writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let state {
+                conditions.append("state = ?")
+                _ = arguments.append(contentsOf: [state.rawValue])
+            }
+            if let holderID {
+                conditions.append("holder_id = ?")
+                _ = arguments.append(contentsOf: [holderID])
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM visit_session \(filter) ORDER BY opened_at DESC, rowid DESC LIMIT ?",
+                arguments: arguments
+            ).map(Self.session(from:))
+        }
+    }
+
+    /// Records an operator's ID-document check on a session awaiting one; it becomes active.
+    /// A national ID card or NHI card carries the holder's ID number: its last four must match.
+    public func recordIDCheck(
+        sessionID: String, document: IDDocument, lastFour: String, operatorName: String, now: Int64
+    ) throws -> VisitSession {
+        let lastFour = lastFour.uppercased()
+        guard lastFour.count == 4, lastFour.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
+            throw SessionError(.idCheckInvalid, "lastFour must be the document number's last 4 letters or digits")
+        }
+        let trimmedOperator = operatorName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...64).contains(trimmedOperator.count), !trimmedOperator.contains(where: \.isNewline) else {
+            throw SessionError(.idCheckInvalid, "operatorName must be 1 to 64 characters")
+        }
+        // A mismatch is refused, but its audit entry is kept: the write commits, then the error is thrown.
+        let result = try database.writer.write { db -> Result<VisitSession, SessionError> in
+            guard var session = try Self.fetch(db, id: sessionID) else {
+                return .failure(SessionError(.notFound, "no session \(sessionID)"))
+            }
+            guard session.state == .awaitingIDCheck else {
+                return .failure(
+                    SessionError(
+                        session.state.isOpen ? .idCheckNotNeeded : .notOpen,
+                        session.state.isOpen
+                            ? "the card has a verified photo" : "the session is \(session.state.rawValue)"))
+            }
+            let detail = ["document": document.rawValue, "operator": PersonName.masked(trimmedOperator)]
+            if [.nationalIDCard, .healthInsuranceCard].contains(document), !session.holderID.hasSuffix(lastFour) {
+                try AuditLog.append(db, at: now, kind: "session.id_check_failed", subject: session.id, detail: detail)
+                return .failure(
+                    SessionError(.idCheckMismatch, "the document's last four do not match the card holder's ID number"))
+            }
+            session.idCheck = .init(document: document, lastFour: lastFour, operatorName: trimmedOperator, at: now)
+            session.state = .active
+            try Self.save(db, session)
+            try AuditLog.append(db, at: now, kind: "session.id_checked", subject: session.id, detail: detail)
+            return .success(session)
+        }
+        return try result.get()
+    }
+
+    /// Closes an open session at an operator's request.
+    public func close(sessionID: String, now: Int64) throws -> VisitSession {
+        try database.writer.write { db in
+            guard var session = try Self.fetch(db, id: sessionID) else {
+                throw SessionError(.notFound, "no session \(sessionID)")
+            }
+            guard session.state.isOpen else { throw SessionError(.notOpen, "the session is \(session.state.rawValue)") }
+            session.state = .closed
+            session.closedAt = now
+            session.closeReason = "operator"
+            try Self.save(db, session)
+            try AuditLog.append(
+                db, at: now, kind: "session.closed", subject: session.id,
+                detail: ["reason": "operator", "holder": session.maskedHolder])
+            return session
+        }
+    }
+
+    /// Expires every open session whose hour is up at `now`, and returns them.
+    public func expireDue(now: Int64) throws -> [VisitSession] {
+        try database.writer.write { db in
+            let due = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM visit_session WHERE state IN ('awaiting_id_check', 'active') AND expires_at <= ?",
+                arguments: [now]
+            ).map(Self.session(from:))
+            return try due.map { session in
+                var expired = session
+                expired.state = .expired
+                expired.closedAt = session.expiresAt
+                try Self.save(db, expired)
+                try AuditLog.append(
+                    db, at: now, kind: "session.expired", subject: expired.id, detail: ["holder": expired.maskedHolder])
+                return expired
+            }
+        }
+    }
+
+    /// When the next open session expires (for the daemon's timer), if any is open.
+    public func nextExpiry() throws -> Int64? {
+        try database.writer.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT min(expires_at) FROM visit_session WHERE state IN ('awaiting_id_check', 'active')")
+        }
+    }
+
+    static func fetch(_ db: Database, id: String) throws -> VisitSession? {
+        try Row.fetchOne(db, sql: "SELECT * FROM visit_session WHERE id = ?", arguments: [id]).map(session(from:))
+    }
+
+    static func fetchOpen(_ db: Database, holderID: String) throws -> VisitSession? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM visit_session WHERE holder_id = ? AND state IN ('awaiting_id_check', 'active')",
+            arguments: [holderID]
+        ).map(session(from:))
+    }
+
+    static func save(_ db: Database, _ s: VisitSession) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO visit_session (id, holder_id, holder_name, holder_birth_date, photo, delegate_id,
+                    institution, source, opened_at, expires_at, state, closed_at, close_reason,
+                    id_check_document, id_check_last_four, id_check_operator, id_check_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, closed_at = excluded.closed_at,
+                    close_reason = excluded.close_reason, id_check_document = excluded.id_check_document,
+                    id_check_last_four = excluded.id_check_last_four, id_check_operator = excluded.id_check_operator,
+                    id_check_at = excluded.id_check_at
+                """,
+            arguments: [
+                s.id, s.holderID, s.holderName, s.holderBirthDate, s.photo, s.delegateID, s.institution, s.source,
+                s.openedAt, s.expiresAt, s.state.rawValue, s.closedAt, s.closeReason, s.idCheck?.document.rawValue,
+                s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at,
+            ])
+    }
+
+    static func session(from row: Row) -> VisitSession {
+        var idCheck: VisitSession.IDCheck?
+        if let document = (row["id_check_document"] as String?).flatMap(IDDocument.init(rawValue:)) {
+            idCheck = .init(
+                document: document, lastFour: row["id_check_last_four"], operatorName: row["id_check_operator"],
+                at: row["id_check_at"])
+        }
+        return VisitSession(
+            id: row["id"], holderID: row["holder_id"], holderName: row["holder_name"],
+            holderBirthDate: row["holder_birth_date"], photo: row["photo"], delegateID: row["delegate_id"],
+            institution: row["institution"], source: row["source"], openedAt: row["opened_at"],
+            expiresAt: row["expires_at"], state: VisitSession.State(rawValue: row["state"]) ?? .closed,
+            closedAt: row["closed_at"], closeReason: row["close_reason"], idCheck: idCheck)
+    }
+}

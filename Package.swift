@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, reached through system-library targets (DESIGN.md, "Conventions").
@@ -46,11 +51,33 @@ let package = Package(
                 "VirtualCard", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The local HTTP API (Hummingbird): routes, problem+json errors, server-sent events.
+        .target(
+            name: "StationAPI",
+            dependencies: [
+                "Station", "VirtualCard", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The daemon: one ServiceGroup (camera, pipeline, API, maintenance), systemd notify and watchdog.
+        .executableTarget(
+            name: "vhc-stationd",
+            dependencies: [
+                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "vhc",
             dependencies: [
                 "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
         // libFuzzer entry point over the token text; built only by scripts/fuzz.sh with -sanitize=fuzzer.
@@ -79,6 +106,14 @@ let package = Package(
         .testTarget(
             name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "StationAPITests",
+            dependencies: [
+                "StationAPI", "Station", "VirtualCard", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [

@@ -73,6 +73,11 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// How many rows the log holds.
+    public func count() throws -> Int64 {
+        try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 }
+    }
+
     /// The outcome of checking the chain: how many rows were checked and the first broken one.
     public struct Verification: Sendable, Equatable {
         public var rows: Int

@@ -22,7 +22,7 @@ struct CameraCommand: ParsableCommand {
             if candidates.isEmpty { print("no video devices (/dev/video*) on this machine") }
             var failed = false
             for path in candidates {
-                let (system, player) = try CameraSource.system(for: path)
+                let (system, player) = try CameraSource.forCommand(path)
                 defer { player?.stop() }
                 let description: V4L2Camera.DeviceDescription
                 do {
@@ -84,25 +84,9 @@ struct CameraCommand: ParsableCommand {
     }
 }
 
-/// A camera path: a real device, or `fake:FILE-OR-DIRECTORY`, a fake device that plays images
-/// (demonstrations and tests on machines without a camera).
-enum CameraSource {
-    static let fakePrefix = "fake:"
-
-    static func devicePath(_ path: String) -> String { path.hasPrefix(fakePrefix) ? "/dev/video-fake" : path }
-
-    static func system(
-        for path: String, framesPerSecond: Double = 30
-    ) throws -> (any VideoDeviceSystem, FakeCameraPlayer?) {
-        guard path.hasPrefix(fakePrefix) else { return (LibV4L2System(), nil) }
-        let frames: [Imaging.GrayImage]
-        do { frames = try FakeCameraPlayer.frames(from: String(path.dropFirst(fakePrefix.count))) } catch {
-            throw UsageError("--camera \(path): \(error)")
-        }
-        let player = FakeCameraPlayer(
-            device: FakeCameraPlayer.standardDevice(path: devicePath(path)), frames: frames,
-            framesPerSecond: framesPerSecond)
-        player.start()
-        return (player.device, player)
+extension CameraSource {
+    /// The source for a `--camera` argument: a fake source whose images cannot be read is a usage error.
+    static func forCommand(_ path: String) throws -> (any VideoDeviceSystem, FakeCameraPlayer?) {
+        do { return try system(for: path) } catch { throw UsageError("--camera \(path): \(error)") }
     }
 }

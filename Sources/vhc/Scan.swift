@@ -102,7 +102,7 @@ struct Scan: ParsableCommand {
     func scanCamera(
         _ path: String, size: RawFrameReader.Size, decoder: FrameDecoder, session: VerificationSession?
     ) throws {
-        let (system, player) = try CameraSource.system(for: path)
+        let (system, player) = try CameraSource.forCommand(path)
         defer { player?.stop() }
         let camera = V4L2Camera(
             path: CameraSource.devicePath(path), options: .init(width: size.width, height: size.height), system: system)

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Station
+
+/// An API error as RFC 9457 problem details (`application/problem+json`), with the station's stable
+/// `code` as an extension member: clients compare the code, people read the title and detail.
+public struct Problem: Error, Sendable, Codable, Equatable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var code: String
+
+    public init(status: HTTPResponse.Status, code: String, title: String, detail: String) {
+        self.type = "https://vhc-station.example/problems/\(code)"
+        self.title = title
+        self.status = status.code
+        self.detail = detail
+        self.code = code
+    }
+
+    public static func badRequest(_ detail: String) -> Problem {
+        Problem(status: .badRequest, code: "request_malformed", title: "The request is malformed", detail: detail)
+    }
+
+    static let tooLarge = Problem(
+        status: .contentTooLarge, code: "request_too_large", title: "The request body is too large",
+        detail: "bodies are limited to \(StationRequestContext.maximumBodySize) bytes")
+
+    /// The problem for an error thrown anywhere behind the routes. Internal failures say only that
+    /// something failed: their detail goes to the log, not to the client.
+    static func from(_ error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let session as SessionError:
+            let status: HTTPResponse.Status =
+                switch session.code {
+                case .notFound: .notFound
+                case .notOpen, .idCheckNotNeeded: .conflict
+                default: .unprocessableContent
+                }
+            return Problem(status: status, code: session.code.rawValue, title: session.message, detail: session.message)
+        case is DecodingError:
+            return .badRequest("the body is not the JSON this route expects")
+        case is NIOTooManyBytesError:
+            return .tooLarge
+        case let http as HTTPError:
+            switch http.status {
+            case .contentTooLarge:
+                return .tooLarge
+            case .notFound:
+                return Problem(
+                    status: .notFound, code: "route_not_found", title: "No such route",
+                    detail: "see docs/openapi.yaml for the routes")
+            case .methodNotAllowed:
+                return Problem(
+                    status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
+                    detail: "see docs/openapi.yaml for the methods of each route")
+            case .badRequest:
+                return .badRequest(http.body ?? "the request could not be read")
+            default:
+                return Problem(
+                    status: http.status, code: "http_\(http.status.code)", title: http.status.reasonPhrase,
+                    detail: http.body ?? http.status.reasonPhrase)
+            }
+        default:
+            return Problem(
+                status: .internalServerError, code: "internal_error", title: "The station failed",
+                detail: "the station could not complete the request; see its log")
+        }
+    }
+
+    func response() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(self)) ?? Data(#"{"code":"internal_error"}"#.utf8)
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns every error behind it into problem+json, unknown routes included, and logs internal ones.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Problem.from(error)
+            if problem.status >= 500 {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            return problem.response()
+        }
+    }
+}

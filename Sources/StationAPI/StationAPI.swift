@@ -1,0 +1,176 @@
+import Foundation
+import Hummingbird
+import Station
+import VirtualCard
+
+/// The station's local HTTP API (docs/openapi.yaml): JSON in and out, errors as problem+json,
+/// live events as server-sent events. The same routes serve the Unix socket and, with a bearer
+/// token, the optional loopback TCP listener.
+public enum StationAPI {
+    /// The routes over `service`. `bearerToken` set: every request must present it (TCP).
+    public static func router(
+        service: StationService, camera: any CameraStatusProviding, bearerToken: String? = nil,
+        keepAliveSeconds: Double = 15
+    ) -> Router<StationRequestContext> {
+        let router = Router(context: StationRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        if let bearerToken { router.add(middleware: BearerTokenMiddleware(token: bearerToken)) }
+        let routes = Routes(service: service, camera: camera, keepAlive: keepAliveSeconds)
+        router.get("/v1/status") { _, _ in try routes.status() }
+        router.post("/v1/scans") { request, context in try await routes.submit(request, context) }
+        router.get("/v1/sessions") { request, context in try routes.list(request, context) }
+        router.get("/v1/sessions/{id}") { _, context in try routes.show(context) }
+        router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
+        router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
+        router.get("/v1/events") { _, _ in routes.events() }
+        return router
+    }
+
+    /// `POST /v1/scans`: `{"token": "VHC1:…", "source": "handheld"}`.
+    public struct ScanRequest: Codable, Sendable {
+        public var token: String
+        /// Where the text came from (`handheld`, `screenshot`, …); `api` when absent.
+        public var source: String?
+    }
+
+    public struct ScanResponse: Codable, Sendable, Equatable {
+        public var accepted: Bool
+        public var code: String
+        public var reason: StationReason
+        public var holder: String?
+        public var session: SessionSummary?
+        public var superseded: SessionSummary?
+    }
+
+    /// `POST /v1/sessions/{id}/id-check`.
+    public struct IDCheckRequest: Codable, Sendable {
+        public var document: IDDocument
+        public var lastFour: String
+        public var `operator`: String
+    }
+
+    public struct SessionList: Codable, Sendable {
+        public var sessions: [VisitSession]
+    }
+}
+
+/// The route handlers, apart from the routing table so each reads on its own.
+struct Routes: Sendable {
+    let service: StationService
+    let camera: any CameraStatusProviding
+    let keepAlive: Double
+
+    func status() throws -> Response {
+        try json(StationStatus.read(service, camera: camera.cameraStatus()))
+    }
+
+    func submit(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let scan = try await request.decode(as: StationAPI.ScanRequest.self, context: context)
+        guard scan.token.utf8.count <= 4096 else { throw Problem.badRequest("token is longer than 4096 bytes") }
+        let source = scan.source ?? "api"
+        guard (1...32).contains(source.count),
+            source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else { throw Problem.badRequest("source must be 1 to 32 letters, digits or hyphens") }
+        let outcome = try service.submit(Array(scan.token.utf8), source: source)
+        return try json(
+            StationAPI.ScanResponse(
+                accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
+                session: outcome.session.map(SessionSummary.init),
+                superseded: outcome.superseded.map(SessionSummary.init)))
+    }
+
+    func list(_ request: Request, _ context: StationRequestContext) throws -> Response {
+        let query = request.uri.queryParameters
+        var state: VisitSession.State?
+        if let text = query["state"].map(String.init) {
+            guard let parsed = VisitSession.State(rawValue: text) else {
+                throw Problem.badRequest(
+                    "state must be one of \(VisitSession.State.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            state = parsed
+        }
+        let holder = query["holder"].map(String.init)
+        if let holder, !TaiwanID.isValid(holder) { throw Problem.badRequest("holder must be a valid ID number") }
+        let sessions = try service.listSessions(state: state, holderID: holder, readBy: context.client)
+        return try json(StationAPI.SessionList(sessions: sessions))
+    }
+
+    func show(_ context: StationRequestContext) throws -> Response {
+        let id = try sessionID(context)
+        guard let session = try service.session(id: id, readBy: context.client) else {
+            throw SessionError(.notFound, "no session \(id)")
+        }
+        return try json(session)
+    }
+
+    func idCheck(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let id = try sessionID(context)
+        let check = try await request.decode(as: StationAPI.IDCheckRequest.self, context: context)
+        return try json(
+            service.recordIDCheck(
+                sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator))
+    }
+
+    func close(_ context: StationRequestContext) throws -> Response {
+        try json(service.close(sessionID: try sessionID(context)))
+    }
+
+    /// Server-sent events: one `event:`/`id:`/`data:` block per station event, and a comment line
+    /// every `keepAlive` seconds so proxies and clients see the stream is alive.
+    func events() -> Response {
+        let stream = service.events.subscribe()
+        let keepAlive = keepAlive
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                // Events and keep-alive comments meet in one stream with one writer.
+                let (output, sink) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingNewest(512))
+                sink.yield(ByteBuffer(string: ": vhc-station events\n\n"))
+                let producers = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await event in stream { sink.yield(Self.serverSentEvent(event)) }
+                            sink.finish()  // the bus finished: the daemon is stopping
+                        }
+                        group.addTask {
+                            while (try? await Task.sleep(for: .seconds(keepAlive))) != nil {
+                                sink.yield(ByteBuffer(string: ": keep-alive\n\n"))
+                            }
+                        }
+                        await group.next()
+                        group.cancelAll()
+                    }
+                }
+                // A client that goes away makes a write throw: stop feeding it (and unsubscribe).
+                defer { producers.cancel() }
+                for await buffer in output { try await writer.write(buffer) }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func serverSentEvent(_ event: StationEvent) -> ByteBuffer {
+        let data = (try? Self.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ByteBuffer(string: "id: \(event.id)\nevent: \(event.type)\ndata: \(data)\n\n")
+    }
+
+    func sessionID(_ context: StationRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "-") }) else {
+            throw SessionError(.notFound, "no session \(id.prefix(64))")
+        }
+        return id
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    func json(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(value))))
+    }
+}

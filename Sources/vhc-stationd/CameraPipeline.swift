@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Scanner
+import ServiceLifecycle
+import Station
+import StationAPI
+import Synchronization
+
+/// The camera side of the daemon: capture (with its recovery), decode each frame as part of a
+/// stream, de-duplicate, and hand each new code to the station. Capture and decoding block, so they
+/// run on a thread of their own; a graceful shutdown lets the frame in hand (and its scan) finish.
+final class CameraPipeline: Service, CameraStatusProviding {
+    let path: String
+    let width: Int
+    let height: Int
+    let service: StationService
+    let logger: Logger
+    private let status: Mutex<CameraStatus>
+    private let stopRequested = Atomic<Bool>(false)
+    /// Frame arrival times in the last second, for the status's frames per second.
+    private let frameTimes = Mutex<[Double]>([])
+
+    init(path: String, width: Int, height: Int, service: StationService, logger: Logger) {
+        self.path = path
+        self.width = width
+        self.height = height
+        self.service = service
+        self.logger = logger
+        status = Mutex(CameraStatus(state: "opening", device: path))
+    }
+
+    func cameraStatus() -> CameraStatus {
+        let now = MonotonicSeconds.now()
+        let rate = frameTimes.withLock { times in Double(times.filter { now - $0 <= 1 }.count) }
+        return status.withLock { status in
+            var current = status
+            current.framesPerSecond = current.state == "streaming" ? rate : 0
+            return current
+        }
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread {
+                        do {
+                            try self.capture()
+                            continuation.resume()
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                    thread.name = "camera"
+                    thread.start()
+                }
+            } onCancel: {
+                self.stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    private func capture() throws {
+        let (system, player) = try CameraSource.system(for: path)
+        defer { player?.stop() }
+        let camera = V4L2Camera(
+            path: CameraSource.devicePath(path), options: .init(width: width, height: height), system: system)
+        let supervisor = CaptureSupervisor(camera: camera)
+        supervisor.onEvent = { [self] event in
+            let state: String
+            switch event {
+            case .opened(let format):
+                logger.info("camera opened", metadata: ["device": "\(self.path)", "format": "\(format)"])
+                state = "streaming"
+            case .openFailed(let code):
+                logger.warning("camera cannot be opened; retrying", metadata: ["code": "\(code)"])
+                state = "waiting_for_device"
+            case .stalled:
+                logger.warning("camera stalled; reopening")
+                state = "stalled"
+            case .unplugged:
+                logger.warning("camera unplugged; waiting for it")
+                state = "waiting_for_device"
+            case .failed(let code):
+                logger.error("camera failed", metadata: ["code": "\(code)"])
+                state = "failed"
+            }
+            self.status.withLock { $0.state = state }
+        }
+        let decoder = FrameDecoder()
+        var recent = RecentPayloads(window: 5)
+        while !stopRequested.load(ordering: .relaxed) {
+            switch supervisor.step(timeoutMilliseconds: 200) {
+            case .frame(let frame):
+                let arrived = MonotonicSeconds.now()
+                frameTimes.withLock { times in
+                    times.append(arrived)
+                    times.removeAll { arrived - $0 > 1 }
+                }
+                for code in decoder.decodeStreamFrame(frame) where recent.isNew(code.text, at: arrived) {
+                    submit(code)
+                }
+            case .idle:
+                continue
+            case .waitingForDevice:
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        camera.close()
+    }
+
+    private func submit(_ code: DecodedCode) {
+        do {
+            let outcome = try service.submit(Array(code.text.utf8), source: "camera")
+            status.withLock {
+                $0.lastRead = .init(at: service.clock(), code: outcome.code, holder: outcome.maskedHolder)
+            }
+            // Never the token: the code, the masked holder and the pass that read it.
+            logger.info(
+                "scan",
+                metadata: [
+                    "code": "\(outcome.code)", "holder": "\(outcome.maskedHolder ?? "-")", "pass": "\(code.pass)",
+                ])
+        } catch {
+            logger.error("the station could not record a scan", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Station
+import StationAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The running station: its database, service, camera pipeline and API listeners in one ServiceGroup.
+struct Daemon {
+    struct Settings {
+        var config: StationConfig
+        var root: P256.Signing.PublicKey
+        var bearerToken: String?
+    }
+
+    let settings: Settings
+    let logger: Logger
+    let service: StationService
+    let notifier = SystemdNotifier()
+
+    init(settings: Settings, logger: Logger) throws {
+        self.settings = settings
+        self.logger = logger
+        let database = try StationDatabase(path: settings.config.storage.database)
+        let policy = StationPolicy(database: database, root: settings.root, settings: .init(settings.config))
+        service = StationService(policy: policy, clock: { Int64(Date().timeIntervalSince1970) })
+    }
+
+    func run() async throws {
+        let config = settings.config
+        try service.audit.append(
+            at: service.clock(), kind: "config.loaded",
+            detail: [
+                "institution": config.institution, "camera": config.camera.path ?? "none",
+                "session_length": "\(config.session.lengthSeconds)", "skew": "\(config.trust.skewSeconds)",
+            ])
+        let lists = ListFiles(
+            trustList: config.trust.trustList, revocationList: config.trust.revocationList, root: settings.root)
+        lists.installChanged(into: service, logger: logger)
+
+        let pipeline = config.camera.path.map {
+            CameraPipeline(
+                path: $0, width: config.camera.width, height: config.camera.height, service: service, logger: logger)
+        }
+        let camera: any CameraStatusProviding = pipeline ?? FixedCameraStatus(.none)
+        let maintenance = MaintenanceService(
+            service: service, camera: camera, listFiles: lists, notifier: notifier, logger: logger)
+
+        try Self.removeStaleSocket(config.api.socket)
+        let unixAPI = Application(
+            router: StationAPI.router(service: service, camera: camera),
+            configuration: .init(address: .unixDomainSocket(path: config.api.socket), serverName: nil),
+            onServerRunning: { [notifier, logger, maintenance] _ in
+                Self.shareSocket(config.api.socket, group: config.api.socketGroup, logger: logger)
+                logger.info("API listening", metadata: ["socket": "\(config.api.socket)"])
+                notifier.notify("READY=1\nSTATUS=" + maintenance.statusLine())
+            },
+            logger: logger)
+        var services: [any Service] = [maintenance]
+        if let pipeline { services.append(pipeline) }
+        services.append(unixAPI)
+        if let address = config.api.tcp, let token = settings.bearerToken {
+            services.append(
+                Application(
+                    router: StationAPI.router(service: service, camera: camera, bearerToken: token),
+                    configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+                    logger: logger))
+        }
+        // Last in, so first to hear of a shutdown: end the event streams, or the API would wait on them.
+        services.append(EventStreamCloser(events: service.events, notifier: notifier))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// A socket file left by a previous run that did not stop cleanly would make the bind fail.
+    static func removeStaleSocket(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw StationStartError("api.socket: '\(path)' exists and is not a socket")
+        }
+        unlink(path)
+    }
+
+    /// Mode 0660, and the configured group, so the API's clients (group `vhc`) can connect.
+    static func shareSocket(_ path: String, group: String?, logger: Logger) {
+        if let group, let entry = getgrnam(group), entry.pointee.gr_gid != getegid() {
+            if chown(path, uid_t.max, entry.pointee.gr_gid) != 0 {
+                logger.error(
+                    "cannot give the API socket its group", metadata: ["group": "\(group)", "errno": "\(errno)"])
+            }
+        }
+        chmod(path, 0o660)
+    }
+}
+
+struct StationStartError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Waits for the shutdown signal, then tells systemd and closes every event stream.
+struct EventStreamCloser: Service {
+    let events: EventBus
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
+        events.finish()
+    }
+}

@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+import Logging
+import ServiceLifecycle
+import Station
+import StationAPI
+import Synchronization
+
+/// The daemon's clockwork: expires sessions on time whether or not anyone is asking, installs list
+/// files that changed on disk, pings the systemd watchdog and keeps its one-line STATUS current.
+struct MaintenanceService: Service {
+    let service: StationService
+    let camera: any CameraStatusProviding
+    let listFiles: ListFiles
+    let notifier: SystemdNotifier
+    let logger: Logger
+    /// How often the loop wakes: session expiry is on time to within this.
+    var tick: Duration = .milliseconds(500)
+
+    func run() async throws {
+        var lastStatus = ""
+        var lastWatchdog = ContinuousClock.now
+        var lastListCheck = ContinuousClock.now
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try service.expireDue()
+            } catch {
+                logger.error("session expiry failed", metadata: ["error": "\(error)"])
+            }
+            if lastListCheck.duration(to: .now) >= .seconds(10) {
+                listFiles.installChanged(into: service, logger: logger)
+                lastListCheck = .now
+            }
+            if let interval = notifier.watchdogInterval, lastWatchdog.duration(to: .now) >= interval {
+                notifier.notify("WATCHDOG=1")
+                lastWatchdog = .now
+            }
+            let line = statusLine()
+            if line != lastStatus {
+                notifier.notify("STATUS=" + line)
+                lastStatus = line
+            }
+            try? await Task.sleep(for: min(tick, notifier.watchdogInterval ?? tick))
+        }
+    }
+
+    /// `ok: camera streaming 30 fps, 3 open sessions, trust list 7` or `degraded: …`.
+    func statusLine() -> String {
+        guard let status = try? StationStatus.read(service, camera: camera.cameraStatus()) else {
+            return "degraded: the database cannot be read"
+        }
+        let camera = "camera \(status.camera.state) \(Int(status.camera.framesPerSecond.rounded())) fps"
+        let lists = status.trustList.map { "trust list \($0.sequence)" } ?? "no trust list"
+        let summary = "\(camera), \(status.database.openSessions) open sessions, \(lists)"
+        return status.problems.isEmpty
+            ? "ok: \(summary)" : "degraded (\(status.problems.joined(separator: ", "))): \(summary)"
+    }
+}
+
+/// The list files named in the configuration: installed at start, and again whenever one changes.
+final class ListFiles: Sendable {
+    let trustList: String?
+    let revocationList: String?
+    let root: P256.Signing.PublicKey
+    private let seen = Mutex<[String: Date]>([:])
+
+    init(trustList: String?, revocationList: String?, root: P256.Signing.PublicKey) {
+        self.trustList = trustList
+        self.revocationList = revocationList
+        self.root = root
+    }
+
+    /// Installs each configured list whose file changed since the last look. A list that is not
+    /// newer than the held one is reported and left: the station keeps what it holds.
+    func installChanged(into service: StationService, logger: Logger) {
+        for (kind, path) in [(TrustState.Kind.trust, trustList), (.revocation, revocationList)] {
+            guard let path else { continue }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+            let changed = seen.withLock { seen -> Bool in
+                guard seen[path] != modified else { return false }
+                seen[path] = modified
+                return true
+            }
+            guard changed else { continue }
+            guard let data = FileManager.default.contents(atPath: path), data.count <= 65_536 else {
+                logger.error("cannot read the list file", metadata: ["kind": "\(kind.rawValue)", "path": "\(path)"])
+                continue
+            }
+            do {
+                let result = try service.trust.install(kind, cose: [UInt8](data), root: root, now: service.clock())
+                logger.info("list", metadata: ["kind": "\(kind.rawValue)", "result": "\(result)"])
+            } catch {
+                logger.error("list not installed", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Scanner
+import ServiceLifecycle
+import Station
+import StationAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `vhc-stationd`: the station daemon. One ServiceGroup runs the camera pipeline, the local API (Unix
+/// socket, optionally loopback TCP) and the maintenance loop; SIGTERM or SIGINT stops it gracefully,
+/// letting the scan in progress finish. systemd hears READY=1 once the API listens, WATCHDOG=1 at half
+/// the watchdog interval, and a one-line STATUS.
+@main
+struct StationDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vhc-stationd",
+        abstract: "The Virtual NHI Card station daemon: camera, verification, visit sessions and a local API.",
+        discussion: """
+            Settings come from the configuration file (YAML; see systemd/station.yaml.example); each option \
+            below overrides the file's key named beside it. A mistake stops the start with a message that \
+            names the key, and exit status 78.
+            """)
+
+    @Option(help: ArgumentHelp("Configuration file.", valueName: "FILE")) var config = StationConfig.defaultPath
+    @Flag(name: .customLong("no-config"), help: "Read no file: defaults and options only.") var noConfig = false
+    @Option(help: "institution") var institution: String?
+    @Option(help: ArgumentHelp("camera.path (a V4L2 device, or fake:FILE-OR-DIR)", valueName: "PATH"))
+    var camera: String?
+    @Option(help: ArgumentHelp("camera.size", valueName: "WxH")) var size: String?
+    @Option(help: ArgumentHelp("trust.root", valueName: "FILE")) var root: String?
+    @Option(name: .customLong("trust-list"), help: ArgumentHelp("trust.trust_list", valueName: "FILE"))
+    var trustList: String?
+    @Option(name: .customLong("revocation-list"), help: ArgumentHelp("trust.revocation_list", valueName: "FILE"))
+    var revocationList: String?
+    @Option(help: ArgumentHelp("trust.skew_seconds", valueName: "SECONDS")) var skew: String?
+    @Option(name: .customLong("session-length"), help: ArgumentHelp("session.length_seconds", valueName: "SECONDS"))
+    var sessionLength: String?
+    @Option(help: ArgumentHelp("storage.database", valueName: "FILE")) var database: String?
+    @Option(help: ArgumentHelp("api.socket", valueName: "PATH")) var socket: String?
+    @Option(name: .customLong("socket-group"), help: ArgumentHelp("api.socket_group", valueName: "GROUP"))
+    var socketGroup: String?
+    @Option(help: ArgumentHelp("api.tcp (loopback HOST:PORT)", valueName: "HOST:PORT")) var tcp: String?
+    @Option(name: .customLong("api-token-file"), help: ArgumentHelp("api.token_file", valueName: "FILE"))
+    var apiTokenFile: String?
+
+    /// EX_CONFIG from sysexits.h: systemd shows it as a configuration failure.
+    static let configurationFailure = ExitCode(78)
+
+    var overrides: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("institution", institution), ("camera.path", camera), ("camera.size", size), ("trust.root", root),
+            ("trust.trust_list", trustList), ("trust.revocation_list", revocationList),
+            ("trust.skew_seconds", skew), ("session.length_seconds", sessionLength), ("storage.database", database),
+            ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),
+            ("api.token_file", apiTokenFile),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "vhc-stationd")
+        let settings = try loadSettings()
+        let daemon = try Daemon(settings: settings, logger: logger)
+        try await daemon.run()
+    }
+
+    /// The configuration and what it names (root key, camera frames, API token), checked before
+    /// anything starts: every mistake here is the operator's, with the key in the message.
+    func loadSettings() throws -> Daemon.Settings {
+        func fail(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data("vhc-stationd: \(message)\n".utf8))
+            return Self.configurationFailure
+        }
+        let file = noConfig ? nil : config
+        let loaded: StationConfig
+        do { loaded = try StationConfig.load(path: file, overrides: overrides) } catch {
+            throw fail("\(file.map { "\($0): " } ?? "")\(error)")
+        }
+        guard let pem = Self.readSmallFile(loaded.trust.root).flatMap({ String(data: $0, encoding: .utf8) }),
+            let rootKey = try? P256.Signing.PublicKey(pemRepresentation: pem)
+        else {
+            throw fail("trust.root: '\(loaded.trust.root)' is not a readable P-256 public key in PEM")
+        }
+        if let path = loaded.camera.path, CameraSource.isFake(path) {
+            do { _ = try FakeCameraPlayer.frames(from: String(path.dropFirst(CameraSource.fakePrefix.count))) } catch {
+                throw fail("camera.path: \(error)")
+            }
+        }
+        var token: String?
+        if loaded.api.tcp != nil, let tokenFile = loaded.api.tokenFile {
+            let text = Self.readSmallFile(tokenFile).map { String(decoding: $0, as: UTF8.self) }
+            token = text?.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let token, token.count >= 16 else {
+                throw fail("api.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
+            }
+        }
+        return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token)
+    }
+
+    static func readSmallFile(_ path: String) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 65_537), data.count <= 65_536 else { return nil }
+        return data
+    }
+}

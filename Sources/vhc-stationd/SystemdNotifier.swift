@@ -1,0 +1,50 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// systemd's readiness protocol without libsystemd: datagrams such as `READY=1`, `WATCHDOG=1` and
+/// `STATUS=…` to the Unix socket named by `NOTIFY_SOCKET` (a path, or `@name` in the abstract
+/// namespace). Outside systemd the variable is absent and every call does nothing.
+struct SystemdNotifier: Sendable {
+    let socketPath: String?
+    /// Half of `WATCHDOG_USEC`, when systemd asked for watchdog pings for this process.
+    let watchdogInterval: Duration?
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+        let forThisProcess = environment["WATCHDOG_PID"].map { Int32($0) == getpid() } ?? true
+        if forThisProcess, let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0 {
+            watchdogInterval = .microseconds(microseconds / 2)
+        } else {
+            watchdogInterval = nil
+        }
+    }
+
+    /// Sends one notification; failures are ignored (systemd may be gone at shutdown).
+    @discardableResult
+    func notify(_ state: String) -> Bool {
+        guard let socketPath else { return false }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var pathBytes = Array(socketPath.utf8)
+        if pathBytes.first == UInt8(ascii: "@") { pathBytes[0] = 0 }  // abstract namespace
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard pathBytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (pathBytes.first == 0 ? 0 : 1))
+        let message = Array(state.utf8)
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                message.withUnsafeBytes { sendto(descriptor, $0.baseAddress, $0.count, 0, socketAddress, length) }
+            }
+        }
+        return sent == message.count
+    }
+}

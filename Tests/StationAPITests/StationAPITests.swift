@@ -1,0 +1,235 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Station
+import StationAPI
+import Synchronization
+import TestSupport
+import Testing
+import VirtualCard
+
+/// A station behind the API, with a clock the test moves.
+final class APIFixture: Sendable {
+    let folder = try! TemporaryFolder(prefix: "vhc-station-api")
+    let authority = TestAuthority()
+    let time = Clock()
+    let service: StationService
+
+    final class Clock: Sendable {
+        private let value = Mutex<Int64>(TestAuthority.now)
+        var now: Int64 { value.withLock { $0 } }
+        func advance(_ seconds: Int64) { value.withLock { $0 += seconds } }
+    }
+
+    init(sessionLength: Int64 = 3600) throws {
+        let policy = try authority.station(in: folder, sessionLength: sessionLength)
+        let time = time
+        service = StationService(policy: policy, clock: { time.now })
+    }
+
+    func app(bearerToken: String? = nil) -> some ApplicationProtocol {
+        Application(
+            router: StationAPI.router(
+                service: service, camera: FixedCameraStatus(.init(state: "streaming", device: "/dev/video0")),
+                bearerToken: bearerToken))
+    }
+
+    func scanBody(_ token: [UInt8], source: String? = nil) -> ByteBuffer {
+        var object: [String: String] = ["token": String(decoding: token, as: UTF8.self)]
+        if let source { object["source"] = source }
+        return ByteBuffer(bytes: try! JSONEncoder().encode(object))
+    }
+}
+
+func json(_ response: TestResponse) throws -> [String: Any] {
+    try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+}
+
+@Suite("Local API (router tests)")
+struct StationAPITests {
+    @Test("POST /v1/scans opens a session; GET /v1/sessions and /v1/sessions/{id} return it, and the reads are audited")
+    func scanAndSessions() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            let token = try fixture.authority.token()
+            let sessionID = try await client.execute(
+                uri: "/v1/scans", method: .post, body: fixture.scanBody(token, source: "handheld")
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                let body = try json(response)
+                #expect(body["accepted"] as? Bool == true && body["code"] as? String == "valid")
+                #expect((body["reason"] as? [String: String])?["zhHant"] == "卡片有效。")
+                #expect(body["holder"] as? String == "A12****789 王**")
+                return try #require((body["session"] as? [String: Any])?["id"] as? String)
+            }
+            try await client.execute(uri: "/v1/scans", method: .post, body: fixture.scanBody(token)) { response in
+                let body = try json(response)
+                #expect(body["accepted"] as? Bool == false && body["code"] as? String == "replayed")
+            }
+            try await client.execute(uri: "/v1/sessions?state=active", method: .get) { response in
+                let sessions = try #require(try json(response)["sessions"] as? [[String: Any]])
+                #expect(sessions.map { $0["id"] as? String } == [sessionID])
+                #expect(sessions.first?["holderID"] as? String == "A123456789")  // the HIS needs the full ID
+                #expect(sessions.first?["source"] as? String == "handheld")
+            }
+            try await client.execute(uri: "/v1/sessions?holder=A123456789&state=closed", method: .get) { response in
+                let sessions = try json(response)["sessions"] as? [Any]
+                #expect(sessions?.isEmpty == true)
+            }
+            try await client.execute(uri: "/v1/sessions/\(sessionID)", method: .get) { response in
+                #expect(response.status == .ok)
+                let state = try json(response)["state"] as? String
+                #expect(state == "active")
+            }
+        }
+        let kinds = try fixture.service.audit.entries().map(\.kind)
+        #expect(kinds.contains("session.read") && kinds.contains("session.listed"))
+    }
+
+    @Test("the photo-less flow through the API: awaiting_id_check, a mismatch refused, the check recorded, then closed")
+    func idCheckAndClose() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            let token = try fixture.authority.token(photo: .none)
+            let id = try await client.execute(uri: "/v1/scans", method: .post, body: fixture.scanBody(token)) {
+                let session = try #require(try json($0)["session"] as? [String: Any])
+                #expect(session["state"] as? String == "awaiting_id_check")
+                return try #require(session["id"] as? String)
+            }
+            func check(_ lastFour: String) -> ByteBuffer {
+                ByteBuffer(string: #"{"document": "national_id_card", "lastFour": "\#(lastFour)", "operator": "林護理師"}"#)
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/id-check", method: .post, body: check("0000")) {
+                #expect($0.status == .unprocessableContent)
+                #expect($0.headers[.contentType] == "application/problem+json")
+                let field = try json($0)["code"] as? String
+                #expect(field == "id_check_mismatch")
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/id-check", method: .post, body: check("6789")) {
+                #expect($0.status == .ok)
+                let field = try json($0)["state"] as? String
+                #expect(field == "active")
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/id-check", method: .post, body: check("6789")) {
+                #expect($0.status == .conflict)
+                let field = try json($0)["code"] as? String
+                #expect(field == "id_check_not_needed")
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/close", method: .post) {
+                let field = try json($0)["state"] as? String
+                #expect(field == "closed")
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/close", method: .post) {
+                #expect($0.status == .conflict)
+                let field = try json($0)["code"] as? String
+                #expect(field == "session_not_open")
+            }
+        }
+    }
+
+    @Test(
+        "bad requests get problem+json with a stable code, never a crash",
+        arguments: [
+            ("/v1/scans", HTTPRequest.Method.post, "{not json", HTTPResponse.Status.badRequest, "request_malformed"),
+            ("/v1/scans", .post, #"{"tok": "VHC1:"}"#, .badRequest, "request_malformed"),
+            ("/v1/scans", .post, #"{"token": "x", "source": "bad source!"}"#, .badRequest, "request_malformed"),
+            ("/v1/scans", .post, String(repeating: "a", count: 20_000), .contentTooLarge, "request_too_large"),
+            ("/v1/sessions/0b3e2d3c-0000-4000-8000-000000000000", .get, "", .notFound, "session_not_found"),
+            ("/v1/sessions/../../etc/passwd", .get, "", .notFound, "route_not_found"),
+            ("/v1/sessions/zz", .get, "", .notFound, "session_not_found"),
+            ("/v1/sessions?state=open", .get, "", .badRequest, "request_malformed"),
+            ("/v1/sessions?holder=A000000000", .get, "", .badRequest, "request_malformed"),
+            ("/v1/sessions/abc/close", .post, "", .notFound, "session_not_found"),
+            ("/v1/sessions/abc/id-check", .post, #"{"document": "library_card"}"#, .badRequest, "request_malformed"),
+            ("/v1/nothing", .get, "", .notFound, "route_not_found"),
+        ])
+    func badRequests(
+        path: String, method: HTTPRequest.Method, body: String, status: HTTPResponse.Status, code: String
+    )
+        async throws
+    {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            try await client.execute(
+                uri: path, method: method, body: body.isEmpty ? nil : ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == status, "\(path)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let problem = try json(response)
+                #expect(problem["code"] as? String == code, "\(path): \(problem)")
+                #expect(problem["status"] as? Int == Int(status.code))
+                #expect((problem["type"] as? String)?.hasSuffix("/" + code) == true)
+            }
+        }
+    }
+
+    @Test("the TCP listener's bearer token: missing or wrong is 401 problem+json; right is served")
+    func bearer() async throws {
+        let fixture = try APIFixture()
+        let token = "s3cret-token-0123456789"
+        try await fixture.app(bearerToken: token).test(.router) { client in
+            try await client.execute(uri: "/v1/status", method: .get) {
+                #expect($0.status == .unauthorized)
+                #expect($0.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                let field = try json($0)["code"] as? String
+                #expect(field == "unauthorized")
+            }
+            try await client.execute(uri: "/v1/status", method: .get, headers: [.authorization: "Bearer wrong"]) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/status", method: .get, headers: [.authorization: "Bearer \(token)"]) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+
+    @Test(
+        "GET /v1/status: camera, lists with their age and expiry, clock health, database; degraded when a list expires")
+    func status() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/v1/status", method: .get) { response in
+                let body = try json(response)
+                #expect(body["state"] as? String == "ok" && body["institution"] as? String == "0123456789")
+                #expect((body["camera"] as? [String: Any])?["state"] as? String == "streaming")
+                let trust = try #require(body["trustList"] as? [String: Any])
+                #expect(trust["sequence"] as? Int == 1 && trust["state"] as? String == "current")
+                #expect(trust["ageSeconds"] as? Int == 3600)
+                #expect((body["clock"] as? [String: Any])?["state"] as? String == "ok")
+                #expect((body["database"] as? [String: Any])?["state"] as? String == "ok")
+            }
+            fixture.time.advance(31 * 86_400)  // past the trust list's expiry
+            try await client.execute(uri: "/v1/status", method: .get) { response in
+                let body = try json(response)
+                #expect(body["state"] as? String == "degraded")
+                #expect((body["problems"] as? [String])?.contains("trust_list_expired") == true)
+            }
+        }
+    }
+
+    @Test("GET /v1/events streams scan and session events as server-sent events, with reasons in both languages")
+    func events() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            async let stream = client.execute(uri: "/v1/events", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/event-stream")
+                return String(buffer: response.body)
+            }
+            while fixture.service.events.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let token = try fixture.authority.token()
+            _ = try fixture.service.submit(token, source: "camera")
+            _ = try fixture.service.submit(token, source: "camera")
+            fixture.service.events.finish()
+            let text = try await stream
+            let events = text.components(separatedBy: "\n\n").filter { $0.contains("event: ") }
+            #expect(
+                events.map { $0.components(separatedBy: "\n")[1] } == [
+                    "event: session.opened", "event: scan.accepted", "event: scan.rejected",
+                ])
+            #expect(events[2].contains(#""code":"replayed""#))
+            #expect(events[2].contains("此條碼已使用過"))
+            #expect(!text.contains("A123456789"))  // holders are masked on the event stream
+        }
+    }
+}

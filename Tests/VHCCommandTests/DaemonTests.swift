@@ -1,0 +1,193 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real `vhc-stationd`, started as a process on a temporary socket and database, driven through
+/// `vhc` as its client over the real Unix socket.
+@Suite("vhc-stationd and vhc as its client (live, over the Unix socket)", .serialized)
+struct DaemonTests {
+    final class Station {
+        let temporary = try! TemporaryFolder(prefix: "vhc-daemon")
+        var folder: URL { temporary.url }
+        var socket: String { temporary.path("api.sock") }
+        var database: String { temporary.path("station.sqlite") }
+        private(set) var process: Process?
+        let log: String
+
+        init() throws {
+            log = temporary.path("daemon.log")
+            for name in ["root", "token"] {
+                #expect(try Command.vhc("keys", "generate", "--out", "\(name).pem", in: folder).status == 0)
+                let pub = try Command.vhc("keys", "public", "\(name).pem", in: folder)
+                try pub.stdout.write(
+                    to: folder.appendingPathComponent("\(name).pub"), atomically: false, encoding: .utf8)
+            }
+            let now = Int(Date().timeIntervalSince1970)
+            let list = try Command.vhc(
+                "trust-list", "build", "--root", "root.pem", "--issuer", "TW-NHIA", "--seq", "1",
+                "--issued-at", "\(now - 3600)", "--expires-at", "\(now + 86_400)", "--key", "token:token.pub",
+                "--out", "tl.cose", in: folder)
+            #expect(list.status == 0, "\(list.stderr)")
+        }
+
+        /// A fresh token (issued now) for `id`; with `png`, also its QR code as an image file.
+        func token(id: String = "A123456789", png: String? = nil, noPhoto: Bool = false) throws -> String {
+            var arguments = [
+                "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", id, "--name", "王小明", "--birth",
+                "1980-05-17",
+            ]
+            if let png { arguments += ["--png", png] }
+            if noPhoto { arguments.append("--no-photo") }
+            let issued = try Command.run(Command.vhc, arguments, in: folder)
+            #expect(issued.status == 0, "\(issued.stderr)")
+            return issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func start(camera: String? = nil) throws {
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: Command.vhc).deletingLastPathComponent()
+                .appendingPathComponent("vhc-stationd")
+            var arguments = [
+                "--no-config", "--institution", "0123456789", "--root", temporary.path("root.pub"), "--trust-list",
+                temporary.path("tl.cose"), "--database", database, "--socket", socket,
+            ]
+            if let camera { arguments += ["--camera", camera] }
+            daemon.arguments = arguments
+            daemon.currentDirectoryURL = folder
+            try Data().write(to: URL(fileURLWithPath: log))
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            daemon.standardOutput = output
+            daemon.standardError = output
+            try daemon.run()
+            process = daemon
+            // Ready when the API answers.
+            for _ in 0..<200 {
+                if try client("status").status == 0 { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Issue.record("the daemon did not come up: \(logText)")
+        }
+
+        /// Sends SIGTERM and waits; returns the exit status.
+        @discardableResult
+        func stop() -> Int32 {
+            guard let process else { return -1 }
+            process.terminate()
+            process.waitUntilExit()
+            self.process = nil
+            return process.terminationStatus
+        }
+
+        var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+        func client(_ arguments: String...) throws -> CommandResult {
+            try Command.run(Command.vhc, arguments + ["--socket", socket], in: folder)
+        }
+
+        deinit { if let process, process.isRunning { process.terminate() } }
+    }
+
+    @Test("submit, events, sessions, ID check and close through vhc; problems exit 1; a dead socket exits 2")
+    func clientCommands() throws {
+        let station = try Station()
+        try station.start()
+        defer { station.stop() }
+
+        // Follow the events before anything happens.
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: Command.vhc)
+        follower.arguments = ["events", "--json", "--count", "3", "--socket", station.socket]
+        let events = Pipe()
+        follower.standardOutput = events
+        try follower.run()
+        Thread.sleep(forTimeInterval: 0.5)
+
+        let token = try station.token(noPhoto: true)
+        let submitted = try station.client("submit", "--json", token)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let outcome = try #require(JSONSerialization.jsonObject(with: Data(submitted.stdout.utf8)) as? [String: Any])
+        let session = try #require(outcome["session"] as? [String: Any])
+        let id = try #require(session["id"] as? String)
+        #expect(session["state"] as? String == "awaiting_id_check")
+
+        let replay = try station.client("submit", token)
+        #expect(replay.status == 1)
+        #expect(replay.stdout.hasPrefix("replayed: 此條碼已使用過"))
+
+        follower.waitUntilExit()
+        let lines = String(decoding: events.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        #expect(lines.map { $0["type"] as? String } == ["session.opened", "scan.accepted", "scan.rejected"])
+
+        let listed = try station.client("sessions", "list", "--state", "awaiting_id_check")
+        #expect(listed.stdout.contains(id) && listed.stdout.contains("A123456789 王小明"))
+        let mismatch = try station.client(
+            "sessions", "id-check", id, "--document", "national_id_card", "--last-four", "1111", "--operator", "林")
+        #expect(mismatch.status == 1 && mismatch.stderr.contains("id_check_mismatch"))
+        let checked = try station.client(
+            "sessions", "id-check", id, "--document", "national_id_card", "--last-four", "6789", "--operator", "林")
+        #expect(checked.status == 0 && checked.stdout.contains("active"), "\(checked.stderr)")
+        let shown = try station.client("sessions", "show", id)
+        #expect(shown.stdout.contains(#""lastFour":"6789""#))
+        #expect(try station.client("sessions", "close", id).stdout.contains("closed"))
+        let unknown = try station.client("sessions", "close", "0000")
+        #expect(unknown.status == 1 && unknown.stderr.contains("session_not_found"))
+
+        let status = try station.client("status")
+        #expect(status.stdout.hasPrefix("station 0123456789: ok"))
+        #expect(status.stdout.contains("trust list: sequence 1, current"))
+
+        #expect(station.stop() == 0)
+        let dead = try station.client("status")
+        #expect(dead.status == 2 && dead.stderr.contains("cannot reach the station daemon"))
+    }
+
+    @Test("the fake camera's frames open a session; SIGTERM stops cleanly; a restart keeps sessions and replays")
+    func cameraRestart() throws {
+        let station = try Station()
+        let frames = station.temporary.path("frames")
+        try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
+        let token = try station.token(png: frames + "/phone.png")
+        try station.start(camera: "fake:" + frames)
+        var sessions = ""
+        for _ in 0..<100 {
+            sessions = try station.client("sessions", "list", "--json").stdout
+            if sessions.contains(#""source":"camera""#) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(sessions.contains(#""source":"camera""#), "\(station.logText)")
+        #expect(station.stop() == 0)
+        #expect(station.logText.contains("stopped"))
+        // Nothing in the log names the holder in full or carries the token.
+        #expect(!station.logText.contains("A123456789") && !station.logText.contains(String(token.prefix(40))))
+
+        try station.start()
+        #expect(try station.client("sessions", "list", "--state", "active").stdout.contains("A123456789"))
+        #expect(try station.client("submit", token).stdout.hasPrefix("replayed"))
+        station.stop()
+        let audit = try Command.run(
+            Command.vhc, ["audit", "verify", "--database", station.database], in: station.folder)
+        #expect(audit.status == 0 && audit.stdout.hasPrefix("audit log intact"), "\(audit.stdout)")
+    }
+
+    @Test("a bad configuration stops the start with status 78 and names the key")
+    func badConfiguration() throws {
+        let station = try Station()
+        let config = station.temporary.path("station.yaml")
+        try "institution: \"0123456789\"\ntrust:\n  root: /nowhere.pub\ncamera:\n  size: big\n".write(
+            toFile: config, atomically: false, encoding: .utf8)
+        let daemon = URL(fileURLWithPath: Command.vhc).deletingLastPathComponent().appendingPathComponent(
+            "vhc-stationd")
+        let result = try Command.run(daemon.path, ["--config", config], in: station.folder)
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("camera.size: expected WIDTHxHEIGHT"), "\(result.stderr)")
+        let noRoot = try Command.run(daemon.path, ["--config", config, "--size", "640x480"], in: station.folder)
+        #expect(noRoot.status == 78 && noRoot.stderr.contains("trust.root:"), "\(noRoot.stderr)")
+    }
+}

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries, reached through system-library targets (DESIGN.md, "Conventions").
@@ -56,7 +57,7 @@ let package = Package(
             name: "StationAPI",
             dependencies: [
                 "Station", "VirtualCard", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         // The daemon: one ServiceGroup (camera, pipeline, API, maintenance), systemd notify and watchdog.
         .executableTarget(
@@ -89,6 +90,11 @@ let package = Package(
 
         // Helpers shared by the test targets (deterministic randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A test issuing authority and a station over a temporary database, for the station's tests.
+        .target(
+            name: "StationTestSupport",
+            dependencies: ["Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/StationTestSupport"),
         // `Benchmarks/scan.sh`: the phone-screen QR benchmark against zbar alone and other decoders.
         .executableTarget(
             name: "ScanBenchmark", dependencies: ["Scanner", "Imaging"], path: "Benchmarks/ScanBenchmark"),
@@ -100,8 +106,8 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: [
-                "Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Station", "VirtualCard", "TestSupport", "StationTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "ScannerTests", dependencies: ["Scanner", "CV4L2", "Imaging", "QRRendering", "TestSupport"],
@@ -109,10 +115,11 @@ let package = Package(
         .testTarget(
             name: "StationAPITests",
             dependencies: [
-                "StationAPI", "Station", "VirtualCard", "TestSupport",
+                "StationAPI", "Station", "VirtualCard", "TestSupport", "StationTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(
             name: "VHCCommandTests",

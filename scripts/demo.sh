@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The demonstration: make keys and lists as an issuer would, issue tokens as the phone app would
 # (plain, delegated, photo-less), render their QR codes, and verify them as the station does,
-# including the rejections a front desk will meet (replay, expiry, revoked delegation).
-# Everything lands in demo-output/. No camera (a simulated one stands in), network or daemon needed.
+# including the rejections a front desk will meet (replay, expiry, revoked delegation). Then the station
+# daemon runs on a simulated camera that plays phone-screen photos of three fresh cards, and `vhc` shows
+# its events and sessions. Everything lands in demo-output/. No camera or network needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
+swift build --product vhc-stationd >/dev/null
 vhc="$(swift build --show-bin-path)/vhc"
+stationd="$(swift build --show-bin-path)/vhc-stationd"
+# The phone-screen model needs numpy and OpenCV (PyPI); without them the cards are shown as plain QR images.
+python3 -c "import numpy, cv2" 2>/dev/null || python3 -m pip install --quiet numpy opencv-contrib-python-headless \
+    2>/dev/null || true
 out=demo-output
 rm -rf "$out" && mkdir -p "$out" && cd "$out"
 
@@ -82,5 +88,52 @@ step "Station: a code whose signature was altered → rejected"
 cut=$((${#token} - 6))  # a character inside the signature; "0" keeps the Base45 group in range
 tampered="${token:0:cut}$( [[ ${token:cut:1} == 0 ]] && echo 1 || echo 0 )${token:cut+1}"
 verdict "$tampered" || true
+
+step "Station daemon: vhc-stationd watches a simulated camera showing three phones"
+mkdir -p frames
+plain=$("$vhc" issue --key token.pem --issuer TW-NHIA --id B220000000 --name 林美玲 --birth 1990-03-02)
+caregiver=$("$vhc" issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17 \
+    --delegate F222333444 --delegation-id b1b2b3b4b5b6b7b8 --valid-from "$today" --valid-to "$in30days")
+photoless=$("$vhc" issue --key token.pem --issuer TW-NHIA --id C100000003 --name 陳大文 --birth 1975-11-30 --no-photo)
+if python3 ../Benchmarks/phone-screens/generate.py --out frames --token "$plain" --token "$caregiver" \
+    --token "$photoless" 2>/dev/null; then
+    echo "frames: phone-screen photos (sub-pixel stripes, tilt, glare, JPEG) of the three cards in $out/frames/"
+else
+    for name in plain caregiver photoless; do "$vhc" issue --key token.pem --issuer TW-NHIA --id A123456789 \
+        --name 王小明 --birth 1980-05-17 --png "frames/$name.png" >/dev/null; done
+    echo "(numpy/OpenCV unavailable: plain QR images instead of phone-screen photos)"
+fi
+socket="$PWD/api.sock"
+"$stationd" --no-config --institution 0123456789 --root root.pub --trust-list trust-list.cose \
+    --revocation-list revocations.cose --database station.sqlite --socket "$socket" --camera fake:frames \
+    2> stationd.log &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do "$vhc" status --socket "$socket" >/dev/null 2>&1 && break; sleep 0.1; done
+"$vhc" events --socket "$socket" --since 0 > events.txt &  # from the first event the daemon keeps
+events=$!
+for _ in $(seq 300); do
+    [[ $("$vhc" sessions list --socket "$socket" --json | grep -o '"id"' | wc -l) -ge 3 ]] && break; sleep 0.1
+done
+"$vhc" status --socket "$socket"
+
+step "Front desk: the open sessions (the photo-less card waits for an ID-document check)"
+"$vhc" sessions list --socket "$socket"
+waiting=$("$vhc" sessions list --socket "$socket" --state awaiting_id_check --json \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["id"])')
+"$vhc" sessions id-check "$waiting" --socket "$socket" --document national_id_card --last-four 0003 --operator 林護理師
+
+step "Front desk: a handheld scanner submits the plain card's code again → replayed"
+"$vhc" submit --socket "$socket" --source handheld "$plain" || true
+
+step "Events as the front-desk screen and the HIS received them (vhc events)"
+sleep 0.3
+kill $events 2>/dev/null || true
+cat events.txt
+
+step "Stop (SIGTERM), then check the audit log's hash chain"
+kill -TERM $daemon && wait $daemon && trap - EXIT
+tail -n 1 stationd.log
+"$vhc" audit verify --database station.sqlite
 
 printf '\nDemonstration complete: files in %s/\n' "$out"

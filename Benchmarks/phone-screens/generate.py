@@ -663,12 +663,12 @@ def _rounded_rect_pts(x0, y0, x1, y1, r, n=12):
 # ------------------------------------------------------------------------------------------ one image
 
 def make_image(args):
-    seed, index, cat, number = args
+    seed, index, cat, number, *given = args  # given: a token text to render instead of issuing one
     cfg = CATEGORIES[cat]
     rng = np.random.Generator(np.random.PCG64(seed + index))
     Wc, Hc = cfg["size"]
 
-    text = issue_token(rng, cfg["token"])
+    text = given[0] if given and given[0] else issue_token(rng, cfg["token"])
     version, matrix = qr_matrix(text)
     n = matrix.shape[0]
 
@@ -868,7 +868,20 @@ def main(argv=None):
     ap.add_argument("--per-category", type=int, default=50)
     ap.add_argument("--only", help="comma-separated categories (default: all)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (output is the same)")
+    ap.add_argument("--token", action="append", help="render this token text (repeatable) as phone-N.jpg in --out, "
+                    "photographed as in --category, instead of generating the set (the README's demonstration)")
+    ap.add_argument("--category", default="plain-640", help="with --token: the camera and screen model to use")
     args = ap.parse_args(argv)
+    if args.token:
+        if args.category not in CATEGORIES:
+            ap.error("unknown category %s" % args.category)
+        os.makedirs(args.out, exist_ok=True)
+        cv2.setNumThreads(1)
+        for i, text in enumerate(args.token):
+            _, data = make_image((args.seed, i, args.category, 0, text))
+            with open(os.path.join(args.out, "phone-%d.jpg" % i), "wb") as fh:
+                fh.write(data)
+        return 0
     cats = list(CATEGORIES)
     if args.only:
         cats = [c.strip() for c in args.only.split(",") if c.strip()]

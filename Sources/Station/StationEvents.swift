@@ -44,12 +44,15 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 }
 
 /// Fans events out to every subscriber. Each subscriber has a bounded buffer that keeps the newest
-/// events, so a stalled client costs a fixed amount of memory and never slows the scan path.
+/// events, so a stalled client costs a fixed amount of memory and never slows the scan path. The
+/// latest `bufferSize` events are also kept, so a client that reconnects (SSE's `Last-Event-ID`) gets
+/// what it missed.
 public final class EventBus: Sendable {
     private struct State {
         var nextEventID: Int64 = 1
         var nextSubscriber = 0
         var subscribers: [Int: AsyncStream<StationEvent>.Continuation] = [:]
+        var recent: [StationEvent] = []
         var finished = false
     }
     private let state = Mutex(State())
@@ -57,13 +60,17 @@ public final class EventBus: Sendable {
 
     public init(bufferSize: Int = 256) { self.bufferSize = bufferSize }
 
-    /// A stream of the events published from now on; it ends when the subscriber stops iterating
-    /// or the bus is finished (daemon shutdown).
-    public func subscribe() -> AsyncStream<StationEvent> {
+    /// A stream of the events published from now on, preceded by the kept ones after `lastEventID`
+    /// when given; it ends when the subscriber stops iterating or the bus is finished (shutdown).
+    public func subscribe(after lastEventID: Int64? = nil) -> AsyncStream<StationEvent> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: StationEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
         let key: Int? = state.withLock { state in
             guard !state.finished else { return nil }
+            // Under the lock, so no event falls between the replay and the live ones.
+            if let lastEventID {
+                for event in state.recent where event.id > lastEventID { continuation.yield(event) }
+            }
             let key = state.nextSubscriber
             state.nextSubscriber += 1
             state.subscribers[key] = continuation
@@ -82,13 +89,15 @@ public final class EventBus: Sendable {
     /// Publishes an event (its `id` is assigned here) to every current subscriber.
     @discardableResult
     public func publish(_ make: (Int64) -> StationEvent) -> StationEvent {
-        let (event, continuations) = state.withLock { state in
+        state.withLock { state in
             let event = make(state.nextEventID)
             state.nextEventID += 1
-            return (event, Array(state.subscribers.values))
+            state.recent.append(event)
+            if state.recent.count > bufferSize { state.recent.removeFirst(state.recent.count - bufferSize) }
+            // Yielding under the lock keeps every subscriber's order the same as the ids'.
+            for continuation in state.subscribers.values { continuation.yield(event) }
+            return event
         }
-        for continuation in continuations { continuation.yield(event) }
-        return event
     }
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Station
 import VirtualCard
@@ -22,7 +23,7 @@ public enum StationAPI {
         router.get("/v1/sessions/{id}") { _, context in try routes.show(context) }
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
         router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
-        router.get("/v1/events") { _, _ in routes.events() }
+        router.get("/v1/events") { request, _ in routes.events(request) }
         return router
     }
 
@@ -116,9 +117,12 @@ struct Routes: Sendable {
     }
 
     /// Server-sent events: one `event:`/`id:`/`data:` block per station event, and a comment line
-    /// every `keepAlive` seconds so proxies and clients see the stream is alive.
-    func events() -> Response {
-        let stream = service.events.subscribe()
+    /// every `keepAlive` seconds so proxies and clients see the stream is alive. `Last-Event-ID`
+    /// replays the kept events after that id first.
+    func events(_ request: Request) -> Response {
+        // A reconnecting client names the last event it saw and gets the kept ones after it.
+        let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+        let stream = service.events.subscribe(after: lastEventID)
         let keepAlive = keepAlive
         return Response(
             status: .ok,

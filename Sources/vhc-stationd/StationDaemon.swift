@@ -60,7 +60,24 @@ struct StationDaemon: AsyncParsableCommand {
             ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),
             ("api.token_file", apiTokenFile),
         ]
-        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
+        let paths: Set<String> = [
+            "camera.path", "trust.root", "trust.trust_list", "trust.revocation_list", "storage.database", "api.socket",
+            "api.token_file",
+        ]
+        return Dictionary(
+            uniqueKeysWithValues: pairs.compactMap { key, value in
+                value.map { (key, paths.contains(key) ? Self.absolute($0) : $0) }
+            })
+    }
+
+    /// Paths given on the command line are relative to the working directory, as a shell user
+    /// expects (the file's paths must be absolute: the daemon's working directory is `/`).
+    static func absolute(_ path: String) -> String {
+        let fake = path.hasPrefix(CameraSource.fakePrefix)
+        let bare = fake ? String(path.dropFirst(CameraSource.fakePrefix.count)) : path
+        guard !bare.hasPrefix("/"), !bare.isEmpty else { return path }
+        let resolved = FileManager.default.currentDirectoryPath + "/" + bare
+        return fake ? CameraSource.fakePrefix + resolved : resolved
     }
 
     func run() async throws {

@@ -28,7 +28,32 @@ struct DaemonClient {
         var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
+    /// Fails at once when nothing listens on the socket: the HTTP client would keep retrying until
+    /// its deadline, and a clerk wants to know now that the daemon is down.
+    func checkListening() throws {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw UsageError("socket path too long: \(socketPath)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw UsageError("cannot reach the station daemon at \(socketPath): \(reason)")
+        }
+    }
+
     func url(_ path: String) throws -> String {
+        try checkListening()
         guard let encoded = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else {
             throw UsageError("bad socket path '\(socketPath)'")
         }
@@ -56,8 +81,9 @@ struct DaemonClient {
 
     /// Server-sent events, one decoded `data:` object at a time, until the stream ends or `handle`
     /// returns false.
-    func events(_ handle: ([String: Any]) throws -> Bool) async throws {
-        let request = HTTPClientRequest(url: try url("/v1/events"))
+    func events(after lastEventID: Int64?, _ handle: ([String: Any]) throws -> Bool) async throws {
+        var request = HTTPClientRequest(url: try url("/v1/events"))
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: "\(lastEventID)") }
         let response: HTTPClientResponse
         do { response = try await HTTPClient.shared.execute(request, timeout: .hours(24 * 365)) } catch {
             throw UsageError("cannot reach the station daemon at \(socketPath): \(error)")
@@ -237,10 +263,12 @@ struct EventsCommand: AsyncParsableCommand {
         commandName: "events", abstract: "Follow the daemon's events (scans and sessions) as they happen.")
     @OptionGroup var daemon: DaemonOptions
     @Option(help: ArgumentHelp("Stop after this many events.", valueName: "N")) var count: Int?
+    @Option(help: ArgumentHelp("First the kept events after this id (0: all the daemon still keeps).", valueName: "ID"))
+    var since: Int64?
 
     func run() async throws {
         var seen = 0
-        try await DaemonClient(socketPath: daemon.socketPath).events { event in
+        try await DaemonClient(socketPath: daemon.socketPath).events(after: since) { event in
             if daemon.json {
                 Printer.json(try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]))
             } else {
@@ -248,7 +276,8 @@ struct EventsCommand: AsyncParsableCommand {
                 let session = event["session"] as? [String: Any]
                 let parts: [String?] = [
                     Printer.time(event["at"]), event["type"] as? String, event["code"] as? String,
-                    event["holder"] as? String, (session?["state"] as? String).map { "session \($0)" },
+                    event["holder"] as? String, (session?["delegate"] as? String).map { "presented by \($0)" },
+                    (session?["state"] as? String).map { "session \($0)" },
                     reason.map { "\($0["zhHant"] ?? "") \($0["en"] ?? "")" },
                 ]
                 // Unbuffered, so a pipe sees each event as it happens.

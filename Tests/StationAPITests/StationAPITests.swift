@@ -1,8 +1,10 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Station
 import StationAPI
+import StationTestSupport
 import Synchronization
 import TestSupport
 import Testing
@@ -230,6 +232,24 @@ struct StationAPITests {
             #expect(events[2].contains(#""code":"replayed""#))
             #expect(events[2].contains("此條碼已使用過"))
             #expect(!text.contains("A123456789"))  // holders are masked on the event stream
+        }
+    }
+
+    @Test("a client that reconnects with Last-Event-ID first gets the kept events it missed")
+    func eventReplay() async throws {
+        let fixture = try APIFixture()
+        _ = try fixture.service.submit(try fixture.authority.token(), source: "camera")  // events 1 and 2
+        try await fixture.app().test(.router) { client in
+            async let stream = client.execute(
+                uri: "/v1/events", method: .get, headers: [HTTPField.Name("Last-Event-ID")!: "1"]
+            ) { String(buffer: $0.body) }
+            while fixture.service.events.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            _ = try fixture.service.submit(try fixture.authority.token(holderID: taiwanID("E12345678")), source: "api")
+            fixture.service.events.finish()
+            let ids = try await stream.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map {
+                String($0.dropFirst(4))
+            }
+            #expect(ids == ["2", "3", "4"])  // not 1, which the client had; then the live ones in order
         }
     }
 }

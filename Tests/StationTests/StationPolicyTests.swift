@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Station
+import StationTestSupport
 import TestSupport
 import Testing
 import VirtualCard

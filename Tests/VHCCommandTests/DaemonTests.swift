@@ -47,8 +47,9 @@ struct DaemonTests {
             return issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        func start(camera: String? = nil) throws {
+        func start(camera: String? = nil, environment: [String: String] = [:]) throws {
             let daemon = Process()
+            daemon.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             daemon.executableURL = URL(fileURLWithPath: Command.vhc).deletingLastPathComponent()
                 .appendingPathComponent("vhc-stationd")
             var arguments = [
@@ -174,6 +175,55 @@ struct DaemonTests {
         let audit = try Command.run(
             Command.vhc, ["audit", "verify", "--database", station.database], in: station.folder)
         #expect(audit.status == 0 && audit.stdout.hasPrefix("audit log intact"), "\(audit.stdout)")
+    }
+
+    @Test(
+        "systemd's notify protocol: READY=1 once the API listens, STATUS=, WATCHDOG=1 at half the interval, STOPPING=1")
+    func systemdNotify() throws {
+        let station = try Station()
+        let listener = try NotifyListener(path: station.temporary.path("notify.sock"))
+        try station.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
+        let started = listener.receive(for: 1.5)
+        #expect(started.contains { $0.hasPrefix("READY=1\nSTATUS=ok: camera none") }, "\(started)")
+        #expect(started.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(started)")
+        #expect(station.stop() == 0)
+        #expect(listener.receive(for: 0.3).contains("STOPPING=1"))
+    }
+
+    /// A datagram socket standing in for systemd's notify socket.
+    final class NotifyListener {
+        let path: String
+        let descriptor: Int32
+
+        init(path: String) throws {
+            self.path = path
+            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            #expect(bound == 0)
+            var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        /// Every datagram that arrives within `seconds`.
+        func receive(for seconds: Double) -> [String] {
+            var messages: [String] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+            }
+            return messages
+        }
+
+        deinit { close(descriptor) }
     }
 
     @Test("a bad configuration stops the start with status 78 and names the key")

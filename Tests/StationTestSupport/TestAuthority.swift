@@ -6,15 +6,17 @@ import VirtualCard
 
 /// A test issuing authority: a root key, a token-signing key and a revocation-signing key, with
 /// builders for the lists and tokens the station tests need. Keys are fresh for every test.
-struct TestAuthority {
-    let root = P256.Signing.PrivateKey()
-    let tokenKey = P256.Signing.PrivateKey()
-    let revocationKey = P256.Signing.PrivateKey()
-    let issuer = "NHIA-TEST"
+public struct TestAuthority: Sendable {
+    public let root = P256.Signing.PrivateKey()
+    public let tokenKey = P256.Signing.PrivateKey()
+    public let revocationKey = P256.Signing.PrivateKey()
+    public let issuer = "NHIA-TEST"
     /// A fixed "now" for the tests: 2026-11-22 12:00:00 UTC.
-    static let now: Int64 = 1_795_348_800
+    public static let now: Int64 = 1_795_348_800
 
-    func trustList(
+    public init() {}
+
+    public func trustList(
         sequence: Int64, issuedAt: Int64 = now - 3600, expiresAt: Int64 = now + 30 * 86_400
     ) throws
         -> [UInt8]
@@ -30,7 +32,7 @@ struct TestAuthority {
             issuer: issuer, sequence: sequence, issuedAt: issuedAt, expiresAt: expiresAt, keys: keys, root: root)
     }
 
-    func revocationList(
+    public func revocationList(
         sequence: Int64, revoked: [[UInt8]] = [], issuedAt: Int64 = now - 600, expiresAt: Int64 = now + 86_400
     ) throws -> [UInt8] {
         try RevocationList.build(
@@ -43,7 +45,7 @@ struct TestAuthority {
             signer: revocationKey)
     }
 
-    func token(
+    public func token(
         holderID: String = "A123456789", name: String = "王小明", photo: TokenClaims.Photo = .verified,
         delegateID: String? = nil, delegationID: [UInt8] = Array(repeating: 9, count: 16), issuedAt: Int64 = now
     ) throws -> [UInt8] {
@@ -61,7 +63,7 @@ struct TestAuthority {
     }
 
     /// A station over a fresh database in `folder`, with this authority's trust list installed.
-    func station(
+    public func station(
         in folder: TemporaryFolder, name: String = "station.sqlite", institution: String = "0123456789",
         sessionLength: Int64 = 3600, installTrustList: Bool = true
     ) throws -> StationPolicy {
@@ -76,6 +78,6 @@ struct TestAuthority {
 }
 
 /// Valid Taiwan ID numbers for tests: the check digit found by trying each.
-func taiwanID(_ prefix: String) -> String {
+public func taiwanID(_ prefix: String) -> String {
     (0...9).map { prefix + String($0) }.first(where: TaiwanID.isValid)!
 }

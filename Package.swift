@@ -59,13 +59,22 @@ let package = Package(
                 "Station", "VirtualCard", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
-        // The daemon: one ServiceGroup (camera, pipeline, API, maintenance), systemd notify and watchdog.
-        .executableTarget(
-            name: "vhc-stationd",
+        // The daemon's parts: camera pipeline, maintenance, systemd notify, and the ServiceGroup that runs
+        // them with the API. A library, so tests and benchmarks run the same pipeline in-process.
+        .target(
+            name: "StationRuntime",
             dependencies: [
                 "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The daemon's entry point: options and configuration, then StationRuntime's Daemon.
+        .executableTarget(
+            name: "vhc-stationd",
+            dependencies: [
+                "Station", "StationRuntime", "Scanner",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -95,6 +104,17 @@ let package = Package(
             name: "StationTestSupport",
             dependencies: ["Station", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/StationTestSupport"),
+        // `Benchmarks/daemon.sh`: API verdict latency, frame-to-event latency, the daemon's memory.
+        .executableTarget(
+            name: "DaemonBenchmark",
+            dependencies: [
+                "Station", "StationRuntime", "Scanner", "Imaging", "QRRendering", "VirtualCard",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Benchmarks/DaemonBenchmark"),
         // `Benchmarks/scan.sh`: the phone-screen QR benchmark against zbar alone and other decoders.
         .executableTarget(
             name: "ScanBenchmark", dependencies: ["Scanner", "Imaging"], path: "Benchmarks/ScanBenchmark"),
@@ -120,6 +140,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
+        .testTarget(
+            name: "StationRuntimeTests",
+            dependencies: [
+                "StationRuntime", "Station", "Scanner", "Imaging", "QRRendering", "TestSupport", "StationTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
             name: "VHCCommandTests",

@@ -1,12 +1,11 @@
 import ArgumentParser
 import Crypto
 import Foundation
-import Hummingbird
 import Logging
 import Scanner
 import ServiceLifecycle
 import Station
-import StationAPI
+import StationRuntime
 
 #if canImport(Glibc)
     import Glibc

@@ -12,11 +12,17 @@ import StationAPI
 #endif
 
 /// The running station: its database, service, camera pipeline and API listeners in one ServiceGroup.
-struct Daemon {
-    struct Settings {
-        var config: StationConfig
-        var root: P256.Signing.PublicKey
-        var bearerToken: String?
+public struct Daemon {
+    public struct Settings {
+        public var config: StationConfig
+        public var root: P256.Signing.PublicKey
+        public var bearerToken: String?
+
+        public init(config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?) {
+            self.config = config
+            self.root = root
+            self.bearerToken = bearerToken
+        }
     }
 
     let settings: Settings
@@ -24,7 +30,7 @@ struct Daemon {
     let service: StationService
     let notifier = SystemdNotifier()
 
-    init(settings: Settings, logger: Logger) throws {
+    public init(settings: Settings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
         let database = try StationDatabase(path: settings.config.storage.database)
@@ -32,7 +38,7 @@ struct Daemon {
         service = StationService(policy: policy, clock: { Int64(Date().timeIntervalSince1970) })
     }
 
-    func run() async throws {
+    public func run() async throws {
         let config = settings.config
         try service.audit.append(
             at: service.clock(), kind: "config.loaded",
@@ -104,9 +110,9 @@ struct Daemon {
     }
 }
 
-struct StationStartError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct StationStartError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Waits for the shutdown signal, then tells systemd and closes every event stream.

@@ -9,18 +9,25 @@ import Synchronization
 /// The camera side of the daemon: capture (with its recovery), decode each frame as part of a
 /// stream, de-duplicate, and hand each new code to the station. Capture and decoding block, so they
 /// run on a thread of their own; a graceful shutdown lets the frame in hand (and its scan) finish.
-final class CameraPipeline: Service, CameraStatusProviding {
+public final class CameraPipeline: Service, CameraStatusProviding {
     let path: String
     let width: Int
     let height: Int
     let service: StationService
     let logger: Logger
+    /// The device's system calls, when given (tests and benchmarks pass an in-memory device); else
+    /// they come from the path (libv4l2, or a fake device playing images for `fake:` paths).
+    let system: (any VideoDeviceSystem)?
     private let status: Mutex<CameraStatus>
     private let stopRequested = Atomic<Bool>(false)
     /// Frame arrival times in the last second, for the status's frames per second.
     private let frameTimes = Mutex<[Double]>([])
 
-    init(path: String, width: Int, height: Int, service: StationService, logger: Logger) {
+    public init(
+        path: String, width: Int, height: Int, service: StationService, logger: Logger,
+        system: (any VideoDeviceSystem)? = nil
+    ) {
+        self.system = system
         self.path = path
         self.width = width
         self.height = height
@@ -29,7 +36,7 @@ final class CameraPipeline: Service, CameraStatusProviding {
         status = Mutex(CameraStatus(state: "opening", device: path))
     }
 
-    func cameraStatus() -> CameraStatus {
+    public func cameraStatus() -> CameraStatus {
         let now = MonotonicSeconds.now()
         let rate = frameTimes.withLock { times in Double(times.filter { now - $0 <= 1 }.count) }
         return status.withLock { status in
@@ -39,7 +46,7 @@ final class CameraPipeline: Service, CameraStatusProviding {
         }
     }
 
-    func run() async throws {
+    public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -62,10 +69,10 @@ final class CameraPipeline: Service, CameraStatusProviding {
         }
     }
 
-    func stop() { stopRequested.store(true, ordering: .relaxed) }
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
 
     private func capture() throws {
-        let (system, player) = try CameraSource.system(for: path)
+        let (system, player) = try self.system.map { ($0, nil) } ?? CameraSource.system(for: path)
         defer { player?.stop() }
         let camera = V4L2Camera(
             path: CameraSource.devicePath(path), options: .init(width: width, height: height), system: system)

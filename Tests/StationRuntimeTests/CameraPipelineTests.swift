@@ -1,0 +1,85 @@
+import Foundation
+import Imaging
+import Logging
+import QRRendering
+import Scanner
+import ServiceLifecycle
+import Station
+import StationRuntime
+import StationTestSupport
+import TestSupport
+import Testing
+
+@Suite("The daemon's camera pipeline, in-process on a fake V4L2 device")
+struct CameraPipelineTests {
+    let folder = try! TemporaryFolder(prefix: "vhc-runtime")
+    let authority = TestAuthority()
+
+    func setUp() throws -> (StationService, FakeV4L2Device, CameraPipeline) {
+        let policy = try authority.station(in: folder)
+        let service = StationService(policy: policy, clock: { TestAuthority.now })
+        let device = FakeCameraPlayer.standardDevice(path: "/dev/video-fake")
+        let pipeline = CameraPipeline(
+            path: "/dev/video-fake", width: 640, height: 480, service: service,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), system: device)
+        return (service, device, pipeline)
+    }
+
+    /// The token as a phone would show it, in a 640×480 camera frame.
+    func frame(_ token: [UInt8]) throws -> GrayImage {
+        let code = try QRCode.alphanumeric(String(decoding: token, as: UTF8.self)).image(pixelsPerModule: 4)
+        var canvas = GrayImage(width: 640, height: 480, filledWith: 200)
+        for y in 0..<code.height { for x in 0..<code.width { canvas[100 + x, 60 + y] = code[x, y] } }
+        return canvas
+    }
+
+    @Test("fake camera frames → session opened → events received, with the camera's status")
+    func endToEnd() async throws {
+        let (service, device, pipeline) = try setUp()
+        let events = service.events.subscribe()
+        let running = Task { try await pipeline.run() }
+        let image = try frame(try authority.token())
+        let feeder = Task {
+            while !Task.isCancelled {
+                _ = device.deliver(image)
+                try await Task.sleep(for: .milliseconds(33))
+            }
+        }
+        var received: [StationEvent] = []
+        for await event in events {
+            received.append(event)
+            if event.type == "scan.accepted" { break }
+        }
+        feeder.cancel()
+        #expect(received.map(\.type) == ["session.opened", "scan.accepted"])
+        #expect(received.last?.source == "camera" && received.last?.holder == "A12****789 王**")
+        let sessions = try service.sessions.list()
+        #expect(sessions.count == 1 && sessions.first?.source == "camera")
+        let status = pipeline.cameraStatus()
+        #expect(status.state == "streaming" && status.lastRead?.code == "valid")
+        pipeline.stop()
+        try await running.value
+    }
+
+    @Test("a graceful shutdown while frames arrive loses nothing: each consumed token has its session")
+    func gracefulShutdown() async throws {
+        let (service, device, pipeline) = try setUp()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: pipeline)],
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        let running = Task { try await group.run() }
+        let images = try (0..<4).map { try frame(try authority.token(holderID: taiwanID("A1000000\($0)"))) }
+        for image in images {
+            _ = device.deliver(image)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        // Whatever was scanned before the stop is whole: replay record, session and audit entries together.
+        let consumed = try SQLiteConsumedTokenStore(database: service.policy.database).count()
+        #expect(consumed >= 1)  // the frames delivered well before the stop were scanned
+        #expect(consumed == (try service.sessions.list().count))
+        #expect(try service.audit.verify().isIntact)
+    }
+}

@@ -235,6 +235,32 @@ struct StationAPITests {
         }
     }
 
+    @Test("sessions that run out publish session.expired; closing and ID checks publish theirs")
+    func sessionEvents() async throws {
+        let fixture = try APIFixture(sessionLength: 600)
+        let events = fixture.service.events.subscribe()
+        let first = try #require(try fixture.service.submit(try fixture.authority.token(), source: "camera").session)
+        let second = try #require(
+            try fixture.service.submit(
+                try fixture.authority.token(holderID: taiwanID("E12345678"), photo: .none), source: "camera"
+            ).session)
+        _ = try fixture.service.recordIDCheck(
+            sessionID: second.id, document: .passport, lastFour: "P123", operatorName: "林")
+        _ = try fixture.service.close(sessionID: second.id)
+        fixture.time.advance(599)
+        #expect(try fixture.service.expireDue().isEmpty)
+        fixture.time.advance(1)
+        #expect(try fixture.service.expireDue().map(\.id) == [first.id])
+        fixture.service.events.finish()
+        var types: [String] = []
+        for await event in events { types.append(event.type) }
+        #expect(
+            types == [
+                "session.opened", "scan.accepted", "session.opened", "scan.accepted", "session.id_checked",
+                "session.closed", "session.expired",
+            ])
+    }
+
     @Test("a client that reconnects with Last-Event-ID first gets the kept events it missed")
     func eventReplay() async throws {
         let fixture = try APIFixture()

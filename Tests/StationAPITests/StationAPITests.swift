@@ -89,6 +89,26 @@ struct StationAPITests {
         #expect(kinds.contains("session.read") && kinds.contains("session.listed"))
     }
 
+    @Test("the same token posted 50 times at once: one session, 49 replayed")
+    func concurrentPosts() async throws {
+        let fixture = try APIFixture()
+        let token = try fixture.authority.token()
+        try await fixture.app().test(.router) { client in
+            let codes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/scans", method: .post, body: fixture.scanBody(token)) {
+                            try json($0)["code"] as? String ?? "?"
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(codes.filter { $0 == "valid" }.count == 1 && codes.filter { $0 == "replayed" }.count == 49)
+        }
+        #expect(try fixture.service.sessions.list().count == 1)
+    }
+
     @Test("the photo-less flow through the API: awaiting_id_check, a mismatch refused, the check recorded, then closed")
     func idCheckAndClose() async throws {
         let fixture = try APIFixture()

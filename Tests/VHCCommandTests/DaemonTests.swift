@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -47,7 +51,7 @@ struct DaemonTests {
             return issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        func start(camera: String? = nil, environment: [String: String] = [:]) throws {
+        func start(camera: String? = nil, environment: [String: String] = [:], extra: [String] = []) throws {
             let daemon = Process()
             daemon.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             daemon.executableURL = URL(fileURLWithPath: Command.vhc).deletingLastPathComponent()
@@ -57,7 +61,7 @@ struct DaemonTests {
                 temporary.path("tl.cose"), "--database", database, "--socket", socket,
             ]
             if let camera { arguments += ["--camera", camera] }
-            daemon.arguments = arguments
+            daemon.arguments = arguments + extra
             daemon.currentDirectoryURL = folder
             try Data().write(to: URL(fileURLWithPath: log))
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -224,6 +228,46 @@ struct DaemonTests {
         }
 
         deinit { close(descriptor) }
+    }
+
+    @Test("the loopback TCP listener: no token or a wrong one is 401 problem+json; the right one is served")
+    func tcpBearer() async throws {
+        let station = try Station()
+        let token = "tcp-token-0123456789abcdef"
+        try token.write(toFile: station.temporary.path("api-token"), atomically: false, encoding: .utf8)
+        let port = Self.freePort()
+        try station.start(extra: [
+            "--tcp", "127.0.0.1:\(port)", "--api-token-file", station.temporary.path("api-token"),
+        ])
+        defer { station.stop() }
+        func get(_ authorization: String?) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let missing = try await get(nil)
+        #expect(missing.0 == 401 && missing.1.contains(#""code":"unauthorized""#))
+        #expect(try await get("Bearer nope").0 == 401)
+        let served = try await get("Bearer \(token)")
+        #expect(served.0 == 200 && served.1.contains(#""institution":"0123456789""#))
+    }
+
+    /// A TCP port nothing listens on now (the kernel picks it).
+    static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length)
+                return getsockname(descriptor, pointer, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test("a bad configuration stops the start with status 78 and names the key")

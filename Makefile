@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench format vectors
+.PHONY: demo test fuzz bench bench-scan bench-daemon release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -12,6 +12,21 @@ fuzz:
 
 bench:
 	bash Benchmarks/verify.sh
+
+bench-scan:
+	bash Benchmarks/scan.sh
+
+bench-daemon:
+	bash Benchmarks/daemon.sh
+
+# The binaries as installed: the Swift runtime linked in, so the station needs no Swift toolchain.
+release:
+	for product in vhc vhc-stationd; do \
+		swift build -c release --static-swift-stdlib --scratch-path .build-static --product $$product; done
+
+# As root, after `make release` as the builder (systemd/README.md).
+install:
+	bash scripts/install.sh --bin-dir "$(CURDIR)/.build-static/release"
 
 format:
 	swift format --in-place --recursive Package.swift Sources Tests Benchmarks

@@ -223,6 +223,14 @@ public struct VisitSessions: Sendable {
         }
     }
 
+    /// How many sessions are open (awaiting an ID check or active).
+    public func openCount() throws -> Int {
+        try database.writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM visit_session WHERE state IN ('awaiting_id_check', 'active')") ?? 0
+        }
+    }
+
     /// When the next open session expires (for the daemon's timer), if any is open.
     public func nextExpiry() throws -> Int64? {
         try database.writer.read { db in

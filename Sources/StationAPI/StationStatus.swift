@@ -98,8 +98,7 @@ public struct StationStatus: Sendable, Codable, Equatable {
         let rolledBack = try service.trust.clockRolledBack(now: now, skew: service.settings.skewSeconds)
         if rolledBack { problems.append("clock_rolled_back") }
         if !["streaming", "none"].contains(camera.state) { problems.append("camera_\(camera.state)") }
-        let open =
-            try service.sessions.list(state: .active).count + service.sessions.list(state: .awaitingIDCheck).count
+        let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? "ok" : "degraded",
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,

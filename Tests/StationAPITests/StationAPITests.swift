@@ -221,6 +221,11 @@ struct StationAPITests {
                 #expect((body["clock"] as? [String: Any])?["state"] as? String == "ok")
                 #expect((body["database"] as? [String: Any])?["state"] as? String == "ok")
             }
+            _ = try fixture.service.submit(try fixture.authority.token(photo: .none), source: "camera")
+            try await client.execute(uri: "/v1/status", method: .get) { response in
+                let database = try json(response)["database"] as? [String: Any]
+                #expect(database?["openSessions"] as? Int == 1 && (database?["auditRows"] as? Int ?? 0) >= 3)
+            }
             fixture.time.advance(31 * 86_400)  // past the trust list's expiry
             try await client.execute(uri: "/v1/status", method: .get) { response in
                 let body = try json(response)

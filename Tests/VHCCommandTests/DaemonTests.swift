@@ -146,6 +146,16 @@ struct DaemonTests {
 
         let status = try station.client("status")
         #expect(status.stdout.hasPrefix("station 0123456789: ok"))
+
+        // A second daemon on the same socket refuses to start rather than take it over.
+        let second = try Command.run(
+            URL(fileURLWithPath: Command.vhc).deletingLastPathComponent().appendingPathComponent("vhc-stationd").path,
+            [
+                "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"),
+                "--database", station.temporary.path("other.sqlite"), "--socket", station.socket,
+            ], in: station.folder)
+        #expect(second.status != 0 && second.stderr.contains("another daemon is already listening"), "\(second.stderr)")
+        #expect(try station.client("status").status == 0)
         #expect(status.stdout.contains("trust list: sequence 1, current"))
 
         #expect(station.stop() == 0)

@@ -70,8 +70,10 @@ struct CameraPipelineTests {
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
         let running = Task { try await group.run() }
         let images = try (0..<4).map { try frame(try authority.token(holderID: taiwanID("A1000000\($0)"))) }
+        // The camera opens on the pipeline's thread: frames before that would go nowhere.
+        while pipeline.cameraStatus().state != "streaming" { try await Task.sleep(for: .milliseconds(5)) }
         for image in images {
-            _ = device.deliver(image)
+            while !device.deliver(image) { try await Task.sleep(for: .milliseconds(2)) }
             try await Task.sleep(for: .milliseconds(20))
         }
         await group.triggerGracefulShutdown()

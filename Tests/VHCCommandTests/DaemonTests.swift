@@ -102,10 +102,11 @@ struct DaemonTests {
         try station.start()
         defer { station.stop() }
 
-        // Follow the events before anything happens.
+        // Follow the events; --since 0 also gives those kept from before it connected, so its timing
+        // does not matter.
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: Command.vhc)
-        follower.arguments = ["events", "--json", "--count", "3", "--socket", station.socket]
+        follower.arguments = ["events", "--json", "--count", "3", "--since", "0", "--socket", station.socket]
         let events = Pipe()
         follower.standardOutput = events
         try follower.run()

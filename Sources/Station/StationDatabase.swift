@@ -142,29 +142,37 @@ public struct HeldListStore: Sendable {
     public init(database: StationDatabase) { self.database = database }
 
     public func held() throws -> HeldSequences {
-        try database.writer.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT kind, sequence FROM held_list")
-            var held = HeldSequences()
-            for row in rows {
-                switch row["kind"] as String {
-                case "trust": held.trustList = row["sequence"]
-                case "revocation": held.revocationList = row["sequence"]
-                default: break
-                }
-            }
-            return held
-        }
+        try database.writer.read { db in try Self.held(db) }
     }
 
     /// Raises the held sequences to those of the lists just used; never lowers them.
     public func record(trustList: Int64, revocationList: Int64?) throws {
         try database.writer.write { db in
-            let upsert = """
+            try Self.raise(db, kind: "trust", to: trustList)
+            if let revocationList { try Self.raise(db, kind: "revocation", to: revocationList) }
+        }
+    }
+
+    /// The held sequences, inside the caller's transaction.
+    static func held(_ db: Database) throws -> HeldSequences {
+        var held = HeldSequences()
+        for row in try Row.fetchAll(db, sql: "SELECT kind, sequence FROM held_list") {
+            switch row["kind"] as String {
+            case "trust": held.trustList = row["sequence"]
+            case "revocation": held.revocationList = row["sequence"]
+            default: break
+            }
+        }
+        return held
+    }
+
+    /// Raises one list kind's held sequence to `sequence`, inside the caller's transaction.
+    static func raise(_ db: Database, kind: String, to sequence: Int64) throws {
+        try db.execute(
+            sql: """
                 INSERT INTO held_list (kind, sequence) VALUES (?, ?)
                 ON CONFLICT (kind) DO UPDATE SET sequence = max(sequence, excluded.sequence)
-                """
-            try db.execute(sql: upsert, arguments: ["trust", trustList])
-            if let revocationList { try db.execute(sql: upsert, arguments: ["revocation", revocationList]) }
-        }
+                """,
+            arguments: [kind, sequence])
     }
 }

@@ -80,16 +80,14 @@ public final class StationPolicy: Sendable {
             Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
         }
         // A clock behind the latest trusted time by more than the skew cannot judge a 5-minute window.
-        if let mark = try Int64.fetchOne(db, sql: "SELECT high_water FROM clock_state WHERE id = 1"),
-            now < mark - settings.skewSeconds
-        {
+        if TrustState.isRolledBack(now: now, highWater: try TrustState.highWater(db), skew: settings.skewSeconds) {
             return rejected(StationCode.clockRolledBack)
         }
         guard let verifier = try verifier(db) else { return rejected(StationCode.trustListUnavailable) }
-        let held = try Self.heldSequences(db)
+        let held = try HeldListStore.held(db)
         let verification = try verifier.verify(
             text, at: now, skew: settings.skewSeconds, held: held, consumedTokens: TransactionConsumedTokens(db: db))
-        let masked = verification.claims.map { "\(TaiwanID.masked($0.holder.id)) \(PersonName.masked($0.holder.name))" }
+        let masked = verification.claims.map { VisitSession.masked(id: $0.holder.id, name: $0.holder.name) }
         guard verification.isValid, let claims = verification.claims else {
             return rejected(verification.code.rawValue, holder: masked)
         }
@@ -113,18 +111,6 @@ public final class StationPolicy: Sendable {
             cache = (key, verifier)
             return verifier
         }
-    }
-
-    static func heldSequences(_ db: Database) throws -> HeldSequences {
-        var held = HeldSequences()
-        for row in try Row.fetchAll(db, sql: "SELECT kind, sequence FROM held_list") {
-            switch row["kind"] as String {
-            case "trust": held.trustList = row["sequence"]
-            case "revocation": held.revocationList = row["sequence"]
-            default: break
-            }
-        }
-        return held
     }
 }
 

@@ -67,7 +67,8 @@ public struct TrustState: Sendable {
                     throw InstallError(code: VerificationCode.revocationListInvalid.rawValue, reason: error.reason)
                 }
             }
-            let heldSequence = try Self.heldSequence(db, kind)
+            let held = try HeldListStore.held(db)
+            let heldSequence = kind == .trust ? held.trustList : held.revocationList
             if let current = try Self.fetch(db, kind), current.sequence == parsed.sequence, current.cose == cose {
                 return .unchanged(sequence: parsed.sequence)
             }
@@ -85,12 +86,7 @@ public struct TrustState: Sendable {
                         expires_at = excluded.expires_at, installed_at = excluded.installed_at, cose = excluded.cose
                     """,
                 arguments: [kind.rawValue, parsed.sequence, parsed.issuedAt, parsed.expiresAt, now, Data(cose)])
-            try db.execute(
-                sql: """
-                    INSERT INTO held_list (kind, sequence) VALUES (?, ?)
-                    ON CONFLICT (kind) DO UPDATE SET sequence = max(sequence, excluded.sequence)
-                    """,
-                arguments: [kind.rawValue, parsed.sequence])
+            try HeldListStore.raise(db, kind: kind.rawValue, to: parsed.sequence)
             // A list signed by the root carries trusted time.
             try Self.raiseHighWater(db, to: parsed.issuedAt)
             try AuditLog.append(
@@ -104,20 +100,23 @@ public struct TrustState: Sendable {
         try database.writer.read { db in try Self.fetch(db, kind) }
     }
 
-    /// The highest sequences the station has accepted (what a lower list would roll back from).
-    public func heldSequences() throws -> HeldSequences {
-        try HeldListStore(database: database).held()
-    }
-
     public func highWater() throws -> Int64? {
-        try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT high_water FROM clock_state WHERE id = 1")
-        }
+        try database.writer.read { db in try Self.highWater(db) }
     }
 
     /// Clock health at `now`: rolled back when more than `skew` behind the high-water mark.
     public func clockRolledBack(now: Int64, skew: Int64) throws -> Bool {
-        guard let mark = try highWater() else { return false }
-        return now < mark - skew
+        Self.isRolledBack(now: now, highWater: try highWater(), skew: skew)
+    }
+
+    /// The rule itself, for callers that already hold the mark: more than `skew` behind it.
+    public static func isRolledBack(now: Int64, highWater: Int64?, skew: Int64) -> Bool {
+        guard let highWater else { return false }
+        return now < highWater - skew
+    }
+
+    static func highWater(_ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT high_water FROM clock_state WHERE id = 1")
     }
 
     static func raiseHighWater(_ db: Database, to time: Int64) throws {
@@ -127,10 +126,6 @@ public struct TrustState: Sendable {
                 ON CONFLICT (id) DO UPDATE SET high_water = max(high_water, excluded.high_water)
                 """,
             arguments: [time])
-    }
-
-    static func heldSequence(_ db: Database, _ kind: Kind) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT sequence FROM held_list WHERE kind = ?", arguments: [kind.rawValue])
     }
 
     static func fetch(_ db: Database, _ kind: Kind) throws -> Held? {

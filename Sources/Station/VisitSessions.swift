@@ -45,7 +45,12 @@ public struct VisitSession: Sendable, Equatable, Codable {
     public var idCheck: IDCheck?
 
     /// The holder as shown on shared screens and written to logs.
-    public var maskedHolder: String { "\(TaiwanID.masked(holderID)) \(PersonName.masked(holderName))" }
+    public var maskedHolder: String { Self.masked(id: holderID, name: holderName) }
+
+    /// `A12****789 王**`: a holder as logs, events and shared screens show one.
+    public static func masked(id: String, name: String) -> String {
+        "\(TaiwanID.masked(id)) \(PersonName.masked(name))"
+    }
 }
 
 /// The documents an operator may check for a card without a photo.

@@ -95,7 +95,7 @@ public struct StationStatus: Sendable, Codable, Equatable {
         if trustList == nil { problems.append("trust_list_unavailable") }
         let revocationList = try list(.revocation)
         let highWater = try service.trust.highWater()
-        let rolledBack = try service.trust.clockRolledBack(now: now, skew: service.settings.skewSeconds)
+        let rolledBack = TrustState.isRolledBack(now: now, highWater: highWater, skew: service.settings.skewSeconds)
         if rolledBack { problems.append("clock_rolled_back") }
         if !["streaming", "none"].contains(camera.state) { problems.append("camera_\(camera.state)") }
         let open = try service.sessions.openCount()

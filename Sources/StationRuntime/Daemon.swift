@@ -96,26 +96,10 @@ public struct Daemon {
         guard (info.st_mode & S_IFMT) == S_IFSOCK else {
             throw StationStartError("api.socket: '\(path)' exists and is not a socket")
         }
-        if isListening(path) {
+        if LocalSocket.connectError(path) == nil {
             throw StationStartError("api.socket: another daemon is already listening on '\(path)'")
         }
         unlink(path)
-    }
-
-    static func isListening(_ path: String) -> Bool {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
     }
 
     /// Mode 0660, and the configured group, so the API's clients (group `vhc`) can connect.

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Station
 
 /// Where the daemon listens, for every client subcommand.
 struct DaemonOptions: ParsableArguments {
@@ -31,24 +32,8 @@ struct DaemonClient {
     /// Fails at once when nothing listens on the socket: the HTTP client would keep retrying until
     /// its deadline, and a clerk wants to know now that the daemon is down.
     func checkListening() throws {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw UsageError("socket path too long: \(socketPath)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            throw UsageError("cannot reach the station daemon at \(socketPath): \(reason)")
+        if let error = LocalSocket.connectError(socketPath) {
+            throw UsageError("cannot reach the station daemon at \(socketPath): \(String(cString: strerror(error)))")
         }
     }
 

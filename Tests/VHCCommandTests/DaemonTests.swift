@@ -1,4 +1,5 @@
 import Foundation
+import Station
 import TestSupport
 import Testing
 
@@ -213,14 +214,7 @@ struct DaemonTests {
         init(path: String) throws {
             self.path = path
             descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let bound = LocalSocket.withAddress(path) { bind(descriptor, $0, $1) }
             #expect(bound == 0)
             var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
             setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

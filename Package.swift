@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "VirtualCard", targets: ["VirtualCard"]),
         .executable(name: "vhc", targets: ["vhc"]),
+        .executable(name: "vhc-cloud", targets: ["vhc-cloud"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -20,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // C libraries, reached through system-library targets (DESIGN.md, "Conventions").
@@ -44,20 +49,70 @@ let package = Package(
         .target(name: "CZXing", linkerSettings: [.linkedLibrary("ZXing")]),
         // Fixed-arity wrappers over libv4l2's variadic calls, and the V4L2 macros as constants.
         .target(name: "CV4L2", linkerSettings: [.linkedLibrary("v4l2")]),
+        // The hash-chained, append-only audit log on GRDB: one mechanism for the station and the cloud.
+        .target(
+            name: "AuditChain",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // Atomic and secret (0600) file writes, for the command's outputs and the sandbox's keys.
+        .target(name: "SafeFiles"),
         // The station's core: configuration (YAML through Yams), policy around the verifier, replay
         // store, lists and clock, visit sessions and the audit log (SQLite through GRDB).
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "VirtualCard", "AuditChain", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The station ↔ cloud wire (../shared/cloud-protocol.md): the signed visit opening on VirtualCard's
+        // CBOR/COSE, answers, problems and codes, identities read from certificates. Shared by both sides.
+        .target(
+            name: "CloudProtocol",
+            dependencies: [
+                "VirtualCard", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]),
+        // Per-connection guards for the HTTP servers: the request-head deadline (slowloris).
+        .target(
+            name: "ConnectionGuards",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]),
+        // The sandbox cloud: sandbox directory and PKI, storage (GRDB), lists, visit opening, HTTPS routes.
+        .target(
+            name: "SandboxCloud",
+            dependencies: [
+                "CloudProtocol", "VirtualCard", "AuditChain", "SafeFiles", "ConnectionGuards",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The sandbox cloud's entry point: init, serve.
+        .executableTarget(
+            name: "vhc-cloud",
+            dependencies: [
+                "SandboxCloud", "CloudProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The local HTTP API (Hummingbird): routes, problem+json errors, server-sent events.
         .target(
             name: "StationAPI",
             dependencies: [
                 "Station", "VirtualCard", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         // The daemon's parts: camera pipeline, maintenance, systemd notify, and the ServiceGroup that runs
         // them with the API. A library, so tests and benchmarks run the same pipeline in-process.
@@ -82,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "vhc",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging",
+                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging", "SafeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,6 +202,20 @@ let package = Package(
                 "StationRuntime", "Station", "Scanner", "Imaging", "QRRendering", "TestSupport", "StationTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .testTarget(
+            name: "SandboxCloudTests",
+            dependencies: [
+                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(
             name: "VHCCommandTests",

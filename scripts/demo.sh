@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
 swift build --product vhc-stationd >/dev/null
+swift build --product vhc-cloud >/dev/null
 vhc="$(swift build --show-bin-path)/vhc"
 stationd="$(swift build --show-bin-path)/vhc-stationd"
+cloud="$(swift build --show-bin-path)/vhc-cloud"
 # The phone-screen model needs numpy and OpenCV (PyPI); without them the cards are shown as plain QR images.
 python3 -c "import numpy, cv2" 2>/dev/null || python3 -m pip install --quiet numpy opencv-contrib-python-headless \
     2>/dev/null || true
@@ -135,5 +137,35 @@ step "Stop (SIGTERM), then check the audit log's hash chain"
 kill -TERM $daemon && wait $daemon && trap - EXIT
 tail -n 1 stationd.log
 "$vhc" audit verify --database station.sqlite
+
+step "Sandbox cloud: vhc-cloud makes a sandbox (CA, certificates, issuer keys, people) and serves it over mutual TLS"
+"$cloud" init --dir sandbox
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$cloud" serve --dir sandbox --listen "127.0.0.1:$port" > cloud.log 2>&1 &
+cloudpid=$!
+trap 'kill $cloudpid 2>/dev/null || true' EXIT
+https=(curl --silent --show-error --cacert sandbox/ca.pem)
+for _ in $(seq 100); do "${https[@]}" "https://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
+"${https[@]}" "https://127.0.0.1:$port/v1/health"; echo
+institution=$(python3 -c 'import json; print(json.load(open("sandbox/sandbox.json"))["institutions"][0]["code"])')
+patient=$(python3 -c 'import json; p=json.load(open("sandbox/sandbox.json"))["patients"][0]; print(p["id"], p["name"], p["birthDate"])')
+echo "institution $institution; first patient (synthetic): $patient"
+
+step "Station: the cloud's trust list (with its ETag; unchanged → 304) verifies a token from the sandbox issuer"
+etag=$("${https[@]}" -D - -o sandbox-trust-list.cose "https://127.0.0.1:$port/v1/trust-list" | tr -d '\r' \
+    | sed -n 's/^[Ee][Tt]ag: //p')
+echo "ETag $etag"
+"${https[@]}" -o /dev/null -w 'If-None-Match → %{http_code}\n' -H "If-None-Match: $etag" "https://127.0.0.1:$port/v1/trust-list"
+read -r pid pname pbirth <<<"$patient"
+sandboxtoken=$("$vhc" issue --key sandbox/issuer/token-key.pem --issuer TW-NHIA --id "$pid" --name "$pname" --birth "$pbirth")
+"$vhc" verify --root sandbox/trust-root.pub --trust-list sandbox-trust-list.cose "$sandboxtoken"; echo
+
+step "Cloud: a visit opening without the institution's certificate, then with it but not signed → refused with codes"
+"${https[@]}" -X POST -H 'Content-Type: application/cose' --data-binary 'not an opening' \
+    "https://127.0.0.1:$port/v1/visits"; echo
+"${https[@]}" --cert "sandbox/institutions/$institution/cert.pem" --key "sandbox/institutions/$institution/key.pem" \
+    -X POST -H 'Content-Type: application/cose' --data-binary 'not an opening' "https://127.0.0.1:$port/v1/visits"; echo
+kill -TERM $cloudpid && wait $cloudpid || true
+trap - EXIT
 
 printf '\nDemonstration complete: files in %s/\n' "$out"

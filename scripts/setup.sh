@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Build: libqrencode, libpng, TurboJPEG, zbar, zxing-cpp, libv4l2, SQLite (GRDB), pkg-config. Tests: zbar-tools (reads
 # the issued QR codes back), python3 with cryptography (the independent reference implementation),
 # openssl (benchmark baseline), util-linux (taskset pins benchmarks to one core), systemd (systemd-analyze and
-# systemd-sysusers check the unit and its users: scripts/check-packaging.sh).
+# systemd-sysusers check the unit and its users: scripts/check-packaging.sh), curl (the demonstration talks to the
+# sandbox cloud over mutual TLS).
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libzxing-dev libv4l-dev libsqlite3-dev zbar-tools python3
-    python3-cryptography openssl util-linux systemd)
+    python3-cryptography openssl util-linux systemd curl)
 
 missing=()
 for package in "${packages[@]}"; do

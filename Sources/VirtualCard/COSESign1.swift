@@ -9,6 +9,26 @@ enum COSELabel {
     static let keyID: CBOR = 4
     static let es256: CBOR = -7
     static let sign1Tag: UInt64 = 18
+    /// `x5chain` (RFC 9360): the signer's certificate, used by the cloud protocol's visit opening.
+    static let x5chain: CBOR = 33
+}
+
+/// Which header labels a COSE_Sign1 may carry. The token profile allows `alg` and `kid` (§4); the cloud
+/// protocol's visit opening allows `alg` and `x5chain` protected and nothing unprotected. One decoder
+/// serves both, so neither message is looser than its document.
+public struct COSEHeaderRules: Sendable, Hashable {
+    public var protectedLabels: Set<CBOR>
+    public var unprotectedLabels: Set<CBOR>
+    public init(protectedLabels: Set<CBOR>, unprotectedLabels: Set<CBOR>) {
+        self.protectedLabels = protectedLabels
+        self.unprotectedLabels = unprotectedLabels
+    }
+    /// Token profile §4: protected `alg` and `kid`, unprotected `kid`.
+    public static let tokenProfile = COSEHeaderRules(
+        protectedLabels: [COSELabel.algorithm, COSELabel.keyID], unprotectedLabels: [COSELabel.keyID])
+    /// Cloud protocol §3: protected `alg` and `x5chain`, an empty unprotected map.
+    public static let certificateSigned = COSEHeaderRules(
+        protectedLabels: [COSELabel.algorithm, COSELabel.x5chain], unprotectedLabels: [])
 }
 
 /// Why bytes are not a COSE_Sign1 of the profile, split by the stage the profile assigns.
@@ -30,7 +50,9 @@ public struct COSESign1: Sendable {
     public let signature: [UInt8]
 
     /// The profile's CBOR stage, then its COSE stage (§3, §4). Algorithm and kid are judged later.
-    public static func decode(_ bytes: [UInt8], maximumSize: Int) throws(COSEDecodingError) -> COSESign1 {
+    public static func decode(
+        _ bytes: [UInt8], maximumSize: Int, headerRules: COSEHeaderRules = .tokenProfile
+    ) throws(COSEDecodingError) -> COSESign1 {
         // CBOR stage: the whole message, and the content of the protected and payload strings.
         let outer: CBOR
         do {
@@ -58,11 +80,11 @@ public struct COSESign1: Sendable {
         guard !protectedBytes.isEmpty, let protectedHeader = decodedProtected?.map else {
             throw .structure("protected header is not a non-empty map")
         }
-        guard protectedHeader.keys.allSatisfy({ $0 == COSELabel.algorithm || $0 == COSELabel.keyID }) else {
-            throw .structure("protected header has a label other than alg and kid")
+        guard protectedHeader.keys.allSatisfy(headerRules.protectedLabels.contains) else {
+            throw .structure("protected header has a label the profile does not allow")
         }
-        guard unprotected.keys.allSatisfy({ $0 == COSELabel.keyID }) else {
-            throw .structure("unprotected header has a label other than kid")
+        guard unprotected.keys.allSatisfy(headerRules.unprotectedLabels.contains) else {
+            throw .structure("unprotected header has a label the profile does not allow")
         }
         guard protectedHeader[COSELabel.algorithm] != nil else { throw .structure("alg is missing") }
         return COSESign1(
@@ -71,6 +93,9 @@ public struct COSESign1: Sendable {
     }
 
     public var algorithm: CBOR? { protectedHeader[COSELabel.algorithm] }
+
+    /// The protected `x5chain` when it holds exactly one certificate (a byte string); `nil` otherwise.
+    public var singleCertificate: [UInt8]? { protectedHeader[COSELabel.x5chain]?.bytes }
     public var isES256: Bool { algorithm == COSELabel.es256 }
 
     /// The kid the profile reads: the protected one if present, else the unprotected one;
@@ -112,6 +137,26 @@ public struct COSESign1: Sendable {
         case .protected: protectedHeader[COSELabel.keyID] = kid
         case .unprotected: unprotectedHeader[COSELabel.keyID] = kid
         }
+        return try sign(
+            payload: payload, with: key, protectedHeader: protectedHeader, unprotectedHeader: unprotectedHeader,
+            tagged: tagged)
+    }
+
+    /// Signs `payload` with ES256 under a protected header of `alg` and the signer's certificate in
+    /// `x5chain` (cloud protocol §3).
+    public static func sign(payload: [UInt8], with key: P256.Signing.PrivateKey, certificate: [UInt8]) throws -> [UInt8]
+    {
+        try sign(
+            payload: payload, with: key,
+            protectedHeader: [COSELabel.algorithm: COSELabel.es256, COSELabel.x5chain: .bytes(certificate)],
+            unprotectedHeader: [:], tagged: true)
+    }
+
+    /// Signs with exactly the headers given; `alg` must be among them. For tests that need odd headers too.
+    public static func sign(
+        payload: [UInt8], with key: P256.Signing.PrivateKey, protectedHeader: [CBOR: CBOR],
+        unprotectedHeader: [CBOR: CBOR], tagged: Bool
+    ) throws -> [UInt8] {
         let protectedBytes = CBOREncoder.encode(.map(protectedHeader))
         let signature = try key.signature(for: toBeSigned(protected: protectedBytes, payload: payload))
         let message = CBOR.array([

@@ -71,28 +71,37 @@ public struct TokenVerifier: Sendable {
     /// Throws only when the replay store fails; every verdict about the token is a `Verification`.
     public func verify(
         _ text: String, at now: Int64, skew: Int64 = defaultSkew, held: HeldSequences = HeldSequences(),
-        consumedTokens: (any ConsumedTokenStore)? = nil
+        consumedTokens: (any ConsumedTokenStore)? = nil, listsJudgedAt: Int64? = nil
     ) throws -> Verification {
-        try verify(Array(text.utf8), at: now, skew: skew, held: held, consumedTokens: consumedTokens)
+        try verify(
+            Array(text.utf8), at: now, skew: skew, held: held, consumedTokens: consumedTokens,
+            listsJudgedAt: listsJudgedAt)
     }
 
     /// The same, for text as bytes exactly as scanned or read (it need not be UTF-8).
+    ///
+    /// `listsJudgedAt` is when the lists' own times are judged (issued at, expiry, signer windows,
+    /// "current"), when that differs from the token's time `now`: the cloud checks a token read hours
+    /// ago, offline, at the time it was read, against the lists it holds today (cloud protocol §3.7).
     public func verify(
         _ text: [UInt8], at now: Int64, skew: Int64 = defaultSkew, held: HeldSequences = HeldSequences(),
-        consumedTokens: (any ConsumedTokenStore)? = nil
+        consumedTokens: (any ConsumedTokenStore)? = nil, listsJudgedAt: Int64? = nil
     ) throws -> Verification {
+        let listTime = listsJudgedAt ?? now
         let trustList: TrustList
         let revocationList: RevocationList?
         switch loadedTrustList {
         case .failure(let error): return .failure(.trustListInvalid, "trust list: \(error.reason)")
         case .success(let list): trustList = list
         }
-        if let code = trustList.problem(at: now, heldSequence: held.trustList) { return .failure(code) }
+        if let code = trustList.problem(at: listTime, heldSequence: held.trustList) { return .failure(code) }
         switch loadedRevocationList {
         case .failure(let error): return .failure(.revocationListInvalid, "revocation list: \(error.reason)")
         case .success(let list): revocationList = list
         }
-        if let code = revocationList?.problem(at: now, heldSequence: held.revocationList) { return .failure(code) }
+        if let code = revocationList?.problem(at: listTime, heldSequence: held.revocationList) {
+            return .failure(code)
+        }
         let skew = min(max(skew, Self.skewRange.lowerBound), Self.skewRange.upperBound)
 
         // §1 Text form.
@@ -143,7 +152,7 @@ public struct TokenVerifier: Sendable {
             let today = CalendarDate(taipeiDateAt: now)
             if today < delegation.validFrom { return .failure(.delegationNotYetValid) }
             if today > delegation.validTo { return .failure(.delegationExpired) }
-            guard let revocationList, revocationList.isCurrent(at: now) else {
+            guard let revocationList, revocationList.isCurrent(at: listTime) else {
                 return .failure(.revocationListUnavailable)
             }
             if revocationList.isRevoked(delegation.delegationID) { return .failure(.delegationRevoked) }

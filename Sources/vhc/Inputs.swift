@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SafeFiles
 import VirtualCard
 
 #if canImport(Glibc)
@@ -72,36 +73,13 @@ enum Inputs {
         return bytes
     }
 
-    /// Writes `bytes` to `path`, replacing it atomically: a temporary file beside it, fsync, rename.
-    /// (Foundation's `.atomic` option on Linux leaves a directory behind in /tmp on every write.)
+    /// Writes `bytes` to `path`, replacing it atomically (`SafeFile.write`).
     static func write(_ bytes: [UInt8], to path: String) throws {
-        var template = Array((path + ".tmp-XXXXXX").utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
-        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
-        let mode = fchmod(descriptor, 0o644) == 0
-        close(descriptor)
-        guard written == bytes.count, synced, mode, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw UsageError("cannot write '\(path)': \(reason)")
-        }
+        do { try SafeFile.write(bytes, to: path) } catch { throw UsageError(error.description) }
     }
 
-    /// Creates `path` with mode 0600 from the first byte on (never readable by others, not even
-    /// briefly) and writes a secret to it. An existing file is not replaced.
+    /// Creates `path` with mode 0600 and writes a secret to it; an existing file is not replaced.
     static func writeSecret(_ bytes: [UInt8], to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw UsageError("cannot create '\(path)': \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(descriptor) == 0 else {
-            unlink(path)
-            throw UsageError("cannot write '\(path)': \(String(cString: strerror(errno)))")
-        }
+        do { try SafeFile.writeSecret(bytes, to: path) } catch { throw UsageError(error.description) }
     }
 }

@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import VirtualCard
+@_spi(FixedExpiryValidationTime) import X509
+
+/// The sandbox CA as a relying party sees it: the one trust anchor for both TLS directions and for
+/// practitioner signatures (cloud-protocol.md §1). A certificate is refused when expired, not yet
+/// valid, not issued by this CA, or lacking its usage. Chain building and time checks are
+/// swift-certificates' `Verifier` with the RFC 5280 policy; the usages are checked here.
+public struct CertificateAuthority: Sendable {
+    public let certificate: Certificate
+
+    public init(certificate: Certificate) { self.certificate = certificate }
+
+    public init(pem: String) throws { certificate = try Certificate(pemEncoded: pem) }
+
+    /// Why a certificate was refused (the caller picks the protocol code).
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Validates `der` as issued by this CA and valid at `now` (epoch seconds).
+    public func validate(der: [UInt8], at now: Int64) async throws(Refusal) -> Certificate {
+        let leaf: Certificate
+        do { leaf = try Certificate(derEncoded: der) } catch { throw Refusal(reason: "not a DER X.509 certificate") }
+        let time = Date(timeIntervalSince1970: TimeInterval(now))
+        if leaf.notValidBefore > time { throw Refusal(reason: "not valid before \(leaf.notValidBefore)") }
+        if leaf.notValidAfter < time { throw Refusal(reason: "expired at \(leaf.notValidAfter)") }
+        var verifier = Verifier(rootCertificates: CertificateStore([certificate])) {
+            RFC5280Policy(fixedExpiryValidationTime: time)
+        }
+        switch await verifier.validate(leaf: leaf, intermediates: CertificateStore()) {
+        case .validCertificate(let chain) where chain.count == 2:
+            if case .isCertificateAuthority = try? leaf.extensions.basicConstraints {
+                throw Refusal(reason: "the certificate is a CA certificate")
+            }
+            return leaf
+        case .validCertificate:
+            throw Refusal(reason: "the certificate is the CA itself")
+        case .couldNotValidate(let failures):
+            throw Refusal(
+                reason: "not issued by the sandbox CA"
+                    + (failures.first.map { ": \($0.policyFailureReason)" } ?? ""))
+        }
+    }
+
+    /// §1 institution: a client certificate (EKU `clientAuth`) whose subject carries the code.
+    public func institution(der: [UInt8], at now: Int64) async throws(Refusal) -> InstitutionIdentity {
+        let leaf = try await validate(der: der, at: now)
+        guard (try? leaf.extensions.extendedKeyUsage)?.contains(.clientAuth) == true else {
+            throw Refusal(reason: "the certificate lacks the clientAuth extended key usage")
+        }
+        guard let identity = InstitutionIdentity(certificate: leaf) else {
+            throw Refusal(reason: "the subject has no 10-digit serialNumber")
+        }
+        return identity
+    }
+
+    /// §1 practitioner: a signing certificate (key usage `digitalSignature`) whose subject carries a
+    /// Taiwan ID number and a profession.
+    public func practitioner(der: [UInt8], at now: Int64) async throws(Refusal) -> PractitionerIdentity {
+        let leaf = try await validate(der: der, at: now)
+        guard (try? leaf.extensions.keyUsage)?.digitalSignature == true else {
+            throw Refusal(reason: "the certificate lacks the digitalSignature key usage")
+        }
+        guard let identity = PractitionerIdentity(certificate: leaf) else {
+            throw Refusal(reason: "the subject lacks a valid ID number as serialNumber or a profession as title")
+        }
+        return identity
+    }
+}

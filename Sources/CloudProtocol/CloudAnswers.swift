@@ -1,0 +1,200 @@
+import VirtualCard
+
+/// The answer to a visit opening (cloud-protocol.md §3): `201` the first time, `200` with the same
+/// answer for the same request again (§5). `cardNumber` and `delegation` are written as `null` when
+/// absent, as the protocol shows them, so the encoding is spelled out rather than synthesised.
+public struct VisitGrant: Sendable, Codable, Equatable {
+    /// Opaque, at least 128 bits of randomness; bound to the institution and the practitioner.
+    public var grant: String
+    /// Four digits, from `0001` per institution and Asia/Taipei calendar day.
+    public var visitSequence: String
+    /// ISO 8601: the scan time.
+    public var openedAt: String
+    public var expiresAt: String
+    /// Forwarded more than 300 s after it was signed (after an offline period).
+    public var deferred: Bool
+    public var patient: Patient
+    public var delegation: Delegation?
+    public var idCheckRequired: Bool
+
+    public init(
+        grant: String, visitSequence: String, openedAt: String, expiresAt: String, deferred: Bool, patient: Patient,
+        delegation: Delegation?, idCheckRequired: Bool
+    ) {
+        self.grant = grant
+        self.visitSequence = visitSequence
+        self.openedAt = openedAt
+        self.expiresAt = expiresAt
+        self.deferred = deferred
+        self.patient = patient
+        self.delegation = delegation
+        self.idCheckRequired = idCheckRequired
+    }
+
+    public struct Patient: Sendable, Codable, Equatable {
+        public var cardNumber: String?
+        public var id: String
+        public var name: String
+        /// `YYYY-MM-DD`.
+        public var birthDate: String
+        public var sex: Sex
+        public var cardIssuedAt: String
+        public var insuranceStatus: InsuranceStatus
+        public var photo: PhotoStatus
+
+        public init(
+            cardNumber: String?, id: String, name: String, birthDate: String, sex: Sex, cardIssuedAt: String,
+            insuranceStatus: InsuranceStatus, photo: PhotoStatus
+        ) {
+            self.cardNumber = cardNumber
+            self.id = id
+            self.name = name
+            self.birthDate = birthDate
+            self.sex = sex
+            self.cardIssuedAt = cardIssuedAt
+            self.insuranceStatus = insuranceStatus
+            self.photo = photo
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case cardNumber, id, name, birthDate, sex, cardIssuedAt, insuranceStatus, photo
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(cardNumber, forKey: .cardNumber)  // null when absent
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(birthDate, forKey: .birthDate)
+            try container.encode(sex, forKey: .sex)
+            try container.encode(cardIssuedAt, forKey: .cardIssuedAt)
+            try container.encode(insuranceStatus, forKey: .insuranceStatus)
+            try container.encode(photo, forKey: .photo)
+        }
+    }
+
+    public struct Delegation: Sendable, Codable, Equatable {
+        public var delegateId: String
+        /// Lower-case hex.
+        public var delegationId: String
+        public init(delegateId: String, delegationId: String) {
+            self.delegateId = delegateId
+            self.delegationId = delegationId
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case grant, visitSequence, openedAt, expiresAt, deferred, patient, delegation, idCheckRequired
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(grant, forKey: .grant)
+        try container.encode(visitSequence, forKey: .visitSequence)
+        try container.encode(openedAt, forKey: .openedAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(deferred, forKey: .deferred)
+        try container.encode(patient, forKey: .patient)
+        try container.encode(delegation, forKey: .delegation)  // null when absent
+        try container.encode(idCheckRequired, forKey: .idCheckRequired)
+    }
+}
+
+public enum Sex: String, Sendable, Codable, CaseIterable { case male = "M", female = "F" }
+public enum InsuranceStatus: String, Sendable, Codable, CaseIterable { case active, suspended }
+public enum PhotoStatus: String, Sendable, Codable, CaseIterable { case verified, none }
+
+/// `POST /v1/consumed` (§7): token ids a station consumed while offline, with when.
+public struct ConsumedUpload: Sendable, Codable, Equatable {
+    /// 32 lower- or upper-case hex digits each.
+    public var tokenIds: [String]
+    /// Epoch seconds, one per token id.
+    public var consumedAt: [Int64]
+    public init(tokenIds: [String], consumedAt: [Int64]) {
+        self.tokenIds = tokenIds
+        self.consumedAt = consumedAt
+    }
+    /// The most ids one upload may carry.
+    public static let maximumCount = 1000
+}
+
+/// The answer to a consumed-id upload: the ids already consumed elsewhere; the rest are now recorded.
+public struct ConsumedAnswer: Sendable, Codable, Equatable {
+    public var doubleUse: [DoubleUse]
+    public init(doubleUse: [DoubleUse]) { self.doubleUse = doubleUse }
+
+    public struct DoubleUse: Sendable, Codable, Equatable {
+        public var tokenId: String
+        /// The institution that consumed it first.
+        public var firstInstitution: String
+        /// Epoch seconds of the first consumption.
+        public var firstAt: Int64
+        public init(tokenId: String, firstInstitution: String, firstAt: Int64) {
+            self.tokenId = tokenId
+            self.firstInstitution = firstInstitution
+            self.firstAt = firstAt
+        }
+    }
+}
+
+/// `POST /v1/audit-heads`: a station's audit chain head, so its log can later be proven not cut.
+public struct AuditHeadUpload: Sendable, Codable, Equatable {
+    /// The station's own name for itself (host name or configured id), 1 to 64 characters.
+    public var station: String
+    /// The last row's sequence number, which is also the row count.
+    public var sequence: Int64
+    /// The last row's hash, 64 hex digits.
+    public var hash: String
+    public init(station: String, sequence: Int64, hash: String) {
+        self.station = station
+        self.sequence = sequence
+        self.hash = hash
+    }
+}
+
+/// The heads the cloud holds for one station, newest first (`GET /v1/audit-heads`).
+public struct AuditHeadList: Sendable, Codable, Equatable {
+    public var heads: [Head]
+    public init(heads: [Head]) { self.heads = heads }
+    public struct Head: Sendable, Codable, Equatable {
+        public var station: String
+        public var sequence: Int64
+        public var hash: String
+        /// Epoch seconds when the cloud received it.
+        public var receivedAt: Int64
+        public init(station: String, sequence: Int64, hash: String, receivedAt: Int64) {
+            self.station = station
+            self.sequence = sequence
+            self.hash = hash
+            self.receivedAt = receivedAt
+        }
+    }
+}
+
+/// `GET /v1/visits/{grant}`: a grant's binding and life, for a station that checks it is still usable.
+public struct GrantStatus: Sendable, Codable, Equatable {
+    public var grant: String
+    public var institution: String
+    public var setting: CareSetting
+    public var openedAt: String
+    public var expiresAt: String
+    public init(grant: String, institution: String, setting: CareSetting, openedAt: String, expiresAt: String) {
+        self.grant = grant
+        self.institution = institution
+        self.setting = setting
+        self.openedAt = openedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `GET /v1/health`: whether the cloud serves lists, and their sequence numbers.
+public struct CloudHealth: Sendable, Codable, Equatable {
+    public var status: String
+    public var trustListSequence: Int64?
+    public var revocationListSequence: Int64?
+    public init(status: String, trustListSequence: Int64?, revocationListSequence: Int64?) {
+        self.status = status
+        self.trustListSequence = trustListSequence
+        self.revocationListSequence = revocationListSequence
+    }
+}

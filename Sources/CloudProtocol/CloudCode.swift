@@ -1,0 +1,130 @@
+import VirtualCard
+
+/// The cloud's answer codes (cloud-protocol.md §6), and the project's own for the routes the protocol
+/// leaves to it (records, the app side, consent). Clients compare codes, never titles.
+public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+    public var description: String { rawValue }
+
+    // §6, in the order of the visit opening's checks.
+    public static let clientCertificateMissing = CloudCode(rawValue: "client_certificate_missing")
+    public static let institutionCertificateInvalid = CloudCode(rawValue: "institution_certificate_invalid")
+    public static let institutionUnknown = CloudCode(rawValue: "institution_unknown")
+    public static let requestMalformed = CloudCode(rawValue: "request_malformed")
+    public static let practitionerCertificateInvalid = CloudCode(rawValue: "practitioner_certificate_invalid")
+    public static let requestSignatureInvalid = CloudCode(rawValue: "request_signature_invalid")
+    public static let institutionMismatch = CloudCode(rawValue: "institution_mismatch")
+    public static let institutionNotEnrolled = CloudCode(rawValue: "institution_not_enrolled")
+    public static let practitionerNotAffiliated = CloudCode(rawValue: "practitioner_not_affiliated")
+    public static let requestStale = CloudCode(rawValue: "request_stale")
+    public static let nonceReused = CloudCode(rawValue: "nonce_reused")
+    public static let idempotencyKeyReused = CloudCode(rawValue: "idempotency_key_reused")
+    public static let tokenReplayed = CloudCode(rawValue: "token_replayed")
+    public static let tokenInvalid = CloudCode(rawValue: "token_invalid")
+    public static let grantUnknown = CloudCode(rawValue: "grant_unknown")
+    public static let grantNotYours = CloudCode(rawValue: "grant_not_yours")
+    public static let grantExpired = CloudCode(rawValue: "grant_expired")
+
+    // The project's own.
+    public static let routeNotFound = CloudCode(rawValue: "route_not_found")
+    public static let methodNotAllowed = CloudCode(rawValue: "method_not_allowed")
+    public static let internalError = CloudCode(rawValue: "internal_error")
+    public static let serviceBusy = CloudCode(rawValue: "service_busy")
+
+    /// The HTTP status §6 assigns (413 for an oversized `request_malformed` is set where it is raised).
+    public var status: Int {
+        switch self {
+        case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown,
+            .practitionerCertificateInvalid, .requestSignatureInvalid:
+            401
+        case .requestMalformed, .requestStale: 400
+        case .institutionMismatch, .institutionNotEnrolled, .practitionerNotAffiliated, .grantNotYours: 403
+        case .nonceReused, .idempotencyKeyReused, .tokenReplayed: 409
+        case .tokenInvalid: 422
+        case .grantUnknown, .routeNotFound: 404
+        case .grantExpired: 410
+        case .methodNotAllowed: 405
+        case .serviceBusy: 503
+        default: 500
+        }
+    }
+
+    /// A short title for people; the code is what programs compare.
+    public var title: String {
+        switch self {
+        case .clientCertificateMissing: "No institution certificate was presented"
+        case .institutionCertificateInvalid: "The institution certificate is not valid"
+        case .institutionUnknown: "The institution is not known to the cloud"
+        case .requestMalformed: "The request is malformed"
+        case .practitionerCertificateInvalid: "The practitioner certificate is not valid"
+        case .requestSignatureInvalid: "The practitioner's signature does not verify"
+        case .institutionMismatch: "The request names another institution than its certificate"
+        case .institutionNotEnrolled: "The institution is not enrolled in this care setting"
+        case .practitionerNotAffiliated: "The practitioner is not affiliated with this institution"
+        case .requestStale: "The request's times are outside the accepted window"
+        case .nonceReused: "The nonce was already used by this practitioner"
+        case .idempotencyKeyReused: "The request id was already used for another request"
+        case .tokenReplayed: "The card code was already used"
+        case .tokenInvalid: "The card code is not valid"
+        case .grantUnknown: "No such grant"
+        case .grantNotYours: "The grant belongs to another institution"
+        case .grantExpired: "The grant has expired"
+        case .routeNotFound: "No such route"
+        case .methodNotAllowed: "Method not allowed"
+        case .serviceBusy: "The cloud is busy; try again"
+        default: "The cloud failed"
+        }
+    }
+}
+
+/// The `tokenCode` of a `token_invalid` answer: the token profile's code (`expired`,
+/// `delegation_revoked`…), or one of the cloud's two holder codes.
+public struct TokenCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ code: VerificationCode) { rawValue = code.rawValue }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+    public var description: String { rawValue }
+
+    /// The token verified, but the cloud knows no patient with its ID number.
+    public static let holderUnknown = TokenCode(rawValue: "holder_unknown")
+    /// The cloud's record of the holder has another name or birth date.
+    public static let holderMismatch = TokenCode(rawValue: "holder_mismatch")
+}
+
+/// An error answer as RFC 9457 problem details (`application/problem+json`) with the protocol's `code`
+/// member, and `tokenCode` (the token profile's code) for `token_invalid`. One type for both sides:
+/// the cloud throws and encodes it, the station decodes it.
+public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var code: CloudCode
+    public var tokenCode: TokenCode?
+
+    public init(_ code: CloudCode, _ detail: String, status: Int? = nil, tokenCode: TokenCode? = nil) {
+        self.type = "https://vhc-station.example/cloud/problems/\(code.rawValue)"
+        self.title = code.title
+        self.status = status ?? code.status
+        self.detail = detail
+        self.code = code
+        self.tokenCode = tokenCode
+    }
+
+    public var description: String {
+        "\(code)\(tokenCode.map { " (\($0.rawValue))" } ?? ""): \(detail)"
+    }
+
+    public static let mediaType = "application/problem+json"
+}

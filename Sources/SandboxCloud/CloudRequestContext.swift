@@ -1,0 +1,67 @@
+import CloudProtocol
+import Hummingbird
+import NIOCore
+import NIOSSL
+
+/// The request context of the cloud's routes: the connection (for its TLS client certificate) and,
+/// once `InstitutionGate` has checked it, the institution it proves.
+public struct CloudRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// nil in router tests, which have no TLS connection.
+    let channel: (any Channel)?
+    public var institution: InstitutionIdentity?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The client certificate of this connection, DER, or nil when none was presented.
+    func peerCertificate() async -> [UInt8]? {
+        guard let channel, let certificate = try? await channel.nioSSL_peerCertificate().get() else { return nil }
+        return try? certificate.toDERBytes()
+    }
+
+    /// The institution `InstitutionGate` established; the gate guards every route that calls this.
+    func requireInstitution() throws -> InstitutionIdentity {
+        guard let institution else { throw CloudProblem(.clientCertificateMissing, "no institution certificate") }
+        return institution
+    }
+}
+
+/// §3 step 1 for every route that needs an institution: a client certificate present, issued by the
+/// sandbox CA and valid now, for an institution the cloud knows. Successful checks are remembered
+/// per certificate for a minute (and never past its expiry), so a kept-alive station pays once.
+struct InstitutionGate: RouterMiddleware {
+    typealias Context = CloudRequestContext
+    let authority: CertificateAuthority
+    let registry: Registry
+    let cache: CertificateCache
+    let clock: @Sendable () -> Int64
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        guard let der = await context.peerCertificate() else {
+            throw CloudProblem(.clientCertificateMissing, "present the institution's TLS client certificate")
+        }
+        let now = clock()
+        let identity: InstitutionIdentity
+        if let cached = cache.lookup(der, now: now) {
+            identity = cached
+        } else {
+            do { identity = try await authority.institution(der: der, at: now) } catch {
+                throw CloudProblem(.institutionCertificateInvalid, error.reason)
+            }
+            cache.store(der, identity, now: now)
+        }
+        guard registry.institution(identity.code) != nil else {
+            throw CloudProblem(.institutionUnknown, "the cloud knows no institution \(identity.code)")
+        }
+        var context = context
+        context.institution = identity
+        return try await next(request, context)
+    }
+}

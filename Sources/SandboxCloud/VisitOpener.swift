@@ -1,0 +1,157 @@
+import CloudProtocol
+import Foundation
+import VirtualCard
+
+/// The cloud's rules for a visit opening (cloud-protocol.md §3, §5), in the protocol's order: the
+/// first failure is the answer. Step 1 (the institution's TLS certificate) is done before the body is
+/// read, by `InstitutionGate`; this type takes the identity it established.
+public struct VisitOpener: Sendable {
+    public struct Settings: Sendable {
+        /// How long after signing an opening may still arrive, and how far scans may precede it (§3.5).
+        public var deferralWindow: Int64 = 72 * 3600
+        /// How far in the future `signedAt` may be.
+        public var futureTolerance: Int64 = 60
+        /// Openings forwarded later than this after signing are `deferred`.
+        public var deferredAfter: Int64 = 300
+        public var sessionLength: Int64 = 3600
+        /// The token profile's clock skew for the token check at `scannedAt`.
+        public var skew: Int64 = TokenVerifier.defaultSkew
+        public init() {}
+    }
+
+    let authority: CertificateAuthority
+    let registry: Registry
+    let store: any CloudStore
+    let lists: ListPublisher
+    let settings: Settings
+
+    public init(
+        authority: CertificateAuthority, registry: Registry, store: any CloudStore, lists: ListPublisher,
+        settings: Settings
+    ) {
+        self.authority = authority
+        self.registry = registry
+        self.store = store
+        self.lists = lists
+        self.settings = settings
+    }
+
+    /// The answer and whether it was made now (`201`) or repeated for the same request (`200`).
+    public struct Answer: Sendable {
+        public var grant: VisitGrant
+        public var isNew: Bool
+    }
+
+    public func open(_ body: [UInt8], institution: InstitutionIdentity, now: Int64) async throws -> Answer {
+        // 2. Size, COSE structure, header, payload keys and types.
+        let request = try SignedVisitOpening(body)
+        let opening = request.opening
+
+        // 3. The practitioner's certificate, then their signature.
+        let practitioner: PractitionerIdentity
+        do { practitioner = try await authority.practitioner(der: request.certificate, at: now) } catch {
+            throw CloudProblem(.practitionerCertificateInvalid, error.reason)
+        }
+        guard request.isSigned(by: practitioner.publicKey) else {
+            throw CloudProblem(.requestSignatureInvalid, "the signature does not verify with the certificate's key")
+        }
+
+        // 4. Who may open what.
+        guard opening.institution == institution.code else {
+            throw CloudProblem(
+                .institutionMismatch,
+                "the request names institution \(opening.institution); the TLS certificate is \(institution.code)")
+        }
+        guard let enrolment = registry.institution(institution.code), enrolment.settings.contains(opening.setting)
+        else {
+            throw CloudProblem(
+                .institutionNotEnrolled,
+                "institution \(institution.code) is not enrolled in \(opening.setting.rawValue)")
+        }
+        guard registry.practitioner(practitioner.id)?.institutions.contains(institution.code) == true else {
+            throw CloudProblem(
+                .practitionerNotAffiliated,
+                "practitioner \(TaiwanID.masked(practitioner.id)) is not affiliated with \(institution.code)")
+        }
+
+        // 5. Time.
+        let window = settings.deferralWindow
+        if opening.signedAt > now + settings.futureTolerance {
+            throw CloudProblem(.requestStale, "signedAt is more than \(settings.futureTolerance) s in the future")
+        }
+        if opening.signedAt < now - window {
+            throw CloudProblem(.requestStale, "signedAt is older than the deferral window (\(window) s)")
+        }
+        if opening.scannedAt < opening.signedAt - window
+            || opening.scannedAt > opening.signedAt + settings.futureTolerance
+        {
+            throw CloudProblem(
+                .requestStale, "scannedAt is outside [signedAt - \(window) s, signedAt + \(settings.futureTolerance) s]"
+            )
+        }
+
+        // 6. Idempotency, then the nonce.
+        let digest = request.payloadDigest
+        switch try await store.priorRequest(opening.requestID, payloadDigest: digest) {
+        case .same(let answer): return Answer(grant: answer, isNew: false)
+        case .otherPayload: throw Self.keyReused
+        case .none: break
+        }
+        if try await store.isNonceUsed(opening.nonce, practitioner: practitioner.id) { throw Self.nonceReused }
+
+        // 7. The token, at scannedAt, against the cloud's current lists; then the holder.
+        let verification = try lists.verifier().verify(
+            opening.token, at: opening.scannedAt, skew: settings.skew, listsJudgedAt: now)
+        guard verification.isValid, let claims = verification.claims else {
+            throw CloudProblem(
+                .tokenInvalid, verification.code.reason, tokenCode: TokenCode(verification.code))
+        }
+        guard let patient = registry.patient(claims.holder.id) else {
+            throw CloudProblem(.tokenInvalid, "the cloud has no patient with this ID number", tokenCode: .holderUnknown)
+        }
+        guard patient.name == claims.holder.name, patient.birthDate == claims.holder.birthDate.iso else {
+            throw CloudProblem(
+                .tokenInvalid, "the token's name or birth date differ from the cloud's record",
+                tokenCode: .holderMismatch)
+        }
+
+        // 8. One-time use, atomically with everything the opening writes.
+        let expiresAt = opening.scannedAt + settings.sessionLength
+        let deferred = now - opening.signedAt > settings.deferredAfter
+        let commit = OpeningCommit(
+            requestID: opening.requestID, payloadDigest: digest, nonce: opening.nonce, practitioner: practitioner.id,
+            institution: institution.code, setting: opening.setting, tokenID: claims.tokenID,
+            patientID: patient.id, scannedAt: opening.scannedAt, expiresAt: expiresAt, now: now,
+            answer: { sequence, grant in
+                VisitGrant(
+                    grant: grant, visitSequence: Self.visitSequence(sequence),
+                    openedAt: UTCTimestamp.iso8601(opening.scannedAt), expiresAt: UTCTimestamp.iso8601(expiresAt),
+                    deferred: deferred,
+                    patient: .init(
+                        cardNumber: patient.cardNumber, id: patient.id, name: patient.name,
+                        birthDate: patient.birthDate, sex: patient.sex, cardIssuedAt: patient.cardIssuedAt,
+                        insuranceStatus: patient.insuranceStatus, photo: patient.photo),
+                    delegation: claims.delegation.map {
+                        .init(delegateId: $0.delegateID, delegationId: Hex.encode($0.delegationID))
+                    },
+                    idCheckRequired: claims.holder.photo == .none || patient.photo == .none)
+            })
+        switch try await store.commitOpening(commit) {
+        case .opened(let answer): return Answer(grant: answer, isNew: true)
+        case .repeated(let answer): return Answer(grant: answer, isNew: false)
+        case .otherPayload: throw Self.keyReused
+        case .nonceReused: throw Self.nonceReused
+        case .tokenReplayed:
+            throw CloudProblem(.tokenReplayed, "this card code was already used for a visit or reported consumed")
+        }
+    }
+
+    static let keyReused = CloudProblem(.idempotencyKeyReused, "this requestId was used for a different payload")
+    static let nonceReused = CloudProblem(.nonceReused, "this practitioner already used this nonce")
+
+    /// Four digits from 0001; past 9999 the day's count is shown as it is.
+    static func visitSequence(_ n: Int) -> String {
+        let digits = String(n)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "SandboxCloudTests",
             dependencies: [
-                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport",
+                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport", "AuditChain",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

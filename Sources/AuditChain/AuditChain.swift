@@ -44,19 +44,19 @@ public enum AuditChain {
     /// commit together or not at all.
     @discardableResult
     public static func append(
-        _ db: Database, at: Int64, kind: String, subject: String = "", detail: [String: String] = [:]
+        _ db: Database, at: Int64, kind: AuditKind, subject: String = "", detail: [String: String] = [:]
     ) throws -> Entry {
         let head = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1")
         let previousHash: Data = head?["hash"] ?? Data(count: 32)
         let sequence: Int64 = (head?["sequence"] ?? 0) + 1
-        let entry = Entry(sequence: sequence, at: at, kind: kind, subject: subject, detail: encode(detail))
+        let entry = Entry(sequence: sequence, at: at, kind: kind.rawValue, subject: subject, detail: encode(detail))
         let hash = Self.hash(entry, previous: previousHash)
         try db.execute(
             sql: """
                 INSERT INTO audit_log (sequence, at, kind, subject, detail, previous_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [sequence, at, kind, subject, entry.detail, previousHash, hash])
+            arguments: [sequence, at, kind.rawValue, subject, entry.detail, previousHash, hash])
         try db.execute(
             sql: """
                 INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)

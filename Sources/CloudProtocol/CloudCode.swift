@@ -36,6 +36,26 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let methodNotAllowed = CloudCode(rawValue: "method_not_allowed")
     public static let internalError = CloudCode(rawValue: "internal_error")
     public static let serviceBusy = CloudCode(rawValue: "service_busy")
+    public static let categoryUnknown = CloudCode(rawValue: "category_unknown")
+    public static let appCredentialInvalid = CloudCode(rawValue: "app_credential_invalid")
+    public static let patientUnknown = CloudCode(rawValue: "patient_unknown")
+    public static let cardNotDelegated = CloudCode(rawValue: "card_not_delegated")
+    public static let delegationInvalid = CloudCode(rawValue: "delegation_invalid")
+    public static let delegationUnknown = CloudCode(rawValue: "delegation_unknown")
+    public static let consentUnknown = CloudCode(rawValue: "consent_unknown")
+    public static let consentRefused = CloudCode(rawValue: "consent_refused")
+    public static let consentExpired = CloudCode(rawValue: "consent_expired")
+    public static let consentAnswered = CloudCode(rawValue: "consent_answered")
+
+    /// Every code the cloud answers with (docs/cloud-openapi.yaml lists the same; a test checks).
+    public static let all: [CloudCode] = [
+        .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown, .requestMalformed,
+        .practitionerCertificateInvalid, .requestSignatureInvalid, .institutionMismatch, .institutionNotEnrolled,
+        .practitionerNotAffiliated, .requestStale, .nonceReused, .idempotencyKeyReused, .tokenReplayed, .tokenInvalid,
+        .grantUnknown, .grantNotYours, .grantExpired, .routeNotFound, .methodNotAllowed, .internalError, .serviceBusy,
+        .categoryUnknown, .appCredentialInvalid, .patientUnknown, .cardNotDelegated, .delegationInvalid,
+        .delegationUnknown, .consentUnknown, .consentRefused, .consentExpired, .consentAnswered,
+    ]
 
     /// The HTTP status §6 assigns (413 for an oversized `request_malformed` is set where it is raised).
     public var status: Int {
@@ -43,12 +63,16 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
         case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown,
             .practitionerCertificateInvalid, .requestSignatureInvalid:
             401
-        case .requestMalformed, .requestStale: 400
-        case .institutionMismatch, .institutionNotEnrolled, .practitionerNotAffiliated, .grantNotYours: 403
-        case .nonceReused, .idempotencyKeyReused, .tokenReplayed: 409
+        case .appCredentialInvalid: 401
+        case .requestMalformed, .requestStale, .delegationInvalid: 400
+        case .institutionMismatch, .institutionNotEnrolled, .practitionerNotAffiliated, .grantNotYours,
+            .cardNotDelegated, .consentRefused:
+            403
+        case .nonceReused, .idempotencyKeyReused, .tokenReplayed, .consentAnswered: 409
         case .tokenInvalid: 422
-        case .grantUnknown, .routeNotFound: 404
-        case .grantExpired: 410
+        case .grantUnknown, .routeNotFound, .categoryUnknown, .patientUnknown, .delegationUnknown, .consentUnknown:
+            404
+        case .grantExpired, .consentExpired: 410
         case .methodNotAllowed: 405
         case .serviceBusy: 503
         default: 500
@@ -78,6 +102,16 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
         case .routeNotFound: "No such route"
         case .methodNotAllowed: "Method not allowed"
         case .serviceBusy: "The cloud is busy; try again"
+        case .categoryUnknown: "No such record category"
+        case .appCredentialInvalid: "The app's credential is missing or not valid"
+        case .patientUnknown: "No such patient"
+        case .cardNotDelegated: "The card is not delegated to you today"
+        case .delegationInvalid: "The delegation is not valid"
+        case .delegationUnknown: "No such delegation"
+        case .consentUnknown: "No such consent request"
+        case .consentRefused: "The patient refused"
+        case .consentExpired: "The consent request expired unanswered"
+        case .consentAnswered: "The consent request was already answered"
         default: "The cloud failed"
         }
     }

@@ -37,10 +37,10 @@ public struct VisitOpening: Sendable, Hashable {
         self.scannedAt = scannedAt
     }
 
-    /// 16 fresh random bytes, for a nonce or a request id.
-    public static func random() -> [UInt8] {
+    /// Fresh random bytes: 16 for a nonce, a request id or a delegation id.
+    public static func random(count: Int = 16) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
     enum Key {

@@ -5,8 +5,9 @@ import Hummingbird
 import NIOCore
 import VirtualCard
 
-/// The cloud's HTTP routes (docs/cloud-openapi.yaml). Lists need no certificate; everything under
-/// `/v1/visits`, `/v1/consumed` and `/v1/audit-heads` goes through `InstitutionGate` first.
+/// The cloud's HTTP routes (docs/cloud-openapi.yaml). Lists need no certificate and the app's routes
+/// (`/v1/app/…`) an app secret instead; everything under `/v1/visits`, `/v1/consents`, `/v1/consumed`
+/// and `/v1/audit-heads` goes through `InstitutionGate` first.
 struct CloudRoutes: Sendable {
     let cloud: SandboxCloud
 
@@ -23,6 +24,11 @@ struct CloudRoutes: Sendable {
         gated.post("/v1/consumed") { request, context in try await consumed(request, context) }
         gated.post("/v1/audit-heads") { request, context in try await auditHead(request, context) }
         gated.get("/v1/audit-heads") { request, context in try await auditHeads(request, context) }
+        gated.get("/v1/visits/{grant}/records/{category}") { request, context in try await records(request, context) }
+        gated.post("/v1/visits/{grant}/alerts") { request, context in try await alerts(request, context) }
+        gated.post("/v1/consents") { request, context in try await askConsent(request, context) }
+        gated.get("/v1/consents/{id}") { _, context in try await pollConsent(context) }
+        registerApp(on: router)
     }
 
     func health() async throws -> Response {

@@ -1,3 +1,4 @@
+import AuditChain
 import CloudProtocol
 import Crypto
 import Foundation
@@ -28,8 +29,55 @@ public protocol CloudStore: Sendable {
     func currentList(_ kind: ListKind) async throws -> PublishedList?
     /// Publishes a list if its sequence is above the current one's; returns whether it did.
     func publish(_ list: PublishedList, now: Int64) async throws -> Bool
+    /// Stores a patient's records (made at `init` or `patient add`).
+    func storeRecords(_ records: [StoredRecord], patientID: String) async throws
+    /// One page of a patient's records in a category, newest first, as stored JSON; and the total.
+    func records(
+        patientID: String, category: RecordCategory, offset: Int, limit: Int
+    ) async throws
+        -> (total: Int, payloads: [String])
+    // MARK: The app side
+
+    /// Keeps the SHA-256 of a patient's app secret (made at `init` or `patient add`).
+    func registerAppCredential(secretHash: [UInt8], patientID: String) async throws
+    /// The patient whose app secret hashes to `secretHash`, if any.
+    func patient(appSecretHash: [UInt8]) async throws -> String?
+    /// Stores a new delegation unless the holder already has `maximumActive` not cancelled and not
+    /// past their end on `today`; returns whether it did. Audited.
+    func createDelegation(
+        _ delegation: StoredDelegation, maximumActive: Int, today: CalendarDate
+    ) async throws
+        -> Bool
+    /// Delegations given by (`holder`) or to (`delegate`) a patient, newest first.
+    func delegations(holder: String) async throws -> [StoredDelegation]
+    func delegations(delegate: String) async throws -> [StoredDelegation]
+    /// Cancels the holder's delegation `id`; returns it as it now is and whether this call cancelled
+    /// it, or nil if the holder has no such delegation. Audited.
+    func cancelDelegation(
+        _ id: [UInt8], holder: String, now: Int64
+    ) async throws
+        -> (delegation: StoredDelegation, cancelledNow: Bool)?
+    /// The revocation list's entries: cancelled delegations that have not ended before `today`.
+    func revokedDelegations(today: CalendarDate) async throws -> [RevocationList.Entry]
+
+    // MARK: Remote consent
+
+    /// Stores a new pending consent request. Audited.
+    func createConsent(_ consent: StoredConsent) async throws
+    func consent(_ id: String) async throws -> StoredConsent?
+    /// The patient's requests still pending at `now`, oldest first.
+    func pendingConsents(patientID: String, now: Int64) async throws -> [StoredConsent]
+    /// The patient's answer, once, before the request expires. Audited.
+    func answerConsent(
+        _ id: String, patientID: String, approve: Bool, now: Int64
+    ) async throws
+        -> ConsentAnswerOutcome
+    /// Marks an approved request collected with the id of the token handed over; false when another
+    /// poll collected it first. Audited.
+    func collectConsent(_ id: String, tokenID: [UInt8], now: Int64) async throws -> Bool
+
     /// Appends an audit row of its own.
-    func audit(at: Int64, kind: String, subject: String, detail: [String: String]) async throws
+    func audit(at: Int64, kind: AuditKind, subject: String, detail: [String: String]) async throws
     /// Checks the audit chain.
     func verifyAudit() async throws -> (rows: Int, intact: Bool, firstBroken: String?)
 }
@@ -102,4 +150,77 @@ public struct PublishedList: Sendable, Equatable {
         self.cose = cose
         self.etag = "\"" + Hex.encode(SHA256.hash(data: cose)) + "\""
     }
+}
+
+/// A medical record as stored: its category, date (`YYYY-MM-DD`, for newest-first order) and JSON.
+public struct StoredRecord: Sendable, Equatable {
+    public var category: RecordCategory
+    public var date: String
+    public var json: String
+    public init(category: RecordCategory, date: String, json: String) {
+        self.category = category
+        self.date = date
+        self.json = json
+    }
+}
+
+/// A delegation as the cloud keeps it.
+public struct StoredDelegation: Sendable, Equatable {
+    public var id: [UInt8]
+    public var holderID: String
+    public var delegateID: String
+    public var validFrom: CalendarDate
+    public var validTo: CalendarDate
+    public var createdAt: Int64
+    public var cancelledAt: Int64?
+
+    /// Usable on `today`: not cancelled, and `today` within its dates.
+    public func isUsable(on today: CalendarDate) -> Bool {
+        cancelledAt == nil && validFrom <= today && today <= validTo
+    }
+
+    public func state(on today: CalendarDate) -> DelegationState {
+        if cancelledAt != nil { return .cancelled }
+        if today < validFrom { return .scheduled }
+        return today > validTo ? .expired : .active
+    }
+
+    /// The wire shape, with its state on `today`.
+    public func wire(on today: CalendarDate) -> Delegation {
+        Delegation(
+            id: Hex.encode(id), holderId: holderID, delegateId: delegateID, validFrom: validFrom.iso,
+            validTo: validTo.iso, createdAt: createdAt, cancelledAt: cancelledAt, state: state(on: today))
+    }
+}
+
+/// A consent request as the cloud keeps it: never the token handed over, only its id.
+public struct StoredConsent: Sendable, Equatable {
+    public enum State: String, Sendable { case pending, approved, collected, refused }
+    public var id: String
+    public var institution: String
+    public var patientID: String
+    public var setting: CareSetting
+    public var requestedAt: Int64
+    public var expiresAt: Int64
+    public var state: State
+    public var answeredAt: Int64?
+    public var tokenID: [UInt8]?
+
+    /// The state as the protocol reports it at `now`: a request not answered, or an approval not
+    /// collected, within the window has expired.
+    public func reported(at now: Int64) -> ConsentState {
+        switch state {
+        case .pending: now > expiresAt ? .expired : .pending
+        case .approved: now > (answeredAt ?? expiresAt) + ConsentRequest.answerWindow ? .expired : .approved
+        case .collected: .collected
+        case .refused: .refused
+        }
+    }
+}
+
+public enum ConsentAnswerOutcome: Sendable, Equatable {
+    case answered(StoredConsent)
+    case unknown
+    case alreadyAnswered
+    case expired
 }

@@ -91,20 +91,32 @@ public final class ListPublisher: Sendable {
         if forceRevocation || revocation == nil
             || isDue(revocation!, lifetime: schedule.revocationListLifetime, now: now)
         {
-            let sequence = (revocation?.sequence ?? 0) + 1
-            let expiresAt = now + schedule.revocationListLifetime
-            let entries = try await revocations()
-            let cose = try RevocationList.build(
-                issuer: issuer, sequence: sequence, issuedAt: now, expiresAt: expiresAt, entries: entries,
-                signer: keys.revocation)
-            let list = PublishedList(
-                kind: .revocation, sequence: sequence, issuedAt: now, expiresAt: expiresAt, cose: cose)
-            _ = try await store.publish(list, now: now)
-            revocation = try await store.currentList(.revocation)
+            // A concurrent refresh may publish the same sequence first with entries read before a
+            // cancellation committed; a forced refresh then tries again above it, so the list served
+            // always includes the cancellation.
+            for _ in 0..<5 {
+                let sequence = (revocation?.sequence ?? 0) + 1
+                let expiresAt = now + schedule.revocationListLifetime
+                let entries = try await revocations()
+                let cose = try RevocationList.build(
+                    issuer: issuer, sequence: sequence, issuedAt: now, expiresAt: expiresAt, entries: entries,
+                    signer: keys.revocation)
+                let list = PublishedList(
+                    kind: .revocation, sequence: sequence, issuedAt: now, expiresAt: expiresAt, cose: cose)
+                let published = try await store.publish(list, now: now)
+                revocation = try await store.currentList(.revocation)
+                if published || !forceRevocation { break }
+            }
         }
         guard let trust, let revocation else { throw CloudListsUnavailable() }
         let verifier = TokenVerifier(root: keys.root.publicKey, trustList: trust.cose, revocationList: revocation.cose)
-        current.withLock { $0 = (trust, revocation, verifier) }
+        current.withLock { held in
+            // A slower concurrent refresh must not put back older lists.
+            if let held, held.trust.sequence > trust.sequence || held.revocation.sequence > revocation.sequence {
+                return
+            }
+            held = (trust, revocation, verifier)
+        }
     }
 
     func isDue(_ list: PublishedList, lifetime: Int64, now: Int64) -> Bool {

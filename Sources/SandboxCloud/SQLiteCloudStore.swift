@@ -91,6 +91,42 @@ public final class SQLiteCloudStore: CloudStore {
                     """)
             try db.execute(sql: AuditChain.schema)
         }
+        migrator.registerMigration("v2: records, app credentials, delegations, consents") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE medical_record (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL,
+                        category TEXT NOT NULL,
+                        date TEXT NOT NULL,
+                        payload TEXT NOT NULL);
+                    CREATE INDEX medical_record_by_patient ON medical_record (patient_id, category, date DESC, id DESC);
+                    CREATE TABLE app_credential (
+                        secret_hash BLOB PRIMARY KEY NOT NULL,
+                        patient_id TEXT NOT NULL UNIQUE) WITHOUT ROWID;
+                    CREATE TABLE delegation (
+                        id BLOB PRIMARY KEY NOT NULL,
+                        holder_id TEXT NOT NULL,
+                        delegate_id TEXT NOT NULL,
+                        valid_from TEXT NOT NULL,
+                        valid_to TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        cancelled_at INTEGER) WITHOUT ROWID;
+                    CREATE INDEX delegation_by_holder ON delegation (holder_id);
+                    CREATE INDEX delegation_by_delegate ON delegation (delegate_id);
+                    CREATE TABLE consent (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        institution TEXT NOT NULL,
+                        patient_id TEXT NOT NULL,
+                        setting TEXT NOT NULL,
+                        requested_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'collected', 'refused')),
+                        answered_at INTEGER,
+                        token_id BLOB) WITHOUT ROWID;
+                    CREATE INDEX consent_by_patient ON consent (patient_id, state);
+                    """)
+        }
         return migrator
     }
 
@@ -173,7 +209,7 @@ public final class SQLiteCloudStore: CloudStore {
                     opening.scannedAt, opening.expiresAt, Data(opening.requestID),
                 ])
             try AuditChain.append(
-                db, at: opening.now, kind: "visit.opened", subject: GrantToken.shortID(grant),
+                db, at: opening.now, kind: .visitOpened, subject: GrantToken.shortID(grant),
                 detail: [
                     "institution": opening.institution, "practitioner": TaiwanID.masked(opening.practitioner),
                     "patient": TaiwanID.masked(opening.patientID), "setting": opening.setting.rawValue,
@@ -230,7 +266,7 @@ public final class SQLiteCloudStore: CloudStore {
                         firstAt: first?["consumed_at"] ?? 0))
             }
             try AuditChain.append(
-                db, at: now, kind: "consumed.uploaded", subject: institution,
+                db, at: now, kind: .consumedUploaded, subject: institution,
                 detail: ["recorded": String(recorded), "doubleUse": String(doubleUse.count)])
             return doubleUse
         }
@@ -290,19 +326,74 @@ public final class SQLiteCloudStore: CloudStore {
                 arguments: [list.kind.rawValue, list.sequence, list.issuedAt, list.expiresAt, Data(list.cose), now])
             guard db.changesCount == 1 else { return false }
             try AuditChain.append(
-                db, at: now, kind: "list.published", subject: list.kind.rawValue,
+                db, at: now, kind: .listPublished, subject: list.kind.rawValue,
                 detail: ["sequence": String(list.sequence), "expiresAt": UTCTimestamp.iso8601(list.expiresAt)])
             return true
         }
     }
 
-    public func audit(at: Int64, kind: String, subject: String, detail: [String: String]) async throws {
+    public func audit(at: Int64, kind: AuditKind, subject: String, detail: [String: String]) async throws {
         try await pool.write { db in try AuditChain.append(db, at: at, kind: kind, subject: subject, detail: detail) }
     }
 
     public func verifyAudit() async throws -> (rows: Int, intact: Bool, firstBroken: String?) {
         let result = try await pool.read { db in try AuditChain.verify(db) }
         return (result.rows, result.isIntact, result.firstBroken?.description)
+    }
+}
+
+// MARK: - Records
+
+extension SQLiteCloudStore {
+    public func storeRecords(_ records: [StoredRecord], patientID: String) async throws {
+        try await pool.write { db in
+            for record in records {
+                try db.execute(
+                    sql: "INSERT INTO medical_record (patient_id, category, date, payload) VALUES (?, ?, ?, ?)",
+                    arguments: [patientID, record.category.rawValue, record.date, record.json])
+            }
+        }
+    }
+
+    /// Replaces a patient's records of one category: for arranging a known history (tests,
+    /// demonstrations); the served cloud only ever adds records.
+    public func replaceRecords(_ records: [StoredRecord], category: RecordCategory, patientID: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM medical_record WHERE patient_id = ? AND category = ?",
+                arguments: [patientID, category.rawValue])
+            for record in records where record.category == category {
+                try db.execute(
+                    sql: "INSERT INTO medical_record (patient_id, category, date, payload) VALUES (?, ?, ?, ?)",
+                    arguments: [patientID, record.category.rawValue, record.date, record.json])
+            }
+        }
+    }
+
+    /// Audit rows after `sequence`, oldest first (`vhc-cloud audit`, tests).
+    public func auditEntries(after sequence: Int64 = 0, limit: Int = 1000) async throws -> [AuditChain.Entry] {
+        try await pool.read { db in try AuditChain.entries(db, after: sequence, limit: limit) }
+    }
+
+    public func records(
+        patientID: String, category: RecordCategory, offset: Int, limit: Int
+    ) async throws
+        -> (total: Int, payloads: [String])
+    {
+        try await pool.read { db in
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM medical_record WHERE patient_id = ? AND category = ?",
+                    arguments: [patientID, category.rawValue]) ?? 0
+            let payloads = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT payload FROM medical_record WHERE patient_id = ? AND category = ?
+                    ORDER BY date DESC, id DESC LIMIT ? OFFSET ?
+                    """,
+                arguments: [patientID, category.rawValue, limit, offset])
+            return (total, payloads)
+        }
     }
 }
 

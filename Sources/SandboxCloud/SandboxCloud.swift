@@ -20,6 +20,7 @@ public struct SandboxCloud: Sendable {
     public let lists: ListPublisher
     public let authority: CertificateAuthority
     public let opener: VisitOpener
+    public let tokens: CardTokens
     public let clock: @Sendable () -> Int64
     public let logger: Logger
 
@@ -42,17 +43,19 @@ public struct SandboxCloud: Sendable {
     ) async throws -> SandboxCloud {
         let manifest = try directory.loadManifest()
         let store = try SQLiteCloudStore(path: directory.database)
+        let keys = try directory.loadIssuerKeys()
         let authority = CertificateAuthority(certificate: try directory.loadCertificate(directory.caCertificate))
         let lists = ListPublisher(
-            keys: try directory.loadIssuerKeys(), issuer: manifest.issuer,
+            keys: keys, issuer: manifest.issuer,
             keyValidity: SandboxMaker.keyValidity(createdAt: manifest.createdAt), store: store, schedule: listSchedule,
-            revocations: { [] })
+            revocations: { try await store.revokedDelegations(today: CalendarDate(taipeiDateAt: clock())) })
         try await lists.refresh(now: clock())
         let registry = Registry(manifest)
         return SandboxCloud(
             directory: directory, registry: registry, store: store, lists: lists, authority: authority,
             opener: VisitOpener(
                 authority: authority, registry: registry, store: store, lists: lists, settings: settings),
+            tokens: CardTokens(issuer: TokenIssuer(signingKey: keys.token, issuer: manifest.issuer)),
             clock: clock, logger: logger)
     }
 

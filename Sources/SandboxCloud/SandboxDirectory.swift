@@ -36,6 +36,8 @@ public struct SandboxDirectory: Sendable {
     public func institutionKey(_ code: String) -> String { file("institutions/\(code)/key.pem") }
     public func practitionerCertificate(_ id: String) -> String { file("practitioners/\(id)/cert.pem") }
     public func practitionerKey(_ id: String) -> String { file("practitioners/\(id)/key.pem") }
+    /// The patient's app secret (mode 0600): what `vhc app` sends as the app's login.
+    public func appSecret(_ patientID: String) -> String { file("patients/\(patientID)/app-secret") }
 
     /// A file of the sandbox that is missing or unreadable.
     public struct LoadError: Error, CustomStringConvertible {

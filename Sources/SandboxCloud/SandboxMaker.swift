@@ -1,3 +1,4 @@
+import AuditChain
 import CloudProtocol
 import Crypto
 import Foundation
@@ -104,15 +105,35 @@ public enum SandboxMaker {
         // The database and the first signed lists.
         let store = try SQLiteCloudStore(path: directory.database)
         try await store.audit(
-            at: now, kind: "sandbox.created", subject: "",
+            at: now, kind: .sandboxCreated, subject: "",
             detail: [
                 "institutions": String(institutions.count), "practitioners": String(practitioners.count),
                 "patients": String(manifest.patients.count),
             ])
+        for patient in manifest.patients {
+            try await provision(patient, in: directory, store: store, now: now, using: &generator)
+        }
         let publisher = ListPublisher(
             keys: keys, issuer: issuer, keyValidity: keyValidity(createdAt: now), store: store, revocations: { [] })
         try await publisher.refresh(now: now)
         return manifest
+    }
+
+    /// What a patient needs beyond the manifest: an app secret (the file for `vhc app`, its hash in
+    /// the database) and MediCloud-like records. Audited.
+    public static func provision(
+        _ patient: SandboxManifest.Patient, in directory: SandboxDirectory, store: any CloudStore, now: Int64,
+        using generator: inout some RandomNumberGenerator
+    ) async throws {
+        let secret = AppSecret()
+        try SafeFile.makeDirectory(directory.file("patients/\(patient.id)"), mode: 0o700)
+        try SafeFile.writeSecret(Array((secret.text + "\n").utf8), to: directory.appSecret(patient.id))
+        try await store.registerAppCredential(secretHash: secret.hash, patientID: patient.id)
+        let records = SyntheticRecords.make(for: patient, today: CalendarDate(taipeiDateAt: now), using: &generator)
+        try await store.storeRecords(records, patientID: patient.id)
+        try await store.audit(
+            at: now, kind: .patientAdded, subject: "",
+            detail: ["patient": TaiwanID.masked(patient.id), "records": String(records.count)])
     }
 
     /// Patients: a quarter without a photo, half with a card number, one suspended, two residents.

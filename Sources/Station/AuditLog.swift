@@ -11,20 +11,22 @@ public struct AuditLog: Sendable {
     public init(database: StationDatabase) { self.database = database }
 
     public typealias Entry = AuditChain.Entry
+    public typealias Kind = AuditKind
     public typealias Verification = AuditChain.Verification
 
     /// Appends an entry inside the caller's transaction, so the entry and the change it records
     /// commit together or not at all.
     @discardableResult
     static func append(
-        _ db: Database, at: Int64, kind: String, subject: String = "", detail: [String: String] = [:]
+        _ db: Database, at: Int64, kind: AuditKind, subject: String = "", detail: [String: String] = [:]
     ) throws -> Entry {
         try AuditChain.append(db, at: at, kind: kind, subject: subject, detail: detail)
     }
 
     /// Appends one entry in a transaction of its own (API reads, configuration loads).
     @discardableResult
-    public func append(at: Int64, kind: String, subject: String = "", detail: [String: String] = [:]) throws -> Entry {
+    public func append(at: Int64, kind: AuditKind, subject: String = "", detail: [String: String] = [:]) throws -> Entry
+    {
         try database.writer.write { db in
             try AuditChain.append(db, at: at, kind: kind, subject: subject, detail: detail)
         }
@@ -44,4 +46,19 @@ public struct AuditLog: Sendable {
     public func verify() throws -> Verification {
         try database.writer.read { db in try AuditChain.verify(db) }
     }
+}
+
+/// The kinds of row the station writes.
+extension AuditKind {
+    public static let scanAccepted = AuditKind("scan.accepted")
+    public static let scanRejected = AuditKind("scan.rejected")
+    public static let sessionOpened = AuditKind("session.opened")
+    public static let sessionClosed = AuditKind("session.closed")
+    public static let sessionExpired = AuditKind("session.expired")
+    public static let sessionIDChecked = AuditKind("session.id_checked")
+    public static let sessionIDCheckFailed = AuditKind("session.id_check_failed")
+    public static let sessionRead = AuditKind("session.read")
+    public static let sessionListed = AuditKind("session.listed")
+    public static let listInstalled = AuditKind("list.installed")
+    public static let configLoaded = AuditKind("config.loaded")
 }

@@ -69,7 +69,7 @@ public final class StationPolicy: Sendable {
             var detail = ["code": outcome.code, "source": source]
             if let holder = outcome.maskedHolder { detail["holder"] = holder }
             try AuditLog.append(
-                db, at: now, kind: outcome.accepted ? "scan.accepted" : "scan.rejected",
+                db, at: now, kind: outcome.accepted ? .scanAccepted : .scanRejected,
                 subject: outcome.session?.id ?? "", detail: detail)
             return outcome
         }

@@ -68,7 +68,7 @@ public final class StationService: Sendable {
     /// One session, full (the HIS needs the holder's identity); the read itself is audited.
     public func session(id: String, readBy client: String) throws -> VisitSession? {
         guard let session = try sessions.session(id: id) else { return nil }
-        try audit.append(at: clock(), kind: "session.read", subject: id, detail: ["client": client])
+        try audit.append(at: clock(), kind: .sessionRead, subject: id, detail: ["client": client])
         return session
     }
 
@@ -82,7 +82,7 @@ public final class StationService: Sendable {
         var detail = ["client": client, "count": "\(found.count)"]
         if let state { detail["state"] = state.rawValue }
         if let holderID { detail["holder"] = TaiwanID.masked(holderID) }
-        try audit.append(at: clock(), kind: "session.listed", detail: detail)
+        try audit.append(at: clock(), kind: .sessionListed, detail: detail)
         return found
     }
 

@@ -90,7 +90,7 @@ public struct TrustState: Sendable {
             // A list signed by the root carries trusted time.
             try Self.raiseHighWater(db, to: parsed.issuedAt)
             try AuditLog.append(
-                db, at: now, kind: "list.installed", subject: kind.rawValue,
+                db, at: now, kind: .listInstalled, subject: kind.rawValue,
                 detail: ["sequence": "\(parsed.sequence)", "expires_at": "\(parsed.expiresAt)"])
             return .installed(sequence: parsed.sequence)
         }

@@ -104,7 +104,7 @@ public struct VisitSessions: Sendable {
             previous.closeReason = "superseded"
             try save(db, previous)
             try AuditLog.append(
-                db, at: now, kind: "session.closed", subject: previous.id,
+                db, at: now, kind: .sessionClosed, subject: previous.id,
                 detail: ["reason": "superseded", "holder": previous.maskedHolder])
             superseded = previous
         }
@@ -118,7 +118,7 @@ public struct VisitSessions: Sendable {
         try save(db, session)
         var detail = ["holder": session.maskedHolder, "state": session.state.rawValue, "source": source]
         if let delegate = session.delegateID { detail["delegate"] = TaiwanID.masked(delegate) }
-        try AuditLog.append(db, at: now, kind: "session.opened", subject: session.id, detail: detail)
+        try AuditLog.append(db, at: now, kind: .sessionOpened, subject: session.id, detail: detail)
         return (session, superseded)
     }
 
@@ -177,14 +177,14 @@ public struct VisitSessions: Sendable {
             }
             let detail = ["document": document.rawValue, "operator": PersonName.masked(trimmedOperator)]
             if [.nationalIDCard, .healthInsuranceCard].contains(document), !session.holderID.hasSuffix(lastFour) {
-                try AuditLog.append(db, at: now, kind: "session.id_check_failed", subject: session.id, detail: detail)
+                try AuditLog.append(db, at: now, kind: .sessionIDCheckFailed, subject: session.id, detail: detail)
                 return .failure(
                     SessionError(.idCheckMismatch, "the document's last four do not match the card holder's ID number"))
             }
             session.idCheck = .init(document: document, lastFour: lastFour, operatorName: trimmedOperator, at: now)
             session.state = .active
             try Self.save(db, session)
-            try AuditLog.append(db, at: now, kind: "session.id_checked", subject: session.id, detail: detail)
+            try AuditLog.append(db, at: now, kind: .sessionIDChecked, subject: session.id, detail: detail)
             return .success(session)
         }
         return try result.get()
@@ -202,7 +202,7 @@ public struct VisitSessions: Sendable {
             session.closeReason = "operator"
             try Self.save(db, session)
             try AuditLog.append(
-                db, at: now, kind: "session.closed", subject: session.id,
+                db, at: now, kind: .sessionClosed, subject: session.id,
                 detail: ["reason": "operator", "holder": session.maskedHolder])
             return session
         }
@@ -222,7 +222,7 @@ public struct VisitSessions: Sendable {
                 expired.closedAt = session.expiresAt
                 try Self.save(db, expired)
                 try AuditLog.append(
-                    db, at: now, kind: "session.expired", subject: expired.id, detail: ["holder": expired.maskedHolder])
+                    db, at: now, kind: .sessionExpired, subject: expired.id, detail: ["holder": expired.maskedHolder])
                 return expired
             }
         }

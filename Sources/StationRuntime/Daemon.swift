@@ -41,7 +41,7 @@ public struct Daemon {
     public func run() async throws {
         let config = settings.config
         try service.audit.append(
-            at: service.clock(), kind: "config.loaded",
+            at: service.clock(), kind: .configLoaded,
             detail: [
                 "institution": config.institution, "camera": config.camera.path ?? "none",
                 "session_length": "\(config.session.lengthSeconds)", "skew": "\(config.trust.skewSeconds)",

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AuditChain
 import CloudProtocol
 import Crypto
 import Foundation
@@ -167,10 +168,49 @@ final class CloudHarness: @unchecked Sendable {
         return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
     }
 
-    func post(_ client: HTTPClient, _ path: String, json: some Encodable) async throws -> Reply {
+    func post(
+        _ client: HTTPClient, _ path: String, json: some Encodable, headers: [(String, String)] = []
+    ) async throws -> Reply {
         try await request(
-            client, .POST, path, body: Array(try JSONEncoder().encode(json)), contentType: "application/json")
+            client, .POST, path, body: Array(try JSONEncoder().encode(json)), contentType: "application/json",
+            headers: headers)
     }
+
+    /// Opens a visit for `patient` at `institution` and answers its grant.
+    func openVisit(
+        _ client: HTTPClient, patient: SandboxManifest.Patient, institution: String, setting: CareSetting = .outpatient
+    ) async throws -> VisitGrant {
+        let (_, body) = try opening(
+            token: try token(for: patient), institution: institution,
+            practitioner: practitioner(at: institution).id, setting: setting)
+        let reply = try await request(client, .POST, "/v1/visits", body: body)
+        guard reply.status == 201 else { throw HarnessError("opening answered \(reply.status) \(reply.code ?? "")") }
+        return try reply.decode(VisitGrant.self)
+    }
+
+    // MARK: - The app side
+
+    /// The database the served cloud uses, opened a second time (WAL allows it) to arrange records.
+    func store() throws -> SQLiteCloudStore { try SQLiteCloudStore(path: directory.database) }
+
+    /// The details (JSON) of the audit rows of one kind, oldest first.
+    func auditDetails(_ kind: AuditKind) async throws -> [String] {
+        try await store().auditEntries(limit: 100_000).filter { $0.kind == kind.rawValue }.map(\.detail)
+    }
+
+    /// The `Authorization` header of `patient`'s app, from the secret `init` wrote.
+    func appLogin(_ patient: SandboxManifest.Patient) throws -> [(String, String)] {
+        let secret = try directory.read(directory.appSecret(patient.id)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return [("Authorization", "Bearer " + secret)]
+    }
+
+    /// A client without a certificate, as the phone app connects.
+    func appClient() throws -> HTTPClient { try client(identity: nil) }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A clock the test moves; starts at the real time, since TLS checks real certificate dates.

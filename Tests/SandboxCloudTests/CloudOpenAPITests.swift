@@ -1,3 +1,4 @@
+import CloudProtocol
 import Foundation
 import SandboxCloud
 import Testing
@@ -21,6 +22,16 @@ struct CloudOpenAPITests {
                 #expect(responses?["default"] != nil, "\(method) \(path) documents its problem+json responses")
             }
         }
+        // The problem codes documented are the codes the cloud has, each with its own title and status.
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let problem = try #require(schemas["Problem"] as? [String: Any])
+        let code = try #require((problem["properties"] as? [String: Any])?["code"] as? [String: Any])
+        #expect(Set(try #require(code["enum"] as? [String])) == Set(CloudCode.all.map(\.rawValue)))
+        #expect(Set(CloudCode.all).count == CloudCode.all.count)
+        for code in CloudCode.all where code != .internalError {
+            #expect(code.title != CloudCode.internalError.title && code.status != 500, "\(code)")
+        }
+
         let cloud = try await CloudHarness()
         let served = Set(
             try await SandboxCloud.open(cloud.directory).router().routes.map { route -> String in

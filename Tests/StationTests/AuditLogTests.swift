@@ -13,7 +13,7 @@ struct AuditLogTests {
         let log = AuditLog(database: try StationDatabase(path: path))
         for index in 1...rows {
             try log.append(
-                at: 1000 + Int64(index), kind: "scan.rejected", subject: "",
+                at: 1000 + Int64(index), kind: .scanRejected, subject: "",
                 detail: ["code": "expired", "n": "\(index)"])
         }
         return (log, path)

@@ -12,7 +12,7 @@ struct AuditCommandTests {
     func verify() throws {
         let path = folder.path("station.sqlite")
         let log = AuditLog(database: try StationDatabase(path: path))
-        for index in 1...4 { try log.append(at: Int64(index), kind: "scan.rejected", detail: ["code": "expired"]) }
+        for index in 1...4 { try log.append(at: Int64(index), kind: .scanRejected, detail: ["code": "expired"]) }
 
         let intact = try Command.vhc("audit", "verify", "--database", path, in: folder.url)
         #expect(intact.status == 0)

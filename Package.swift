@@ -97,11 +97,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // The sandbox cloud's entry point: init, serve.
+        // An HTTPS client of the cloud on the CloudProtocol types: the app simulation, the station's
+        // forwarding, the benchmark.
+        .target(
+            name: "CloudClient",
+            dependencies: [
+                "CloudProtocol", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        // The sandbox cloud's entry point: init, serve, and growing a sandbox.
         .executableTarget(
             name: "vhc-cloud",
             dependencies: [
-                "SandboxCloud", "CloudProtocol",
+                "SandboxCloud", "CloudProtocol", "VirtualCard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +147,8 @@ let package = Package(
         .executableTarget(
             name: "vhc",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging", "SafeFiles",
+                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging", "SafeFiles", "CloudClient",
+                "CloudProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -206,7 +217,8 @@ let package = Package(
         .testTarget(
             name: "SandboxCloudTests",
             dependencies: [
-                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport", "AuditChain",
+                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport", "AuditChain", "Imaging", "QRRendering",
+                "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -80,3 +80,30 @@ public struct QRCode: Sendable, Hashable {
         return GrayImage(width: side, height: side, pixels: pixels)
     }
 }
+
+extension QRCode {
+    /// The symbol as terminal text, two module rows per line with half blocks, drawn black on white
+    /// whatever the terminal's colours (a camera needs dark modules on a light ground), with a quiet
+    /// zone. Each line resets the colours at its end.
+    public func terminalText(quietZoneModules: Int = 2) -> String {
+        let side = size + 2 * quietZoneModules
+        func dark(_ x: Int, _ y: Int) -> Bool {
+            let (column, row) = (x - quietZoneModules, y - quietZoneModules)
+            return (0..<size).contains(column) && (0..<size).contains(row) && self[column, row]
+        }
+        var lines: [String] = []
+        for y in stride(from: 0, to: side, by: 2) {
+            var line = "\u{1B}[30;47m"
+            for x in 0..<side {
+                switch (dark(x, y), y + 1 < side && dark(x, y + 1)) {
+                case (true, true): line += "█"
+                case (true, false): line += "▀"
+                case (false, true): line += "▄"
+                case (false, false): line += " "
+                }
+            }
+            lines.append(line + "\u{1B}[0m")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -333,7 +333,8 @@ public final class SQLiteCloudStore: CloudStore {
     }
 
     public func audit(at: Int64, kind: AuditKind, subject: String, detail: [String: String]) async throws {
-        try await pool.write { db in try AuditChain.append(db, at: at, kind: kind, subject: subject, detail: detail) }
+        _ = try await pool.write { db in try AuditChain.append(db, at: at, kind: kind, subject: subject, detail: detail)
+        }
     }
 
     public func verifyAudit() async throws -> (rows: Int, intact: Bool, firstBroken: String?) {

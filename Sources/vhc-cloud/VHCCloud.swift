@@ -1,8 +1,10 @@
 import ArgumentParser
+import CloudProtocol
 import Foundation
 import Logging
 import SandboxCloud
 import ServiceLifecycle
+import VirtualCard
 
 /// `vhc-cloud`: the project's sandbox of the NHIA side (docs/cloud.md). Never the production services.
 @main
@@ -10,7 +12,7 @@ struct VHCCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc-cloud",
         abstract: "The sandbox cloud: visit openings, lists and records for vhc-station, on your own machine.",
-        subcommands: [Init.self, Serve.self])
+        subcommands: [Init.self, Serve.self, Enrol.self, PractitionerCommand.self, Affiliate.self, PatientCommand.self])
 }
 
 struct Init: AsyncParsableCommand {
@@ -79,5 +81,120 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+// MARK: - Growing a sandbox
+
+/// What every editing command shares: the directory, and the note that a running server must restart.
+struct EditOptions: ParsableArguments {
+    @Option(help: "The sandbox directory made by `vhc-cloud init`.") var dir: String
+
+    var editor: SandboxEditor {
+        SandboxEditor(directory: SandboxDirectory(path: dir), now: Int64(Date().timeIntervalSince1970))
+    }
+
+    func run(_ body: (SandboxEditor) async throws -> String) async throws {
+        do { print(try await body(editor)) } catch { throw ValidationError("\(error)") }
+        print("a running vhc-cloud serve reads sandbox.json at start: restart it to use this")
+    }
+}
+
+extension CareSetting: ExpressibleByArgument {}
+extension Profession: ExpressibleByArgument {}
+
+struct Enrol: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enrol an institution (new certificate), or change the settings it is enrolled in.")
+
+    @OptionGroup var options: EditOptions
+    @Option(help: "The 10-digit institution code.") var code: String
+    @Option(help: "The institution's name.") var name: String
+    @Option(
+        name: .customLong("setting"),
+        help: "A care setting (repeat): home_care, telemedicine, video_consultation, outpatient.")
+    var settings: [CareSetting]
+
+    func run() async throws {
+        try await options.run { editor in
+            let institution = try editor.enrol(code: code, name: name, settings: settings)
+            return "institution \(institution.code) enrolled in "
+                + institution.settings.map(\.rawValue).joined(separator: ", ")
+        }
+    }
+}
+
+struct PractitionerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "practitioner", abstract: "Practitioners.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a practitioner with a signing certificate (affiliate them next).")
+
+        @OptionGroup var options: EditOptions
+        @Option(help: "physician, nurse, pharmacist or other.") var profession: Profession
+        @Option(help: "Their ID number (default: a new synthetic one).") var id: String?
+        @Option(help: "Their name (default: a synthetic one).") var name: String?
+
+        func run() async throws {
+            try await options.run { editor in
+                let practitioner = try editor.addPractitioner(id: id, name: name, profession: profession)
+                return "practitioner \(practitioner.id) (\(practitioner.profession.rawValue)) added; "
+                    + "key in practitioners/\(practitioner.id)/"
+            }
+        }
+    }
+}
+
+struct Affiliate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Affiliate a practitioner with an institution, or end it with --remove.")
+
+    @OptionGroup var options: EditOptions
+    @Option(help: "The practitioner's ID number.") var practitioner: String
+    @Option(help: "The 10-digit institution code.") var institution: String
+    @Flag(help: "End the affiliation instead.") var remove = false
+
+    func run() async throws {
+        try await options.run { editor in
+            let updated = try editor.affiliate(practitioner: practitioner, institution: institution, remove: remove)
+            return "practitioner \(TaiwanID.masked(updated.id)) is affiliated with: "
+                + (updated.institutions.isEmpty ? "no institution" : updated.institutions.joined(separator: ", "))
+        }
+    }
+}
+
+struct PatientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patient", abstract: "Patients.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a patient with an app secret and MediCloud-like records.")
+
+        @OptionGroup var options: EditOptions
+        @Option(help: "Their ID number (default: a new synthetic one).") var id: String?
+        @Option(help: "Their name (default: a synthetic one).") var name: String?
+        @Option(help: "Birth date, YYYY-MM-DD (default: 1980-01-01).") var birthDate = "1980-01-01"
+        @Option(help: "F or M.") var sex = "F"
+        @Option(help: "The 12-digit NHI card number, if the app shows one.") var cardNumber: String?
+        @Flag(help: "The card has no verified photo: clinics check an ID document.") var noPhoto = false
+        @Flag(help: "Insurance suspended.") var suspended = false
+
+        func run() async throws {
+            guard let sex = Sex(rawValue: sex) else { throw ValidationError("--sex is F or M") }
+            var generator = SystemRandomNumberGenerator()
+            let patient = SandboxManifest.Patient(
+                id: id ?? SandboxEditor.syntheticID(sex: sex, using: &generator),
+                name: name ?? SandboxEditor.syntheticName(using: &generator), birthDate: birthDate, sex: sex,
+                cardNumber: cardNumber, photo: noPhoto ? .none : .verified,
+                insuranceStatus: suspended ? .suspended : .active,
+                cardIssuedAt: CalendarDate(taipeiDateAt: Int64(Date().timeIntervalSince1970)).iso)
+            try await options.run { editor in
+                try await editor.addPatient(patient)
+                return "patient \(patient.id) added; app secret in patients/\(patient.id)/app-secret"
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import QRRendering
+import TestSupport
 import Testing
 import VirtualCard
 

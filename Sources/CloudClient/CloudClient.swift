@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import CloudProtocol
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOSSL
+
+/// An HTTPS client of the cloud (docs/cloud-openapi.yaml), shared by everything that calls it: the
+/// phone-app simulation in `vhc app`, the station's forwarding, the benchmark. TLS 1.2 or newer; the
+/// server is checked against the given CA; an institution presents its certificate, the app none.
+/// Answers are decoded into the CloudProtocol types; a problem+json answer throws `CloudProblem`.
+public final class CloudClient: Sendable {
+    public let baseURL: String
+    let http: HTTPClient
+    public let timeout: TimeAmount
+
+    /// A client certificate and key, as PEM text.
+    public struct Identity: Sendable {
+        public var certificatePEM: String
+        public var keyPEM: String
+        public init(certificatePEM: String, keyPEM: String) {
+            self.certificatePEM = certificatePEM
+            self.keyPEM = keyPEM
+        }
+    }
+
+    public struct TransportError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// - Parameters:
+    ///   - connections: connections kept alive per host (the benchmark raises it).
+    public init(
+        baseURL: String, caPEM: String, identity: Identity? = nil, timeout: TimeAmount = .seconds(15),
+        connections: Int = 8
+    ) throws {
+        guard let url = URL(string: baseURL), url.scheme == "https", url.host != nil else {
+            throw TransportError(description: "the cloud's address must be https://HOST:PORT, got '\(baseURL)'")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        if let identity {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map {
+                .certificate($0)
+            }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: timeout)
+        configuration.httpVersion = .http1Only
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(20), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.timeout = timeout
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// An answer as it came: status, headers, body.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: Data
+    }
+
+    /// One request. Transport failures throw `TransportError`; any status is returned.
+    public func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+        headers: [(String, String)] = []
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: contentType)
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            let bytes = try await response.body.collect(upTo: 4 << 20)
+            return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+        } catch {
+            throw TransportError(description: "cannot reach the cloud at \(baseURL): \(error)")
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A request whose answer is `Answer` on 2xx, and a `CloudProblem` otherwise.
+    public func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, json: (some Encodable)? = Optional<Empty>.none,
+        headers: [(String, String)] = [], as answer: Answer.Type
+    ) async throws -> Answer {
+        let reply = try await send(method, path, body: try json.map { Array(try Self.encoder.encode($0)) }, headers: headers)
+        return try Self.decode(reply, as: answer)
+    }
+
+    /// The answer of a 2xx reply, or the problem it carries.
+    public static func decode<Answer: Decodable>(_ reply: Reply, as answer: Answer.Type) throws -> Answer {
+        guard (200..<300).contains(reply.status) else {
+            if let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body) { throw problem }
+            throw TransportError(description: "the cloud answered \(reply.status) without a problem document")
+        }
+        do { return try JSONDecoder().decode(answer, from: reply.body) } catch {
+            throw TransportError(description: "the cloud's answer is not the JSON expected: \(error)")
+        }
+    }
+
+    /// No body.
+    public struct Empty: Codable, Sendable {}
+}
+
+/// The phone app's calls, authenticated by the patient's app secret.
+public struct AppClient: Sendable {
+    public let cloud: CloudClient
+    let login: [(String, String)]
+
+    public init(cloud: CloudClient, secret: String) {
+        self.cloud = cloud
+        login = [("Authorization", "Bearer " + secret)]
+    }
+
+    public func token(card: String? = nil) async throws -> AppToken {
+        try await cloud.call(.POST, "/v1/app/tokens", json: AppTokenRequest(card: card), headers: login, as: AppToken.self)
+    }
+
+    public func delegations() async throws -> DelegationList {
+        try await cloud.call(.GET, "/v1/app/delegations", headers: login, as: DelegationList.self)
+    }
+
+    public func delegate(_ request: DelegationRequest) async throws -> Delegation {
+        try await cloud.call(.POST, "/v1/app/delegations", json: request, headers: login, as: Delegation.self)
+    }
+
+    public func cancelDelegation(_ id: String) async throws -> Delegation {
+        try await cloud.call(.DELETE, "/v1/app/delegations/\(id)", headers: login, as: Delegation.self)
+    }
+
+    public func pendingConsents() async throws -> PendingConsents {
+        try await cloud.call(.GET, "/v1/app/consents", headers: login, as: PendingConsents.self)
+    }
+
+    public func answerConsent(_ id: String, approve: Bool) async throws -> Consent {
+        try await cloud.call(
+            .POST, "/v1/app/consents/\(id)", json: ConsentAnswer(approve: approve), headers: login, as: Consent.self)
+    }
+}

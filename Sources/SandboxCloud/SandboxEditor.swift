@@ -1,0 +1,139 @@
+import CloudProtocol
+import Crypto
+import Foundation
+import VirtualCard
+
+/// `vhc-cloud enrol`, `affiliate` and `patient add`: grow a sandbox after `init`. Each rewrites
+/// `sandbox.json` atomically and makes what the new party needs (a certificate and key, or an app
+/// secret and records). A running `vhc-cloud serve` reads `sandbox.json` at start: restart it.
+public struct SandboxEditor {
+    public let directory: SandboxDirectory
+    public let now: Int64
+
+    public init(directory: SandboxDirectory, now: Int64) {
+        self.directory = directory
+        self.now = now
+    }
+
+    public struct EditError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    var validity: ClosedRange<Date> {
+        let date = Date(timeIntervalSince1970: TimeInterval(now))
+        return date.addingTimeInterval(
+            -86_400)...date.addingTimeInterval(
+                Double(SandboxMaker.certificateYears) * 365 * 86_400)
+    }
+
+    public static func syntheticID(sex: Sex, using generator: inout some RandomNumberGenerator) -> String {
+        SyntheticPeople.nationalID(sex: sex, using: &generator)
+    }
+
+    public static func syntheticName(using generator: inout some RandomNumberGenerator) -> String {
+        SyntheticPeople.name(using: &generator)
+    }
+
+    static func checkName(_ name: String) throws {
+        guard (1...64).contains(name.count),
+            !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true })
+        else { throw EditError("a name must be 1 to 64 characters on one line") }
+    }
+
+    /// Enrols a new institution in `settings` with a new certificate, or changes the settings (and
+    /// name) of one already enrolled.
+    @discardableResult
+    public func enrol(code: String, name: String, settings: [CareSetting]) throws -> SandboxManifest.Institution {
+        guard code.utf8.count == 10, code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw EditError("an institution code is 10 digits")
+        }
+        try Self.checkName(name)
+        guard !settings.isEmpty else { throw EditError("enrol in at least one care setting") }
+        var manifest = try directory.loadManifest()
+        let institution = SandboxManifest.Institution(code: code, name: name, settings: settings)
+        if let index = manifest.institutions.firstIndex(where: { $0.code == code }) {
+            manifest.institutions[index] = institution
+        } else {
+            let key = P256.Signing.PrivateKey()
+            try directory.writeCredential(
+                key: key,
+                certificate: try directory.loadPKI().issue(
+                    .institution(code: code, name: name), key: key.publicKey, validity: validity),
+                keyPath: directory.institutionKey(code), certificatePath: directory.institutionCertificate(code))
+            manifest.institutions.append(institution)
+        }
+        try directory.writeManifest(manifest)
+        return institution
+    }
+
+    /// A new practitioner with a signing certificate, affiliated with no institution yet.
+    public func addPractitioner(
+        id: String?, name: String?, profession: Profession, sex: Sex = .female
+    ) throws
+        -> SandboxManifest.Practitioner
+    {
+        var generator = SystemRandomNumberGenerator()
+        var manifest = try directory.loadManifest()
+        let id = id ?? SyntheticPeople.nationalID(sex: sex, using: &generator)
+        guard TaiwanID.isValid(id) else { throw EditError("'\(id)' is not a valid ID number") }
+        guard !manifest.practitioners.contains(where: { $0.id == id }) else {
+            throw EditError("practitioner \(TaiwanID.masked(id)) is already in the sandbox")
+        }
+        let name = name ?? SyntheticPeople.name(using: &generator)
+        try Self.checkName(name)
+        let practitioner = SandboxManifest.Practitioner(id: id, name: name, profession: profession, institutions: [])
+        let key = P256.Signing.PrivateKey()
+        try directory.writeCredential(
+            key: key,
+            certificate: try directory.loadPKI().issue(
+                .practitioner(id: id, name: name, profession: profession), key: key.publicKey, validity: validity),
+            keyPath: directory.practitionerKey(id), certificatePath: directory.practitionerCertificate(id))
+        manifest.practitioners.append(practitioner)
+        try directory.writeManifest(manifest)
+        return practitioner
+    }
+
+    /// Affiliates a practitioner with an institution, or ends the affiliation.
+    @discardableResult
+    public func affiliate(
+        practitioner id: String, institution code: String, remove: Bool = false
+    ) throws
+        -> SandboxManifest.Practitioner
+    {
+        var manifest = try directory.loadManifest()
+        guard manifest.institutions.contains(where: { $0.code == code }) else {
+            throw EditError("no institution \(code) in the sandbox; enrol it first")
+        }
+        guard let index = manifest.practitioners.firstIndex(where: { $0.id == id }) else {
+            throw EditError("no practitioner \(TaiwanID.masked(id)) in the sandbox")
+        }
+        var affiliations = manifest.practitioners[index].institutions.filter { $0 != code }
+        if !remove { affiliations.append(code) }
+        manifest.practitioners[index].institutions = affiliations
+        try directory.writeManifest(manifest)
+        return manifest.practitioners[index]
+    }
+
+    /// A new patient with an app secret and MediCloud-like records.
+    public func addPatient(_ patient: SandboxManifest.Patient) async throws {
+        guard TaiwanID.isValid(patient.id) else { throw EditError("'\(patient.id)' is not a valid ID number") }
+        try Self.checkName(patient.name)
+        guard let birth = CalendarDate(iso: patient.birthDate), birth <= CalendarDate(taipeiDateAt: now),
+            CalendarDate(iso: patient.cardIssuedAt) != nil
+        else { throw EditError("dates are YYYY-MM-DD, and a birth date is not in the future") }
+        if let number = patient.cardNumber, number.utf8.count != 12 || !number.allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+            throw EditError("a card number is 12 digits")
+        }
+        var manifest = try directory.loadManifest()
+        guard !manifest.patients.contains(where: { $0.id == patient.id }) else {
+            throw EditError("patient \(TaiwanID.masked(patient.id)) is already in the sandbox")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let store = try SQLiteCloudStore(path: directory.database)
+        try await SandboxMaker.provision(patient, in: directory, store: store, now: now, using: &generator)
+        manifest.patients.append(patient)
+        try directory.writeManifest(manifest)
+    }
+}

@@ -181,6 +181,14 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Benchmarks/DaemonBenchmark"),
+        // `Benchmarks/cloud.sh`: visit openings over mutual TLS against the in-process opener.
+        .executableTarget(
+            name: "CloudBenchmark",
+            dependencies: [
+                "SandboxCloud", "CloudClient", "CloudProtocol", "VirtualCard",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/CloudBenchmark"),
         // `Benchmarks/scan.sh`: the phone-screen QR benchmark against zbar alone and other decoders.
         .executableTarget(
             name: "ScanBenchmark", dependencies: ["Scanner", "Imaging"], path: "Benchmarks/ScanBenchmark"),

@@ -3,7 +3,8 @@
 # (plain, delegated, photo-less), render their QR codes, and verify them as the station does,
 # including the rejections a front desk will meet (replay, expiry, revoked delegation). Then the station
 # daemon runs on a simulated camera that plays phone-screen photos of three fresh cards, and `vhc` shows
-# its events and sessions. Everything lands in demo-output/. No camera or network needed.
+# its events and sessions. Last, the sandbox cloud: its lists, refusals, the phone app (a card, a delegation
+# and its cancellation) and remote consent. Everything lands in demo-output/. No camera or network needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
@@ -165,6 +166,37 @@ step "Cloud: a visit opening without the institution's certificate, then with it
     "https://127.0.0.1:$port/v1/visits"; echo
 "${https[@]}" --cert "sandbox/institutions/$institution/cert.pem" --key "sandbox/institutions/$institution/key.pem" \
     -X POST -H 'Content-Type: application/cose' --data-binary 'not an opening' "https://127.0.0.1:$port/v1/visits"; echo
+step "Phone app: vhc app shows the patient's card (a fresh token, QR in app-qr.png); the station verifies it"
+apptoken=$("$vhc" app qr --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --once --png app-qr.png)
+verdict_sandbox() { "$vhc" verify --root sandbox/trust-root.pub --trust-list sandbox-trust-list.cose "$@" || true; }
+verdict_sandbox "$apptoken"; echo
+
+step "Phone app: the patient delegates the card to a family member, who shows it; then cancels → revoked at once"
+family=$(python3 -c 'import json; print(json.load(open("sandbox/sandbox.json"))["patients"][1]["id"])')
+until=$(TZ=Asia/Taipei date -d '+7 days' +%F)
+"$vhc" app delegate --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --to "$family" --until "$until" \
+    | tee delegation.txt
+delegation=$(sed -n 's/^delegation \([0-9a-f]*\):.*/\1/p' delegation.txt)
+familytoken=$("$vhc" app qr --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --as "$family" --once)
+"${https[@]}" -o sandbox-revocations.cose "https://127.0.0.1:$port/v1/revocations"
+verdict_sandbox --revocations sandbox-revocations.cose "$familytoken"; echo
+"$vhc" app cancel-delegation --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --delegation "$delegation"
+"${https[@]}" -o sandbox-revocations.cose "https://127.0.0.1:$port/v1/revocations"
+verdict_sandbox --revocations sandbox-revocations.cose "$familytoken"; echo
+"$vhc" app qr --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --as "$family" --once || true
+
+step "Remote consent: a telehealth clinic asks, the patient approves in the app, the clinic's poll receives a token"
+tele=$(python3 -c 'import json; print([i["code"] for i in json.load(open("sandbox/sandbox.json"))["institutions"] if "home_care" not in i["settings"]][-1])')
+clinic=("${https[@]}" --cert "sandbox/institutions/$tele/cert.pem" --key "sandbox/institutions/$tele/key.pem")
+consent=$("${clinic[@]}" -X POST -H 'Content-Type: application/json' \
+    --data "{\"patientId\":\"$pid\",\"setting\":\"telemedicine\"}" "https://127.0.0.1:$port/v1/consents")
+echo "$consent"
+consentid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$consent")
+"$vhc" app consent --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$pid" --approve
+"${clinic[@]}" "https://127.0.0.1:$port/v1/consents/$consentid" | python3 -c \
+    'import json,sys; c=json.load(sys.stdin); print("poll: state %s, token of %d characters" % (c["state"], len(c.get("token") or "")))'
+"${clinic[@]}" "https://127.0.0.1:$port/v1/consents/$consentid"; echo
+
 kill -TERM $cloudpid && wait $cloudpid || true
 trap - EXIT
 

@@ -46,22 +46,24 @@ public enum AuditChain {
     public static func append(
         _ db: Database, at: Int64, kind: AuditKind, subject: String = "", detail: [String: String] = [:]
     ) throws -> Entry {
-        let head = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1")
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit_head WHERE id = 1"))
         let previousHash: Data = head?["hash"] ?? Data(count: 32)
         let sequence: Int64 = (head?["sequence"] ?? 0) + 1
         let entry = Entry(sequence: sequence, at: at, kind: kind.rawValue, subject: subject, detail: encode(detail))
         let hash = Self.hash(entry, previous: previousHash)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (sequence, at, kind, subject, detail, previous_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [sequence, at, kind.rawValue, subject, entry.detail, previousHash, hash])
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash
-                """,
+                """
+        ).execute(
             arguments: [sequence, hash])
         return entry
     }
@@ -135,7 +137,7 @@ public enum AuditChain {
             expected += 1
             rows += 1
         }
-        let head = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1")
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit_head WHERE id = 1"))
         let headSequence: Int64 = head?["sequence"] ?? 0
         if headSequence != expected - 1 || (head.map { ($0["hash"] as Data) != previousHash } ?? false) {
             return Verification(

@@ -54,6 +54,8 @@ public struct PractitionerIdentity: Sendable {
     public var name: String
     public var profession: Profession
     public var publicKey: P256.Signing.PublicKey
+    /// The certificate's `notValidAfter`, epoch seconds.
+    public var validUntil: Int64
 
     /// Reads the identity; nil when the subject lacks a valid ID number or a known profession, or the
     /// key is not P-256.
@@ -68,5 +70,14 @@ public struct PractitionerIdentity: Sendable {
         self.name = SubjectAttribute.value(SubjectAttribute.commonName, in: certificate.subject) ?? ""
         self.profession = profession
         self.publicKey = publicKey
+        self.validUntil = Int64(certificate.notValidAfter.timeIntervalSince1970)
     }
 }
+
+/// An identity read from a validated certificate, good until the certificate expires.
+public protocol CertifiedIdentity: Sendable {
+    var validUntil: Int64 { get }
+}
+
+extension InstitutionIdentity: CertifiedIdentity {}
+extension PractitionerIdentity: CertifiedIdentity {}

@@ -99,7 +99,9 @@ extension CloudRoutes {
                 delegation, maximumActive: DelegationRequest.maximumActive, today: today)
         else {
             throw CloudProblem(
-                .delegationInvalid, "a card may have at most \(DelegationRequest.maximumActive) delegations open")
+                .delegationInvalid,
+                "a card may have at most \(DelegationRequest.maximumActive) delegations open, and "
+                    + "\(2 * DelegationRequest.maximumActive) counting cancelled ones that have not ended")
         }
         return try json(delegation.wire(on: today), status: .created)
     }

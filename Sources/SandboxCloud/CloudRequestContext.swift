@@ -36,7 +36,7 @@ struct InstitutionGate: RouterMiddleware {
     typealias Context = CloudRequestContext
     let authority: CertificateAuthority
     let registry: Registry
-    let cache: CertificateCache
+    let cache: CertificateCache<InstitutionIdentity>
     let clock: @Sendable () -> Int64
 
     func handle(
@@ -49,13 +49,12 @@ struct InstitutionGate: RouterMiddleware {
         }
         let now = clock()
         let identity: InstitutionIdentity
-        if let cached = cache.lookup(der, now: now) {
-            identity = cached
-        } else {
-            do { identity = try await authority.institution(der: der, at: now) } catch {
-                throw CloudProblem(.institutionCertificateInvalid, error.reason)
+        do {
+            identity = try await cache.identity(der, now: now) { () async throws(CertificateAuthority.Refusal) in
+                try await authority.institution(der: der, at: now)
             }
-            cache.store(der, identity, now: now)
+        } catch {
+            throw CloudProblem(.institutionCertificateInvalid, error.reason)
         }
         guard registry.institution(identity.code) != nil else {
             throw CloudProblem(.institutionUnknown, "the cloud knows no institution \(identity.code)")

@@ -8,10 +8,12 @@ import VirtualCard
 /// problem, so a second backend (several cloud instances on one PostgreSQL) implements this and nothing
 /// else changes. Every method that changes state does all of it in one transaction.
 public protocol CloudStore: Sendable {
-    /// §5: what the cloud answered to `requestID` before, if anything.
-    func priorRequest(_ requestID: [UInt8], payloadDigest: [UInt8]) async throws -> PriorRequest
-    /// §6: whether this practitioner has used `nonce` before.
-    func isNonceUsed(_ nonce: [UInt8], practitioner: String) async throws -> Bool
+    /// §5 and §6 in one read: what the cloud answered to `requestID` before, if anything, and whether
+    /// this practitioner has used `nonce` before.
+    func precheck(
+        _ requestID: [UInt8], payloadDigest: [UInt8], nonce: [UInt8], practitioner: String
+    ) async throws
+        -> (prior: PriorRequest, nonceUsed: Bool)
     /// §3 steps 6 and 8 again and the opening itself, atomically: the request id, the nonce, the
     /// token's one-time use, the day's visit sequence, the grant and the audit row.
     func commitOpening(_ opening: OpeningCommit) async throws -> OpeningOutcome
@@ -43,7 +45,8 @@ public protocol CloudStore: Sendable {
     /// The patient whose app secret hashes to `secretHash`, if any.
     func patient(appSecretHash: [UInt8]) async throws -> String?
     /// Stores a new delegation unless the holder already has `maximumActive` not cancelled and not
-    /// past their end on `today`; returns whether it did. Audited.
+    /// past their end on `today`, or twice that counting cancelled ones not ended (each stays on the
+    /// revocation list until it ends); returns whether it did. Audited.
     func createDelegation(
         _ delegation: StoredDelegation, maximumActive: Int, today: CalendarDate
     ) async throws

@@ -30,15 +30,18 @@ extension SQLiteCloudStore {
         -> Bool
     {
         try await pool.write { db in
-            let open =
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT count(*) FROM delegation
-                        WHERE holder_id = ? AND cancelled_at IS NULL AND valid_to >= ?
-                        """,
-                    arguments: [delegation.holderID, today.iso]) ?? 0
-            guard open < maximumActive else { return false }
+            // Open ones count against the limit; so do cancelled ones until they end, since each stays
+            // on the revocation list until then and that list has a size limit (token-profile §2).
+            let counts = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FILTER (WHERE cancelled_at IS NULL) AS open, count(*) AS listed
+                    FROM delegation WHERE holder_id = ? AND valid_to >= ?
+                    """,
+                arguments: [delegation.holderID, today.iso])
+            let open: Int = counts?["open"] ?? 0
+            let listed: Int = counts?["listed"] ?? 0
+            guard open < maximumActive, listed < 2 * maximumActive else { return false }
             try db.execute(
                 sql: """
                     INSERT INTO delegation (id, holder_id, delegate_id, valid_from, valid_to, created_at)

@@ -10,6 +10,9 @@ import VirtualCard
 /// none of it, and a restart loses nothing that was answered.
 public final class SQLiteCloudStore: CloudStore {
     let pool: DatabasePool
+    /// Visit openings commit in groups (see `GroupCommit`).
+    let openings: GroupCommit
+    let checkpointer: Checkpointer
 
     public struct OpenError: Error, CustomStringConvertible {
         public let path: String
@@ -29,14 +32,20 @@ public final class SQLiteCloudStore: CloudStore {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
-                // WAL survives a crash with every committed transaction; NORMAL syncs at checkpoints.
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Every commit is on disk before it is answered (FULL syncs the WAL at each commit;
+                // group commit makes that one sync for many openings), so not even a power cut can
+                // give a consumed token back. Checkpoints run apart (`Checkpointer`).
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
+            openings = GroupCommit(pool: pool)
             try Self.migrator.migrate(pool)
+            checkpointer = try Checkpointer(path: path, configuration: configuration)
         } catch {
             throw OpenError(path: path, underlying: error)
         }
+        Checkpointer.start(for: self, checkpointer: checkpointer)
     }
 
     /// Migrations are immutable once released: add new ones, never edit these.
@@ -136,14 +145,20 @@ public final class SQLiteCloudStore: CloudStore {
         return encoder
     }()
 
-    public func priorRequest(_ requestID: [UInt8], payloadDigest: [UInt8]) async throws -> PriorRequest {
-        try await pool.read { db in try Self.priorRequest(db, requestID, payloadDigest) }
+    public func precheck(
+        _ requestID: [UInt8], payloadDigest: [UInt8], nonce: [UInt8], practitioner: String
+    )
+        async throws -> (prior: PriorRequest, nonceUsed: Bool)
+    {
+        try await pool.read { db in
+            (try Self.priorRequest(db, requestID, payloadDigest), try Self.isNonceUsed(db, nonce, practitioner))
+        }
     }
 
     static func priorRequest(_ db: Database, _ requestID: [UInt8], _ digest: [UInt8]) throws -> PriorRequest {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT payload_digest, answer FROM visit_request WHERE request_id = ?",
+                db.cachedStatement(sql: "SELECT payload_digest, answer FROM visit_request WHERE request_id = ?"),
                 arguments: [Data(requestID)])
         else { return .none }
         guard (row["payload_digest"] as Data) == Data(digest) else { return .otherPayload }
@@ -151,18 +166,14 @@ public final class SQLiteCloudStore: CloudStore {
         return .same(try JSONDecoder().decode(VisitGrant.self, from: Data(answer.utf8)))
     }
 
-    public func isNonceUsed(_ nonce: [UInt8], practitioner: String) async throws -> Bool {
-        try await pool.read { db in try Self.isNonceUsed(db, nonce, practitioner) }
-    }
-
     static func isNonceUsed(_ db: Database, _ nonce: [UInt8], _ practitioner: String) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM practitioner_nonce WHERE practitioner = ? AND nonce = ?",
+            db.cachedStatement(sql: "SELECT 1 FROM practitioner_nonce WHERE practitioner = ? AND nonce = ?"),
             arguments: [practitioner, Data(nonce)]) ?? false
     }
 
     public func commitOpening(_ opening: OpeningCommit) async throws -> OpeningOutcome {
-        try await pool.write { db in
+        try await openings.write { db in
             // The earlier read-only checks may have lost a race with a concurrent request: check again.
             switch try Self.priorRequest(db, opening.requestID, opening.payloadDigest) {
             case .same(let answer): return .repeated(answer)
@@ -171,39 +182,43 @@ public final class SQLiteCloudStore: CloudStore {
             }
             if try Self.isNonceUsed(db, opening.nonce, opening.practitioner) { return .nonceReused }
             // One statement decides one-time use: exactly one of any number of concurrent openings wins.
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO consumed_token (token_id, institution, consumed_at, how) VALUES (?, ?, ?, 'visit')
                     ON CONFLICT (token_id) DO NOTHING
-                    """,
+                    """
+            ).execute(
                 arguments: [Data(opening.tokenID), opening.institution, opening.scannedAt])
             guard db.changesCount == 1 else { return .tokenReplayed }
 
             let day = CalendarDate(taipeiDateAt: opening.scannedAt).iso
             let sequence =
                 try Int.fetchOne(
-                    db,
-                    sql: """
-                        INSERT INTO visit_sequence (institution, day, last) VALUES (?, ?, 1)
-                        ON CONFLICT (institution, day) DO UPDATE SET last = last + 1
-                        RETURNING last
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            INSERT INTO visit_sequence (institution, day, last) VALUES (?, ?, 1)
+                            ON CONFLICT (institution, day) DO UPDATE SET last = last + 1
+                            RETURNING last
+                            """),
                     arguments: [opening.institution, day]) ?? 1
             let grant = GrantToken.make()
             let answer = opening.answer(sequence, grant)
             let answerJSON = String(decoding: try Self.encoder.encode(answer), as: UTF8.self)
-            try db.execute(
-                sql: "INSERT INTO visit_request (request_id, payload_digest, answer, received_at) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO visit_request (request_id, payload_digest, answer, received_at) VALUES (?, ?, ?, ?)"
+            ).execute(
                 arguments: [Data(opening.requestID), Data(opening.payloadDigest), answerJSON, opening.now])
-            try db.execute(
-                sql: "INSERT INTO practitioner_nonce (practitioner, nonce, used_at) VALUES (?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO practitioner_nonce (practitioner, nonce, used_at) VALUES (?, ?, ?)"
+            ).execute(
                 arguments: [opening.practitioner, Data(opening.nonce), opening.now])
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO visit_grant
                         (grant, institution, practitioner, patient_id, setting, opened_at, expires_at, request_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     grant, opening.institution, opening.practitioner, opening.patientID, opening.setting.rawValue,
                     opening.scannedAt, opening.expiresAt, Data(opening.requestID),

@@ -20,6 +20,8 @@ public struct VisitOpener: Sendable {
     }
 
     let authority: CertificateAuthority
+    /// Practitioner certificates validated in the last minute.
+    let practitioners = CertificateCache<PractitionerIdentity>()
     let registry: Registry
     let store: any CloudStore
     let lists: ListPublisher
@@ -49,7 +51,12 @@ public struct VisitOpener: Sendable {
 
         // 3. The practitioner's certificate, then their signature.
         let practitioner: PractitionerIdentity
-        do { practitioner = try await authority.practitioner(der: request.certificate, at: now) } catch {
+        do {
+            practitioner = try await practitioners.identity(request.certificate, now: now) {
+                () async throws(CertificateAuthority.Refusal) in
+                try await authority.practitioner(der: request.certificate, at: now)
+            }
+        } catch {
             throw CloudProblem(.practitionerCertificateInvalid, error.reason)
         }
         guard request.isSigned(by: practitioner.publicKey) else {
@@ -92,12 +99,14 @@ public struct VisitOpener: Sendable {
 
         // 6. Idempotency, then the nonce.
         let digest = request.payloadDigest
-        switch try await store.priorRequest(opening.requestID, payloadDigest: digest) {
+        let (prior, nonceUsed) = try await store.precheck(
+            opening.requestID, payloadDigest: digest, nonce: opening.nonce, practitioner: practitioner.id)
+        switch prior {
         case .same(let answer): return Answer(grant: answer, isNew: false)
         case .otherPayload: throw Self.keyReused
         case .none: break
         }
-        if try await store.isNonceUsed(opening.nonce, practitioner: practitioner.id) { throw Self.nonceReused }
+        if nonceUsed { throw Self.nonceReused }
 
         // 7. The token, at scannedAt, against the cloud's current lists; then the holder.
         let verification = try lists.verifier().verify(

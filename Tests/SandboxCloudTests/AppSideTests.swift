@@ -171,6 +171,31 @@ import VirtualCard
         try await cloud.stop()
     }
 
+    @Test func aCardHasAtMostTenOpenDelegationsAndTwentyOnTheRevocationList() async throws {
+        let cloud = try await CloudHarness()
+        let holder = cloud.patient()
+        let today = CalendarDate(taipeiDateAt: cloud.clock.now).iso
+        let request = DelegationRequest(delegateId: try stranger(cloud), validFrom: today, validTo: today)
+        try await withClient(try cloud.appClient()) { app in
+            let login = try cloud.appLogin(holder)
+            func create() async throws -> CloudHarness.Reply {
+                try await cloud.post(app, "/v1/app/delegations", json: request, headers: login)
+            }
+            var ids: [String] = []
+            for _ in 0..<10 { ids.append(try await create().decode(Delegation.self).id) }
+            #expect(try await create().code == "delegation_invalid")
+            // Cancelling frees an open place, but the cancelled one stays listed until it ends.
+            for id in ids {
+                #expect(
+                    try await cloud.request(app, .DELETE, "/v1/app/delegations/\(id)", headers: login).status == 200)
+                #expect(try await create().status == 201)
+            }
+            #expect(try await create().code == "delegation_invalid")
+        }
+        #expect(try await cloud.store().revokedDelegations(today: CalendarDate(iso: today)!).count == 10)
+        try await cloud.stop()
+    }
+
     @Test func remoteConsentApprovedRefusedAndTimedOut() async throws {
         let cloud = try await CloudHarness()
         let patient = cloud.patient()

@@ -1,0 +1,72 @@
+import GRDB
+import Synchronization
+
+/// Group commit for the hot write path: the writes that arrive while a transaction is running wait,
+/// then run together in the next one, each in a savepoint of its own. A write that fails rolls back
+/// its savepoint alone; every caller is answered only after the transaction commits, so an answer is
+/// never sent for something not yet durable. SQLite serialises writers, so one transaction per opening
+/// caps the rate at one commit's time; many per commit share its cost. (GRDB has no such batching;
+/// this is the project's own.)
+final class GroupCommit: Sendable {
+    private struct Job: Sendable {
+        /// Runs the write inside the batch's transaction; returns how to answer its caller.
+        let run: @Sendable (Database) -> @Sendable () -> Void
+        /// Answers the caller when the whole transaction failed.
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private let pool: DatabasePool
+    private let maximumBatch: Int
+    private let state = Mutex<(queue: [Job], draining: Bool)>(([], false))
+
+    init(pool: DatabasePool, maximumBatch: Int = 64) {
+        self.pool = pool
+        self.maximumBatch = maximumBatch
+    }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { db in
+                    do {
+                        var value: T?
+                        try db.inSavepoint {
+                            value = try work(db)
+                            return .commit
+                        }
+                        let result = value!
+                        return { continuation.resume(returning: result) }
+                    } catch {
+                        return { continuation.resume(throwing: error) }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            let start = state.withLock { state -> Bool in
+                state.queue.append(job)
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    /// Commits batches until no write is waiting.
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let batch = Array(state.queue.prefix(maximumBatch))
+                state.queue.removeFirst(batch.count)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let answers = try await pool.write { db in batch.map { $0.run(db) } }
+                for answer in answers { answer() }
+            } catch {
+                for job in batch { job.fail(error) }
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-daemon release install format vectors
+.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -18,6 +18,9 @@ bench-scan:
 
 bench-daemon:
 	bash Benchmarks/daemon.sh
+
+bench-cloud:
+	bash Benchmarks/cloud.sh
 
 # The binaries as installed: the Swift runtime linked in, so the station needs no Swift toolchain.
 release:

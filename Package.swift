@@ -225,7 +225,8 @@ let package = Package(
         .testTarget(
             name: "SandboxCloudTests",
             dependencies: [
-                "SandboxCloud", "CloudProtocol", "VirtualCard", "TestSupport", "AuditChain", "Imaging", "QRRendering",
+                "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
+                "QRRendering",
                 "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

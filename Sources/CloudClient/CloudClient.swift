@@ -52,6 +52,8 @@ public final class CloudClient: Sendable {
         configuration.httpVersion = .http1Only
         configuration.connectionPool = .init(
             idleTimeout: .seconds(20), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        // A cloud that is down is reported at once; the caller (an outbox, a person) decides when to retry.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
@@ -98,7 +100,8 @@ public final class CloudClient: Sendable {
         _ method: HTTPMethod, _ path: String, json: (some Encodable)? = Optional<Empty>.none,
         headers: [(String, String)] = [], as answer: Answer.Type
     ) async throws -> Answer {
-        let reply = try await send(method, path, body: try json.map { Array(try Self.encoder.encode($0)) }, headers: headers)
+        let reply = try await send(
+            method, path, body: try json.map { Array(try Self.encoder.encode($0)) }, headers: headers)
         return try Self.decode(reply, as: answer)
     }
 
@@ -128,7 +131,8 @@ public struct AppClient: Sendable {
     }
 
     public func token(card: String? = nil) async throws -> AppToken {
-        try await cloud.call(.POST, "/v1/app/tokens", json: AppTokenRequest(card: card), headers: login, as: AppToken.self)
+        try await cloud.call(
+            .POST, "/v1/app/tokens", json: AppTokenRequest(card: card), headers: login, as: AppToken.self)
     }
 
     public func delegations() async throws -> DelegationList {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AuditChain
+import CloudClient
 import CloudProtocol
 import Crypto
 import Foundation
@@ -125,51 +126,25 @@ final class CloudHarness: @unchecked Sendable {
 
     // MARK: - HTTP
 
-    struct Reply {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: Data
-        func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: body) }
-        var problem: CloudProblem? { try? decode(CloudProblem.self) }
-        var code: String? { problem?.code.rawValue }
-    }
+    typealias Reply = CloudClient.Reply
 
-    /// An HTTPS client presenting `identity` (PEM certificate and key), or no certificate.
-    func client(identity: (certificate: String, key: String)?) throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory.caCertificate))
-        if let identity {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificate.utf8)).map {
-                .certificate($0)
-            }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.key.utf8), format: .pem))
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(20))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    /// An HTTPS client presenting `identity` (PEM certificate and key), or no certificate: the
+    /// project's `CloudClient`, as the station and `vhc app` use it.
+    func client(identity: (certificate: String, key: String)?) throws -> CloudClient {
+        try CloudClient(
+            baseURL: url, caPEM: try directory.read(directory.caCertificate),
+            identity: identity.map { .init(certificatePEM: $0.certificate, keyPEM: $0.key) }, timeout: .seconds(30))
     }
 
     func request(
-        _ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
+        _ client: CloudClient, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
         contentType: String = VisitOpening.mediaType, headers: [(String, String)] = []
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = method
-        if let body {
-            request.body = .bytes(ByteBuffer(bytes: body))
-            request.headers.add(name: "Content-Type", value: contentType)
-        }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 22)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+        try await client.send(method, path, body: body, contentType: contentType, headers: headers)
     }
 
     func post(
-        _ client: HTTPClient, _ path: String, json: some Encodable, headers: [(String, String)] = []
+        _ client: CloudClient, _ path: String, json: some Encodable, headers: [(String, String)] = []
     ) async throws -> Reply {
         try await request(
             client, .POST, path, body: Array(try JSONEncoder().encode(json)), contentType: "application/json",
@@ -178,7 +153,7 @@ final class CloudHarness: @unchecked Sendable {
 
     /// Opens a visit for `patient` at `institution` and answers its grant.
     func openVisit(
-        _ client: HTTPClient, patient: SandboxManifest.Patient, institution: String, setting: CareSetting = .outpatient
+        _ client: CloudClient, patient: SandboxManifest.Patient, institution: String, setting: CareSetting = .outpatient
     ) async throws -> VisitGrant {
         let (_, body) = try opening(
             token: try token(for: patient), institution: institution,
@@ -205,7 +180,7 @@ final class CloudHarness: @unchecked Sendable {
     }
 
     /// A client without a certificate, as the phone app connects.
-    func appClient() throws -> HTTPClient { try client(identity: nil) }
+    func appClient() throws -> CloudClient { try client(identity: nil) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
@@ -221,7 +196,7 @@ final class TestClock: Sendable {
 }
 
 /// Runs `body` with a client and always shuts the client down.
-func withClient<T>(_ client: HTTPClient, _ body: (HTTPClient) async throws -> T) async throws -> T {
+func withClient<T>(_ client: CloudClient, _ body: (CloudClient) async throws -> T) async throws -> T {
     do {
         let result = try await body(client)
         try await client.shutdown()
@@ -230,4 +205,10 @@ func withClient<T>(_ client: HTTPClient, _ body: (HTTPClient) async throws -> T)
         try? await client.shutdown()
         throw error
     }
+}
+
+extension CloudClient.Reply {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: body) }
+    var problem: CloudProblem? { try? decode(CloudProblem.self) }
+    var code: String? { problem?.code.rawValue }
 }

@@ -74,12 +74,15 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
-        // Per-connection guards for the HTTP servers: the request-head deadline (slowloris).
+        // What the station's and the cloud's HTTP servers share: the request-head deadline (slowloris),
+        // problem+json for requests the parser cannot read, 405 with Allow from the router's own table.
         .target(
             name: "ConnectionGuards",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         // The sandbox cloud: sandbox directory and PKI, storage (GRDB), lists, visit opening, HTTPS routes.
         .target(
@@ -120,7 +123,7 @@ let package = Package(
         .target(
             name: "StationAPI",
             dependencies: [
-                "Station", "VirtualCard", .product(name: "Hummingbird", package: "hummingbird"),
+                "Station", "VirtualCard", "ConnectionGuards", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
@@ -129,8 +132,9 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard",
+                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

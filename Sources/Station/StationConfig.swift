@@ -49,6 +49,13 @@ public struct StationConfig: Sendable, Equatable {
         /// Optional loopback TCP listener, `127.0.0.1:8787`; it requires the bearer token.
         public var tcp: TCPAddress?
         public var tokenFile: String?
+        /// Connections each listener holds at once; more wait in the kernel's backlog, so a flood on
+        /// TCP can neither exhaust the daemon's descriptors nor reach the Unix socket's clients.
+        public var maximumConnections: Int = 128
+        /// A request head must arrive this long after a connection opens or a response ends.
+        public var headerTimeoutSeconds: Int64 = 10
+        /// A connection with no request in progress is closed after this long.
+        public var idleTimeoutSeconds: Int64 = 60
     }
 
     public struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
@@ -73,6 +80,9 @@ public struct StationConfig: Sendable, Equatable {
         ("api.socket_group", nil),
         ("api.tcp", nil),
         ("api.token_file", nil),
+        ("api.max_connections", "128"),
+        ("api.header_timeout_seconds", "10"),
+        ("api.idle_timeout_seconds", "60"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -223,6 +233,9 @@ public struct StationConfig: Sendable, Equatable {
             throw ConfigError(.invalidValue, key: "api.socket_group", "expected a group name, got '\(group)'")
         }
         api = API(socket: try path("api.socket")!, socketGroup: group, tcp: tcp, tokenFile: tokenFile)
+        api.maximumConnections = Int(try integer("api.max_connections", in: 8...4096))
+        api.headerTimeoutSeconds = try integer("api.header_timeout_seconds", in: 1...300)
+        api.idleTimeoutSeconds = try integer("api.idle_timeout_seconds", in: 5...3600)
     }
 
     /// `127.0.0.1:8787`, `[::1]:8787` or `localhost:8787`: loopback only, the API is local.

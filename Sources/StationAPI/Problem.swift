@@ -1,3 +1,4 @@
+import ConnectionGuards
 import Foundation
 import Hummingbird
 import NIOCore
@@ -55,9 +56,7 @@ public struct Problem: Error, Sendable, Codable, Equatable {
                     status: .notFound, code: "route_not_found", title: "No such route",
                     detail: "see docs/openapi.yaml for the routes")
             case .methodNotAllowed:
-                return Problem(
-                    status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
-                    detail: "see docs/openapi.yaml for the methods of each route")
+                return .methodNotAllowed
             case .badRequest:
                 return .badRequest(http.body ?? "the request could not be read")
             default:
@@ -72,19 +71,37 @@ public struct Problem: Error, Sendable, Codable, Equatable {
         }
     }
 
-    func response() -> Response {
+    static let methodNotAllowed = Problem(
+        status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
+        detail: "see docs/openapi.yaml for the methods of each route")
+
+    static let unsupportedMediaType = Problem(
+        status: .unsupportedMediaType, code: "unsupported_media_type", title: "The body must be JSON",
+        detail: "send Content-Type: application/json")
+
+    /// What the server answers when the HTTP parser cannot read a request.
+    public static let unreadable = Problem.badRequest("the request is not HTTP/1.1 this server can read")
+
+    public var json: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(self)) ?? Data(#"{"code":"internal_error"}"#.utf8)
+        return Array((try? encoder.encode(self)) ?? Data(#"{"code":"internal_error"}"#.utf8))
+    }
+
+    func response(headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        headers.append(contentsOf: extra)
         return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/problem+json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
     }
 }
 
 /// Turns every error behind it into problem+json, unknown routes included, and logs internal ones.
+/// A known path asked with a method it does not answer is 405 with `Allow`.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let methods: RouteMethods
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws
@@ -92,6 +109,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch let http as HTTPError where http.status == .notFound && !methods.allowed(at: request.uri.path).isEmpty {
+            let allowed = methods.allowed(at: request.uri.path)
+            return Problem.methodNotAllowed.response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             let problem = Problem.from(error)
             if problem.status >= 500 {

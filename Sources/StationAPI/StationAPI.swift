@@ -1,3 +1,4 @@
+import ConnectionGuards
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,7 +15,8 @@ public enum StationAPI {
         keepAliveSeconds: Double = 15
     ) -> Router<StationRequestContext> {
         let router = Router(context: StationRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        let methods = RouteMethods()
+        router.add(middleware: ProblemMiddleware(methods: methods))
         if let bearerToken { router.add(middleware: BearerTokenMiddleware(token: bearerToken)) }
         let routes = Routes(service: service, camera: camera, keepAlive: keepAliveSeconds)
         router.get("/v1/status") { _, _ in try routes.status() }
@@ -24,6 +26,7 @@ public enum StationAPI {
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
         router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
         router.get("/v1/events") { request, _ in routes.events(request) }
+        methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
     }
 
@@ -61,12 +64,27 @@ struct Routes: Sendable {
     let camera: any CameraStatusProviding
     let keepAlive: Double
 
+    /// A JSON body. A body declared as something else (a form, plain text) is 415, not parsed as JSON;
+    /// one sent without a Content-Type is read as JSON, as the API always has.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: StationRequestContext)
+        async throws -> T
+    {
+        if let declared = request.headers[.contentType] {
+            let media = declared.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard let media, media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+            else { throw Problem.unsupportedMediaType }
+        }
+        return try await request.decode(as: type, context: context)
+    }
+
     func status() throws -> Response {
         try json(StationStatus.read(service, camera: camera.cameraStatus()))
     }
 
     func submit(_ request: Request, _ context: StationRequestContext) async throws -> Response {
-        let scan = try await request.decode(as: StationAPI.ScanRequest.self, context: context)
+        let scan = try await Self.decodeJSON(StationAPI.ScanRequest.self, request, context)
         guard scan.token.utf8.count <= 4096 else { throw Problem.badRequest("token is longer than 4096 bytes") }
         let source = scan.source ?? "api"
         guard (1...32).contains(source.count),
@@ -106,7 +124,7 @@ struct Routes: Sendable {
 
     func idCheck(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let id = try sessionID(context)
-        let check = try await request.decode(as: StationAPI.IDCheckRequest.self, context: context)
+        let check = try await Self.decodeJSON(StationAPI.IDCheckRequest.self, request, context)
         return try json(
             service.recordIDCheck(
                 sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator))

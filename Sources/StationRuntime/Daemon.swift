@@ -1,6 +1,8 @@
+import ConnectionGuards
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -60,8 +62,8 @@ public struct Daemon {
 
         try Self.removeStaleSocket(config.api.socket)
         let unixAPI = Application(
-            router: StationAPI.router(service: service, camera: camera),
-            configuration: .init(address: .unixDomainSocket(path: config.api.socket), serverName: nil),
+            router: StationAPI.router(service: service, camera: camera), server: apiServer(config.api),
+            configuration: listenerConfiguration(.unixDomainSocket(path: config.api.socket), config.api),
             onServerRunning: { [notifier, logger, maintenance] _ in
                 Self.shareSocket(config.api.socket, group: config.api.socketGroup, logger: logger)
                 logger.info("API listening", metadata: ["socket": "\(config.api.socket)"])
@@ -75,7 +77,8 @@ public struct Daemon {
             services.append(
                 Application(
                     router: StationAPI.router(service: service, camera: camera, bearerToken: token),
-                    configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+                    server: apiServer(config.api),
+                    configuration: listenerConfiguration(.hostname(address.host, port: address.port), config.api),
                     logger: logger))
         }
         // Last in, so first to hear of a shutdown: end the event streams, or the API would wait on them.
@@ -86,6 +89,26 @@ public struct Daemon {
                 logger: logger))
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// HTTP/1.1 with the request-head deadline (slowloris) and the idle timeout. Event streams are a
+    /// request in progress, so the idle timeout never closes them.
+    func apiServer(_ api: StationConfig.API) -> HTTPServerBuilder {
+        .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestHeadTimeoutHandler(timeout: .seconds(api.headerTimeoutSeconds)),
+                    MalformedRequestResponder(problem: Problem.unreadable.json),
+                ],
+                idleTimeout: .seconds(api.idleTimeoutSeconds)))
+    }
+
+    /// Each listener has its own connection cap, so a flood on loopback TCP leaves the Unix socket (the
+    /// front desk, the HIS) answering.
+    func listenerConfiguration(_ address: BindAddress, _ api: StationConfig.API) -> ApplicationConfiguration {
+        .init(
+            address: address, serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(api.maximumConnections, logger: logger))
     }
 
     /// A socket file left by a previous run that did not stop cleanly would make the bind fail; one

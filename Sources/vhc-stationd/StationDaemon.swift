@@ -47,6 +47,12 @@ struct StationDaemon: AsyncParsableCommand {
     @Option(help: ArgumentHelp("api.tcp (loopback HOST:PORT)", valueName: "HOST:PORT")) var tcp: String?
     @Option(name: .customLong("api-token-file"), help: ArgumentHelp("api.token_file", valueName: "FILE"))
     var apiTokenFile: String?
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("api.max_connections", valueName: "N"))
+    var maxConnections: String?
+    @Option(name: .customLong("header-timeout"), help: ArgumentHelp("api.header_timeout_seconds", valueName: "SECONDS"))
+    var headerTimeout: String?
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("api.idle_timeout_seconds", valueName: "SECONDS"))
+    var idleTimeout: String?
 
     /// EX_CONFIG from sysexits.h: systemd shows it as a configuration failure.
     static let configurationFailure = ExitCode(78)
@@ -57,7 +63,8 @@ struct StationDaemon: AsyncParsableCommand {
             ("trust.trust_list", trustList), ("trust.revocation_list", revocationList),
             ("trust.skew_seconds", skew), ("session.length_seconds", sessionLength), ("storage.database", database),
             ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),
-            ("api.token_file", apiTokenFile),
+            ("api.token_file", apiTokenFile), ("api.max_connections", maxConnections),
+            ("api.header_timeout_seconds", headerTimeout), ("api.idle_timeout_seconds", idleTimeout),
         ]
         let paths: Set<String> = [
             "camera.path", "trust.root", "trust.trust_list", "trust.revocation_list", "storage.database", "api.socket",
@@ -111,6 +118,13 @@ struct StationDaemon: AsyncParsableCommand {
         }
         var token: String?
         if loaded.api.tcp != nil, let tokenFile = loaded.api.tokenFile {
+            // A secret others can read is no secret: refuse it, as ssh refuses a readable key.
+            var info = stat()
+            if stat(tokenFile, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw fail(
+                    "api.token_file: '\(tokenFile)' is readable by others (mode "
+                        + String(info.st_mode & 0o777, radix: 8) + "); chmod 600 it")
+            }
             let text = Self.readSmallFile(tokenFile).map { String(decoding: $0, as: UTF8.self) }
             token = text?.trimmingCharacters(in: .whitespacesAndNewlines)
             guard let token, token.count >= 16 else {

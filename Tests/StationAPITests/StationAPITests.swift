@@ -186,6 +186,52 @@ struct StationAPITests {
         }
     }
 
+    @Test("a known path with another method is 405 method_not_allowed with Allow; an unknown path stays 404")
+    func methodNotAllowed() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            for (path, method, allow) in [
+                ("/v1/status", HTTPRequest.Method.delete, "GET"), ("/v1/scans", .get, "POST"),
+                ("/v1/sessions/abc", .put, "GET"), ("/v1/sessions/abc/close", .get, "POST"),
+                ("/v1/events", .post, "GET"),
+            ] {
+                try await client.execute(uri: path, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                    let problem = try json(response)
+                    #expect(problem["code"] as? String == "method_not_allowed")
+                }
+            }
+            try await client.execute(uri: "/v1/sessions/abc/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.allow] == nil)
+            }
+        }
+    }
+
+    @Test("a body declared as a form or plain text is 415; JSON with a charset, or with no Content-Type, is read")
+    func mediaTypes() async throws {
+        let fixture = try APIFixture()
+        let token = try fixture.authority.token()
+        try await fixture.app().test(.router) { client in
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                try await client.execute(
+                    uri: "/v1/scans", method: .post, headers: [.contentType: type], body: fixture.scanBody(token)
+                ) { response in
+                    #expect(response.status == .unsupportedMediaType, "\(type)")
+                    let problem = try json(response)
+                    #expect(problem["code"] as? String == "unsupported_media_type")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/scans", method: .post, headers: [.contentType: "application/json; charset=utf-8"],
+                body: fixture.scanBody(token)
+            ) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test("the TCP listener's bearer token: missing or wrong is 401 problem+json; right is served")
     func bearer() async throws {
         let fixture = try APIFixture()

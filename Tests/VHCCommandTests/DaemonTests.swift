@@ -94,6 +94,13 @@ struct DaemonTests {
             try Command.run(Command.vhc, arguments + ["--socket", socket], in: folder)
         }
 
+        /// A file only its owner may read, as the daemon requires of a secret.
+        func writeSecret(_ text: String, to name: String) throws {
+            #expect(
+                FileManager.default.createFile(
+                    atPath: temporary.path(name), contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+        }
+
         deinit { if let process, process.isRunning { process.terminate() } }
     }
 
@@ -239,7 +246,7 @@ struct DaemonTests {
     func tcpBearer() async throws {
         let station = try Station()
         let token = "tcp-token-0123456789abcdef"
-        try token.write(toFile: station.temporary.path("api-token"), atomically: false, encoding: .utf8)
+        try station.writeSecret(token, to: "api-token")
         let port = Self.freePort()
         try station.start(extra: [
             "--tcp", "127.0.0.1:\(port)", "--api-token-file", station.temporary.path("api-token"),
@@ -256,6 +263,125 @@ struct DaemonTests {
         #expect(try await get("Bearer nope").0 == 401)
         let served = try await get("Bearer \(token)")
         #expect(served.0 == 200 && served.1.contains(#""institution":"0123456789""#))
+    }
+
+    @Test(
+        "a flood of silent TCP connections: the daemon holds at most its cap, closes them at the header deadline, and the Unix socket keeps answering"
+    )
+    func connectionFlood() async throws {
+        let station = try Station()
+        try station.writeSecret("flood-token-0123456789abcdef", to: "api-token")
+        let port = Self.freePort()
+        try station.start(extra: [
+            "--tcp", "127.0.0.1:\(port)", "--api-token-file", station.temporary.path("api-token"),
+            "--max-connections", "16", "--header-timeout", "2",
+        ])
+        defer { station.stop() }
+        let pid = try #require(station.process?.processIdentifier)
+        func descriptors() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+        }
+        let before = descriptors()
+
+        // 300 connections that never send a byte (non-blocking: past the backlog, connect just waits).
+        var flood: [Int32] = []
+        defer { for descriptor in flood { close(descriptor) } }
+        for _ in 0..<300 {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            flood.append(descriptor)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        // The daemon accepted at most its cap (plus a handful in flight), not 300.
+        let during = descriptors()
+        #expect(during - before <= 16 + 4, "descriptors: \(before) before, \(during) during the flood")
+
+        // The front desk's socket answers at once throughout.
+        for _ in 0..<3 {
+            let started = Date()
+            #expect(try station.client("status").status == 0)
+            #expect(Date().timeIntervalSince(started) < 1.5)
+        }
+
+        // Silent connections are closed at the header deadline: the first accepted ones read EOF.
+        try await Task.sleep(for: .seconds(3))
+        var closedByServer = 0
+        for descriptor in flood.prefix(16) {
+            var byte: UInt8 = 0
+            if recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT)) == 0 { closedByServer += 1 }
+        }
+        #expect(closedByServer >= 8, "\(closedByServer) of the first 16 were closed by the daemon")
+        for descriptor in flood { close(descriptor) }
+        flood.removeAll()
+
+        // Afterwards TCP serves again.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+        request.setValue("Bearer flood-token-0123456789abcdef", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+    }
+
+    @Test("a request the HTTP parser cannot read gets 400 problem+json and a closed connection; a token file others can read stops the start")
+    func unreadableRequestAndReadableToken() async throws {
+        let station = try Station()
+        try station.start()
+        defer { station.stop() }
+        // Over the Unix socket: a request line that is not HTTP.
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in station.socket.utf8.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        #expect(connected == 0)
+        let garbage = Array("GET /v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".utf8)
+        #expect(send(descriptor, garbage, garbage.count, 0) == garbage.count)
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            reply += buffer.prefix(count)
+        }
+        let text = String(decoding: reply, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 400"), "\(text)")
+        #expect(text.lowercased().contains("content-type: application/problem+json"), "\(text)")
+        #expect(text.contains(#""code":"request_malformed""#), "\(text)")
+        station.stop()
+
+        // A bearer-token file readable by others: exit 78, naming the key.
+        let port = Self.freePort()
+        try "readable-token-0123456789".write(
+            toFile: station.temporary.path("open-token"), atomically: false, encoding: .utf8)
+        chmod(station.temporary.path("open-token"), 0o644)
+        let daemon = URL(fileURLWithPath: Command.vhc).deletingLastPathComponent().appendingPathComponent(
+            "vhc-stationd")
+        let refused = try Command.run(
+            daemon.path,
+            [
+                "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"),
+                "--database", station.database, "--socket", station.socket, "--tcp", "127.0.0.1:\(port)",
+                "--api-token-file", station.temporary.path("open-token"),
+            ], in: station.folder)
+        #expect(refused.status == 78)
+        #expect(refused.stderr.contains("api.token_file") && refused.stderr.contains("chmod 600"), "\(refused.stderr)")
     }
 
     /// A TCP port nothing listens on now (the kernel picks it).

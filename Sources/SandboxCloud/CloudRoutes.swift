@@ -1,4 +1,5 @@
 import CloudProtocol
+import ConnectionGuards
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,7 +13,8 @@ struct CloudRoutes: Sendable {
     let cloud: SandboxCloud
 
     func register(on router: Router<CloudRequestContext>) {
-        router.add(middleware: CloudProblemMiddleware())
+        let methods = RouteMethods()
+        router.add(middleware: CloudProblemMiddleware(methods: methods))
         router.get("/v1/health") { _, _ in try await health() }
         router.get("/v1/trust-list") { request, _ in try await list(.trust, request) }
         router.get("/v1/revocations") { request, _ in try await list(.revocation, request) }
@@ -29,6 +31,7 @@ struct CloudRoutes: Sendable {
         gated.post("/v1/consents") { request, context in try await askConsent(request, context) }
         gated.get("/v1/consents/{id}") { _, context in try await pollConsent(context) }
         registerApp(on: router)
+        methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
     }
 
     func health() async throws -> Response {
@@ -162,6 +165,8 @@ struct CloudRoutes: Sendable {
 /// something failed (their detail goes to the log).
 struct CloudProblemMiddleware: RouterMiddleware {
     typealias Context = CloudRequestContext
+    /// A known path asked with another method is 405 with `Allow`.
+    let methods: RouteMethods
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -170,17 +175,29 @@ struct CloudProblemMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch let http as HTTPError where http.status == .notFound && !methods.allowed(at: request.uri.path).isEmpty {
+            let allowed = methods.allowed(at: request.uri.path).joined(separator: ", ")
+            return Self.response(
+                CloudProblem(.methodNotAllowed, "this route answers \(allowed)"), headers: [.allow: allowed])
         } catch {
             let problem = Self.problem(for: error)
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
-            let body = (try? CloudRoutes.encoder.encode(problem)) ?? Data(#"{"code":"internal_error"}"#.utf8)
-            return Response(
-                status: HTTPResponse.Status(code: problem.status),
-                headers: [.contentType: CloudProblem.mediaType],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            return Self.response(problem)
         }
+    }
+
+    static func response(_ problem: CloudProblem, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: CloudProblem.mediaType]
+        headers.append(contentsOf: extra)
+        return Response(
+            status: HTTPResponse.Status(code: problem.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body(problem))))
+    }
+
+    static func body(_ problem: CloudProblem) -> [UInt8] {
+        Array((try? CloudRoutes.encoder.encode(problem)) ?? Data(#"{"code":"internal_error"}"#.utf8))
     }
 
     static func problem(for error: any Error) -> CloudProblem {

@@ -84,7 +84,12 @@ public struct SandboxCloud: Sendable {
         let server = try HTTPServerBuilder.tls(
             .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout)],
+                    additionalChannelHandlers: [
+                        RequestHeadTimeoutHandler(timeout: headTimeout),
+                        MalformedRequestResponder(
+                            problem: CloudProblemMiddleware.body(
+                                CloudProblem(.requestMalformed, "the request is not HTTP/1.1 this server can read"))),
+                    ],
                     idleTimeout: limits.idleTimeout)),
             configuration: TLSChannelConfiguration(
                 tlsConfiguration: tls,

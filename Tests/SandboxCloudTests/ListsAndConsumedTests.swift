@@ -1,6 +1,7 @@
 import CloudProtocol
 import Crypto
 import Foundation
+import NIOHTTP1
 import SandboxCloud
 import Testing
 import VirtualCard
@@ -30,6 +31,18 @@ import VirtualCard
             let revocations = try await cloud.request(client, .GET, "/v1/revocations")
             #expect(revocations.status == 200)
             let revocationList = try RevocationList(cose: Array(revocations.body), trustList: list)
+
+            // Another method on a known path: 405 with Allow; an unknown path: 404.
+            for (method, path, allow) in [
+                (HTTPMethod.DELETE, "/v1/trust-list", "GET"), (.GET, "/v1/visits", "POST"),
+                (.PUT, "/v1/app/delegations/00", "DELETE"),
+            ] {
+                let wrong = try await cloud.request(client, method, path)
+                #expect(wrong.status == 405 && wrong.code == "method_not_allowed", "\(method) \(path)")
+                #expect(wrong.headers["Allow"].first == allow, "\(method) \(path)")
+            }
+            let nowhere = try await cloud.request(client, .GET, "/v1/nowhere")
+            #expect(nowhere.status == 404 && nowhere.code == "route_not_found")
 
             // Past the renewal point the cloud signs new lists with higher sequence numbers.
             try await cloud.stop()

@@ -61,4 +61,5 @@ extension AuditKind {
     public static let sessionListed = AuditKind("session.listed")
     public static let listInstalled = AuditKind("list.installed")
     public static let configLoaded = AuditKind("config.loaded")
+    public static let clockReset = AuditKind("clock.reset")
 }

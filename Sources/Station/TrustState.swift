@@ -67,6 +67,17 @@ public struct TrustState: Sendable {
                     throw InstallError(code: VerificationCode.revocationListInvalid.rawValue, reason: error.reason)
                 }
             }
+            // Token-profile §7: issued more than the grace period ahead of this clock is not valid. This
+            // check comes before anything moves, so a list dated in the future cannot lock the station.
+            if parsed.issuedAt - SignedList.gracePeriod > now {
+                let code =
+                    kind == .trust ? VerificationCode.trustListInvalid : VerificationCode.revocationListInvalid
+                throw InstallError(
+                    code: code.rawValue,
+                    reason:
+                        "issued at \(parsed.issuedAt), more than \(SignedList.gracePeriod) s after the station's clock (\(now))"
+                )
+            }
             let held = try HeldListStore.held(db)
             let heldSequence = kind == .trust ? held.trustList : held.revocationList
             if let current = try Self.fetch(db, kind), current.sequence == parsed.sequence, current.cose == cose {
@@ -87,8 +98,9 @@ public struct TrustState: Sendable {
                     """,
                 arguments: [kind.rawValue, parsed.sequence, parsed.issuedAt, parsed.expiresAt, now, Data(cose)])
             try HeldListStore.raise(db, kind: kind.rawValue, to: parsed.sequence)
-            // A list signed by the root carries trusted time.
-            try Self.raiseHighWater(db, to: parsed.issuedAt)
+            // A list signed by the root carries trusted time, but only up to this clock's now: a list
+            // issued slightly ahead (within the grace period) must not make this clock look rolled back.
+            try Self.raiseHighWater(db, to: min(parsed.issuedAt, now))
             try AuditLog.append(
                 db, at: now, kind: .listInstalled, subject: kind.rawValue,
                 detail: ["sequence": "\(parsed.sequence)", "expires_at": "\(parsed.expiresAt)"])
@@ -113,6 +125,26 @@ public struct TrustState: Sendable {
     public static func isRolledBack(now: Int64, highWater: Int64?, skew: Int64) -> Bool {
         guard let highWater else { return false }
         return now < highWater - skew
+    }
+
+    /// An operator's way out when the mark is wrong (set by a list or token from a machine whose clock
+    /// ran ahead): the mark becomes `now`, with the operator and the old mark on the audit log.
+    /// Returns the old mark.
+    @discardableResult
+    public func resetHighWater(now: Int64, operator name: String) throws -> Int64? {
+        try database.writer.write { db in
+            let previous = try Self.highWater(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO clock_state (id, high_water) VALUES (1, ?)
+                    ON CONFLICT (id) DO UPDATE SET high_water = excluded.high_water
+                    """,
+                arguments: [now])
+            try AuditLog.append(
+                db, at: now, kind: .clockReset, subject: "",
+                detail: ["operator": name, "previous": previous.map(String.init) ?? "none", "now": String(now)])
+            return previous
+        }
     }
 
     static func highWater(_ db: Database) throws -> Int64? {

@@ -26,6 +26,10 @@ public enum StationAPI {
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
         router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
         router.get("/v1/events") { request, _ in routes.events(request) }
+        // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
+        if bearerToken == nil {
+            router.post("/v1/clock/reset") { request, context in try await routes.resetClock(request, context) }
+        }
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
     }
@@ -56,6 +60,17 @@ public enum StationAPI {
     public struct SessionList: Codable, Sendable {
         public var sessions: [VisitSession]
     }
+
+    /// `POST /v1/clock/reset`: who resets the clock's high-water mark.
+    public struct ClockResetRequest: Codable, Sendable {
+        public var `operator`: String
+    }
+
+    public struct ClockResetResponse: Codable, Sendable, Equatable {
+        /// The mark before, epoch seconds; absent when none was held.
+        public var previousHighWater: Int64?
+        public var highWater: Int64
+    }
 }
 
 /// The route handlers, apart from the routing table so each reads on its own.
@@ -66,14 +81,17 @@ struct Routes: Sendable {
 
     /// A JSON body. A body declared as something else (a form, plain text) is 415, not parsed as JSON;
     /// one sent without a Content-Type is read as JSON, as the API always has.
-    static func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: StationRequestContext)
+    static func decodeJSON<T: Decodable>(
+        _ type: T.Type, _ request: Request, _ context: StationRequestContext
+    )
         async throws -> T
     {
         if let declared = request.headers[.contentType] {
             let media = declared.split(separator: ";").first.map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
             }
-            guard let media, media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+            guard let media,
+                media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
             else { throw Problem.unsupportedMediaType }
         }
         return try await request.decode(as: type, context: context)
@@ -128,6 +146,18 @@ struct Routes: Sendable {
         return try json(
             service.recordIDCheck(
                 sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator))
+    }
+
+    /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
+    func resetClock(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let asked = try await Self.decodeJSON(StationAPI.ClockResetRequest.self, request, context)
+        let name = asked.operator.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(name.count),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw Problem.badRequest("operator must be 1 to 64 characters, no control characters") }
+        let now = service.clock()
+        let previous = try service.trust.resetHighWater(now: now, operator: name)
+        return try json(StationAPI.ClockResetResponse(previousHighWater: previous, highWater: now))
     }
 
     func close(_ context: StationRequestContext) throws -> Response {

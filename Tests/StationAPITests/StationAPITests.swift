@@ -209,6 +209,34 @@ struct StationAPITests {
         }
     }
 
+    @Test("POST /v1/clock/reset on the socket sets the mark to now and is audited; the TCP listener has no such route")
+    func clockReset() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            try await client.execute(
+                uri: "/v1/clock/reset", method: .post, body: ByteBuffer(string: #"{"operator": "櫃台 王"}"#)
+            ) { response in
+                #expect(response.status == .ok)
+                let answer = try json(response)
+                #expect(answer["highWater"] as? Int == Int(fixture.time.now))
+            }
+            try await client.execute(
+                uri: "/v1/clock/reset", method: .post, body: ByteBuffer(string: #"{"operator": ""}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+        #expect(try fixture.service.audit.entries().contains { $0.kind == "clock.reset" && $0.detail.contains("櫃台 王") })
+        try await fixture.app(bearerToken: "token-0123456789abcdef").test(.router) { client in
+            try await client.execute(
+                uri: "/v1/clock/reset", method: .post, headers: [.authorization: "Bearer token-0123456789abcdef"],
+                body: ByteBuffer(string: #"{"operator": "x"}"#)
+            ) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     @Test("a body declared as a form or plain text is 415; JSON with a charset, or with no Content-Type, is read")
     func mediaTypes() async throws {
         let fixture = try APIFixture()

@@ -210,6 +210,50 @@ struct StationPolicyTests {
         #expect(try station.submit(try authority.token(), source: "camera", now: now).accepted)
     }
 
+    @Test(
+        "a list dated in the future is refused before it can move the clock mark; one slightly ahead does not lock the station; an operator can reset the mark"
+    )
+    func futureDatedLists() throws {
+        let station = try authority.station(in: folder)
+        let root = authority.root.publicKey
+        let before = try station.trust.highWater()
+        // Issued a day ahead: refused, nothing moves, scans go on.
+        let future = #expect(throws: TrustState.InstallError.self) {
+            try station.trust.install(
+                .trust,
+                cose: try authority.trustList(sequence: 5, issuedAt: now + 86_400, expiresAt: now + 30 * 86_400),
+                root: root, now: now)
+        }
+        #expect(future?.code == "trust_list_invalid")
+        let revocation = #expect(throws: TrustState.InstallError.self) {
+            try station.trust.install(
+                .revocation, cose: try authority.revocationList(sequence: 5, issuedAt: now + 3600), root: root,
+                now: now)
+        }
+        #expect(revocation?.code == "revocation_list_invalid")
+        #expect(try station.trust.highWater() == before)
+        #expect(try station.submit(try authority.token(), source: "camera", now: now).accepted)
+        // Issued 250 s ahead (within the profile's 300 s): installed, and the mark stops at now.
+        #expect(
+            try station.trust.install(
+                .trust, cose: try authority.trustList(sequence: 6, issuedAt: now + 250), root: root, now: now)
+                == .installed(sequence: 6))
+        #expect(try station.trust.highWater() == now)
+        #expect(try station.submit(try authority.token(), source: "camera", now: now + 1).accepted)
+
+        // A mark that is wrong anyway: the system clock ran a day ahead while a card was scanned, then
+        // was put right. Every scan is clock_rolled_back until an operator resets the mark, audited.
+        #expect(
+            try station.submit(try authority.token(issuedAt: now + 86_400), source: "camera", now: now + 86_400)
+                .accepted)
+        #expect(try station.submit(try authority.token(), source: "camera", now: now + 2).code == "clock_rolled_back")
+        #expect(try station.trust.resetHighWater(now: now + 3, operator: "林護理師") == now + 86_400)
+        #expect(try station.trust.highWater() == now + 3)
+        #expect(try station.submit(try authority.token(), source: "camera", now: now + 4).accepted)
+        let reset = try #require(try station.audit.entries().last { $0.kind == "clock.reset" })
+        #expect(reset.detail.contains("林護理師") && reset.detail.contains(String(now + 86_400)))
+    }
+
     @Test("a restart keeps sessions, replay entries, lists and the clock mark")
     func restart() throws {
         let token = try authority.token()

@@ -330,7 +330,9 @@ struct DaemonTests {
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
     }
 
-    @Test("a request the HTTP parser cannot read gets 400 problem+json and a closed connection; a token file others can read stops the start")
+    @Test(
+        "a request the HTTP parser cannot read gets 400 problem+json and a closed connection; a token file others can read stops the start"
+    )
     func unreadableRequestAndReadableToken() async throws {
         let station = try Station()
         try station.start()
@@ -364,6 +366,10 @@ struct DaemonTests {
         #expect(text.hasPrefix("HTTP/1.1 400"), "\(text)")
         #expect(text.lowercased().contains("content-type: application/problem+json"), "\(text)")
         #expect(text.contains(#""code":"request_malformed""#), "\(text)")
+
+        // The operator's clock reset goes through the socket.
+        let reset = try station.client("clock", "reset", "--operator", "tester")
+        #expect(reset.status == 0 && reset.stdout.hasPrefix("clock mark reset to"), "\(reset.stderr)")
         station.stop()
 
         // A bearer-token file readable by others: exit 78, naming the key.

@@ -2,6 +2,7 @@ import ConnectionGuards
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Station
 import VirtualCard
 
@@ -25,7 +26,7 @@ public enum StationAPI {
         router.get("/v1/sessions/{id}") { _, context in try routes.show(context) }
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
         router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
-        router.get("/v1/events") { request, _ in routes.events(request) }
+        router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
             router.post("/v1/clock/reset") { request, context in try await routes.resetClock(request, context) }
@@ -167,7 +168,7 @@ struct Routes: Sendable {
     /// Server-sent events: one `event:`/`id:`/`data:` block per station event, and a comment line
     /// every `keepAlive` seconds so proxies and clients see the stream is alive. `Last-Event-ID`
     /// replays the kept events after that id first.
-    func events(_ request: Request) -> Response {
+    func events(_ request: Request, closed: EventLoopFuture<Void>) -> Response {
         // A reconnecting client names the last event it saw and gets the kept ones after it.
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
         let stream = service.events.subscribe(after: lastEventID)
@@ -178,6 +179,9 @@ struct Routes: Sendable {
             body: ResponseBody { writer in
                 // Events and keep-alive comments meet in one stream with one writer.
                 let (output, sink) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingNewest(512))
+                // A client that hangs up ends its stream now, and with it the subscription; waiting for
+                // the next write to fail would keep every closed stream until the next keep-alive.
+                closed.whenComplete { _ in sink.finish() }
                 sink.yield(ByteBuffer(string: ": vhc-station events\n\n"))
                 let producers = Task {
                     await withTaskGroup(of: Void.self) { group in
@@ -197,7 +201,8 @@ struct Routes: Sendable {
                 // A client that goes away makes a write throw: stop feeding it (and unsubscribe).
                 defer { producers.cancel() }
                 for await buffer in output { try await writer.write(buffer) }
-                try await writer.finish(nil)
+                // After a hang-up there is nothing left to finish.
+                try? await writer.finish(nil)
             })
     }
 

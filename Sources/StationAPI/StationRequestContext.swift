@@ -10,9 +10,13 @@ public struct StationRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// `unix` or `tcp`, with the peer where one is known.
     public let client: String
+    /// Completes when the connection closes: a long response (an event stream) stops at once instead of
+    /// at its next write.
+    public let connectionClosed: EventLoopFuture<Void>
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        connectionClosed = source.channel.closeFuture
         client =
             switch source.channel.remoteAddress {
             case .some(.unixDomainSocket): "unix"

@@ -57,6 +57,8 @@ public struct StationStatus: Sendable, Codable, Equatable {
     public var revocationList: ListStatus?
     public var clock: ClockStatus
     public var database: DatabaseStatus
+    /// Event streams open now (front-desk screens, the HIS).
+    public var eventStreams: Int
 
     public struct ListStatus: Sendable, Codable, Equatable {
         public var sequence: Int64
@@ -103,6 +105,7 @@ public struct StationStatus: Sendable, Codable, Equatable {
             institution: service.settings.institution, now: now, state: problems.isEmpty ? "ok" : "degraded",
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,
             clock: ClockStatus(highWater: highWater, state: rolledBack ? "rolled_back" : "ok"),
-            database: DatabaseStatus(state: "ok", openSessions: open, auditRows: try service.audit.count()))
+            database: DatabaseStatus(state: "ok", openSessions: open, auditRows: try service.audit.count()),
+            eventStreams: service.events.subscriberCount)
     }
 }

@@ -338,19 +338,8 @@ struct DaemonTests {
         try station.start()
         defer { station.stop() }
         // Over the Unix socket: a request line that is not HTTP.
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = try #require(Self.connectUnix(station.socket))
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in station.socket.utf8.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(connected == 0)
         let garbage = Array("GET /v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".utf8)
         #expect(send(descriptor, garbage, garbage.count, 0) == garbage.count)
         var reply: [UInt8] = []
@@ -388,6 +377,58 @@ struct DaemonTests {
             ], in: station.folder)
         #expect(refused.status == 78)
         #expect(refused.stderr.contains("api.token_file") && refused.stderr.contains("chmod 600"), "\(refused.stderr)")
+    }
+
+    /// A connected Unix-socket descriptor, or nil.
+    static func connectUnix(_ path: String) -> Int32? {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+
+    @Test("event streams that clients close are released at once, not at the next keep-alive")
+    func closedEventStreamsAreReleased() async throws {
+        let station = try Station()
+        try station.start()
+        defer { station.stop() }
+        func streams() throws -> Int {
+            let status = try station.client("status", "--json")
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            return object?["eventStreams"] as? Int ?? -1
+        }
+        for round in 0..<3 {
+            var open: [Int32] = []
+            for _ in 0..<30 {
+                let descriptor = try #require(Self.connectUnix(station.socket))
+                let request = Array("GET /v1/events HTTP/1.1\r\nHost: station\r\n\r\n".utf8)
+                _ = send(descriptor, request, request.count, 0)
+                open.append(descriptor)
+            }
+            // Every stream has answered its preamble, so every subscription exists.
+            for descriptor in open {
+                var buffer = [UInt8](repeating: 0, count: 512)
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                _ = recv(descriptor, &buffer, buffer.count, 0)
+            }
+            #expect(try streams() == 30, "round \(round)")
+            for descriptor in open { close(descriptor) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try streams() == 0, "round \(round): closed streams still held")
+        }
     }
 
     /// A TCP port nothing listens on now (the kernel picks it).

@@ -30,6 +30,7 @@ public struct CertificateAuthority: Sendable {
         if leaf.notValidAfter < time { throw Refusal(reason: "expired at \(leaf.notValidAfter)") }
         var verifier = Verifier(rootCertificates: CertificateStore([certificate])) {
             RFC5280Policy(fixedExpiryValidationTime: time)
+            UsagesCheckedByTheCloud()
         }
         switch await verifier.validate(leaf: leaf, intermediates: CertificateStore()) {
         case .validCertificate(let chain) where chain.count == 2:
@@ -49,6 +50,9 @@ public struct CertificateAuthority: Sendable {
     /// §1 institution: a client certificate (EKU `clientAuth`) whose subject carries the code.
     public func institution(der: [UInt8], at now: Int64) async throws(Refusal) -> InstitutionIdentity {
         let leaf = try await validate(der: der, at: now)
+        guard P256.Signing.PublicKey(leaf.publicKey) != nil else {
+            throw Refusal(reason: "the certificate's key is not ECDSA P-256")
+        }
         guard (try? leaf.extensions.extendedKeyUsage)?.contains(.clientAuth) == true else {
             throw Refusal(reason: "the certificate lacks the clientAuth extended key usage")
         }
@@ -69,5 +73,18 @@ public struct CertificateAuthority: Sendable {
             throw Refusal(reason: "the subject lacks a valid ID number as serialNumber or a profession as title")
         }
         return identity
+    }
+}
+
+/// The extensions the cloud checks itself (the extended key usage, §1) or that do not concern it (the
+/// subject alternative name): declared handled so that a certificate marking them critical is judged
+/// on its merits instead of failing as an unknown critical extension.
+struct UsagesCheckedByTheCloud: VerifierPolicy {
+    let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = [
+        .X509ExtensionID.extendedKeyUsage, .X509ExtensionID.subjectAlternativeName,
+    ]
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) async -> PolicyEvaluationResult {
+        .meetsPolicy
     }
 }

@@ -69,12 +69,9 @@ public struct VisitOpening: Sendable, Hashable {
         func malformed(_ detail: String) -> CloudProblem { CloudProblem(.requestMalformed, detail) }
         guard let map = payload.map else { throw malformed("the payload is not a map") }
         guard Set(map.keys) == Key.all else { throw malformed("the payload must have exactly the keys 1 to 7") }
-        guard var token = map[Key.token]?.text else { throw malformed("token (1) is not text") }
-        if token.hasSuffix("\r\n") {
-            token.removeLast()  // "\r\n" is one Character in Swift
-        } else if token.hasSuffix("\n") {
-            token.removeLast()
-        }
+        // As carried: the verifier removes at most one trailing newline itself (token-profile §1), so
+        // removing one here too would accept a token with two.
+        guard let token = map[Key.token]?.text else { throw malformed("token (1) is not text") }
         guard let institution = map[Key.institution]?.text, Self.isInstitutionCode(institution) else {
             throw malformed("institution (2) is not text of 10 digits")
         }
@@ -119,6 +116,10 @@ public struct SignedVisitOpening: Sendable {
         guard body.count <= VisitOpening.maximumSize else {
             throw CloudProblem(
                 .requestMalformed, "the body is larger than \(VisitOpening.maximumSize) bytes", status: 413)
+        }
+        // §3: a tagged COSE_Sign1 (tag 18, the byte 0xD2), where the token profile also accepts untagged.
+        guard body.first == 0xD2 else {
+            throw CloudProblem(.requestMalformed, "the body is not a tagged COSE_Sign1 (CBOR tag 18)")
         }
         do {
             message = try COSESign1.decode(

@@ -38,12 +38,18 @@ struct InstitutionGate: RouterMiddleware {
     let registry: Registry
     let cache: CertificateCache<InstitutionIdentity>
     let clock: @Sendable () -> Int64
+    /// The paths it guards: these and everything below them.
+    let prefixes: [String]
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     )
         async throws -> Response
     {
+        let path = request.uri.path
+        guard prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) else {
+            return try await next(request, context)
+        }
         guard let der = await context.peerCertificate() else {
             throw CloudProblem(.clientCertificateMissing, "present the institution's TLS client certificate")
         }

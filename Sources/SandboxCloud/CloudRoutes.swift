@@ -18,18 +18,21 @@ struct CloudRoutes: Sendable {
         router.get("/v1/health") { _, _ in try await health() }
         router.get("/v1/trust-list") { request, _ in try await list(.trust, request) }
         router.get("/v1/revocations") { request, _ in try await list(.revocation, request) }
-        let gated = router.group().add(
+        // §2: every path under these needs the institution's certificate, routed or not, so an unknown
+        // path or method there is also refused without one.
+        router.add(
             middleware: InstitutionGate(
-                authority: cloud.authority, registry: cloud.registry, cache: CertificateCache(), clock: cloud.clock))
-        gated.post("/v1/visits") { request, context in try await openVisit(request, context) }
-        gated.get("/v1/visits/{grant}") { _, context in try await grantStatus(context) }
-        gated.post("/v1/consumed") { request, context in try await consumed(request, context) }
-        gated.post("/v1/audit-heads") { request, context in try await auditHead(request, context) }
-        gated.get("/v1/audit-heads") { request, context in try await auditHeads(request, context) }
-        gated.get("/v1/visits/{grant}/records/{category}") { request, context in try await records(request, context) }
-        gated.post("/v1/visits/{grant}/alerts") { request, context in try await alerts(request, context) }
-        gated.post("/v1/consents") { request, context in try await askConsent(request, context) }
-        gated.get("/v1/consents/{id}") { _, context in try await pollConsent(context) }
+                authority: cloud.authority, registry: cloud.registry, cache: CertificateCache(), clock: cloud.clock,
+                prefixes: ["/v1/visits", "/v1/consents", "/v1/consumed", "/v1/audit-heads"]))
+        router.post("/v1/visits") { request, context in try await openVisit(request, context) }
+        router.get("/v1/visits/{grant}") { _, context in try await grantStatus(context) }
+        router.post("/v1/consumed") { request, context in try await consumed(request, context) }
+        router.post("/v1/audit-heads") { request, context in try await auditHead(request, context) }
+        router.get("/v1/audit-heads") { request, context in try await auditHeads(request, context) }
+        router.get("/v1/visits/{grant}/records/{category}") { request, context in try await records(request, context) }
+        router.post("/v1/visits/{grant}/alerts") { request, context in try await alerts(request, context) }
+        router.post("/v1/consents") { request, context in try await askConsent(request, context) }
+        router.get("/v1/consents/{id}") { _, context in try await pollConsent(context) }
         registerApp(on: router)
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
     }
@@ -99,7 +102,12 @@ struct CloudRoutes: Sendable {
             guard at >= 0 else { throw CloudProblem(.requestMalformed, "consumedAt must be epoch seconds") }
             ids.append((bytes, at))
         }
-        let doubleUse = try await cloud.store.recordConsumed(ids, institution: institution.code, now: cloud.clock())
+        var doubleUse = try await cloud.store.recordConsumed(ids, institution: institution.code, now: cloud.clock())
+        // Each id as the station wrote it (hex case included), so it can match its own records.
+        let asSent = Dictionary(upload.tokenIds.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        for index in doubleUse.indices {
+            doubleUse[index].tokenId = asSent[doubleUse[index].tokenId] ?? doubleUse[index].tokenId
+        }
         return try json(ConsumedAnswer(doubleUse: doubleUse))
     }
 

@@ -17,9 +17,12 @@ public protocol CloudStore: Sendable {
     /// §3 steps 6 and 8 again and the opening itself, atomically: the request id, the nonce, the
     /// token's one-time use, the day's visit sequence, the grant and the audit row.
     func commitOpening(_ opening: OpeningCommit) async throws -> OpeningOutcome
+    /// Keeps a refusal at §3 step 7 or 8 as the request id's answer and marks the nonce seen, unless the
+    /// request id is already known.
+    func recordRefusal(_ refusal: RefusalRecord) async throws
     /// A grant as issued, or nil.
     func grant(_ grant: String) async throws -> StoredGrant?
-    /// §7: records token ids consumed offline; answers those consumed before (elsewhere or here).
+    /// §7: records token ids consumed offline; answers those consumed before at another institution.
     func recordConsumed(
         _ ids: [(tokenID: [UInt8], at: Int64)], institution: String, now: Int64
     ) async throws
@@ -60,7 +63,8 @@ public protocol CloudStore: Sendable {
         _ id: [UInt8], holder: String, now: Int64
     ) async throws
         -> (delegation: StoredDelegation, cancelledNow: Bool)?
-    /// The revocation list's entries: cancelled delegations that have not ended before `today`.
+    /// The revocation list's entries: cancelled delegations that have not ended before `today` (the
+    /// caller passes a day far enough back for late openings).
     func revokedDelegations(today: CalendarDate) async throws -> [RevocationList.Entry]
 
     // MARK: Remote consent
@@ -90,8 +94,20 @@ public enum PriorRequest: Sendable, Equatable {
     case none
     /// The same payload: the first answer, sent again with 200.
     case same(VisitGrant)
+    /// The same payload, refused the first time at step 7 or 8: the same refusal again.
+    case refused(CloudProblem)
     /// Another payload under the same id.
     case otherPayload
+}
+
+/// A request refused after the idempotency and nonce checks (§3 steps 7 and 8).
+public struct RefusalRecord: Sendable {
+    public var requestID: [UInt8]
+    public var payloadDigest: [UInt8]
+    public var nonce: [UInt8]
+    public var practitioner: String
+    public var problem: CloudProblem
+    public var now: Int64
 }
 
 /// Everything one successful visit opening writes.

@@ -136,6 +136,9 @@ public final class SQLiteCloudStore: CloudStore {
                     CREATE INDEX consent_by_patient ON consent (patient_id, state);
                     """)
         }
+        migrator.registerMigration("v3: refusals kept as a request id's answer") { db in
+            try db.execute(sql: "ALTER TABLE visit_request ADD COLUMN refusal TEXT")
+        }
         return migrator
     }
 
@@ -158,10 +161,14 @@ public final class SQLiteCloudStore: CloudStore {
     static func priorRequest(_ db: Database, _ requestID: [UInt8], _ digest: [UInt8]) throws -> PriorRequest {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT payload_digest, answer FROM visit_request WHERE request_id = ?"),
+                db.cachedStatement(
+                    sql: "SELECT payload_digest, answer, refusal FROM visit_request WHERE request_id = ?"),
                 arguments: [Data(requestID)])
         else { return .none }
         guard (row["payload_digest"] as Data) == Data(digest) else { return .otherPayload }
+        if let refusal: String = row["refusal"] {
+            return .refused(try JSONDecoder().decode(CloudProblem.self, from: Data(refusal.utf8)))
+        }
         let answer: String = row["answer"]
         return .same(try JSONDecoder().decode(VisitGrant.self, from: Data(answer.utf8)))
     }
@@ -177,7 +184,7 @@ public final class SQLiteCloudStore: CloudStore {
             // The earlier read-only checks may have lost a race with a concurrent request: check again.
             switch try Self.priorRequest(db, opening.requestID, opening.payloadDigest) {
             case .same(let answer): return .repeated(answer)
-            case .otherPayload: return .otherPayload
+            case .refused, .otherPayload: return .otherPayload
             case .none: break
             }
             if try Self.isNonceUsed(db, opening.nonce, opening.practitioner) { return .nonceReused }
@@ -235,6 +242,24 @@ public final class SQLiteCloudStore: CloudStore {
         }
     }
 
+    public func recordRefusal(_ refusal: RefusalRecord) async throws {
+        let problem = String(decoding: try Self.encoder.encode(refusal.problem), as: UTF8.self)
+        try await openings.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO visit_request (request_id, payload_digest, answer, refusal, received_at)
+                    VALUES (?, ?, '', ?, ?) ON CONFLICT (request_id) DO NOTHING
+                    """
+            ).execute(arguments: [Data(refusal.requestID), Data(refusal.payloadDigest), problem, refusal.now])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO practitioner_nonce (practitioner, nonce, used_at) VALUES (?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """
+            ).execute(arguments: [refusal.practitioner, Data(refusal.nonce), refusal.now])
+        }
+    }
+
     public func grant(_ grant: String) async throws -> StoredGrant? {
         try await pool.read { db in
             try Row.fetchOne(
@@ -275,6 +300,9 @@ public final class SQLiteCloudStore: CloudStore {
                 let first = try Row.fetchOne(
                     db, sql: "SELECT institution, consumed_at FROM consumed_token WHERE token_id = ?",
                     arguments: [Data(tokenID)])
+                // §7 answers ids consumed elsewhere: this institution's own (a repeated upload, an id
+                // also forwarded as its visit opening) is not double use.
+                if first?["institution"] == institution { continue }
                 doubleUse.append(
                     .init(
                         tokenId: Hex.encode(tokenID), firstInstitution: first?["institution"] ?? "",

@@ -48,7 +48,11 @@ public struct SandboxCloud: Sendable {
         let lists = ListPublisher(
             keys: keys, issuer: manifest.issuer,
             keyValidity: SandboxMaker.keyValidity(createdAt: manifest.createdAt), store: store, schedule: listSchedule,
-            revocations: { try await store.revokedDelegations(today: CalendarDate(taipeiDateAt: clock())) })
+            // A cancelled delegation stays listed past its end for the deferral window, so an opening
+            // forwarded late is still judged with it.
+            revocations: {
+                try await store.revokedDelegations(today: CalendarDate(taipeiDateAt: clock() - settings.deferralWindow))
+            })
         try await lists.refresh(now: clock())
         let registry = Registry(manifest)
         return SandboxCloud(

@@ -103,25 +103,41 @@ public struct VisitOpener: Sendable {
             opening.requestID, payloadDigest: digest, nonce: opening.nonce, practitioner: practitioner.id)
         switch prior {
         case .same(let answer): return Answer(grant: answer, isNew: false)
+        case .refused(let problem): throw problem
         case .otherPayload: throw Self.keyReused
         case .none: break
         }
         if nonceUsed { throw Self.nonceReused }
 
+        // From here a refusal is an answer too: the request id keeps it (a repeat gets it again) and the
+        // nonce counts as seen (§3 key 5, §5).
+        let refuse = { (problem: CloudProblem) async throws -> CloudProblem in
+            try await store.recordRefusal(
+                RefusalRecord(
+                    requestID: opening.requestID, payloadDigest: digest, nonce: opening.nonce,
+                    practitioner: practitioner.id, problem: problem, now: now))
+            return problem
+        }
+
         // 7. The token, at scannedAt, against the cloud's current lists; then the holder.
         let verification = try lists.verifier().verify(
             opening.token, at: opening.scannedAt, skew: settings.skew, listsJudgedAt: now)
         guard verification.isValid, let claims = verification.claims else {
-            throw CloudProblem(
-                .tokenInvalid, verification.code.reason, tokenCode: TokenCode(verification.code))
+            throw try await refuse(
+                CloudProblem(.tokenInvalid, verification.code.reason, tokenCode: TokenCode(verification.code)))
         }
         guard let patient = registry.patient(claims.holder.id) else {
-            throw CloudProblem(.tokenInvalid, "the cloud has no patient with this ID number", tokenCode: .holderUnknown)
+            throw try await refuse(
+                CloudProblem(.tokenInvalid, "the cloud has no patient with this ID number", tokenCode: .holderUnknown))
         }
-        guard patient.name == claims.holder.name, patient.birthDate == claims.holder.birthDate.iso else {
-            throw CloudProblem(
-                .tokenInvalid, "the token's name or birth date differ from the cloud's record",
-                tokenCode: .holderMismatch)
+        // Byte for byte: canonically equivalent spellings of a name are still another spelling.
+        guard Array(patient.name.utf8) == Array(claims.holder.name.utf8),
+            patient.birthDate == claims.holder.birthDate.iso
+        else {
+            throw try await refuse(
+                CloudProblem(
+                    .tokenInvalid, "the token's name or birth date differ from the cloud's record",
+                    tokenCode: .holderMismatch))
         }
 
         // 8. One-time use, atomically with everything the opening writes.
@@ -139,11 +155,13 @@ public struct VisitOpener: Sendable {
                     patient: .init(
                         cardNumber: patient.cardNumber, id: patient.id, name: patient.name,
                         birthDate: patient.birthDate, sex: patient.sex, cardIssuedAt: patient.cardIssuedAt,
-                        insuranceStatus: patient.insuranceStatus, photo: patient.photo),
+                        insuranceStatus: patient.insuranceStatus,
+                        photo: claims.holder.photo == .none ? .none : .verified),
                     delegation: claims.delegation.map {
                         .init(delegateId: $0.delegateID, delegationId: Hex.encode($0.delegationID))
                     },
-                    idCheckRequired: claims.holder.photo == .none || patient.photo == .none)
+                    // The card as presented: a token without a verified photo needs the ID check (token-profile §6).
+                    idCheckRequired: claims.holder.photo == .none)
             })
         switch try await store.commitOpening(commit) {
         case .opened(let answer): return Answer(grant: answer, isNew: true)
@@ -151,7 +169,8 @@ public struct VisitOpener: Sendable {
         case .otherPayload: throw Self.keyReused
         case .nonceReused: throw Self.nonceReused
         case .tokenReplayed:
-            throw CloudProblem(.tokenReplayed, "this card code was already used for a visit or reported consumed")
+            throw try await refuse(
+                CloudProblem(.tokenReplayed, "this card code was already used for a visit or reported consumed"))
         }
     }
 

@@ -52,8 +52,9 @@ struct Serve: AsyncParsableCommand {
             (0...65535).contains(port)
         else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         let host = String(listen[..<colon])
-        guard sessionLength > 0, deferralWindow > 0 else {
-            throw ValidationError("--session-length and --deferral-window must be positive")
+        guard (60...7 * 86_400).contains(sessionLength), (300...30 * 86_400).contains(deferralWindow) else {
+            throw ValidationError(
+                "--session-length must be 60 s to 7 days and --deferral-window 300 s to 30 days (in seconds)")
         }
         let logger = {
             var logger = Logger(label: "vhc-cloud")

@@ -94,14 +94,14 @@ final class CloudHarness: @unchecked Sendable {
     /// A token for `patient` from the sandbox's token key, issued at `at`.
     func token(
         for patient: SandboxManifest.Patient, at: Int64? = nil, name: String? = nil,
-        delegation: TokenClaims.Delegation? = nil
+        delegation: TokenClaims.Delegation? = nil, photo: TokenClaims.Photo? = nil
     ) throws -> String {
         let issuedAt = at ?? clock.now
         let claims = TokenClaims(
             issuer: manifest.issuer, issuedAt: issuedAt, expiresAt: issuedAt + 300, tokenID: TokenIssuer.newTokenID(),
             holder: .init(
                 id: patient.id, name: name ?? patient.name, birthDate: CalendarDate(iso: patient.birthDate)!,
-                photo: patient.photo == .none ? .none : .verified),
+                photo: photo ?? (patient.photo == .none ? .none : .verified)),
             delegation: delegation, cardNumber: patient.cardNumber.map { String($0.suffix(12)) })
         return try TokenIssuer(signingKey: try directory.loadKey(directory.tokenKey), issuer: manifest.issuer).issue(
             claims)

@@ -147,6 +147,13 @@ import X509
                     unprotectedHeader: [:], tagged: true), 400, "request_malformed", nil
             ),
             (
+                "untagged",
+                try COSESign1.sign(
+                    payload: validPayload, with: practitionerKey,
+                    protectedHeader: [1: -7, 33: .bytes(practitionerCertificate)], unprotectedHeader: [:],
+                    tagged: false), 400, "request_malformed", nil
+            ),
+            (
                 "no certificate",
                 try COSESign1.sign(
                     payload: validPayload, with: practitionerKey, protectedHeader: [1: -7], unprotectedHeader: [:],
@@ -231,6 +238,61 @@ import X509
                 institution: homeCare.code, by: cloud.practitioner(at: homeCare.code).id, setting: .telemedicine)
             let reply = try await cloud.request(client, .POST, "/v1/visits", body: body)
             #expect(reply.status == 403 && reply.code == "institution_not_enrolled")
+        }
+        try await cloud.stop()
+    }
+
+    @Test func refusalsAfterTheNonceCheckAreKeptAndTheTokenIsReadAsTheProfileSays() async throws {
+        let cloud = try await CloudHarness()
+        let institution = cloud.everySetting
+        let practitioner = cloud.practitioner(at: institution.code)
+        let patient = cloud.patient()
+        try await withClient(try cloud.client(identity: try cloud.credential(institution: institution.code))) {
+            client in
+            func open(
+                _ token: String, nonce: [UInt8] = VisitOpening.random(), requestID: [UInt8] = VisitOpening.random()
+            )
+                async throws -> CloudHarness.Reply
+            {
+                let (_, body) = try cloud.opening(
+                    token: token, institution: institution.code, practitioner: practitioner.id, nonce: nonce,
+                    requestID: requestID)
+                return try await cloud.request(client, .POST, "/v1/visits", body: body)
+            }
+            // An expired token, refused at step 7: the refusal is the request id's answer, and the nonce
+            // counts as seen.
+            let stale = try cloud.token(for: patient, at: cloud.clock.now - 3600)
+            let nonce = VisitOpening.random(), requestID = VisitOpening.random()
+            let (_, body) = try cloud.opening(
+                token: stale, institution: institution.code, practitioner: practitioner.id, nonce: nonce,
+                requestID: requestID)
+            let refused = try await cloud.request(client, .POST, "/v1/visits", body: body)
+            #expect(refused.status == 422 && refused.problem?.tokenCode?.rawValue == "expired")
+            let repeated = try await cloud.request(client, .POST, "/v1/visits", body: body)
+            #expect(repeated.status == 422 && repeated.problem == refused.problem)
+            let fresh = try cloud.token(for: patient)
+            #expect(try await open(fresh, nonce: nonce).code == "nonce_reused")
+            #expect(try await open(fresh, requestID: requestID).code == "idempotency_key_reused")
+
+            // The token as carried: one trailing newline is the profile's to remove, two are not.
+            #expect(try await open(try cloud.token(for: patient) + "\n").status == 201)
+            let twice = try await open(try cloud.token(for: patient) + "\n\n")
+            #expect(twice.status == 422 && twice.problem?.tokenCode?.rawValue == "base45_invalid")
+
+            // The card as presented: a token without a verified photo needs the ID check, whatever the record.
+            let photoless = try await open(try cloud.token(for: patient, photo: TokenClaims.Photo.none))
+            #expect(photoless.status == 201)
+            let grant = try photoless.decode(VisitGrant.self)
+            #expect(grant.patient.photo == PhotoStatus.none && grant.idCheckRequired)
+
+            // A name spelled with other code points (decomposed) is another name.
+            let decomposed = patient.name.decomposedStringWithCanonicalMapping
+            if Array(decomposed.utf8) != Array(patient.name.utf8) {
+                let mismatch = try await open(try cloud.token(for: patient, name: decomposed))
+                #expect(mismatch.problem?.tokenCode?.rawValue == "holder_mismatch")
+            }
+            let compatibility = try await open(try cloud.token(for: patient, name: "金" + patient.name.dropFirst()))
+            #expect(compatibility.problem?.tokenCode?.rawValue == "holder_mismatch" || patient.name.hasPrefix("金"))
         }
         try await cloud.stop()
     }

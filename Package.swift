@@ -124,6 +124,7 @@ let package = Package(
             name: "StationAPI",
             dependencies: [
                 "Station", "VirtualCard", "ConnectionGuards", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),

@@ -141,16 +141,20 @@ public struct StationConfig: Sendable, Equatable {
                 guard case .scalar(let keyScalar) = keyNode else {
                     throw ConfigError(.syntax, key: prefix.isEmpty ? nil : prefix, "keys must be plain words")
                 }
+                // One spelling per key: `camera.size:` at the top would stand beside `camera: size:`.
+                guard !keyScalar.string.contains(".") else {
+                    throw ConfigError(
+                        .unknownKey, key: keyScalar.string,
+                        "write dotted keys as nested mappings (camera:, then size: indented under it)")
+                }
                 let key = prefix.isEmpty ? keyScalar.string : prefix + "." + keyScalar.string
                 switch value {
                 case .scalar(let scalar):
                     guard keys.contains(where: { $0.key == key }) else {
                         throw ConfigError(.unknownKey, key: key, "unknown key" + Self.suggestion(for: key))
                     }
-                    // `~`, `null` and an empty value all mean "not set".
-                    if scalar.tag.description != Tag.Name.null.rawValue, !scalar.string.isEmpty {
-                        values[key] = scalar.string
-                    }
+                    // `~`, `null` and an empty value all mean "not set" (YAML's null); quoted, they are text.
+                    if !Self.isNull(scalar) { values[key] = scalar.string }
                 case .mapping(let nested):
                     guard keys.contains(where: { $0.key.hasPrefix(key + ".") }) else {
                         throw ConfigError(.unknownKey, key: key, "unknown section" + Self.suggestion(for: key))
@@ -261,10 +265,38 @@ public struct StationConfig: Sendable, Equatable {
         return TCPAddress(host: String(host), port: port)
     }
 
+    /// Not set: an empty value (quoted or not), or YAML 1.2's null, a plain `~`, `null`, `Null` or
+    /// `NULL` (Yams leaves tags to the reader when composing).
+    static func isNull(_ scalar: Node.Scalar) -> Bool {
+        if scalar.tag.description == Tag.Name.null.rawValue || scalar.string.isEmpty { return true }
+        guard scalar.style == .plain || scalar.style == .any else { return false }
+        return ["~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    /// The known key nearest to a mistyped one: the same leaf in another section, or a key whose
+    /// spelling is at most two edits away.
     static func suggestion(for key: String) -> String {
         let leaf = key.split(separator: ".").last.map(String.init) ?? key
-        guard let near = keys.first(where: { $0.key.hasSuffix("." + leaf) || $0.key == leaf }) else { return "" }
-        return " (did you mean \(near.key)?)"
+        if let near = keys.first(where: { $0.key.hasSuffix("." + leaf) || $0.key == leaf }) {
+            return " (did you mean \(near.key)?)"
+        }
+        let scored = keys.map { ($0.key, editDistance($0.key, key)) }.min { $0.1 < $1.1 }
+        guard let scored, scored.1 <= 2 else { return "" }
+        return " (did you mean \(scored.0)?)"
+    }
+
+    /// Levenshtein distance over characters.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     static func describe(_ error: YamlError) -> String {

@@ -6,7 +6,9 @@ import VirtualCard
 /// numbers, the clock's high-water mark, visit sessions and the audit log. Raw tokens are never
 /// stored: only the 16-byte token id (`cti`) a replay check needs.
 public final class StationDatabase: Sendable {
-    let writer: DatabaseQueue
+    /// WAL with separate reader connections: reads (the status, session lists) never wait behind a
+    /// write, ours or another process's.
+    let writer: DatabasePool
 
     public struct OpenError: Error, CustomStringConvertible {
         public let path: String
@@ -26,16 +28,19 @@ public final class StationDatabase: Sendable {
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
             var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
-            writer = try DatabaseQueue(path: path, configuration: configuration)
+            // Another process holding the write lock makes a write wait this long, then fail as busy
+            // (the API answers 503 with Retry-After); well under the watchdog's 10 s.
+            configuration.busyMode = .timeout(Self.busyTimeout)
+            // Two readers are plenty for a station and keep its memory small.
+            configuration.maximumReaderCount = 2
+            writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
         } catch {
             throw OpenError(path: path, underlying: error)
         }
     }
+
+    public static let busyTimeout: TimeInterval = 3
 
     /// Migrations are immutable once released: add new ones, never edit these.
     static var migrator: DatabaseMigrator {

@@ -1,5 +1,6 @@
 import ConnectionGuards
 import Foundation
+import GRDB
 import Hummingbird
 import NIOCore
 import Station
@@ -45,6 +46,9 @@ public struct Problem: Error, Sendable, Codable, Equatable {
             return Problem(status: status, code: session.code.rawValue, title: session.message, detail: session.message)
         case is DecodingError:
             return .badRequest("the body is not the JSON this route expects")
+        case let database as DatabaseError
+        where database.resultCode == .SQLITE_BUSY || database.resultCode == .SQLITE_LOCKED:
+            return .databaseBusy
         case is NIOTooManyBytesError:
             return .tooLarge
         case let http as HTTPError:
@@ -70,6 +74,12 @@ public struct Problem: Error, Sendable, Codable, Equatable {
                 detail: "the station could not complete the request; see its log")
         }
     }
+
+    /// Another process held the database's write lock past the busy timeout; the client retries.
+    static let databaseBusy = Problem(
+        status: .serviceUnavailable, code: "database_busy", title: "The station's database is busy",
+        detail: "another process holds the database's lock; try again in a moment")
+    static let retryAfterSeconds = 2
 
     static let methodNotAllowed = Problem(
         status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
@@ -116,6 +126,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let problem = Problem.from(error)
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            if problem == .databaseBusy {
+                return problem.response(headers: [.retryAfter: String(Problem.retryAfterSeconds)])
             }
             return problem.response()
         }

@@ -20,12 +20,12 @@ public enum StationAPI {
         router.add(middleware: ProblemMiddleware(methods: methods))
         if let bearerToken { router.add(middleware: BearerTokenMiddleware(token: bearerToken)) }
         let routes = Routes(service: service, camera: camera, keepAlive: keepAliveSeconds)
-        router.get("/v1/status") { _, _ in try routes.status() }
+        router.get("/v1/status") { _, _ in try await Blocking.run { try routes.status() } }
         router.post("/v1/scans") { request, context in try await routes.submit(request, context) }
-        router.get("/v1/sessions") { request, context in try routes.list(request, context) }
-        router.get("/v1/sessions/{id}") { _, context in try routes.show(context) }
+        router.get("/v1/sessions") { request, context in try await Blocking.run { try routes.list(request, context) } }
+        router.get("/v1/sessions/{id}") { _, context in try await Blocking.run { try routes.show(context) } }
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
-        router.post("/v1/sessions/{id}/close") { _, context in try routes.close(context) }
+        router.post("/v1/sessions/{id}/close") { _, context in try await Blocking.run { try routes.close(context) } }
         router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
@@ -109,7 +109,8 @@ struct Routes: Sendable {
         guard (1...32).contains(source.count),
             source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { throw Problem.badRequest("source must be 1 to 32 letters, digits or hyphens") }
-        let outcome = try service.submit(Array(scan.token.utf8), source: source)
+        let service = service
+        let outcome = try await Blocking.run { try service.submit(Array(scan.token.utf8), source: source) }
         return try json(
             StationAPI.ScanResponse(
                 accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
@@ -144,9 +145,12 @@ struct Routes: Sendable {
     func idCheck(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let id = try sessionID(context)
         let check = try await Self.decodeJSON(StationAPI.IDCheckRequest.self, request, context)
+        let service = service
         return try json(
-            service.recordIDCheck(
-                sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator))
+            try await Blocking.run {
+                try service.recordIDCheck(
+                    sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator)
+            })
     }
 
     /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
@@ -157,7 +161,8 @@ struct Routes: Sendable {
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { throw Problem.badRequest("operator must be 1 to 64 characters, no control characters") }
         let now = service.clock()
-        let previous = try service.trust.resetHighWater(now: now, operator: name)
+        let trust = service.trust
+        let previous = try await Blocking.run { try trust.resetHighWater(now: now, operator: name) }
         return try json(StationAPI.ClockResetResponse(previousHighWater: previous, highWater: now))
     }
 

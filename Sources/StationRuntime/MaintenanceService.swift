@@ -23,7 +23,8 @@ struct MaintenanceService: Service {
         var lastListCheck = ContinuousClock.now
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                try service.expireDue()
+                let service = service
+                _ = try await Blocking.run { try service.expireDue() }
             } catch {
                 logger.error("session expiry failed", metadata: ["error": "\(error)"])
             }

@@ -131,6 +131,14 @@ struct StationDaemon: AsyncParsableCommand {
                 throw fail("api.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
             }
         }
+        // A database in a directory that does not exist is a configuration mistake, not a crash.
+        let databaseDirectory = (loaded.storage.database as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: databaseDirectory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw fail("storage.database: the directory '\(databaseDirectory)' does not exist")
+        }
         return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token)
     }
 

@@ -107,6 +107,32 @@ struct StationConfigTests {
         #expect(syntax?.message.hasPrefix("line ") == true, "\(String(describing: syntax))")
     }
 
+    @Test(
+        "YAML's null (~, null, empty) means not set, quoted it is text; a dotted key is refused; a near typo gets a suggestion"
+    )
+    func nullsDottedKeysAndTypos() throws {
+        let nulls = try StationConfig.load(
+            path: try write(
+                Self.minimal + "\napi:\n  tcp: ~\n  socket_group: null\n  token_file:\ncamera:\n  path: Null\n"))
+        #expect(nulls.api.tcp == nil && nulls.api.socketGroup == nil && nulls.api.tokenFile == nil)
+        #expect(nulls.camera.path == nil)
+        let quoted = try StationConfig.load(path: try write(Self.minimal + "\napi:\n  socket_group: \"null\"\n"))
+        #expect(quoted.api.socketGroup == "null")
+        let dotted = #expect(throws: ConfigError.self) {
+            try StationConfig.load(
+                path: try write(Self.minimal + "\ncamera:\n  size: 640x480\ncamera.size: 1280x720\n"))
+        }
+        #expect(dotted?.code == .unknownKey && dotted?.key == "camera.size")
+        let typo = #expect(throws: ConfigError.self) {
+            try StationConfig.load(path: try write(Self.minimal + "\n  skew_second: 30\n"))
+        }
+        #expect(typo?.description == "trust.skew_second: unknown key (did you mean trust.skew_seconds?)")
+        let connections = try StationConfig.load(
+            path: try write(Self.minimal + "\napi:\n  max_connections: 64\n  header_timeout_seconds: 5\n"))
+        #expect(connections.api.maximumConnections == 64 && connections.api.headerTimeoutSeconds == 5)
+        #expect(connections.api.idleTimeoutSeconds == 60)
+    }
+
     @Test("unreadable, oversized and non-UTF-8 files, and an unknown override, are refused")
     func unreadable() throws {
         #expect(

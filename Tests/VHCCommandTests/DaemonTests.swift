@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Station
 import TestSupport
 import Testing
@@ -399,6 +400,60 @@ struct DaemonTests {
         return descriptor
     }
 
+    /// One HTTP/1.1 exchange over the Unix socket (`Connection: close`): the reply's text and how long it took.
+    static func exchange(_ socketPath: String, _ request: String) throws -> (text: String, seconds: Double) {
+        let started = Date()
+        let descriptor = try #require(connectUnix(socketPath))
+        defer { close(descriptor) }
+        let bytes = Array(request.utf8)
+        _ = send(descriptor, bytes, bytes.count, 0)
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            reply += buffer.prefix(count)
+        }
+        return (String(decoding: reply, as: UTF8.self), Date().timeIntervalSince(started))
+    }
+
+    @Test(
+        "another process holding the write lock: status and unknown routes answer at once; a scan is 503 database_busy with Retry-After, then goes through"
+    )
+    func databaseLockedByAnotherProcess() async throws {
+        let station = try Station()
+        try station.start()
+        defer { station.stop() }
+        let token = try station.token()
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true  // the point: a transaction left open, as another process would
+        let lock = try DatabaseQueue(path: station.database, configuration: holding)
+        try lock.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        var latencies: [Double] = []
+        for _ in 0..<20 {
+            let status = try Self.exchange(
+                station.socket, "GET /v1/status HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n")
+            #expect(status.text.hasPrefix("HTTP/1.1 200"))
+            latencies.append(status.seconds)
+        }
+        let unknown = try Self.exchange(
+            station.socket, "GET /v1/nothing HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n")
+        #expect(unknown.text.hasPrefix("HTTP/1.1 404") && unknown.seconds < 0.5)
+        #expect(latencies.max()! < 0.5, "status took up to \(latencies.max()!) s while the lock was held")
+        let body = #"{"token": "\#(token)"}"#
+        let busy = try Self.exchange(
+            station.socket,
+            "POST /v1/scans HTTP/1.1\r\nHost: s\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        )
+        #expect(busy.text.hasPrefix("HTTP/1.1 503"), "\(busy.text)")
+        #expect(busy.text.lowercased().contains("retry-after: 2") && busy.text.contains(#""code":"database_busy""#))
+        try lock.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        let submitted = try station.client("submit", token)
+        #expect(submitted.status == 0, "\(submitted.stdout) \(submitted.stderr)")
+    }
+
     @Test("event streams that clients close are released at once, not at the next keep-alive")
     func closedEventStreamsAreReleased() async throws {
         let station = try Station()
@@ -461,5 +516,12 @@ struct DaemonTests {
         #expect(result.stderr.contains("camera.size: expected WIDTHxHEIGHT"), "\(result.stderr)")
         let noRoot = try Command.run(daemon.path, ["--config", config, "--size", "640x480"], in: station.folder)
         #expect(noRoot.status == 78 && noRoot.stderr.contains("trust.root:"), "\(noRoot.stderr)")
+        let noDirectory = try Command.run(
+            daemon.path,
+            [
+                "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"),
+                "--database", "/nonexistent-vhc/station.sqlite", "--socket", station.socket,
+            ], in: station.folder)
+        #expect(noDirectory.status == 78 && noDirectory.stderr.contains("storage.database:"), "\(noDirectory.stderr)")
     }
 }

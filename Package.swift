@@ -246,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering", "Imaging", "TestSupport",
+                "VirtualCard", "Station", "QRRendering", "Imaging", "TestSupport", "StationTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

@@ -17,22 +17,36 @@ struct AuditCommand: ParsableCommand {
 
         @Option(help: ArgumentHelp("The station database.", valueName: "FILE"))
         var database: String = "/var/lib/vhc-station/station.sqlite"
+        @Option(
+            help: ArgumentHelp(
+                "Chain heads recorded outside the database: a file of the daemon's 'audit-head' lines "
+                    + "(journalctl -u vhc-stationd -o cat > FILE).", valueName: "FILE"))
+        var anchors: String?
 
         func run() throws {
             guard FileManager.default.fileExists(atPath: database) else {
                 throw UsageError("no station database at '\(database)'")
             }
-            let result: AuditLog.Verification
-            do {
-                result = try AuditLog(database: StationDatabase(path: database)).verify()
-            } catch {
-                throw UsageError("cannot read the audit log in '\(database)': \(error)")
+            var recorded: [AuditCheck.Anchor] = []
+            if let anchors {
+                let text = try Inputs.readText(anchors, what: "anchors file")
+                recorded = AuditCheck.Anchor.anchors(in: text)
+                guard !recorded.isEmpty else {
+                    throw UsageError("no 'audit-head sequence=N hash=H' lines in '\(anchors)'")
+                }
             }
-            if let broken = result.firstBroken {
-                print("audit log broken at \(broken) (\(result.rows) rows before it check out)")
+            let report: AuditCheck.Report
+            do { report = try AuditCheck.verify(path: database, anchors: recorded) } catch {
+                throw UsageError(error.description)
+            }
+            guard report.isIntact else {
+                print("audit log broken at \(report.findings[0]) (\(report.rows) rows before it check out)")
+                for finding in report.findings.dropFirst() { print("also: \(finding)") }
                 throw ExitCode.invalid
             }
-            print("audit log intact: \(result.rows) rows")
+            print(
+                "audit log intact: \(report.rows) rows"
+                    + (recorded.isEmpty ? "" : ", consistent with \(recorded.count) anchors"))
         }
     }
 }

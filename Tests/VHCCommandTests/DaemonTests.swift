@@ -196,9 +196,13 @@ struct DaemonTests {
         #expect(try station.client("sessions", "list", "--state", "active").stdout.contains("A123456789"))
         #expect(try station.client("submit", token).stdout.hasPrefix("replayed"))
         station.stop()
+        // The daemon wrote its chain head to its log (the journal, under systemd) as it stopped: an anchor.
+        #expect(station.logText.contains("audit-head sequence="), "\(station.logText)")
         let audit = try Command.run(
-            Command.vhc, ["audit", "verify", "--database", station.database], in: station.folder)
+            Command.vhc, ["audit", "verify", "--database", station.database, "--anchors", station.log],
+            in: station.folder)
         #expect(audit.status == 0 && audit.stdout.hasPrefix("audit log intact"), "\(audit.stdout)")
+        #expect(audit.stdout.contains("anchors"), "\(audit.stdout)")
     }
 
     @Test(

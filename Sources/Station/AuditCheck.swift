@@ -1,0 +1,113 @@
+import AuditChain
+import Foundation
+import GRDB
+import VirtualCard
+
+/// `vhc audit verify`: checks a station database's audit log from outside the daemon, opening the file
+/// read-only. Beyond the hash chain it looks for what a chain cannot show by itself: the append-only
+/// triggers removed, visit sessions with no audit row to account for them (a log wiped or cut and
+/// rebuilt), and anchors (chain heads the daemon wrote to its journal) that the log no longer reaches
+/// or no longer matches.
+public enum AuditCheck {
+    /// A chain head recorded outside the database: row `sequence` had `hash`.
+    public struct Anchor: Sendable, Equatable {
+        public var sequence: Int64
+        public var hash: [UInt8]
+        public init(sequence: Int64, hash: [UInt8]) {
+            self.sequence = sequence
+            self.hash = hash
+        }
+
+        /// The line the daemon writes to its journal, and `anchors(in:)` reads back.
+        public var line: String { "audit-head sequence=\(sequence) hash=\(Hex.encode(hash))" }
+
+        /// Every anchor line in `text` (a journal export, a file of lines); other lines are ignored.
+        public static func anchors(in text: String) -> [Anchor] {
+            text.split(whereSeparator: \.isNewline).compactMap { line in
+                guard let start = line.range(of: "audit-head sequence=") else { return nil }
+                let rest = line[start.upperBound...].split(separator: " ")
+                guard rest.count >= 2, let sequence = Int64(rest[0]), rest[1].hasPrefix("hash="),
+                    let hash = Hex.decode(String(rest[1].dropFirst(5))), hash.count == 32
+                else { return nil }
+                return Anchor(sequence: sequence, hash: hash)
+            }
+        }
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var rows: Int
+        /// What does not check out, the chain's first break first; empty when intact.
+        public var findings: [String]
+        public var isIntact: Bool { findings.isEmpty }
+    }
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The tables a station database has; a file without them is not one (and is never changed).
+    static let stationTables = ["audit_log", "audit_head", "visit_session", "consumed_token", "clock_state"]
+
+    public static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: configuration) } catch {
+            throw OpenError(description: "cannot open '\(path)' read-only: \(error)")
+        }
+        do {
+            return try queue.read { db throws -> Report in
+                let missing = try stationTables.filter { try !db.tableExists($0) }
+                guard missing.isEmpty else {
+                    throw OpenError(
+                        description: "'\(path)' is not a station database (no \(missing.joined(separator: ", ")))")
+                }
+                let chain = try AuditChain.verify(db)
+                var findings = chain.firstBroken.map { ["\($0)"] } ?? []
+                for trigger in ["audit_log_no_update", "audit_log_no_delete"] where !(try db.triggerExists(trigger)) {
+                    findings.append("the append-only trigger \(trigger) was removed")
+                }
+                let unaccounted =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT count(*) FROM visit_session s WHERE NOT EXISTS
+                                (SELECT 1 FROM audit_log a WHERE a.kind = 'session.opened' AND a.subject = s.id)
+                            """) ?? 0
+                if unaccounted > 0 {
+                    findings.append(
+                        "\(unaccounted) visit sessions have no session.opened row: audit rows were removed")
+                }
+                let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_log") ?? 0
+                for anchor in anchors {
+                    guard anchor.sequence <= last else {
+                        findings.append(
+                            "cut: an anchor records row \(anchor.sequence), but the log ends at row \(last)")
+                        continue
+                    }
+                    let hash = try Data.fetchOne(
+                        db, sql: "SELECT hash FROM audit_log WHERE sequence = ?", arguments: [anchor.sequence])
+                    if hash.map(Array.init) != anchor.hash {
+                        findings.append("row \(anchor.sequence) does not match its anchor: the log was rewritten")
+                    }
+                }
+                return Report(rows: chain.rows, findings: findings)
+            }
+        } catch let error as OpenError {
+            throw error
+        } catch {
+            throw OpenError(description: "cannot read the audit log in '\(path)': \(error)")
+        }
+    }
+}
+
+extension AuditLog {
+    /// The chain's head now, as an anchor to write outside the database.
+    public func head() throws -> AuditCheck.Anchor? {
+        try database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1").map {
+                AuditCheck.Anchor(sequence: $0["sequence"], hash: Array($0["hash"] as Data))
+            }
+        }
+    }
+}

@@ -5,10 +5,11 @@ import VirtualCard
 /// What the station tells the front desk and the HIS as it happens (served as server-sent events).
 /// Holders are masked: events go to shared screens.
 public struct StationEvent: Sendable, Codable, Equatable {
-    /// Increasing within one run of the daemon: SSE's `id:`.
+    /// Increasing, across restarts too: SSE's `id:`.
     public var id: Int64
     /// `scan.accepted`, `scan.rejected`, `session.opened`, `session.id_checked`, `session.closed`,
-    /// `session.expired`.
+    /// `session.expired`; `stream.gap` first on a resumed stream that may have missed events (its
+    /// `code`: `events_missed` or `event_id_unknown`).
     public var type: String
     public var at: Int64
     /// For scans: the outcome code, its reason in both languages, and where the token came from.
@@ -18,6 +19,20 @@ public struct StationEvent: Sendable, Codable, Equatable {
     /// The masked holder, when known.
     public var holder: String?
     public var session: SessionSummary?
+
+    public init(
+        id: Int64, type: String, at: Int64, code: String? = nil, reason: StationReason? = nil, source: String? = nil,
+        holder: String? = nil, session: SessionSummary? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.at = at
+        self.code = code
+        self.reason = reason
+        self.source = source
+        self.holder = holder
+        self.session = session
+    }
 }
 
 /// A session as shared screens and events show it: masked, without the document details.
@@ -49,26 +64,52 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 /// what it missed.
 public final class EventBus: Sendable {
     private struct State {
-        var nextEventID: Int64 = 1
+        var nextEventID: Int64
+        /// The last id of the block reserved in the database; past it, another block is reserved.
+        var reservedUntil: Int64
         var nextSubscriber = 0
         var subscribers: [Int: AsyncStream<StationEvent>.Continuation] = [:]
         var recent: [StationEvent] = []
         var finished = false
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     public let bufferSize: Int
+    /// The first id of this run: a client resuming from below it saw a previous run.
+    let firstEventID: Int64
+    /// Reserves a block of ids (`StationDatabase.reserveEventIDs`); nil for ids from 1 in memory (tests).
+    let reserve: (@Sendable (Int64) throws -> ClosedRange<Int64>)?
+    static let blockSize: Int64 = 1000
 
-    public init(bufferSize: Int = 256) { self.bufferSize = bufferSize }
+    public init(bufferSize: Int = 256) {
+        self.bufferSize = bufferSize
+        firstEventID = 1
+        reserve = nil
+        state = Mutex(State(nextEventID: 1, reservedUntil: .max))
+    }
+
+    /// Event ids from `database`, so they keep rising across restarts.
+    public init(database: StationDatabase, bufferSize: Int = 256) throws {
+        self.bufferSize = bufferSize
+        let reserve: @Sendable (Int64) throws -> ClosedRange<Int64> = { try database.reserveEventIDs($0) }
+        let block = try reserve(Self.blockSize)
+        firstEventID = block.lowerBound
+        self.reserve = reserve
+        state = Mutex(State(nextEventID: block.lowerBound, reservedUntil: block.upperBound))
+    }
 
     /// A stream of the events published from now on, preceded by the kept ones after `lastEventID`
     /// when given; it ends when the subscriber stops iterating or the bus is finished (shutdown).
     public func subscribe(after lastEventID: Int64? = nil) -> AsyncStream<StationEvent> {
+        // Room for every kept event and the gap notice before them.
         let (stream, continuation) = AsyncStream.makeStream(
-            of: StationEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+            of: StationEvent.self, bufferingPolicy: .bufferingNewest(bufferSize + 1))
         let key: Int? = state.withLock { state in
             guard !state.finished else { return nil }
             // Under the lock, so no event falls between the replay and the live ones.
             if let lastEventID {
+                if let gap = Self.gap(after: lastEventID, state: state, firstEventID: firstEventID) {
+                    continuation.yield(gap)
+                }
                 for event in state.recent where event.id > lastEventID { continuation.yield(event) }
             }
             let key = state.nextSubscriber
@@ -86,10 +127,39 @@ public final class EventBus: Sendable {
         return stream
     }
 
+    /// What a client resuming after `lastEventID` is told before the kept events, when it may have
+    /// missed some: events of an earlier run (not kept across a restart), events older than the kept
+    /// ones, or an id this station never gave.
+    private static func gap(after lastEventID: Int64, state: State, firstEventID: Int64) -> StationEvent? {
+        let lastGiven = state.nextEventID - 1
+        let code: String
+        if lastEventID > lastGiven {
+            code = "event_id_unknown"
+        } else if lastEventID < firstEventID - 1 {
+            code = "events_missed"
+        } else if let oldest = state.recent.first?.id, lastEventID < oldest - 1 {
+            code = "events_missed"
+        } else {
+            return nil
+        }
+        return StationEvent(
+            id: max(lastGiven, firstEventID - 1), type: "stream.gap", at: Int64(Date().timeIntervalSince1970),
+            code: code, reason: nil, source: nil, holder: nil, session: nil)
+    }
+
     /// Publishes an event (its `id` is assigned here) to every current subscriber.
     @discardableResult
     public func publish(_ make: (Int64) -> StationEvent) -> StationEvent {
         state.withLock { state in
+            if state.nextEventID > state.reservedUntil, let reserve {
+                // Rare (once a block): a failed reservation leaves the ids rising in memory.
+                if let block = try? reserve(Self.blockSize) {
+                    state.nextEventID = max(state.nextEventID, block.lowerBound)
+                    state.reservedUntil = block.upperBound
+                } else {
+                    state.reservedUntil = state.nextEventID
+                }
+            }
             let event = make(state.nextEventID)
             state.nextEventID += 1
             state.recent.append(event)

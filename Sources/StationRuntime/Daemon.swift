@@ -37,7 +37,8 @@ public struct Daemon {
         self.logger = logger
         let database = try StationDatabase(path: settings.config.storage.database)
         let policy = StationPolicy(database: database, root: settings.root, settings: .init(settings.config))
-        service = StationService(policy: policy, clock: { Int64(Date().timeIntervalSince1970) })
+        service = StationService(
+            policy: policy, events: try EventBus(database: database), clock: { Int64(Date().timeIntervalSince1970) })
     }
 
     public func run() async throws {

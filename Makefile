@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud release install format vectors
+.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud bench-faults release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -21,6 +21,9 @@ bench-daemon:
 
 bench-cloud:
 	bash Benchmarks/cloud.sh
+
+bench-faults:
+	bash Benchmarks/daemon-faults.sh
 
 # The binaries as installed: the Swift runtime linked in, so the station needs no Swift toolchain.
 release:

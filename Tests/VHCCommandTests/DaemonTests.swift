@@ -342,21 +342,10 @@ struct DaemonTests {
         let station = try Station()
         try station.start()
         defer { station.stop() }
-        // Over the Unix socket: a request line that is not HTTP.
-        let descriptor = try #require(Self.connectUnix(station.socket))
-        defer { close(descriptor) }
-        let garbage = Array("GET /v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".utf8)
-        #expect(send(descriptor, garbage, garbage.count, 0) == garbage.count)
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            reply += buffer.prefix(count)
-        }
-        let text = String(decoding: reply, as: UTF8.self)
+        // Over the Unix socket: a request the parser cannot read (its Content-Length is not a number).
+        let text = try Self.exchange(
+            station.socket, "GET /v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n"
+        ).text
         #expect(text.hasPrefix("HTTP/1.1 400"), "\(text)")
         #expect(text.lowercased().contains("content-type: application/problem+json"), "\(text)")
         #expect(text.contains(#""code":"request_malformed""#), "\(text)")

@@ -133,7 +133,8 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
+                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards", "CloudClient",
+                "CloudProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -231,7 +232,7 @@ let package = Package(
             name: "SandboxCloudTests",
             dependencies: [
                 "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
-                "QRRendering",
+                "QRRendering", .product(name: "GRDB", package: "GRDB.swift"),
                 "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

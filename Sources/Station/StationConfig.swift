@@ -12,6 +12,20 @@ public struct StationConfig: Sendable, Equatable {
     public var session: Session
     public var storage: Storage
     public var api: API
+    /// The cloud the station reports to; nil when it works on its own.
+    public var cloud: Cloud?
+
+    /// The cloud (`vhc-cloud` or the NHIA's): its address and CA, the institution's TLS certificate and
+    /// key, and the name this station goes by in the audit heads it sends.
+    public struct Cloud: Sendable, Equatable {
+        public var url: String
+        public var ca: String
+        public var certificate: String
+        public var key: String
+        public var station: String
+        /// How often the audit chain's head is sent (when it moved).
+        public var auditHeadIntervalSeconds: Int64
+    }
 
     public struct Camera: Sendable, Equatable {
         /// A V4L2 device path, or `fake:FILE-OR-DIR` for the simulated camera; `nil`: no camera.
@@ -83,6 +97,12 @@ public struct StationConfig: Sendable, Equatable {
         ("api.max_connections", "128"),
         ("api.header_timeout_seconds", "10"),
         ("api.idle_timeout_seconds", "60"),
+        ("cloud.url", nil),
+        ("cloud.ca", nil),
+        ("cloud.certificate", nil),
+        ("cloud.key", nil),
+        ("cloud.station", "station"),
+        ("cloud.audit_head_interval_seconds", "60"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -240,6 +260,33 @@ public struct StationConfig: Sendable, Equatable {
         api.maximumConnections = Int(try integer("api.max_connections", in: 8...4096))
         api.headerTimeoutSeconds = try integer("api.header_timeout_seconds", in: 1...300)
         api.idleTimeoutSeconds = try integer("api.idle_timeout_seconds", in: 5...3600)
+
+        if let url = values["cloud.url"] {
+            guard url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+                throw ConfigError(.invalidValue, key: "cloud.url", "expected https://HOST[:PORT], got '\(url)'")
+            }
+            func needed(_ key: String) throws(ConfigError) -> String {
+                guard let value = try path(key) else {
+                    throw ConfigError(.missingKey, key: key, "is required when cloud.url is set")
+                }
+                return value
+            }
+            let station = try required("cloud.station")
+            guard (1...64).contains(station.utf8.count),
+                station.unicodeScalars.allSatisfy({
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+                })
+            else {
+                throw ConfigError(
+                    .invalidValue, key: "cloud.station",
+                    "expected 1 to 64 letters, digits, '.', '-' or '_', got '\(station)'")
+            }
+            cloud = Cloud(
+                url: url, ca: try needed("cloud.ca"), certificate: try needed("cloud.certificate"),
+                key: try needed("cloud.key"), station: station,
+                auditHeadIntervalSeconds: try integer("cloud.audit_head_interval_seconds", in: 1...3600))
+        }
     }
 
     /// `127.0.0.1:8787`, `[::1]:8787` or `localhost:8787`: loopback only, the API is local.

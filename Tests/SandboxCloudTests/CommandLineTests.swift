@@ -1,5 +1,6 @@
 import CloudProtocol
 import Foundation
+import GRDB
 import Imaging
 import QRRendering
 import SandboxCloud
@@ -135,6 +136,86 @@ import VirtualCard
             let page = try await cloud.request(client, .GET, "/v1/visits/\(grant.grant)/records/labs")
             #expect(try page.decode(RecordPage<LabRecord>.self).total >= 3)
         }
+        try await cloud.stop()
+    }
+
+    @Test func theStationSendsItsAuditHeadsAndTheCheckProvesTheLogAgainstThem() async throws {
+        let cloud = try await CloudHarness()
+        let institution = cloud.everySetting
+        let folder = cloud.folder
+        let trustList = try await withClient(try cloud.client(identity: nil)) { client in
+            try await cloud.request(client, .GET, "/v1/trust-list").body
+        }
+        try trustList.write(to: URL(fileURLWithPath: folder.path("trust-list.cose")))
+        let directory = cloud.directory
+        let config = folder.path("station.yaml")
+        try """
+        institution: "\(institution.code)"
+        trust:
+          root: \(directory.trustRoot)
+          trust_list: \(folder.path("trust-list.cose"))
+        storage:
+          database: \(folder.path("station.sqlite"))
+        api:
+          socket: \(folder.path("api.sock"))
+        cloud:
+          url: \(cloud.url)
+          ca: \(directory.caCertificate)
+          certificate: \(directory.institutionCertificate(institution.code))
+          key: \(directory.institutionKey(institution.code))
+          station: desk-1
+          audit_head_interval_seconds: 1
+        """.write(toFile: config, atomically: false, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Command.executable(named: "vhc-stationd"))
+        daemon.arguments = ["--config", config]
+        let log = folder.path("daemon.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        daemon.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        daemon.standardError = daemon.standardOutput
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = try await run("vhc", ["status", "--socket", folder.path("api.sock")]).status == 0
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let submitted = try await run(
+            "vhc", ["submit", "--socket", folder.path("api.sock"), try cloud.token(for: cloud.patient())])
+        #expect(submitted.status == 0, "\(submitted.stdout)\(submitted.stderr)")
+
+        // Within a few intervals the cloud holds the station's head.
+        var heads: [AuditHeadList.Head] = []
+        for _ in 0..<50 where heads.isEmpty {
+            try await Task.sleep(for: .milliseconds(200))
+            heads = try await cloud.store().auditHeads(station: "desk-1", institution: institution.code)
+        }
+        #expect(!heads.isEmpty)
+        daemon.terminate()
+        daemon.waitUntilExit()
+
+        let verified = try await run(
+            "vhc",
+            ["audit", "verify", "--database", folder.path("station.sqlite"), "--anchors", "cloud", "--config", config])
+        #expect(verified.status == 0 && verified.stdout.contains("anchors"), "\(verified.stdout)\(verified.stderr)")
+
+        // A copy cut back by its last rows (head made to agree) no longer reaches the cloud's anchors.
+        let copy = folder.path("cut.sqlite")
+        try await DatabaseQueue(path: folder.path("station.sqlite")).writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [copy])
+        }
+        try await DatabaseQueue(path: copy).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_log")!
+            try db.execute(sql: "DELETE FROM audit_log WHERE sequence > ?", arguments: [last - 3])
+            try db.execute(
+                sql: "UPDATE audit_head SET sequence = ?, hash = (SELECT hash FROM audit_log WHERE sequence = ?)",
+                arguments: [last - 3, last - 3])
+        }
+        let cut = try await run(
+            "vhc", ["audit", "verify", "--database", copy, "--anchors", "cloud", "--config", config])
+        #expect(cut.status == 1 && cut.stdout.contains("cut: an anchor records row"), "\(cut.stdout)\(cut.stderr)")
         try await cloud.stop()
     }
 

@@ -82,6 +82,12 @@ struct StationConfigTests {
             (minimal + "\napi:\n  socket_group: \"a b\"\n", .invalidValue, "api.socket_group"),
             (minimal + "\ncamera:\n  size:\n    - 640\n    - 480\n", .invalidValue, "camera.size"),
             (minimal + "\ninstitution: \"9999999999\"\n", .syntax, nil),  // a key given twice
+            (minimal + "\ncloud:\n  url: http://127.0.0.1:8443\n", .invalidValue, "cloud.url"),
+            (minimal + "\ncloud:\n  url: https://127.0.0.1:8443\n", .missingKey, "cloud.ca"),
+            (
+                minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n  station: \"a b\"\n",
+                .invalidValue, "cloud.station"
+            ),
         ])
     func mistakes(text: String, code: ConfigError.Code, key: String?) throws {
         let path = try write(text)

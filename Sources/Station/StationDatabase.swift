@@ -31,8 +31,10 @@ public final class StationDatabase: Sendable {
             // Another process holding the write lock makes a write wait this long, then fail as busy
             // (the API answers 503 with Retry-After); well under the watchdog's 10 s.
             configuration.busyMode = .timeout(Self.busyTimeout)
-            // Two readers are plenty for a station and keep its memory small.
+            // Two readers are plenty for a station. Each connection's page cache is capped at 512 KiB
+            // (SQLite's default is 2 MiB), so three connections stay within the daemon's memory target.
             configuration.maximumReaderCount = 2
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
             writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
         } catch {

@@ -133,8 +133,7 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards", "CloudClient",
-                "CloudProtocol",
+                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,6 +13,7 @@ usage: scripts/install.sh [--vendor VVVV --model PPPP [--serial S]] [--prefix DI
 Run as root (or with DESTDIR set, to stage the files for a package). Installs:
   PREFIX/bin/vhc, PREFIX/bin/vhc-stationd     release binaries (skipped, with a message, if not built yet)
   /etc/systemd/system/vhc-stationd.service     the hardened unit
+  /etc/systemd/system/vhc-audit-push.{service,timer}  the audit head's trip to the cloud, every minute
   /usr/lib/sysusers.d/vhc-station.conf         user vhc-station and group vhc (created now by
                                                systemd-sysusers when installing into /)
   /etc/vhc-station/station.yaml                the example configuration, only if there is none yet
@@ -104,6 +105,12 @@ sed -e "s|^ExecStart=/usr/local/|ExecStart=$prefix/|" -e "s|^Documentation=file:
     "$repo/systemd/vhc-stationd.service" >"$unit_tmp"
 install -D -m 0644 "$unit_tmp" "$destdir/etc/systemd/system/vhc-stationd.service"
 say "installed $destdir/etc/systemd/system/vhc-stationd.service"
+# The audit head's trip to the cloud: a oneshot service and its timer (enable the timer once cloud.* is set).
+sed -e "s|^ExecStart=/usr/local/|ExecStart=$prefix/|" -e "s|^Documentation=file:/usr/local/|Documentation=file:$prefix/|" \
+    "$repo/systemd/vhc-audit-push.service" >"$unit_tmp"
+install -D -m 0644 "$unit_tmp" "$destdir/etc/systemd/system/vhc-audit-push.service"
+install -D -m 0644 "$repo/systemd/vhc-audit-push.timer" "$destdir/etc/systemd/system/vhc-audit-push.timer"
+say "installed $destdir/etc/systemd/system/vhc-audit-push.service and .timer"
 
 install -D -m 0644 "$repo/systemd/vhc-station.sysusers.conf" "$destdir/usr/lib/sysusers.d/vhc-station.conf"
 say "installed $destdir/usr/lib/sysusers.d/vhc-station.conf"

@@ -48,7 +48,8 @@ public enum AuditCheck {
     /// The tables a station database has; a file without them is not one (and is never changed).
     static let stationTables = ["audit_log", "audit_head", "visit_session", "consumed_token", "clock_state"]
 
-    public static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
+    /// Opens `path` read-only and runs `body` on it once it is known to be a station database.
+    static func readStationDatabase<T>(_ path: String, _ body: (Database) throws -> T) throws(OpenError) -> T {
         var configuration = Configuration()
         configuration.readonly = true
         let queue: DatabaseQueue
@@ -56,12 +57,32 @@ public enum AuditCheck {
             throw OpenError(description: "cannot open '\(path)' read-only: \(error)")
         }
         do {
-            return try queue.read { db throws -> Report in
+            return try queue.read { db in
                 let missing = try stationTables.filter { try !db.tableExists($0) }
                 guard missing.isEmpty else {
                     throw OpenError(
                         description: "'\(path)' is not a station database (no \(missing.joined(separator: ", ")))")
                 }
+                return try body(db)
+            }
+        } catch let error as OpenError {
+            throw error
+        } catch {
+            throw OpenError(description: "cannot read the audit log in '\(path)': \(error)")
+        }
+    }
+
+    /// The chain's head in the database at `path`, read-only (`vhc audit push`).
+    public static func head(path: String) throws(OpenError) -> Anchor? {
+        try readStationDatabase(path) { db in
+            try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1").map {
+                Anchor(sequence: $0["sequence"], hash: Array($0["hash"] as Data))
+            }
+        }
+    }
+
+    public static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
+        try readStationDatabase(path) { db throws -> Report in
                 let chain = try AuditChain.verify(db)
                 var findings = chain.firstBroken.map { ["\($0)"] } ?? []
                 for trigger in ["audit_log_no_update", "audit_log_no_delete"] where !(try db.triggerExists(trigger)) {
@@ -92,11 +113,6 @@ public enum AuditCheck {
                     }
                 }
                 return Report(rows: chain.rows, findings: findings)
-            }
-        } catch let error as OpenError {
-            throw error
-        } catch {
-            throw OpenError(description: "cannot read the audit log in '\(path)': \(error)")
         }
     }
 }

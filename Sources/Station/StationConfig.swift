@@ -23,8 +23,6 @@ public struct StationConfig: Sendable, Equatable {
         public var certificate: String
         public var key: String
         public var station: String
-        /// How often the audit chain's head is sent (when it moved).
-        public var auditHeadIntervalSeconds: Int64
     }
 
     public struct Camera: Sendable, Equatable {
@@ -102,7 +100,6 @@ public struct StationConfig: Sendable, Equatable {
         ("cloud.certificate", nil),
         ("cloud.key", nil),
         ("cloud.station", "station"),
-        ("cloud.audit_head_interval_seconds", "60"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -284,8 +281,7 @@ public struct StationConfig: Sendable, Equatable {
             }
             cloud = Cloud(
                 url: url, ca: try needed("cloud.ca"), certificate: try needed("cloud.certificate"),
-                key: try needed("cloud.key"), station: station,
-                auditHeadIntervalSeconds: try integer("cloud.audit_head_interval_seconds", in: 1...3600))
+                key: try needed("cloud.key"), station: station)
         }
     }
 

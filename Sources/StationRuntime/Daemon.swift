@@ -1,4 +1,3 @@
-import CloudClient
 import ConnectionGuards
 import Crypto
 import Foundation
@@ -20,17 +19,11 @@ public struct Daemon {
         public var config: StationConfig
         public var root: P256.Signing.PublicKey
         public var bearerToken: String?
-        /// The cloud's CA and the institution's certificate and key, as PEM, when `cloud.url` is set.
-        public var cloudCredentials: (ca: String, certificate: String, key: String)?
 
-        public init(
-            config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?,
-            cloudCredentials: (ca: String, certificate: String, key: String)? = nil
-        ) {
+        public init(config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?) {
             self.config = config
             self.root = root
             self.bearerToken = bearerToken
-            self.cloudCredentials = cloudCredentials
         }
     }
 
@@ -88,15 +81,6 @@ public struct Daemon {
                     server: apiServer(config.api),
                     configuration: listenerConfiguration(.hostname(address.host, port: address.port), config.api),
                     logger: logger))
-        }
-        if let cloud = config.cloud, let credentials = settings.cloudCredentials {
-            let client = try CloudClient(
-                baseURL: cloud.url, caPEM: credentials.ca,
-                identity: .init(certificatePEM: credentials.certificate, keyPEM: credentials.key))
-            services.append(
-                AuditHeadUploader(
-                    service: service, cloud: client, station: cloud.station,
-                    interval: .seconds(cloud.auditHeadIntervalSeconds), logger: logger))
         }
         // Last in, so first to hear of a shutdown: end the event streams, or the API would wait on them.
         services.append(EventStreamCloser(events: service.events, notifier: notifier))

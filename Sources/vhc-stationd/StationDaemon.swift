@@ -53,17 +53,6 @@ struct StationDaemon: AsyncParsableCommand {
     var headerTimeout: String?
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("api.idle_timeout_seconds", valueName: "SECONDS"))
     var idleTimeout: String?
-    @Option(name: .customLong("cloud-url"), help: ArgumentHelp("cloud.url", valueName: "URL")) var cloudURL: String?
-    @Option(name: .customLong("cloud-ca"), help: ArgumentHelp("cloud.ca", valueName: "FILE")) var cloudCA: String?
-    @Option(name: .customLong("cloud-certificate"), help: ArgumentHelp("cloud.certificate", valueName: "FILE"))
-    var cloudCertificate: String?
-    @Option(name: .customLong("cloud-key"), help: ArgumentHelp("cloud.key", valueName: "FILE")) var cloudKey: String?
-    @Option(name: .customLong("station-name"), help: ArgumentHelp("cloud.station", valueName: "NAME"))
-    var stationName: String?
-    @Option(
-        name: .customLong("audit-head-interval"),
-        help: ArgumentHelp("cloud.audit_head_interval_seconds", valueName: "SECONDS"))
-    var auditHeadInterval: String?
 
     /// EX_CONFIG from sysexits.h: systemd shows it as a configuration failure.
     static let configurationFailure = ExitCode(78)
@@ -76,13 +65,10 @@ struct StationDaemon: AsyncParsableCommand {
             ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),
             ("api.token_file", apiTokenFile), ("api.max_connections", maxConnections),
             ("api.header_timeout_seconds", headerTimeout), ("api.idle_timeout_seconds", idleTimeout),
-            ("cloud.url", cloudURL), ("cloud.ca", cloudCA), ("cloud.certificate", cloudCertificate),
-            ("cloud.key", cloudKey), ("cloud.station", stationName),
-            ("cloud.audit_head_interval_seconds", auditHeadInterval),
         ]
         let paths: Set<String> = [
             "camera.path", "trust.root", "trust.trust_list", "trust.revocation_list", "storage.database", "api.socket",
-            "api.token_file", "cloud.ca", "cloud.certificate", "cloud.key",
+            "api.token_file",
         ]
         return Dictionary(
             uniqueKeysWithValues: pairs.compactMap { key, value in
@@ -153,27 +139,7 @@ struct StationDaemon: AsyncParsableCommand {
         else {
             throw fail("storage.database: the directory '\(databaseDirectory)' does not exist")
         }
-        var cloudCredentials: (ca: String, certificate: String, key: String)?
-        if let cloud = loaded.cloud {
-            func pem(_ path: String, _ key: String) throws -> String {
-                guard let data = Self.readSmallFile(path), let text = String(data: data, encoding: .utf8),
-                    text.contains("-----BEGIN")
-                else { throw fail("\(key): '\(path)' is not a readable PEM file") }
-                return text
-            }
-            var info = stat()
-            if stat(cloud.key, &info) == 0, info.st_mode & 0o077 != 0 {
-                throw fail(
-                    "cloud.key: '\(cloud.key)' is readable by others (mode " + String(info.st_mode & 0o777, radix: 8)
-                        + "); chmod 600 it")
-            }
-            cloudCredentials = (
-                try pem(cloud.ca, "cloud.ca"), try pem(cloud.certificate, "cloud.certificate"),
-                try pem(cloud.key, "cloud.key")
-            )
-        }
-        return Daemon.Settings(
-            config: loaded, root: rootKey, bearerToken: token, cloudCredentials: cloudCredentials)
+        return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token)
     }
 
     static func readSmallFile(_ path: String) -> Data? {

@@ -8,7 +8,8 @@ import VirtualCard
 /// `vhc audit verify`: checks the audit log's hash chain in a station database.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Check the station's audit log.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Check the station's audit log, and anchor it in the cloud.",
+        subcommands: [Verify.self, Push.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -58,34 +59,74 @@ struct AuditCommand: AsyncParsableCommand {
                     + (recorded.isEmpty ? "" : ", consistent with \(recorded.count) anchors"))
         }
 
-        /// The heads the daemon sent to the cloud (`GET /v1/audit-heads`), with the institution's
-        /// certificate from the station's configuration.
+        /// The heads sent to the cloud (`GET /v1/audit-heads`), with the institution's certificate from
+        /// the station's configuration.
         func cloudAnchors() async throws -> [AuditCheck.Anchor] {
-            let loaded: StationConfig
-            do { loaded = try StationConfig.load(path: config) } catch { throw UsageError("\(config): \(error)") }
-            guard let cloud = loaded.cloud else { throw UsageError("\(config) names no cloud (cloud.url)") }
-            let client: CloudClient
-            do {
-                client = try CloudClient(
-                    baseURL: cloud.url, caPEM: try Inputs.readText(cloud.ca, what: "cloud CA"),
-                    identity: .init(
-                        certificatePEM: try Inputs.readText(cloud.certificate, what: "institution certificate"),
-                        keyPEM: try Inputs.readText(cloud.key, what: "institution key")))
-            } catch let failure as UsageError { throw failure } catch { throw UsageError("\(error)") }
-            let outcome: Result<AuditHeadList, any Error>
-            do {
-                outcome = .success(
-                    try await client.call(.GET, "/v1/audit-heads?station=\(cloud.station)", as: AuditHeadList.self))
-            } catch { outcome = .failure(error) }
-            try? await client.shutdown()
-            switch outcome {
-            case .success(let list):
-                return list.heads.compactMap { head in
-                    Hex.decode(head.hash).map { AuditCheck.Anchor(sequence: head.sequence, hash: $0) }
-                }
-            case .failure(let error):
-                throw UsageError("cannot read the audit heads from \(cloud.url): \(error)")
+            let (cloud, _) = try StationCloud.load(config)
+            let list = try await StationCloud.call(cloud) { client in
+                try await client.call(.GET, "/v1/audit-heads?station=\(cloud.station)", as: AuditHeadList.self)
             }
+            return list.heads.compactMap { head in
+                Hex.decode(head.hash).map { AuditCheck.Anchor(sequence: head.sequence, hash: $0) }
+            }
+        }
+    }
+
+    /// `vhc audit push`: sends the chain's head to the cloud, run by a systemd timer every minute. Apart
+    /// from the daemon on purpose: the daemon stays small and offline-capable, and only this command
+    /// needs the institution's key.
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send the audit chain's head to the cloud (an anchor for `verify --anchors cloud`).",
+            discussion: "Exit status: 0 sent (or nothing to send), 2 when the database or the cloud cannot be reached.")
+
+        @Option(help: ArgumentHelp("The station's configuration (cloud and database).", valueName: "FILE"))
+        var config: String = StationConfig.defaultPath
+
+        func run() async throws {
+            let (cloud, loaded) = try StationCloud.load(config)
+            let head: AuditCheck.Anchor?
+            do { head = try AuditCheck.head(path: loaded.storage.database) } catch { throw UsageError(error.description) }
+            guard let head else {
+                print("the audit log is empty: nothing to send")
+                return
+            }
+            _ = try await StationCloud.call(cloud) { client in
+                try await client.call(
+                    .POST, "/v1/audit-heads",
+                    json: AuditHeadUpload(station: cloud.station, sequence: head.sequence, hash: Hex.encode(head.hash)),
+                    as: AuditHeadUpload.self)
+            }
+            print("sent the audit head to \(cloud.url): row \(head.sequence)")
+        }
+    }
+}
+
+/// The cloud named in the station's configuration, reached with the institution's certificate.
+enum StationCloud {
+    static func load(_ path: String) throws -> (StationConfig.Cloud, StationConfig) {
+        let loaded: StationConfig
+        do { loaded = try StationConfig.load(path: path) } catch { throw UsageError("\(path): \(error)") }
+        guard let cloud = loaded.cloud else { throw UsageError("\(path) names no cloud (cloud.url)") }
+        return (cloud, loaded)
+    }
+
+    /// One exchange with a client made for it; a failure is a usage error (exit 2) naming the cloud.
+    static func call<T: Sendable>(_ cloud: StationConfig.Cloud, _ body: (CloudClient) async throws -> T) async throws -> T {
+        let client: CloudClient
+        do {
+            client = try CloudClient(
+                baseURL: cloud.url, caPEM: try Inputs.readText(cloud.ca, what: "cloud CA"),
+                identity: .init(
+                    certificatePEM: try Inputs.readText(cloud.certificate, what: "institution certificate"),
+                    keyPEM: try Inputs.readText(cloud.key, what: "institution key")))
+        } catch let failure as UsageError { throw failure } catch { throw UsageError("\(error)") }
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body(client)) } catch { outcome = .failure(error) }
+        try? await client.shutdown()
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error): throw UsageError("the cloud at \(cloud.url) did not answer as expected: \(error)")
         }
     }
 }

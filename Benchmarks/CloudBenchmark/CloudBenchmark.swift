@@ -78,7 +78,9 @@ struct CloudBenchmark {
         print(
             "visit openings, \(options.openings) per run, \(options.clients) concurrent clients, a fresh token each")
         print("  " + "".padding(toLength: 36, withPad: " ", startingAt: 0) + "highest rate            paced at 1,000/s")
-        print("  " + "".padding(toLength: 36, withPad: " ", startingAt: 0) + "  per s  p50 ms  p99 ms    p50 ms  p99 ms  max ms")
+        print(
+            "  " + "".padding(toLength: 36, withPad: " ", startingAt: 0)
+                + "  per s  p50 ms  p99 ms    p50 ms  p99 ms  max ms")
         if let overHTTPS { print(overHTTPS.line("HTTPS, mutual TLS, kept alive")) }
         if let inProcess { print(inProcess.line("in-process visit opener (baseline)")) }
         guard let overHTTPS else { return }

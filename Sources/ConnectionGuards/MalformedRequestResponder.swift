@@ -1,6 +1,6 @@
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import HTTPTypes
 import NIOHTTPTypes
 
 /// Answers a request the HTTP parser cannot read with a problem+json body, as every other error is

@@ -83,36 +83,36 @@ public enum AuditCheck {
 
     public static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
         try readStationDatabase(path) { db throws -> Report in
-                let chain = try AuditChain.verify(db)
-                var findings = chain.firstBroken.map { ["\($0)"] } ?? []
-                for trigger in ["audit_log_no_update", "audit_log_no_delete"] where !(try db.triggerExists(trigger)) {
-                    findings.append("the append-only trigger \(trigger) was removed")
-                }
-                let unaccounted =
-                    try Int.fetchOne(
-                        db,
-                        sql: """
-                            SELECT count(*) FROM visit_session s WHERE NOT EXISTS
-                                (SELECT 1 FROM audit_log a WHERE a.kind = 'session.opened' AND a.subject = s.id)
-                            """) ?? 0
-                if unaccounted > 0 {
+            let chain = try AuditChain.verify(db)
+            var findings = chain.firstBroken.map { ["\($0)"] } ?? []
+            for trigger in ["audit_log_no_update", "audit_log_no_delete"] where !(try db.triggerExists(trigger)) {
+                findings.append("the append-only trigger \(trigger) was removed")
+            }
+            let unaccounted =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM visit_session s WHERE NOT EXISTS
+                            (SELECT 1 FROM audit_log a WHERE a.kind = 'session.opened' AND a.subject = s.id)
+                        """) ?? 0
+            if unaccounted > 0 {
+                findings.append(
+                    "\(unaccounted) visit sessions have no session.opened row: audit rows were removed")
+            }
+            let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_log") ?? 0
+            for anchor in anchors {
+                guard anchor.sequence <= last else {
                     findings.append(
-                        "\(unaccounted) visit sessions have no session.opened row: audit rows were removed")
+                        "cut: an anchor records row \(anchor.sequence), but the log ends at row \(last)")
+                    continue
                 }
-                let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_log") ?? 0
-                for anchor in anchors {
-                    guard anchor.sequence <= last else {
-                        findings.append(
-                            "cut: an anchor records row \(anchor.sequence), but the log ends at row \(last)")
-                        continue
-                    }
-                    let hash = try Data.fetchOne(
-                        db, sql: "SELECT hash FROM audit_log WHERE sequence = ?", arguments: [anchor.sequence])
-                    if hash.map(Array.init) != anchor.hash {
-                        findings.append("row \(anchor.sequence) does not match its anchor: the log was rewritten")
-                    }
+                let hash = try Data.fetchOne(
+                    db, sql: "SELECT hash FROM audit_log WHERE sequence = ?", arguments: [anchor.sequence])
+                if hash.map(Array.init) != anchor.hash {
+                    findings.append("row \(anchor.sequence) does not match its anchor: the log was rewritten")
                 }
-                return Report(rows: chain.rows, findings: findings)
+            }
+            return Report(rows: chain.rows, findings: findings)
         }
     }
 }

@@ -86,7 +86,9 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let (cloud, loaded) = try StationCloud.load(config)
             let head: AuditCheck.Anchor?
-            do { head = try AuditCheck.head(path: loaded.storage.database) } catch { throw UsageError(error.description) }
+            do { head = try AuditCheck.head(path: loaded.storage.database) } catch {
+                throw UsageError(error.description)
+            }
             guard let head else {
                 print("the audit log is empty: nothing to send")
                 return
@@ -112,7 +114,9 @@ enum StationCloud {
     }
 
     /// One exchange with a client made for it; a failure is a usage error (exit 2) naming the cloud.
-    static func call<T: Sendable>(_ cloud: StationConfig.Cloud, _ body: (CloudClient) async throws -> T) async throws -> T {
+    static func call<T: Sendable>(
+        _ cloud: StationConfig.Cloud, _ body: (CloudClient) async throws -> T
+    ) async throws -> T {
         let client: CloudClient
         do {
             client = try CloudClient(

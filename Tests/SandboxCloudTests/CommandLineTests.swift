@@ -190,7 +190,8 @@ import VirtualCard
         // What the timer runs every minute: the head goes to the cloud.
         #expect(try await cloud.store().auditHeads(station: "desk-1", institution: institution.code).isEmpty)
         let pushed = try await run("vhc", ["audit", "push", "--config", config])
-        #expect(pushed.status == 0 && pushed.stdout.hasPrefix("sent the audit head"), "\(pushed.stdout)\(pushed.stderr)")
+        #expect(
+            pushed.status == 0 && pushed.stdout.hasPrefix("sent the audit head"), "\(pushed.stdout)\(pushed.stderr)")
         let heads = try await cloud.store().auditHeads(station: "desk-1", institution: institution.code)
         #expect(heads.count == 1)
 

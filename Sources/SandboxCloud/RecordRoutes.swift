@@ -27,10 +27,7 @@ extension CloudRoutes {
 
     /// One page of a category, newest first, with what depends on the day brought to today.
     func page<Item: MedicalRecord>(_ type: Item.Type, grant: StoredGrant, paging: Paging) async throws -> Response {
-        let (total, payloads) = try await cloud.store.records(
-            patientID: grant.patientID, category: Item.category, offset: paging.offset, limit: paging.pageSize)
-        let today = CalendarDate(taipeiDateAt: cloud.clock())
-        let items = try payloads.map { try JSONDecoder().decode(Item.self, from: Data($0.utf8)).asOf(today) }
+        let (total, items) = try await stored(Item.self, grant: grant, offset: paging.offset, limit: paging.pageSize)
         let next = paging.offset + items.count < total ? paging.page + 1 : nil
         return try json(
             RecordPage(
@@ -49,12 +46,7 @@ extension CloudRoutes {
         guard proposal.prescriptions.allSatisfy({ ATCCode.isValid($0.atcCode) }) else {
             throw CloudProblem(.requestMalformed, "each atcCode must be a WHO ATC code such as M01AE01")
         }
-        let (_, payloads) = try await cloud.store.records(
-            patientID: grant.patientID, category: .medications, offset: 0, limit: 1000)
-        let today = CalendarDate(taipeiDateAt: cloud.clock())
-        let medications = try payloads.map {
-            try JSONDecoder().decode(MedicationRecord.self, from: Data($0.utf8)).asOf(today)
-        }
+        let (_, medications) = try await stored(MedicationRecord.self, grant: grant, offset: 0, limit: 1000)
         let answer = AlertAnswer(alerts: DrugInteractions.alerts(for: proposal, medications: medications))
         try await cloud.store.audit(
             at: cloud.clock(), kind: .alertsChecked, subject: GrantToken.shortID(grant.grant),
@@ -65,6 +57,18 @@ extension CloudRoutes {
                     "alerts": String(answer.alerts.count),
                 ], uniquingKeysWith: { $1 }))
         return try json(answer)
+    }
+
+    /// The grant's patient's stored records of one category, newest first, brought to today; and the total.
+    func stored<Item: MedicalRecord>(
+        _ type: Item.Type, grant: StoredGrant, offset: Int, limit: Int
+    ) async throws
+        -> (total: Int, items: [Item])
+    {
+        let (total, payloads) = try await cloud.store.records(
+            patientID: grant.patientID, category: Item.category, offset: offset, limit: limit)
+        let today = CalendarDate(taipeiDateAt: cloud.clock())
+        return (total, try payloads.map { try JSONDecoder().decode(Item.self, from: Data($0.utf8)).asOf(today) })
     }
 
     func accessDetail(_ grant: StoredGrant) -> [String: String] {

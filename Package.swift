@@ -57,12 +57,15 @@ let package = Package(
             ]),
         // Atomic and secret (0600) file writes, for the command's outputs and the sandbox's keys.
         .target(name: "SafeFiles"),
+        // The local API's request, answer and event types with typed states and codes: one type per wire
+        // shape, shared by the daemon's routes, `vhc` and the page's tests.
+        .target(name: "StationModels", dependencies: ["VirtualCard"]),
         // The station's core: configuration (YAML through Yams), policy around the verifier, replay
         // store, lists and clock, visit sessions and the audit log (SQLite through GRDB).
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", "AuditChain", .product(name: "GRDB", package: "GRDB.swift"),
+                "VirtualCard", "StationModels", "AuditChain", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The station ↔ cloud wire (../shared/cloud-protocol.md): the signed visit opening on VirtualCard's
@@ -123,7 +126,8 @@ let package = Package(
         .target(
             name: "StationAPI",
             dependencies: [
-                "Station", "VirtualCard", "ConnectionGuards", .product(name: "Hummingbird", package: "hummingbird"),
+                "Station", "StationModels", "VirtualCard", "ConnectionGuards",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -133,7 +137,7 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationAPI", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
+                "Station", "StationAPI", "StationModels", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,8 +156,8 @@ let package = Package(
         .executableTarget(
             name: "vhc",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering", "Scanner", "Imaging", "SafeFiles", "CloudClient",
-                "CloudProtocol",
+                "VirtualCard", "Station", "StationModels", "QRRendering", "Scanner", "Imaging", "SafeFiles",
+                "CloudClient", "CloudProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -179,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "DaemonBenchmark",
             dependencies: [
-                "Station", "StationRuntime", "Scanner", "Imaging", "QRRendering", "VirtualCard",
+                "Station", "StationModels", "StationRuntime", "Scanner", "Imaging", "QRRendering", "VirtualCard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -205,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: [
-                "Station", "VirtualCard", "TestSupport", "StationTestSupport",
+                "Station", "StationModels", "VirtualCard", "TestSupport", "StationTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
@@ -214,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "StationAPITests",
             dependencies: [
-                "StationAPI", "Station", "VirtualCard", "TestSupport", "StationTestSupport",
+                "StationAPI", "Station", "StationModels", "VirtualCard", "TestSupport", "StationTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -223,7 +227,8 @@ let package = Package(
         .testTarget(
             name: "StationRuntimeTests",
             dependencies: [
-                "StationRuntime", "Station", "Scanner", "Imaging", "QRRendering", "TestSupport", "StationTestSupport",
+                "StationRuntime", "Station", "StationModels", "Scanner", "Imaging", "QRRendering", "TestSupport",
+                "StationTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -246,8 +251,9 @@ let package = Package(
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [
-                "VirtualCard", "Station", "QRRendering", "Imaging", "TestSupport", "StationTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+                "VirtualCard", "Station", "StationModels", "QRRendering", "Imaging", "TestSupport",
+                "StationTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],
     swiftLanguageModes: [.v6],

@@ -7,6 +7,7 @@ import NIOCore
 import QRRendering
 import Scanner
 import Station
+import StationModels
 import StationRuntime
 import VirtualCard
 
@@ -92,12 +93,12 @@ enum DaemonBenchmark {
         var latencies: [Double] = []
         let clock = ContinuousClock()
         // Measure only once the camera streams (it opens on the pipeline's thread).
-        while pipeline.cameraStatus().state != "streaming" { try await Task.sleep(for: .milliseconds(10)) }
+        while pipeline.cameraStatus().state != .streaming { try await Task.sleep(for: .milliseconds(10)) }
         for _ in 0..<(samples + 3) {
             let frame = try authority.frame(try authority.token())
             while !device.deliver(frame) { try await Task.sleep(for: .milliseconds(1)) }  // all buffers busy
             let start = clock.now  // the frame is in the driver's buffer, as after a camera's exposure
-            while let event = await events.next(), event.type != "scan.accepted" {}
+            while let event = await events.next(), event.type != .scanAccepted {}
             latencies.append(milliseconds(start.duration(to: clock.now)))
             try await Task.sleep(for: .milliseconds(60))
         }

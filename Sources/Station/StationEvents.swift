@@ -1,62 +1,7 @@
 import Foundation
+import StationModels
 import Synchronization
 import VirtualCard
-
-/// What the station tells the front desk and the HIS as it happens (served as server-sent events).
-/// Holders are masked: events go to shared screens.
-public struct StationEvent: Sendable, Codable, Equatable {
-    /// Increasing, across restarts too: SSE's `id:`.
-    public var id: Int64
-    /// `scan.accepted`, `scan.rejected`, `session.opened`, `session.id_checked`, `session.closed`,
-    /// `session.expired`; `stream.gap` first on a resumed stream that may have missed events (its
-    /// `code`: `events_missed` or `event_id_unknown`).
-    public var type: String
-    public var at: Int64
-    /// For scans: the outcome code, its reason in both languages, and where the token came from.
-    public var code: String?
-    public var reason: StationReason?
-    public var source: String?
-    /// The masked holder, when known.
-    public var holder: String?
-    public var session: SessionSummary?
-
-    public init(
-        id: Int64, type: String, at: Int64, code: String? = nil, reason: StationReason? = nil, source: String? = nil,
-        holder: String? = nil, session: SessionSummary? = nil
-    ) {
-        self.id = id
-        self.type = type
-        self.at = at
-        self.code = code
-        self.reason = reason
-        self.source = source
-        self.holder = holder
-        self.session = session
-    }
-}
-
-/// A session as shared screens and events show it: masked, without the document details.
-public struct SessionSummary: Sendable, Codable, Equatable {
-    public var id: String
-    public var holder: String
-    public var delegate: String?
-    public var state: VisitSession.State
-    public var photo: String
-    public var openedAt: Int64
-    public var expiresAt: Int64
-    public var closeReason: String?
-
-    public init(_ session: VisitSession) {
-        id = session.id
-        holder = session.maskedHolder
-        delegate = session.delegateID.map(TaiwanID.masked)
-        state = session.state
-        photo = session.photo
-        openedAt = session.openedAt
-        expiresAt = session.expiresAt
-        closeReason = session.closeReason
-    }
-}
 
 /// Fans events out to every subscriber. Each subscriber has a bounded buffer that keeps the newest
 /// events, so a stalled client costs a fixed amount of memory and never slows the scan path. The
@@ -132,18 +77,18 @@ public final class EventBus: Sendable {
     /// ones, or an id this station never gave.
     private static func gap(after lastEventID: Int64, state: State, firstEventID: Int64) -> StationEvent? {
         let lastGiven = state.nextEventID - 1
-        let code: String
+        let code: OutcomeCode
         if lastEventID > lastGiven {
-            code = "event_id_unknown"
+            code = .eventIDUnknown
         } else if lastEventID < firstEventID - 1 {
-            code = "events_missed"
+            code = .eventsMissed
         } else if let oldest = state.recent.first?.id, lastEventID < oldest - 1 {
-            code = "events_missed"
+            code = .eventsMissed
         } else {
             return nil
         }
         return StationEvent(
-            id: max(lastGiven, firstEventID - 1), type: "stream.gap", at: Int64(Date().timeIntervalSince1970),
+            id: max(lastGiven, firstEventID - 1), type: .streamGap, at: Int64(Date().timeIntervalSince1970),
             code: code, reason: nil, source: nil, holder: nil, session: nil)
     }
 

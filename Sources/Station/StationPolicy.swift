@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import StationModels
 import Synchronization
 import VirtualCard
 
@@ -32,9 +33,7 @@ public final class StationPolicy: Sendable {
 
     /// What became of one scan.
     public struct Outcome: Sendable, Equatable {
-        /// One of the profile's verification codes, or a station code (`clock_rolled_back`,
-        /// `trust_list_unavailable`).
-        public var code: String
+        public var code: OutcomeCode
         public var reason: StationReason
         public var session: VisitSession?
         /// The holder's previous session, closed because this scan opened a new one.
@@ -66,7 +65,7 @@ public final class StationPolicy: Sendable {
     public func submit(_ text: [UInt8], source: String, now: Int64) throws -> Outcome {
         try database.writer.write { db in
             let outcome = try decide(db, text, source: source, now: now)
-            var detail = ["code": outcome.code, "source": source]
+            var detail = ["code": outcome.code.rawValue, "source": source]
             if let holder = outcome.maskedHolder { detail["holder"] = holder }
             try AuditLog.append(
                 db, at: now, kind: outcome.accepted ? .scanAccepted : .scanRejected,
@@ -76,27 +75,27 @@ public final class StationPolicy: Sendable {
     }
 
     private func decide(_ db: Database, _ text: [UInt8], source: String, now: Int64) throws -> Outcome {
-        func rejected(_ code: String, holder: String? = nil) -> Outcome {
+        func rejected(_ code: OutcomeCode, holder: String? = nil) -> Outcome {
             Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
         }
         // A clock behind the latest trusted time by more than the skew cannot judge a 5-minute window.
         if TrustState.isRolledBack(now: now, highWater: try TrustState.highWater(db), skew: settings.skewSeconds) {
-            return rejected(StationCode.clockRolledBack)
+            return rejected(.clockRolledBack)
         }
-        guard let verifier = try verifier(db) else { return rejected(StationCode.trustListUnavailable) }
+        guard let verifier = try verifier(db) else { return rejected(.trustListUnavailable) }
         let held = try HeldListStore.held(db)
         let verification = try verifier.verify(
             text, at: now, skew: settings.skewSeconds, held: held, consumedTokens: TransactionConsumedTokens(db: db))
         let masked = verification.claims.map { VisitSession.masked(id: $0.holder.id, name: $0.holder.name) }
         guard verification.isValid, let claims = verification.claims else {
-            return rejected(verification.code.rawValue, holder: masked)
+            return rejected(OutcomeCode(verification.code), holder: masked)
         }
         try TrustState.raiseHighWater(db, to: claims.issuedAt)
         let (opened, superseded) = try VisitSessions.open(
             db, claims: claims, institution: settings.institution, source: source, now: now,
             length: settings.sessionLengthSeconds)
         return Outcome(
-            code: VerificationCode.valid.rawValue, reason: StationReason(code: VerificationCode.valid.rawValue),
+            code: .valid, reason: StationReason(code: .valid),
             session: opened, superseded: superseded, maskedHolder: masked)
     }
 
@@ -120,10 +119,4 @@ struct TransactionConsumedTokens: ConsumedTokenStore {
     func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
         try SQLiteConsumedTokenStore.consume(db, tokenID: tokenID, keepUntil: keepUntil, now: now)
     }
-}
-
-/// The station's own outcome codes, beside the profile's verification codes.
-public enum StationCode {
-    public static let clockRolledBack = "clock_rolled_back"
-    public static let trustListUnavailable = "trust_list_unavailable"
 }

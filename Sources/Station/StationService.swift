@@ -1,4 +1,5 @@
 import Foundation
+import StationModels
 import VirtualCard
 
 /// The station as the daemon's parts use it: the policy, its stores and the event bus behind one
@@ -26,11 +27,11 @@ public final class StationService: Sendable {
     public func submit(_ text: [UInt8], source: String) throws -> StationPolicy.Outcome {
         let now = clock()
         let outcome = try policy.submit(text, source: source, now: now)
-        if let superseded = outcome.superseded { publish("session.closed", superseded, at: now) }
-        if let session = outcome.session { publish("session.opened", session, at: now) }
+        if let superseded = outcome.superseded { publish(.sessionClosed, superseded, at: now) }
+        if let session = outcome.session { publish(.sessionOpened, session, at: now) }
         events.publish { id in
             StationEvent(
-                id: id, type: outcome.accepted ? "scan.accepted" : "scan.rejected", at: now, code: outcome.code,
+                id: id, type: outcome.accepted ? .scanAccepted : .scanRejected, at: now, code: outcome.code,
                 reason: outcome.reason, source: source, holder: outcome.maskedHolder,
                 session: outcome.session.map(SessionSummary.init))
         }
@@ -45,14 +46,14 @@ public final class StationService: Sendable {
         let now = clock()
         let session = try sessions.recordIDCheck(
             sessionID: sessionID, document: document, lastFour: lastFour, operatorName: operatorName, now: now)
-        publish("session.id_checked", session, at: now)
+        publish(.sessionIDChecked, session, at: now)
         return session
     }
 
     public func close(sessionID: String) throws -> VisitSession {
         let now = clock()
         let session = try sessions.close(sessionID: sessionID, now: now)
-        publish("session.closed", session, at: now)
+        publish(.sessionClosed, session, at: now)
         return session
     }
 
@@ -61,7 +62,7 @@ public final class StationService: Sendable {
     public func expireDue() throws -> [VisitSession] {
         let now = clock()
         let expired = try sessions.expireDue(now: now)
-        for session in expired { publish("session.expired", session, at: now) }
+        for session in expired { publish(.sessionExpired, session, at: now) }
         return expired
     }
 
@@ -86,7 +87,7 @@ public final class StationService: Sendable {
         return found
     }
 
-    private func publish(_ type: String, _ session: VisitSession, at now: Int64) {
+    private func publish(_ type: EventKind, _ session: VisitSession, at now: Int64) {
         events.publish { id in
             StationEvent(
                 id: id, type: type, at: now, code: nil, reason: nil, source: nil, holder: session.maskedHolder,

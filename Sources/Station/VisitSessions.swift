@@ -1,80 +1,12 @@
 import Foundation
 import GRDB
+import StationModels
 import VirtualCard
-
-/// A visit session: what a valid scan opens, for `session.length_seconds` (an hour by default).
-/// It keeps what the visit needs and nothing more: who the card holder is (the clinic's HIS and the
-/// cloud need the full ID number and name), who presented the card when it was delegated, and
-/// whether the holder's identity was checked against a document. Never the token itself.
-public struct VisitSession: Sendable, Equatable, Codable {
-    public enum State: String, Sendable, Codable, CaseIterable {
-        /// A card without a photo: the clinic must check an ID document before the visit goes on.
-        case awaitingIDCheck = "awaiting_id_check"
-        case active
-        case closed
-        case expired
-
-        public var isOpen: Bool { self == .awaitingIDCheck || self == .active }
-    }
-
-    public struct IDCheck: Sendable, Equatable, Codable {
-        public var document: IDDocument
-        /// The document number's last four characters, as the operator read them.
-        public var lastFour: String
-        public var operatorName: String
-        public var at: Int64
-    }
-
-    public var id: String
-    public var holderID: String
-    public var holderName: String
-    public var holderBirthDate: String
-    /// `verified` or `none` (no photo on the card yet: an ID check is needed).
-    public var photo: String
-    /// The delegate who presented the card, when it was delegated.
-    public var delegateID: String?
-    public var institution: String
-    /// Where the token came from: `camera`, `api`, `image`.
-    public var source: String
-    public var openedAt: Int64
-    public var expiresAt: Int64
-    public var state: State
-    public var closedAt: Int64?
-    /// `superseded`, `operator`, or nil.
-    public var closeReason: String?
-    public var idCheck: IDCheck?
-
-    /// The holder as shown on shared screens and written to logs.
-    public var maskedHolder: String { Self.masked(id: holderID, name: holderName) }
-
-    /// `A12****789 王**`: a holder as logs, events and shared screens show one.
-    public static func masked(id: String, name: String) -> String {
-        "\(TaiwanID.masked(id)) \(PersonName.masked(name))"
-    }
-}
-
-/// The documents an operator may check for a card without a photo.
-public enum IDDocument: String, Sendable, Codable, CaseIterable {
-    case nationalIDCard = "national_id_card"
-    case residentCertificate = "resident_certificate"
-    case passport
-    case driverLicense = "driver_license"
-    case healthInsuranceCard = "nhi_card"
-}
 
 /// A session operation that cannot be done: a stable code and a plain message.
 public struct SessionError: Error, Equatable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        public static let notFound = Code(rawValue: "session_not_found")
-        public static let notOpen = Code(rawValue: "session_not_open")
-        public static let idCheckNotNeeded = Code(rawValue: "id_check_not_needed")
-        public static let idCheckInvalid = Code(rawValue: "id_check_invalid")
-        public static let idCheckMismatch = Code(rawValue: "id_check_mismatch")
-    }
+    /// The API's codes: a session error reaches clients as a problem with this code.
+    public typealias Code = APIErrorCode
 
     public let code: Code
     public let message: String
@@ -101,7 +33,7 @@ public struct VisitSessions: Sendable {
         if var previous = try fetchOpen(db, holderID: claims.holder.id) {
             previous.state = .closed
             previous.closedAt = now
-            previous.closeReason = "superseded"
+            previous.closeReason = .superseded
             try save(db, previous)
             try AuditLog.append(
                 db, at: now, kind: .sessionClosed, subject: previous.id,
@@ -166,12 +98,12 @@ public struct VisitSessions: Sendable {
         // A mismatch is refused, but its audit entry is kept: the write commits, then the error is thrown.
         let result = try database.writer.write { db -> Result<VisitSession, SessionError> in
             guard var session = try Self.fetch(db, id: sessionID) else {
-                return .failure(SessionError(.notFound, "no session \(sessionID)"))
+                return .failure(SessionError(.sessionNotFound, "no session \(sessionID)"))
             }
             guard session.state == .awaitingIDCheck else {
                 return .failure(
                     SessionError(
-                        session.state.isOpen ? .idCheckNotNeeded : .notOpen,
+                        session.state.isOpen ? .idCheckNotNeeded : .sessionNotOpen,
                         session.state.isOpen
                             ? "the card has a verified photo" : "the session is \(session.state.rawValue)"))
             }
@@ -194,12 +126,14 @@ public struct VisitSessions: Sendable {
     public func close(sessionID: String, now: Int64) throws -> VisitSession {
         try database.writer.write { db in
             guard var session = try Self.fetch(db, id: sessionID) else {
-                throw SessionError(.notFound, "no session \(sessionID)")
+                throw SessionError(.sessionNotFound, "no session \(sessionID)")
             }
-            guard session.state.isOpen else { throw SessionError(.notOpen, "the session is \(session.state.rawValue)") }
+            guard session.state.isOpen else {
+                throw SessionError(.sessionNotOpen, "the session is \(session.state.rawValue)")
+            }
             session.state = .closed
             session.closedAt = now
-            session.closeReason = "operator"
+            session.closeReason = .operator
             try Self.save(db, session)
             try AuditLog.append(
                 db, at: now, kind: .sessionClosed, subject: session.id,
@@ -269,7 +203,8 @@ public struct VisitSessions: Sendable {
                 """,
             arguments: [
                 s.id, s.holderID, s.holderName, s.holderBirthDate, s.photo, s.delegateID, s.institution, s.source,
-                s.openedAt, s.expiresAt, s.state.rawValue, s.closedAt, s.closeReason, s.idCheck?.document.rawValue,
+                s.openedAt, s.expiresAt, s.state.rawValue, s.closedAt, s.closeReason?.rawValue,
+                s.idCheck?.document.rawValue,
                 s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at,
             ])
     }
@@ -286,6 +221,7 @@ public struct VisitSessions: Sendable {
             holderBirthDate: row["holder_birth_date"], photo: row["photo"], delegateID: row["delegate_id"],
             institution: row["institution"], source: row["source"], openedAt: row["opened_at"],
             expiresAt: row["expires_at"], state: VisitSession.State(rawValue: row["state"]) ?? .closed,
-            closedAt: row["closed_at"], closeReason: row["close_reason"], idCheck: idCheck)
+            closedAt: row["closed_at"], closeReason: (row["close_reason"] as String?).map(CloseReason.init(rawValue:)),
+            idCheck: idCheck)
     }
 }

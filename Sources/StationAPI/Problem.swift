@@ -4,30 +4,20 @@ import GRDB
 import Hummingbird
 import NIOCore
 import Station
+import StationModels
 
-/// An API error as RFC 9457 problem details (`application/problem+json`), with the station's stable
-/// `code` as an extension member: clients compare the code, people read the title and detail.
-public struct Problem: Error, Sendable, Codable, Equatable {
-    public var type: String
-    public var title: String
-    public var status: Int
-    public var detail: String
-    public var code: String
-
-    public init(status: HTTPResponse.Status, code: String, title: String, detail: String) {
-        self.type = "https://vhc-station.example/problems/\(code)"
-        self.title = title
-        self.status = status.code
-        self.detail = detail
-        self.code = code
+/// The shared problem document, made from this server's errors.
+extension Problem {
+    public init(status: HTTPResponse.Status, code: APIErrorCode, title: String, detail: String) {
+        self.init(status: status.code, code: code, title: title, detail: detail)
     }
 
     public static func badRequest(_ detail: String) -> Problem {
-        Problem(status: .badRequest, code: "request_malformed", title: "The request is malformed", detail: detail)
+        Problem(status: .badRequest, code: .requestMalformed, title: "The request is malformed", detail: detail)
     }
 
     static let tooLarge = Problem(
-        status: .contentTooLarge, code: "request_too_large", title: "The request body is too large",
+        status: .contentTooLarge, code: .requestTooLarge, title: "The request body is too large",
         detail: "bodies are limited to \(StationRequestContext.maximumBodySize) bytes")
 
     /// The problem for an error thrown anywhere behind the routes. Internal failures say only that
@@ -39,11 +29,11 @@ public struct Problem: Error, Sendable, Codable, Equatable {
         case let session as SessionError:
             let status: HTTPResponse.Status =
                 switch session.code {
-                case .notFound: .notFound
-                case .notOpen, .idCheckNotNeeded: .conflict
+                case .sessionNotFound: .notFound
+                case .sessionNotOpen, .idCheckNotNeeded: .conflict
                 default: .unprocessableContent
                 }
-            return Problem(status: status, code: session.code.rawValue, title: session.message, detail: session.message)
+            return Problem(status: status, code: session.code, title: session.message, detail: session.message)
         case is DecodingError:
             return .badRequest("the body is not the JSON this route expects")
         case let database as DatabaseError
@@ -57,7 +47,7 @@ public struct Problem: Error, Sendable, Codable, Equatable {
                 return .tooLarge
             case .notFound:
                 return Problem(
-                    status: .notFound, code: "route_not_found", title: "No such route",
+                    status: .notFound, code: .routeNotFound, title: "No such route",
                     detail: "see docs/openapi.yaml for the routes")
             case .methodNotAllowed:
                 return .methodNotAllowed
@@ -65,28 +55,29 @@ public struct Problem: Error, Sendable, Codable, Equatable {
                 return .badRequest(http.body ?? "the request could not be read")
             default:
                 return Problem(
-                    status: http.status, code: "http_\(http.status.code)", title: http.status.reasonPhrase,
+                    status: http.status, code: APIErrorCode(rawValue: "http_\(http.status.code)"),
+                    title: http.status.reasonPhrase,
                     detail: http.body ?? http.status.reasonPhrase)
             }
         default:
             return Problem(
-                status: .internalServerError, code: "internal_error", title: "The station failed",
+                status: .internalServerError, code: .internalError, title: "The station failed",
                 detail: "the station could not complete the request; see its log")
         }
     }
 
     /// Another process held the database's write lock past the busy timeout; the client retries.
     static let databaseBusy = Problem(
-        status: .serviceUnavailable, code: "database_busy", title: "The station's database is busy",
+        status: .serviceUnavailable, code: .databaseBusy, title: "The station's database is busy",
         detail: "another process holds the database's lock; try again in a moment")
     static let retryAfterSeconds = 2
 
     static let methodNotAllowed = Problem(
-        status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
+        status: .methodNotAllowed, code: .methodNotAllowed, title: "Method not allowed",
         detail: "see docs/openapi.yaml for the methods of each route")
 
     static let unsupportedMediaType = Problem(
-        status: .unsupportedMediaType, code: "unsupported_media_type", title: "The body must be JSON",
+        status: .unsupportedMediaType, code: .unsupportedMediaType, title: "The body must be JSON",
         detail: "send Content-Type: application/json")
 
     /// What the server answers when the HTTP parser cannot read a request.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Station
+import StationModels
 import VirtualCard
 
 /// The station's local HTTP API (docs/openapi.yaml): JSON in and out, errors as problem+json,
@@ -33,44 +34,6 @@ public enum StationAPI {
         }
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
-    }
-
-    /// `POST /v1/scans`: `{"token": "VHC1:…", "source": "handheld"}`.
-    public struct ScanRequest: Codable, Sendable {
-        public var token: String
-        /// Where the text came from (`handheld`, `screenshot`, …); `api` when absent.
-        public var source: String?
-    }
-
-    public struct ScanResponse: Codable, Sendable, Equatable {
-        public var accepted: Bool
-        public var code: String
-        public var reason: StationReason
-        public var holder: String?
-        public var session: SessionSummary?
-        public var superseded: SessionSummary?
-    }
-
-    /// `POST /v1/sessions/{id}/id-check`.
-    public struct IDCheckRequest: Codable, Sendable {
-        public var document: IDDocument
-        public var lastFour: String
-        public var `operator`: String
-    }
-
-    public struct SessionList: Codable, Sendable {
-        public var sessions: [VisitSession]
-    }
-
-    /// `POST /v1/clock/reset`: who resets the clock's high-water mark.
-    public struct ClockResetRequest: Codable, Sendable {
-        public var `operator`: String
-    }
-
-    public struct ClockResetResponse: Codable, Sendable, Equatable {
-        /// The mark before, epoch seconds; absent when none was held.
-        public var previousHighWater: Int64?
-        public var highWater: Int64
     }
 }
 
@@ -103,7 +66,7 @@ struct Routes: Sendable {
     }
 
     func submit(_ request: Request, _ context: StationRequestContext) async throws -> Response {
-        let scan = try await Self.decodeJSON(StationAPI.ScanRequest.self, request, context)
+        let scan = try await Self.decodeJSON(ScanRequest.self, request, context)
         guard scan.token.utf8.count <= 4096 else { throw Problem.badRequest("token is longer than 4096 bytes") }
         let source = scan.source ?? "api"
         guard (1...32).contains(source.count),
@@ -112,7 +75,7 @@ struct Routes: Sendable {
         let service = service
         let outcome = try await Blocking.run { try service.submit(Array(scan.token.utf8), source: source) }
         return try json(
-            StationAPI.ScanResponse(
+            ScanResponse(
                 accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
                 session: outcome.session.map(SessionSummary.init),
                 superseded: outcome.superseded.map(SessionSummary.init)))
@@ -131,20 +94,20 @@ struct Routes: Sendable {
         let holder = query["holder"].map(String.init)
         if let holder, !TaiwanID.isValid(holder) { throw Problem.badRequest("holder must be a valid ID number") }
         let sessions = try service.listSessions(state: state, holderID: holder, readBy: context.client)
-        return try json(StationAPI.SessionList(sessions: sessions))
+        return try json(SessionList(sessions: sessions))
     }
 
     func show(_ context: StationRequestContext) throws -> Response {
         let id = try sessionID(context)
         guard let session = try service.session(id: id, readBy: context.client) else {
-            throw SessionError(.notFound, "no session \(id)")
+            throw SessionError(.sessionNotFound, "no session \(id)")
         }
         return try json(session)
     }
 
     func idCheck(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let id = try sessionID(context)
-        let check = try await Self.decodeJSON(StationAPI.IDCheckRequest.self, request, context)
+        let check = try await Self.decodeJSON(IDCheckRequest.self, request, context)
         let service = service
         return try json(
             try await Blocking.run {
@@ -155,7 +118,7 @@ struct Routes: Sendable {
 
     /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
     func resetClock(_ request: Request, _ context: StationRequestContext) async throws -> Response {
-        let asked = try await Self.decodeJSON(StationAPI.ClockResetRequest.self, request, context)
+        let asked = try await Self.decodeJSON(ClockResetRequest.self, request, context)
         let name = asked.operator.trimmingCharacters(in: .whitespaces)
         guard (1...64).contains(name.count),
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
@@ -163,7 +126,7 @@ struct Routes: Sendable {
         let now = service.clock()
         let trust = service.trust
         let previous = try await Blocking.run { try trust.resetHighWater(now: now, operator: name) }
-        return try json(StationAPI.ClockResetResponse(previousHighWater: previous, highWater: now))
+        return try json(ClockResetResponse(previousHighWater: previous, highWater: now))
     }
 
     func close(_ context: StationRequestContext) throws -> Response {
@@ -219,7 +182,7 @@ struct Routes: Sendable {
     func sessionID(_ context: StationRequestContext) throws -> String {
         let id = try context.parameters.require("id")
         guard id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "-") }) else {
-            throw SessionError(.notFound, "no session \(id.prefix(64))")
+            throw SessionError(.sessionNotFound, "no session \(id.prefix(64))")
         }
         return id
     }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
+import StationModels
 
 /// The request context of the station's API: small bodies (a token is a few hundred bytes), and the
 /// listener the request came in on, which the audit log records for session reads.
@@ -46,7 +47,7 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         let presentedDigest = SHA256.hash(data: Data(presented.utf8))
         guard !presented.isEmpty, presentedDigest == expectedDigest else {
             var response = Problem(
-                status: .unauthorized, code: "unauthorized", title: "A valid bearer token is required",
+                status: .unauthorized, code: .unauthorized, title: "A valid bearer token is required",
                 detail: "send Authorization: Bearer with the token from the station's api.token_file"
             ).response()
             response.headers[.wwwAuthenticate] = #"Bearer realm="vhc-station""#

@@ -4,6 +4,7 @@ import Scanner
 import ServiceLifecycle
 import Station
 import StationAPI
+import StationModels
 import Synchronization
 
 /// The camera side of the daemon: capture (with its recovery), decode each frame as part of a
@@ -33,7 +34,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         self.height = height
         self.service = service
         self.logger = logger
-        status = Mutex(CameraStatus(state: "opening", device: path))
+        status = Mutex(CameraStatus(state: .opening, device: path))
     }
 
     public func cameraStatus() -> CameraStatus {
@@ -41,7 +42,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         let rate = frameTimes.withLock { times in Double(times.filter { now - $0 <= 1 }.count) }
         return status.withLock { status in
             var current = status
-            current.framesPerSecond = current.state == "streaming" ? rate : 0
+            current.framesPerSecond = current.state == .streaming ? rate : 0
             return current
         }
     }
@@ -78,23 +79,23 @@ public final class CameraPipeline: Service, CameraStatusProviding {
             path: CameraSource.devicePath(path), options: .init(width: width, height: height), system: system)
         let supervisor = CaptureSupervisor(camera: camera)
         supervisor.onEvent = { [self] event in
-            let state: String
+            let state: CameraStatus.State
             switch event {
             case .opened(let format):
                 logger.info("camera opened", metadata: ["device": "\(self.path)", "format": "\(format)"])
-                state = "streaming"
+                state = .streaming
             case .openFailed(let code):
                 logger.warning("camera cannot be opened; retrying", metadata: ["code": "\(code)"])
-                state = "waiting_for_device"
+                state = .waitingForDevice
             case .stalled:
                 logger.warning("camera stalled; reopening")
-                state = "stalled"
+                state = .stalled
             case .unplugged:
                 logger.warning("camera unplugged; waiting for it")
-                state = "waiting_for_device"
+                state = .waitingForDevice
             case .failed(let code):
                 logger.error("camera failed", metadata: ["code": "\(code)"])
-                state = "failed"
+                state = .failed
             }
             self.status.withLock { $0.state = state }
         }

@@ -8,6 +8,7 @@ import NIOCore
 import ServiceLifecycle
 import Station
 import StationAPI
+import StationModels
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import Station
 import StationAPI
+import StationModels
 import Synchronization
 
 /// The daemon's clockwork: expires sessions on time whether or not anyone is asking, installs list
@@ -67,11 +68,11 @@ struct MaintenanceService: Service {
         guard let status = try? StationStatus.read(service, camera: camera.cameraStatus()) else {
             return "degraded: the database cannot be read"
         }
-        let camera = "camera \(status.camera.state) \(Int(status.camera.framesPerSecond.rounded())) fps"
+        let camera = "camera \(status.camera.state.rawValue) \(Int(status.camera.framesPerSecond.rounded())) fps"
         let lists = status.trustList.map { "trust list \($0.sequence)" } ?? "no trust list"
         let summary = "\(camera), \(status.database.openSessions) open sessions, \(lists)"
         return status.problems.isEmpty
-            ? "ok: \(summary)" : "degraded (\(status.problems.joined(separator: ", "))): \(summary)"
+            ? "ok: \(summary)" : "degraded (\(status.problems.map(\.rawValue).joined(separator: ", "))): \(summary)"
     }
 }
 

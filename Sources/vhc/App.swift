@@ -122,7 +122,7 @@ struct AppCommand: AsyncParsableCommand {
             let code = try symbol(token)
             if let png { try write(code, to: png) }
             let holder = TaiwanID.masked(card)
-            let expires = Printer.time(Int(token.expiresAt)) + " (Asia/Taipei)"
+            let expires = Printer.time(Int64(token.expiresAt)) + " (Asia/Taipei)"
             if terminal || png == nil {
                 // Clear the screen and draw from the top, so the code stays put as it refreshes.
                 print("\u{1B}[2J\u{1B}[H" + code.terminalText())

@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import Station
+import StationModels
 
 /// Where the daemon listens, for every client subcommand.
 struct DaemonOptions: ParsableArguments {
@@ -19,14 +20,15 @@ struct DaemonOptions: ParsableArguments {
     }
 }
 
-/// A client of the daemon's local API over its Unix socket (AsyncHTTPClient's `http+unix`).
+/// A client of the daemon's local API over its Unix socket (AsyncHTTPClient's `http+unix`), on the
+/// API's own types (StationModels): answers are decoded, problems thrown as `Problem`.
 struct DaemonClient {
     let socketPath: String
 
-    struct Reply {
-        let status: Int
+    /// A decoded answer and the bytes it came in (what `--json` prints).
+    struct Reply<Answer> {
+        let answer: Answer
         let body: Data
-        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
     /// Fails at once when nothing listens on the socket: the HTTP client would keep retrying until
@@ -37,36 +39,60 @@ struct DaemonClient {
         }
     }
 
-    func url(_ path: String) throws -> String {
-        try checkListening()
-        guard let encoded = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else {
-            throw UsageError("bad socket path '\(socketPath)'")
-        }
-        return "http+unix://\(encoded)\(path)"
+    /// Characters left as they are in a path segment or a query value; everything else is escaped.
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// A path segment or query value, percent-encoded (an ID, a session id typed by a person).
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 
-    /// One request; a problem+json answer becomes an `APIProblem` (exit 1), a daemon that cannot be
-    /// reached a usage error (exit 2).
-    func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: try url(path))
+    func url(_ path: String, query: [(String, String)] = []) throws -> String {
+        try checkListening()
+        let socket = Self.escape(socketPath)
+        let search = query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        return "http+unix://\(socket)\(path)" + (search.isEmpty ? "" : "?" + search)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// One request; a problem+json answer is thrown as `Problem` (exit 1), a daemon that cannot be
+    /// reached or an answer that is not the expected JSON a usage error (exit 2).
+    func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+        json body: (some Encodable)? = Optional<Empty>.none, as answer: Answer.Type
+    ) async throws -> Reply<Answer> {
+        var request = HTTPClientRequest(url: try url(path, query: query))
         request.method = method
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+            request.body = .bytes(ByteBuffer(data: try Self.encoder.encode(body)))
         }
         let response: HTTPClientResponse
         do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(10)) } catch {
             throw UsageError("cannot reach the station daemon at \(socketPath): \(error)")
         }
         let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
-        let reply = Reply(status: Int(response.status.code), body: data)
-        if reply.status >= 400 { throw APIProblem(reply.object) }
-        return reply
+        guard response.status.code < 400 else {
+            if let problem = try? JSONDecoder().decode(Problem.self, from: data) { throw problem }
+            throw UsageError("the daemon answered \(response.status.code) without a problem document")
+        }
+        do { return Reply(answer: try JSONDecoder().decode(answer, from: data), body: data) } catch {
+            throw UsageError("the daemon's answer is not the JSON this vhc expects: \(error)")
+        }
     }
 
-    /// Server-sent events, one decoded `data:` object at a time, until the stream ends or `handle`
-    /// returns false.
-    func events(after lastEventID: Int64?, _ handle: ([String: Any]) throws -> Bool) async throws {
+    /// No body.
+    struct Empty: Codable {}
+
+    /// Server-sent events, one decoded event at a time with its `data:` text, until the stream ends
+    /// or `handle` returns false. A block this vhc cannot read is skipped.
+    func events(after lastEventID: Int64?, _ handle: (StationEvent, Substring) throws -> Bool) async throws {
         var request = HTTPClientRequest(url: try url("/v1/events"))
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: "\(lastEventID)") }
         let response: HTTPClientResponse
@@ -80,23 +106,12 @@ struct DaemonClient {
                 let block = pending[..<end.lowerBound]
                 pending.removeSubrange(..<end.upperBound)
                 guard let line = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }),
-                    let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                    let event = try? JSONDecoder().decode(StationEvent.self, from: Data(line.dropFirst(6).utf8))
                 else { continue }
-                if try !handle(object) { return }
+                if try !handle(event, line.dropFirst(6)) { return }
             }
         }
     }
-}
-
-/// A problem+json answer from the daemon: its code and detail on standard error, exit status 1.
-struct APIProblem: Error, CustomStringConvertible {
-    let code: String
-    let detail: String
-    init(_ object: [String: Any]) {
-        code = object["code"] as? String ?? "unknown"
-        detail = object["detail"] as? String ?? ""
-    }
-    var description: String { "\(code): \(detail)" }
 }
 
 enum Printer {
@@ -105,19 +120,22 @@ enum Printer {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
-    static func time(_ seconds: Any?) -> String {
-        guard let seconds = seconds as? Int else { return "-" }
+    static func time(_ seconds: Int64?) -> String {
+        guard let seconds else { return "-" }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         formatter.timeZone = TimeZone(identifier: "Asia/Taipei")
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
-    static func session(_ s: [String: Any]) -> String {
-        let holder =
-            s["holder"] as? String
-            ?? [s["holderID"], s["holderName"]].compactMap { $0 as? String }.joined(separator: " ")
-        return "\(s["id"] as? String ?? "?")  \(s["state"] as? String ?? "?")  \(holder)  until \(time(s["expiresAt"]))"
+    /// A full session, as the socket's privileged user reads it.
+    static func session(_ s: VisitSession) -> String {
+        "\(s.id)  \(s.state.rawValue)  \(s.holderID) \(s.holderName)  until \(time(s.expiresAt))"
+    }
+
+    /// A session as shared screens and events show it (masked).
+    static func summary(_ s: SessionSummary) -> String {
+        "\(s.id)  \(s.state.rawValue)  \(s.holder)  until \(time(s.expiresAt))"
     }
 }
 
@@ -127,26 +145,26 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let reply = try await DaemonClient(socketPath: daemon.socketPath).send(.GET, "/v1/status")
+        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            .GET, "/v1/status", as: StationStatus.self)
         if daemon.json { return Printer.json(reply.body) }
-        let status = reply.object
-        let problems = (status["problems"] as? [String]) ?? []
+        let status = reply.answer
+        let problems = status.problems.map(\.rawValue)
         print(
-            "station \(status["institution"] as? String ?? "?"): \(status["state"] as? String ?? "?")"
+            "station \(status.institution): \(status.state.rawValue)"
                 + (problems.isEmpty ? "" : " (\(problems.joined(separator: ", ")))"))
-        let camera = status["camera"] as? [String: Any] ?? [:]
-        print("camera: \(camera["state"] as? String ?? "?"), \(camera["framesPerSecond"] as? Double ?? 0) frames/s")
-        for (name, key) in [("trust list", "trustList"), ("revocation list", "revocationList")] {
-            if let list = status[key] as? [String: Any] {
+        print("camera: \(status.camera.state.rawValue), \(status.camera.framesPerSecond) frames/s")
+        for (name, list) in [("trust list", status.trustList), ("revocation list", status.revocationList)] {
+            if let list {
                 print(
-                    "\(name): sequence \(list["sequence"] as? Int ?? 0), \(list["state"] as? String ?? "?"), expires \(Printer.time(list["expiresAt"]))"
+                    "\(name): sequence \(list.sequence), \(list.state.rawValue), expires \(Printer.time(list.expiresAt))"
                 )
             } else {
                 print("\(name): none")
             }
         }
-        print("clock: \((status["clock"] as? [String: Any])?["state"] as? String ?? "?")")
-        print("open sessions: \((status["database"] as? [String: Any])?["openSessions"] as? Int ?? 0)")
+        print("clock: \(status.clock.state.rawValue)")
+        print("open sessions: \(status.database.openSessions)")
     }
 }
 
@@ -164,17 +182,18 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let text =
             token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
-        let reply = try await DaemonClient(socketPath: daemon.socketPath).send(
-            .POST, "/v1/scans", body: ["token": text.trimmingCharacters(in: .whitespacesAndNewlines), "source": source])
-        let outcome = reply.object
+        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            .POST, "/v1/scans",
+            json: ScanRequest(token: text.trimmingCharacters(in: .whitespacesAndNewlines), source: source),
+            as: ScanResponse.self)
+        let outcome = reply.answer
         if daemon.json {
             Printer.json(reply.body)
         } else {
-            let reason = outcome["reason"] as? [String: String] ?? [:]
-            print("\(outcome["code"] as? String ?? "?"): \(reason["zhHant"] ?? "") \(reason["en"] ?? "")")
-            if let session = outcome["session"] as? [String: Any] { print("session: " + Printer.session(session)) }
+            print("\(outcome.code): \(outcome.reason.zhHant) \(outcome.reason.en)")
+            if let session = outcome.session { print("session: " + Printer.summary(session)) }
         }
-        if outcome["accepted"] as? Bool != true { throw ExitCode.invalid }
+        if !outcome.accepted { throw ExitCode.invalid }
     }
 }
 
@@ -190,15 +209,14 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only this holder's ID number.", valueName: "ID")) var holder: String?
 
         func run() async throws {
-            var query: [String] = []
-            if let state { query.append("state=\(state)") }
-            if let holder { query.append("holder=\(holder)") }
-            let path = "/v1/sessions" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-            let reply = try await DaemonClient(socketPath: daemon.socketPath).send(.GET, path)
+            var query: [(String, String)] = []
+            if let state { query.append(("state", state)) }
+            if let holder { query.append(("holder", holder)) }
+            let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+                .GET, "/v1/sessions", query: query, as: SessionList.self)
             if daemon.json { return Printer.json(reply.body) }
-            let sessions = reply.object["sessions"] as? [[String: Any]] ?? []
-            if sessions.isEmpty { print("no sessions") }
-            for session in sessions { print(Printer.session(session)) }
+            if reply.answer.sessions.isEmpty { print("no sessions") }
+            for session in reply.answer.sessions { print(Printer.session(session)) }
         }
     }
 
@@ -208,7 +226,9 @@ struct SessionsCommand: AsyncParsableCommand {
         @Argument(help: "The session id.") var id: String
 
         func run() async throws {
-            Printer.json(try await DaemonClient(socketPath: daemon.socketPath).send(.GET, "/v1/sessions/\(id)").body)
+            let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+                .GET, "/v1/sessions/\(DaemonClient.escape(id))", as: VisitSession.self)
+            Printer.json(reply.body)
         }
     }
 
@@ -218,8 +238,9 @@ struct SessionsCommand: AsyncParsableCommand {
         @Argument(help: "The session id.") var id: String
 
         func run() async throws {
-            let reply = try await DaemonClient(socketPath: daemon.socketPath).send(.POST, "/v1/sessions/\(id)/close")
-            daemon.json ? Printer.json(reply.body) : print(Printer.session(reply.object))
+            let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+                .POST, "/v1/sessions/\(DaemonClient.escape(id))/close", as: VisitSession.self)
+            daemon.json ? Printer.json(reply.body) : print(Printer.session(reply.answer))
         }
     }
 
@@ -229,19 +250,22 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var daemon: DaemonOptions
         @Argument(help: "The session id.") var id: String
         @Option(help: "national_id_card, resident_certificate, passport, driver_license or nhi_card.")
-        var document: String
+        var document: IDDocument
         @Option(name: .customLong("last-four"), help: "The document number's last four characters.")
         var lastFour: String
         @Option(name: .customLong("operator"), help: "Who checked the document.") var operatorName: String
 
         func run() async throws {
-            let reply = try await DaemonClient(socketPath: daemon.socketPath).send(
-                .POST, "/v1/sessions/\(id)/id-check",
-                body: ["document": document, "lastFour": lastFour, "operator": operatorName])
-            daemon.json ? Printer.json(reply.body) : print(Printer.session(reply.object))
+            let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+                .POST, "/v1/sessions/\(DaemonClient.escape(id))/id-check",
+                json: IDCheckRequest(document: document, lastFour: lastFour, operator: operatorName),
+                as: VisitSession.self)
+            daemon.json ? Printer.json(reply.body) : print(Printer.session(reply.answer))
         }
     }
 }
+
+extension IDDocument: ExpressibleByArgument {}
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -253,21 +277,21 @@ struct EventsCommand: AsyncParsableCommand {
 
     func run() async throws {
         var seen = 0
-        try await DaemonClient(socketPath: daemon.socketPath).events(after: since) { event in
+        try await DaemonClient(socketPath: daemon.socketPath).events(after: since) { event, data in
+            let line: String
             if daemon.json {
-                Printer.json(try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]))
+                line = String(data)
             } else {
-                let reason = event["reason"] as? [String: String]
-                let session = event["session"] as? [String: Any]
                 let parts: [String?] = [
-                    Printer.time(event["at"]), event["type"] as? String, event["code"] as? String,
-                    event["holder"] as? String, (session?["delegate"] as? String).map { "presented by \($0)" },
-                    (session?["state"] as? String).map { "session \($0)" },
-                    reason.map { "\($0["zhHant"] ?? "") \($0["en"] ?? "")" },
+                    Printer.time(event.at), event.type.rawValue, event.code?.rawValue, event.holder,
+                    event.session?.delegate.map { "presented by \($0)" },
+                    event.session.map { "session \($0.state.rawValue)" },
+                    event.reason.map { "\($0.zhHant) \($0.en)" },
                 ]
-                // Unbuffered, so a pipe sees each event as it happens.
-                FileHandle.standardOutput.write(Data((parts.compactMap { $0 }.joined(separator: "  ") + "\n").utf8))
+                line = parts.compactMap { $0 }.joined(separator: "  ")
             }
+            // Unbuffered, so a pipe sees each event as it happens.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
             seen += 1
             return count.map { seen < $0 } ?? true
         }
@@ -292,13 +316,14 @@ struct ClockCommand: AsyncParsableCommand {
         var operatorName: String
 
         func run() async throws {
-            let reply = try await DaemonClient(socketPath: daemon.socketPath).send(
-                .POST, "/v1/clock/reset", body: ["operator": operatorName])
+            let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+                .POST, "/v1/clock/reset", json: ClockResetRequest(operator: operatorName),
+                as: ClockResetResponse.self)
             if daemon.json {
                 Printer.json(reply.body)
             } else {
-                let previous = reply.object["previousHighWater"].map { Printer.time($0) } ?? "none"
-                print("clock mark reset to \(Printer.time(reply.object["highWater"])) (was \(previous))")
+                let previous = reply.answer.previousHighWater.map { Printer.time($0) } ?? "none"
+                print("clock mark reset to \(Printer.time(reply.answer.highWater)) (was \(previous))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StationModels
 
 /// `vhc`: the station's command. Offline token tools, and a client of the daemon (`vhc-stationd`).
 struct VHC: AsyncParsableCommand {
@@ -30,7 +31,7 @@ enum Main {
         } catch let failure as UsageError {
             FileHandle.standardError.write(Data("vhc: \(failure.message)\n".utf8))
             Foundation.exit(ExitCode.usage.rawValue)
-        } catch let problem as APIProblem {
+        } catch let problem as Problem {
             FileHandle.standardError.write(Data("vhc: \(problem)\n".utf8))
             Foundation.exit(ExitCode.invalid.rawValue)
         } catch {

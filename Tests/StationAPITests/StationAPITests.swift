@@ -32,7 +32,7 @@ final class APIFixture: Sendable {
     func app(bearerToken: String? = nil) -> some ApplicationProtocol {
         Application(
             router: StationAPI.router(
-                service: service, camera: FixedCameraStatus(.init(state: "streaming", device: "/dev/video0")),
+                service: service, camera: FixedCameraStatus(.init(state: .streaming, device: "/dev/video0")),
                 bearerToken: bearerToken))
     }
 
@@ -352,7 +352,7 @@ struct StationAPITests {
         #expect(try fixture.service.expireDue().map(\.id) == [first.id])
         fixture.service.events.finish()
         var types: [String] = []
-        for await event in events { types.append(event.type) }
+        for await event in events { types.append(event.type.rawValue) }
         #expect(
             types == [
                 "session.opened", "scan.accepted", "session.opened", "scan.accepted", "session.id_checked",

@@ -5,6 +5,7 @@ import QRRendering
 import Scanner
 import ServiceLifecycle
 import Station
+import StationModels
 import StationRuntime
 import StationTestSupport
 import TestSupport
@@ -48,15 +49,15 @@ struct CameraPipelineTests {
         var received: [StationEvent] = []
         for await event in events {
             received.append(event)
-            if event.type == "scan.accepted" { break }
+            if event.type == .scanAccepted { break }
         }
         feeder.cancel()
-        #expect(received.map(\.type) == ["session.opened", "scan.accepted"])
+        #expect(received.map(\.type) == [.sessionOpened, .scanAccepted])
         #expect(received.last?.source == "camera" && received.last?.holder == "A12****789 王**")
         let sessions = try service.sessions.list()
         #expect(sessions.count == 1 && sessions.first?.source == "camera")
         let status = pipeline.cameraStatus()
-        #expect(status.state == "streaming" && status.lastRead?.code == "valid")
+        #expect(status.state == .streaming && status.lastRead?.code == .valid)
         pipeline.stop()
         try await running.value
     }
@@ -71,7 +72,7 @@ struct CameraPipelineTests {
         let running = Task { try await group.run() }
         let images = try (0..<4).map { try frame(try authority.token(holderID: taiwanID("A1000000\($0)"))) }
         // The camera opens on the pipeline's thread: frames before that would go nowhere.
-        while pipeline.cameraStatus().state != "streaming" { try await Task.sleep(for: .milliseconds(5)) }
+        while pipeline.cameraStatus().state != .streaming { try await Task.sleep(for: .milliseconds(5)) }
         for image in images {
             while !device.deliver(image) { try await Task.sleep(for: .milliseconds(2)) }
             try await Task.sleep(for: .milliseconds(20))

@@ -1,5 +1,6 @@
 import Foundation
 import Station
+import StationModels
 import TestSupport
 import Testing
 
@@ -8,7 +9,7 @@ struct EventBusTests {
     let folder = try! TemporaryFolder(prefix: "vhc-events")
 
     func event(_ id: Int64) -> StationEvent {
-        StationEvent(id: id, type: "scan.rejected", at: 1, code: "expired")
+        StationEvent(id: id, type: .scanRejected, at: 1, code: OutcomeCode(.expired))
     }
 
     /// The first `count` events a subscription delivers.
@@ -30,10 +31,10 @@ struct EventBusTests {
             // Resuming within the run, within the kept events: no gap.
             let fine = bus.subscribe(after: lastOfFirstRun - 2)
             bus.publish { event($0) }
-            #expect(await first(2, of: fine).map(\.type) == ["scan.rejected", "scan.rejected"])
+            #expect(await first(2, of: fine).map(\.type) == [.scanRejected, .scanRejected])
             // Older than the kept ones (4 kept): told so first.
             let old = bus.subscribe(after: lastOfFirstRun - 5)
-            #expect(await first(1, of: old).first?.code == "events_missed")
+            #expect(await first(1, of: old).first?.code == .eventsMissed)
             lastOfFirstRun += 1
         }
         // The daemon restarts.
@@ -42,10 +43,10 @@ struct EventBusTests {
         #expect(next > lastOfFirstRun)
         let resumed = bus.subscribe(after: lastOfFirstRun)
         let delivered = await first(2, of: resumed)
-        #expect(delivered.first?.type == "stream.gap" && delivered.first?.code == "events_missed")
+        #expect(delivered.first?.type == .streamGap && delivered.first?.code == .eventsMissed)
         #expect(delivered.last?.id == next)
         let future = bus.subscribe(after: next + 10_000)
-        #expect(await first(1, of: future).first?.code == "event_id_unknown")
+        #expect(await first(1, of: future).first?.code == .eventIDUnknown)
         // Past a block of 1,000, ids still rise.
         var previous = next
         for _ in 0..<1_200 {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Station
+import StationModels
 import StationTestSupport
 import TestSupport
 import Testing
@@ -17,7 +18,7 @@ struct StationPolicyTests {
     func validScan() throws {
         let station = try authority.station(in: folder)
         let outcome = try station.submit(try authority.token(), source: "camera", now: now)
-        #expect(outcome.code == "valid")
+        #expect(outcome.code == .valid)
         #expect(outcome.reason.en == "The card is valid.")
         #expect(outcome.reason.zhHant == "卡片有效。")
         #expect(outcome.maskedHolder == "A12****789 王**")
@@ -36,7 +37,7 @@ struct StationPolicyTests {
         let token = try authority.token()
         #expect(try station.submit(token, source: "camera", now: now).accepted)
         let again = try station.submit(token, source: "api", now: now + 5)
-        #expect(again.code == "replayed" && again.session == nil)
+        #expect(again.code == OutcomeCode(.replayed) && again.session == nil)
         #expect(again.reason.zhHant.contains("已使用過"))
         #expect(try station.sessions.list().count == 1)
         #expect(try station.audit.entries().last?.kind == "scan.rejected")
@@ -48,7 +49,9 @@ struct StationPolicyTests {
         let token = try authority.token()
         let codes = await withTaskGroup(of: String.self) { group in
             for index in 0..<50 {
-                group.addTask { (try? station.submit(token, source: "api-\(index)", now: self.now).code) ?? "error" }
+                group.addTask {
+                    (try? station.submit(token, source: "api-\(index)", now: self.now).code.rawValue) ?? "error"
+                }
             }
             return await group.reduce(into: [String]()) { $0.append($1) }
         }
@@ -97,7 +100,7 @@ struct StationPolicyTests {
         // Delegated cards need a current revocation list.
         let noList = try station.submit(
             try authority.token(delegateID: taiwanID("F22233344")), source: "camera", now: now)
-        #expect(noList.code == "revocation_list_unavailable")
+        #expect(noList.code == OutcomeCode(.revocationListUnavailable))
         try station.trust.install(.revocation, cose: try authority.revocationList(sequence: 1), root: root, now: now)
         let delegate = taiwanID("F22233344")
         let delegated = try station.submit(
@@ -111,7 +114,7 @@ struct StationPolicyTests {
             try authority.token(
                 holderID: taiwanID("B12345678"), delegateID: delegate, delegationID: Array(repeating: 2, count: 16)),
             source: "camera", now: now)
-        #expect(revoked.code == "delegation_revoked" && revoked.session == nil, "\(revoked.code)")
+        #expect(revoked.code == OutcomeCode(.delegationRevoked) && revoked.session == nil, "\(revoked.code)")
     }
 
     @Test("a new valid scan of the same holder supersedes the open session and starts a fresh hour")
@@ -120,7 +123,7 @@ struct StationPolicyTests {
         let first = try #require(try station.submit(try authority.token(), source: "camera", now: now).session)
         let second = try station.submit(try authority.token(issuedAt: now + 600), source: "camera", now: now + 600)
         #expect(second.superseded?.id == first.id)
-        #expect(second.superseded?.state == .closed && second.superseded?.closeReason == "superseded")
+        #expect(second.superseded?.state == .closed && second.superseded?.closeReason == .superseded)
         #expect(second.session?.expiresAt == now + 600 + 3600)
         #expect(try station.sessions.list(state: .active).map(\.id) == [second.session?.id])
         #expect(try station.sessions.session(id: first.id)?.state == .closed)
@@ -137,13 +140,13 @@ struct StationPolicyTests {
         let station = try authority.station(in: folder)
         let session = try #require(try station.submit(try authority.token(), source: "camera", now: now).session)
         let closed = try station.sessions.close(sessionID: session.id, now: now + 60)
-        #expect(closed.state == .closed && closed.closeReason == "operator" && closed.closedAt == now + 60)
+        #expect(closed.state == .closed && closed.closeReason == .operator && closed.closedAt == now + 60)
         #expect(
             (#expect(throws: SessionError.self) { try station.sessions.close(sessionID: session.id, now: now) })?.code
-                == .notOpen)
+                == .sessionNotOpen)
         #expect(
             (#expect(throws: SessionError.self) { try station.sessions.close(sessionID: "nope", now: now) })?.code
-                == .notFound)
+                == .sessionNotFound)
     }
 
     @Test("sessions expire on time, by the injected clock, whether or not anyone asks about them")
@@ -171,7 +174,7 @@ struct StationPolicyTests {
         #expect(try station.trust.highWater() == now)
         // 121 s behind the last verified iat, skew 120: rolled back.
         let early = try station.submit(try authority.token(issuedAt: now - 200), source: "camera", now: now - 121)
-        #expect(early.code == "clock_rolled_back" && early.session == nil)
+        #expect(early.code == .clockRolledBack && early.session == nil)
         #expect(early.reason.zhHant.contains("時鐘"))
         #expect(try station.trust.clockRolledBack(now: now - 121, skew: 120))
         #expect(try !station.trust.clockRolledBack(now: now - 120, skew: 120))
@@ -181,7 +184,7 @@ struct StationPolicyTests {
     @Test("lists: a lower sequence is refused, the same one is unchanged, an expired one shows in every verdict")
     func listRollbackAndExpiry() throws {
         let station = try authority.station(in: folder, installTrustList: false)
-        #expect(try station.submit(try authority.token(), source: "camera", now: now).code == "trust_list_unavailable")
+        #expect(try station.submit(try authority.token(), source: "camera", now: now).code == .trustListUnavailable)
         let root = authority.root.publicKey
         #expect(throws: TrustState.InstallError.self) {
             try station.trust.install(
@@ -205,7 +208,9 @@ struct StationPolicyTests {
             .trust, cose: try authority.trustList(sequence: 3, issuedAt: now - 90_000, expiresAt: now - 3600),
             root: root,
             now: now)
-        #expect(try station.submit(try authority.token(), source: "camera", now: now).code == "trust_list_expired")
+        #expect(
+            try station.submit(try authority.token(), source: "camera", now: now).code == OutcomeCode(.trustListExpired)
+        )
         try station.trust.install(.trust, cose: try authority.trustList(sequence: 4), root: root, now: now)
         #expect(try station.submit(try authority.token(), source: "camera", now: now).accepted)
     }
@@ -246,7 +251,7 @@ struct StationPolicyTests {
         #expect(
             try station.submit(try authority.token(issuedAt: now + 86_400), source: "camera", now: now + 86_400)
                 .accepted)
-        #expect(try station.submit(try authority.token(), source: "camera", now: now + 2).code == "clock_rolled_back")
+        #expect(try station.submit(try authority.token(), source: "camera", now: now + 2).code == .clockRolledBack)
         #expect(try station.trust.resetHighWater(now: now + 3, operator: "林護理師") == now + 86_400)
         #expect(try station.trust.highWater() == now + 3)
         #expect(try station.submit(try authority.token(), source: "camera", now: now + 4).accepted)
@@ -268,7 +273,7 @@ struct StationPolicyTests {
         #expect(try reopened.sessions.session(id: session.id) == session)
         #expect(try reopened.trust.held(.trust)?.sequence == 1)
         #expect(try reopened.trust.highWater() == now)
-        #expect(try reopened.submit(token, source: "camera", now: now + 10).code == "replayed")
+        #expect(try reopened.submit(token, source: "camera", now: now + 10).code == OutcomeCode(.replayed))
         #expect(try reopened.audit.verify().isIntact)
     }
 

@@ -153,6 +153,12 @@ struct DaemonTests {
         #expect(try station.client("sessions", "close", id).stdout.contains("closed"))
         let unknown = try station.client("sessions", "close", "0000")
         #expect(unknown.status == 1 && unknown.stderr.contains("session_not_found"))
+        // Typed text is escaped: '&state=active' stays part of the holder value, a '/' part of the id.
+        let injected = try station.client("sessions", "list", "--holder", "A123456789&state=active")
+        #expect(
+            injected.status == 1 && injected.stderr.contains("holder must be a valid ID number"), "\(injected.stderr)")
+        let slashed = try station.client("sessions", "show", "../status")
+        #expect(slashed.status == 1 && slashed.stderr.contains("session_not_found"), "\(slashed.stderr)")
 
         let status = try station.client("status")
         #expect(status.stdout.hasPrefix("station 0123456789: ok"))

@@ -7,17 +7,17 @@ public struct StationReason: Sendable, Equatable, Codable {
     public var en: String
 
     /// The reason for a verification code or a station code; an unknown code gets a generic one.
-    public init(code: String) {
-        if let verification = VerificationCode(rawValue: code) {
+    public init(code: OutcomeCode) {
+        if let verification = VerificationCode(rawValue: code.rawValue) {
             en = verification.reason
             zhHant = Self.traditionalChinese[verification] ?? "卡片無法驗證。"
             return
         }
         switch code {
-        case StationCode.clockRolledBack:
+        case .clockRolledBack:
             en = "The station's clock is behind the latest trusted time: set the clock right before scanning."
             zhHant = "本站時鐘落後於已知的可信時間，請先校正時間再掃描。"
-        case StationCode.trustListUnavailable:
+        case .trustListUnavailable:
             en = "The station has no trust list installed: it cannot verify cards yet."
             zhHant = "本站尚未安裝信任清單，目前無法驗證卡片。"
         default:
@@ -50,4 +50,23 @@ public struct StationReason: Sendable, Equatable, Codable {
         .trustListRollback: "信任清單比本站已持有的版本舊。",
         .revocationListInvalid: "本站的授權撤銷清單無效。",
     ]
+}
+
+/// The stable code of a verdict or an event: one of the token profile's verification codes, or the
+/// station's own (`clock_rolled_back`, `trust_list_unavailable`, a resumed stream's gap). Clients
+/// compare these, people read the reason beside them.
+public struct OutcomeCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ verification: VerificationCode) { rawValue = verification.rawValue }
+    public var description: String { rawValue }
+
+    public static let valid = OutcomeCode(.valid)
+    /// The station's clock is behind the latest trusted time by more than the skew.
+    public static let clockRolledBack = OutcomeCode(rawValue: "clock_rolled_back")
+    public static let trustListUnavailable = OutcomeCode(rawValue: "trust_list_unavailable")
+    /// A resumed event stream: events of an earlier run or older than the kept ones were missed.
+    public static let eventsMissed = OutcomeCode(rawValue: "events_missed")
+    /// A resumed event stream named an id this station never gave.
+    public static let eventIDUnknown = OutcomeCode(rawValue: "event_id_unknown")
 }

@@ -1,0 +1,108 @@
+/// The local API's request and answer bodies (docs/openapi.yaml), one type per shape: the daemon's
+/// routes encode them and `vhc` decodes them.
+
+/// `POST /v1/scans`: `{"token": "VHC1:…", "source": "handheld"}`.
+public struct ScanRequest: Codable, Sendable, Equatable {
+    public var token: String
+    /// Where the text came from (`handheld`, `screenshot`, …); `api` when absent.
+    public var source: String?
+    public init(token: String, source: String? = nil) {
+        self.token = token
+        self.source = source
+    }
+}
+
+public struct ScanResponse: Codable, Sendable, Equatable {
+    public var accepted: Bool
+    public var code: OutcomeCode
+    public var reason: StationReason
+    public var holder: String?
+    public var session: SessionSummary?
+    public var superseded: SessionSummary?
+    public init(
+        accepted: Bool, code: OutcomeCode, reason: StationReason, holder: String?, session: SessionSummary?,
+        superseded: SessionSummary?
+    ) {
+        self.accepted = accepted
+        self.code = code
+        self.reason = reason
+        self.holder = holder
+        self.session = session
+        self.superseded = superseded
+    }
+}
+
+/// `POST /v1/sessions/{id}/id-check`.
+public struct IDCheckRequest: Codable, Sendable, Equatable {
+    public var document: IDDocument
+    public var lastFour: String
+    public var `operator`: String
+    public init(document: IDDocument, lastFour: String, operator: String) {
+        self.document = document
+        self.lastFour = lastFour
+        self.operator = `operator`
+    }
+}
+
+/// `GET /v1/sessions`.
+public struct SessionList: Codable, Sendable, Equatable {
+    public var sessions: [VisitSession]
+    public init(sessions: [VisitSession]) { self.sessions = sessions }
+}
+
+/// `POST /v1/clock/reset`: who resets the clock's high-water mark.
+public struct ClockResetRequest: Codable, Sendable, Equatable {
+    public var `operator`: String
+    public init(operator: String) { self.operator = `operator` }
+}
+
+public struct ClockResetResponse: Codable, Sendable, Equatable {
+    /// The mark before, epoch seconds; absent when none was held.
+    public var previousHighWater: Int64?
+    public var highWater: Int64
+    public init(previousHighWater: Int64?, highWater: Int64) {
+        self.previousHighWater = previousHighWater
+        self.highWater = highWater
+    }
+}
+
+/// An API error as RFC 9457 problem details (`application/problem+json`), with the station's stable
+/// `code` as an extension member: clients compare the code, people read the title and detail.
+public struct Problem: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var code: APIErrorCode
+
+    public init(status: Int, code: APIErrorCode, title: String, detail: String) {
+        self.type = "https://vhc-station.example/problems/\(code)"
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.code = code
+    }
+
+    public var description: String { "\(code): \(detail)" }
+}
+
+/// The stable codes of the API's problems.
+public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let requestMalformed = APIErrorCode(rawValue: "request_malformed")
+    public static let requestTooLarge = APIErrorCode(rawValue: "request_too_large")
+    public static let routeNotFound = APIErrorCode(rawValue: "route_not_found")
+    public static let methodNotAllowed = APIErrorCode(rawValue: "method_not_allowed")
+    public static let unsupportedMediaType = APIErrorCode(rawValue: "unsupported_media_type")
+    public static let databaseBusy = APIErrorCode(rawValue: "database_busy")
+    public static let internalError = APIErrorCode(rawValue: "internal_error")
+    public static let unauthorized = APIErrorCode(rawValue: "unauthorized")
+    public static let sessionNotFound = APIErrorCode(rawValue: "session_not_found")
+    public static let sessionNotOpen = APIErrorCode(rawValue: "session_not_open")
+    public static let idCheckNotNeeded = APIErrorCode(rawValue: "id_check_not_needed")
+    public static let idCheckInvalid = APIErrorCode(rawValue: "id_check_invalid")
+    public static let idCheckMismatch = APIErrorCode(rawValue: "id_check_mismatch")
+}

@@ -1,0 +1,72 @@
+import VirtualCard
+
+/// What the station tells the front desk and the HIS as it happens (served as server-sent events).
+/// Holders are masked: events go to shared screens.
+public struct StationEvent: Sendable, Codable, Equatable {
+    /// Increasing, across restarts too: SSE's `id:`.
+    public var id: Int64
+    public var type: EventKind
+    public var at: Int64
+    /// For scans: the outcome code, its reason in both languages, and where the token came from;
+    /// for a cloud refusal its code; for a gap why (`events_missed`, `event_id_unknown`).
+    public var code: OutcomeCode?
+    public var reason: StationReason?
+    public var source: String?
+    /// The masked holder, when known.
+    public var holder: String?
+    public var session: SessionSummary?
+
+    public init(
+        id: Int64, type: EventKind, at: Int64, code: OutcomeCode? = nil, reason: StationReason? = nil,
+        source: String? = nil,
+        holder: String? = nil, session: SessionSummary? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.at = at
+        self.code = code
+        self.reason = reason
+        self.source = source
+        self.holder = holder
+        self.session = session
+    }
+}
+
+/// A session as shared screens and events show it: masked, without the document details.
+public struct SessionSummary: Sendable, Codable, Equatable {
+    public var id: String
+    public var holder: String
+    public var delegate: String?
+    public var state: VisitSession.State
+    public var photo: String
+    public var openedAt: Int64
+    public var expiresAt: Int64
+    public var closeReason: CloseReason?
+
+    public init(_ session: VisitSession) {
+        id = session.id
+        holder = session.maskedHolder
+        delegate = session.delegateID.map(TaiwanID.masked)
+        state = session.state
+        photo = session.photo
+        openedAt = session.openedAt
+        expiresAt = session.expiresAt
+        closeReason = session.closeReason
+    }
+}
+
+/// What an event says happened; the SSE `event:` field. Compared as values, never as string literals.
+public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let scanAccepted = EventKind(rawValue: "scan.accepted")
+    public static let scanRejected = EventKind(rawValue: "scan.rejected")
+    public static let sessionOpened = EventKind(rawValue: "session.opened")
+    public static let sessionIDChecked = EventKind(rawValue: "session.id_checked")
+    public static let sessionClosed = EventKind(rawValue: "session.closed")
+    public static let sessionExpired = EventKind(rawValue: "session.expired")
+    /// First on a resumed stream that may have missed events; its `code` says why.
+    public static let streamGap = EventKind(rawValue: "stream.gap")
+}

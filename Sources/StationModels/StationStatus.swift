@@ -1,0 +1,135 @@
+/// `GET /v1/status`: everything the front desk's screen needs to say whether the station can work.
+public struct StationStatus: Sendable, Codable, Equatable {
+    public var institution: String
+    public var now: Int64
+    /// `ok`, or `degraded` with the reasons in `problems`.
+    public var state: Health
+    public var problems: [StatusProblem]
+    public var camera: CameraStatus
+    public var trustList: ListStatus?
+    public var revocationList: ListStatus?
+    public var clock: ClockStatus
+    public var database: DatabaseStatus
+    /// Event streams open now (front-desk screens, the HIS).
+    public var eventStreams: Int
+
+    public init(
+        institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
+        trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
+        eventStreams: Int
+    ) {
+        self.institution = institution
+        self.now = now
+        self.state = state
+        self.problems = problems
+        self.camera = camera
+        self.trustList = trustList
+        self.revocationList = revocationList
+        self.clock = clock
+        self.database = database
+        self.eventStreams = eventStreams
+    }
+
+    public enum Health: String, Sendable, Codable, Equatable {
+        case ok, degraded
+    }
+
+    public struct ListStatus: Sendable, Codable, Equatable {
+        public var sequence: Int64
+        public var issuedAt: Int64
+        public var expiresAt: Int64
+        public var ageSeconds: Int64
+        public var state: ListState
+        public init(sequence: Int64, issuedAt: Int64, expiresAt: Int64, ageSeconds: Int64, state: ListState) {
+            self.sequence = sequence
+            self.issuedAt = issuedAt
+            self.expiresAt = expiresAt
+            self.ageSeconds = ageSeconds
+            self.state = state
+        }
+    }
+
+    public enum ListState: String, Sendable, Codable, Equatable {
+        case current
+        /// Past its expiry and the profile's grace period.
+        case expired
+    }
+
+    public struct ClockStatus: Sendable, Codable, Equatable {
+        public var highWater: Int64?
+        public var state: ClockState
+        public init(highWater: Int64?, state: ClockState) {
+            self.highWater = highWater
+            self.state = state
+        }
+    }
+
+    public enum ClockState: String, Sendable, Codable, Equatable {
+        case ok
+        case rolledBack = "rolled_back"
+    }
+
+    public struct DatabaseStatus: Sendable, Codable, Equatable {
+        public var state: Health
+        public var openSessions: Int
+        public var auditRows: Int64
+        public init(state: Health, openSessions: Int, auditRows: Int64) {
+            self.state = state
+            self.openSessions = openSessions
+            self.auditRows = auditRows
+        }
+    }
+}
+
+/// Why the station says it is degraded.
+public struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let trustListUnavailable = StatusProblem(rawValue: "trust_list_unavailable")
+    public static let trustListExpired = StatusProblem(rawValue: "trust_list_expired")
+    public static let revocationListExpired = StatusProblem(rawValue: "revocation_list_expired")
+    public static let clockRolledBack = StatusProblem(rawValue: "clock_rolled_back")
+    /// The camera is configured and not streaming: `camera_opening`, `camera_stalled`, …
+    public static func camera(_ state: CameraStatus.State) -> StatusProblem {
+        StatusProblem(rawValue: "camera_\(state.rawValue)")
+    }
+}
+
+/// What the camera side reports for `GET /v1/status`: the daemon's capture pipeline fills it, tests
+/// give a fixed one.
+public struct CameraStatus: Sendable, Codable, Equatable {
+    public var state: State
+    public var device: String?
+    public var framesPerSecond: Double
+    /// The last code read (masked holder and outcome code), when there was one.
+    public var lastRead: LastRead?
+
+    public enum State: String, Sendable, Codable, Equatable, CaseIterable {
+        case streaming, opening, stalled, failed
+        case waitingForDevice = "waiting_for_device"
+        /// No camera configured.
+        case none
+    }
+
+    public struct LastRead: Sendable, Codable, Equatable {
+        public var at: Int64
+        public var code: OutcomeCode
+        public var holder: String?
+        public init(at: Int64, code: OutcomeCode, holder: String?) {
+            self.at = at
+            self.code = code
+            self.holder = holder
+        }
+    }
+
+    public init(state: State, device: String? = nil, framesPerSecond: Double = 0, lastRead: LastRead? = nil) {
+        self.state = state
+        self.device = device
+        self.framesPerSecond = framesPerSecond
+        self.lastRead = lastRead
+    }
+
+    public static let none = CameraStatus(state: .none)
+}

@@ -65,8 +65,9 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", "StationModels", "AuditChain", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         // The station ↔ cloud wire (../shared/cloud-protocol.md): the signed visit opening on VirtualCard's
         // CBOR/COSE, answers, problems and codes, identities read from certificates. Shared by both sides.
@@ -113,6 +114,15 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // The station's side of the cloud: the outbox worker, list sync and records, over CloudClient.
+        .target(
+            name: "StationCloud",
+            dependencies: [
+                "Station", "StationModels", "CloudClient", "CloudProtocol", "VirtualCard",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The sandbox cloud's entry point: init, serve, and growing a sandbox.
         .executableTarget(
             name: "vhc-cloud",
@@ -137,7 +147,8 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationAPI", "StationModels", "Scanner", "Imaging", "VirtualCard", "ConnectionGuards",
+                "Station", "StationAPI", "StationModels", "StationCloud", "CloudClient", "CloudProtocol", "Scanner",
+                "Imaging", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -236,7 +247,8 @@ let package = Package(
             name: "SandboxCloudTests",
             dependencies: [
                 "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
-                "QRRendering", .product(name: "GRDB", package: "GRDB.swift"),
+                "QRRendering", "Station", "StationCloud", "StationModels",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -62,4 +62,10 @@ extension AuditKind {
     public static let listInstalled = AuditKind("list.installed")
     public static let configLoaded = AuditKind("config.loaded")
     public static let clockReset = AuditKind("clock.reset")
+    /// A practitioner signed a visit opening (at the scan, or at their login for a waiting scan).
+    public static let visitSigned = AuditKind("visit.signed")
+    public static let visitForwarded = AuditKind("visit.forwarded")
+    public static let visitRefused = AuditKind("visit.refused")
+    public static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
+    public static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
 }

@@ -1,3 +1,4 @@
+import CloudProtocol
 import Foundation
 import Yams
 
@@ -23,6 +24,12 @@ public struct StationConfig: Sendable, Equatable {
         public var certificate: String
         public var key: String
         public var station: String
+        /// The care setting the station opens visits in (the institution must be enrolled in it).
+        public var setting: CareSetting = .outpatient
+        /// How long a practitioner's login lasts unless `vhc login` says otherwise.
+        public var shiftSeconds: Int64 = 8 * 3600
+        /// How often the lists are fetched from the cloud.
+        public var listSyncSeconds: Int64 = 300
     }
 
     public struct Camera: Sendable, Equatable {
@@ -100,6 +107,9 @@ public struct StationConfig: Sendable, Equatable {
         ("cloud.certificate", nil),
         ("cloud.key", nil),
         ("cloud.station", "station"),
+        ("cloud.setting", "outpatient"),
+        ("cloud.shift_hours", "8"),
+        ("cloud.list_sync_seconds", "300"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -279,9 +289,18 @@ public struct StationConfig: Sendable, Equatable {
                     .invalidValue, key: "cloud.station",
                     "expected 1 to 64 letters, digits, '.', '-' or '_', got '\(station)'")
             }
+            let settingText = try required("cloud.setting")
+            guard let setting = CareSetting(rawValue: settingText) else {
+                throw ConfigError(
+                    .invalidValue, key: "cloud.setting",
+                    "expected one of \(CareSetting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(settingText)'"
+                )
+            }
             cloud = Cloud(
                 url: url, ca: try needed("cloud.ca"), certificate: try needed("cloud.certificate"),
-                key: try needed("cloud.key"), station: station)
+                key: try needed("cloud.key"), station: station, setting: setting,
+                shiftSeconds: try integer("cloud.shift_hours", in: 1...24) * 3600,
+                listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400))
         }
     }
 

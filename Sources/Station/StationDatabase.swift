@@ -34,7 +34,11 @@ public final class StationDatabase: Sendable {
             // Two readers are plenty for a station. Each connection's page cache is capped at 512 KiB
             // (SQLite's default is 2 MiB), so three connections stay within the daemon's memory target.
             configuration.maximumReaderCount = 2
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
+            // secure_delete: a row deleted (an outbox item once the cloud answered, with its token text)
+            // is overwritten in the file, not left in a free page.
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA cache_size = -512; PRAGMA secure_delete = ON")
+            }
             writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
         } catch {
@@ -133,6 +137,40 @@ public final class StationDatabase: Sendable {
                     CREATE TABLE event_ids (
                         id INTEGER PRIMARY KEY CHECK (id = 1),
                         reserved_until INTEGER NOT NULL)
+                    """)
+        }
+        migrator.registerMigration("v4: forwarding to the cloud") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE visit_session ADD COLUMN cloud_state TEXT
+                        CHECK (cloud_state IN ('awaiting_practitioner', 'pending_cloud', 'forwarded', 'refused'));
+                    ALTER TABLE visit_session ADD COLUMN cloud_practitioner TEXT;
+                    ALTER TABLE visit_session ADD COLUMN visit_sequence TEXT;
+                    ALTER TABLE visit_session ADD COLUMN cloud_deferred INTEGER;
+                    ALTER TABLE visit_session ADD COLUMN cloud_refusal TEXT;
+                    ALTER TABLE visit_session ADD COLUMN cloud_token_code TEXT;
+                    ALTER TABLE visit_session ADD COLUMN card_number TEXT;
+                    ALTER TABLE visit_session ADD COLUMN insurance_status TEXT;
+                    ALTER TABLE visit_session ADD COLUMN grant_expires_at INTEGER;
+                    -- The grant for records: bound to this institution's certificate at the cloud.
+                    ALTER TABLE visit_session ADD COLUMN cloud_grant TEXT;
+                    -- A scan no practitioner has signed yet. The token rests here until one logs in.
+                    CREATE TABLE awaiting_practitioner (
+                        session_id TEXT PRIMARY KEY NOT NULL,
+                        token TEXT NOT NULL,
+                        token_id BLOB NOT NULL,
+                        scanned_at INTEGER NOT NULL);
+                    -- Signed openings the cloud has not answered; each row goes with the answer.
+                    CREATE TABLE outbox (
+                        request_id BLOB PRIMARY KEY NOT NULL,
+                        session_id TEXT NOT NULL,
+                        token_id BLOB NOT NULL,
+                        body BLOB NOT NULL,
+                        scanned_at INTEGER NOT NULL,
+                        signed_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL);
+                    CREATE INDEX outbox_due ON outbox (next_attempt_at, scanned_at);
                     """)
         }
         return migrator

@@ -17,17 +17,26 @@ public final class StationPolicy: Sendable {
         public var institution: String
         public var skewSeconds: Int64
         public var sessionLengthSeconds: Int64
+        /// Set when the station forwards visits to a cloud: each accepted scan is signed into the outbox
+        /// (or waits for a practitioner) in its own transaction.
+        public var forwarding: Outbox.Forwarding?
 
-        public init(institution: String, skewSeconds: Int64 = 120, sessionLengthSeconds: Int64 = 3600) {
+        public init(
+            institution: String, skewSeconds: Int64 = 120, sessionLengthSeconds: Int64 = 3600,
+            forwarding: Outbox.Forwarding? = nil
+        ) {
             self.institution = institution
             self.skewSeconds = skewSeconds
             self.sessionLengthSeconds = sessionLengthSeconds
+            self.forwarding = forwarding
         }
 
         public init(_ config: StationConfig) {
             self.init(
                 institution: config.institution, skewSeconds: config.trust.skewSeconds,
-                sessionLengthSeconds: config.session.lengthSeconds)
+                sessionLengthSeconds: config.session.lengthSeconds,
+                forwarding: config.cloud.map { Outbox.Forwarding(institution: config.institution, setting: $0.setting) }
+            )
         }
     }
 
@@ -61,10 +70,13 @@ public final class StationPolicy: Sendable {
     public var trust: TrustState { TrustState(database: database) }
     public var audit: AuditLog { AuditLog(database: database) }
 
-    /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session.
-    public func submit(_ text: [UInt8], source: String, now: Int64) throws -> Outcome {
+    /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session
+    /// and, with forwarding on, hands the visit to the outbox signed by `signer` (or to wait for one).
+    public func submit(
+        _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential? = nil
+    ) throws -> Outcome {
         try database.writer.write { db in
-            let outcome = try decide(db, text, source: source, now: now)
+            let outcome = try decide(db, text, source: source, now: now, signer: signer)
             var detail = ["code": outcome.code.rawValue, "source": source]
             if let holder = outcome.maskedHolder { detail["holder"] = holder }
             try AuditLog.append(
@@ -74,7 +86,9 @@ public final class StationPolicy: Sendable {
         }
     }
 
-    private func decide(_ db: Database, _ text: [UInt8], source: String, now: Int64) throws -> Outcome {
+    private func decide(
+        _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?
+    ) throws -> Outcome {
         func rejected(_ code: OutcomeCode, holder: String? = nil) -> Outcome {
             Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
         }
@@ -91,9 +105,15 @@ public final class StationPolicy: Sendable {
             return rejected(OutcomeCode(verification.code), holder: masked)
         }
         try TrustState.raiseHighWater(db, to: claims.issuedAt)
-        let (opened, superseded) = try VisitSessions.open(
+        var (opened, superseded) = try VisitSessions.open(
             db, claims: claims, institution: settings.institution, source: source, now: now,
             length: settings.sessionLengthSeconds)
+        if let forwarding = settings.forwarding {
+            opened.cloud = try Outbox.enqueue(
+                db, session: opened, token: text, tokenID: claims.tokenID, scannedAt: now, forwarding: forwarding,
+                signer: signer)
+            try VisitSessions.save(db, opened)
+        }
         return Outcome(
             code: .valid, reason: StationReason(code: .valid),
             session: opened, superseded: superseded, maskedHolder: masked)

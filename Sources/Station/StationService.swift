@@ -1,5 +1,7 @@
+import CloudProtocol
 import Foundation
 import StationModels
+import Synchronization
 import VirtualCard
 
 /// The station as the daemon's parts use it: the policy, its stores and the event bus behind one
@@ -10,12 +12,40 @@ public final class StationService: Sendable {
     public let events: EventBus
     /// Epoch seconds now: the system clock, or a test's.
     public let clock: @Sendable () -> Int64
+    /// The practitioner logged in to sign visit openings (forwarding only).
+    public let desk = PractitionerDesk()
+    /// What sends the outbox to the cloud; set by the daemon when it forwards (StationCloud).
+    private let uplinkSlot = Mutex<(any CloudUplink)?>(nil)
 
-    public init(policy: StationPolicy, events: EventBus = EventBus(), clock: @escaping @Sendable () -> Int64) {
+    /// How practitioners' credentials are checked, with forwarding on.
+    public let logins: LoginRules?
+
+    /// The cloud's CA, which issues practitioner certificates, and the default shift.
+    public struct LoginRules: Sendable {
+        public var authority: CertificateAuthority
+        public var shiftSeconds: Int64
+        public init(authority: CertificateAuthority, shiftSeconds: Int64 = 8 * 3600) {
+            self.authority = authority
+            self.shiftSeconds = shiftSeconds
+        }
+    }
+
+    public init(
+        policy: StationPolicy, events: EventBus = EventBus(), clock: @escaping @Sendable () -> Int64,
+        logins: LoginRules? = nil
+    ) {
         self.policy = policy
         self.events = events
         self.clock = clock
+        self.logins = logins
     }
+
+    public var uplink: (any CloudUplink)? {
+        get { uplinkSlot.withLock { $0 } }
+        set { uplinkSlot.withLock { $0 = newValue } }
+    }
+
+    public var outbox: Outbox { Outbox(database: policy.database) }
 
     public var sessions: VisitSessions { policy.sessions }
     public var trust: TrustState { policy.trust }
@@ -26,7 +56,7 @@ public final class StationService: Sendable {
     /// events it caused (`session.closed` for a superseded session, then `session.opened`).
     public func submit(_ text: [UInt8], source: String) throws -> StationPolicy.Outcome {
         let now = clock()
-        let outcome = try policy.submit(text, source: source, now: now)
+        let outcome = try policy.submit(text, source: source, now: now, signer: desk.credential(at: now))
         if let superseded = outcome.superseded { publish(.sessionClosed, superseded, at: now) }
         if let session = outcome.session { publish(.sessionOpened, session, at: now) }
         events.publish { id in
@@ -35,7 +65,68 @@ public final class StationService: Sendable {
                 reason: outcome.reason, source: source, holder: outcome.maskedHolder,
                 session: outcome.session.map(SessionSummary.init))
         }
+        if outcome.session?.cloud?.state == .pendingCloud { uplink?.wake() }
         return outcome
+    }
+
+    /// A practitioner takes the desk: audited, announced, and every scan that waited for one is
+    /// signed now and handed to the outbox. Returns how many were signed.
+    public func login(_ credential: PractitionerCredential) throws -> Int {
+        guard let forwarding = settings.forwarding else { return 0 }
+        let now = clock()
+        let previous = desk.login(credential)
+        if let previous { try recordLogout(previous, reason: "replaced", at: now) }
+        try audit.append(
+            at: now, kind: .practitionerLoggedIn, subject: credential.status.id,
+            detail: ["profession": credential.status.profession, "until": String(credential.until)])
+        events.publish { id in
+            StationEvent(id: id, type: .practitionerLoggedIn, at: now, holder: credential.status.name)
+        }
+        let signed = try outbox.signWaiting(by: credential, forwarding: forwarding, now: now)
+        for session in signed { publish(.sessionSigned, session, at: now) }
+        if !signed.isEmpty { uplink?.wake() }
+        return signed.count
+    }
+
+    /// Clears the desk (`vhc logout`); nil when nobody was logged in.
+    @discardableResult
+    public func logout() throws -> PractitionerCredential? {
+        guard let credential = desk.logout() else { return nil }
+        try recordLogout(credential, reason: "logout", at: clock())
+        return credential
+    }
+
+    /// Ends a shift that is over (the maintenance tick): audited and announced once.
+    public func endShiftIfDue() throws {
+        let now = clock()
+        if let ended = desk.endShiftIfDue(now: now) { try recordLogout(ended, reason: "shift_ended", at: now) }
+    }
+
+    private func recordLogout(_ credential: PractitionerCredential, reason: String, at now: Int64) throws {
+        try audit.append(
+            at: now, kind: .practitionerLoggedOut, subject: credential.status.id, detail: ["reason": reason])
+        events.publish { id in
+            StationEvent(
+                id: id, type: .practitionerLoggedOut, at: now, code: OutcomeCode(rawValue: reason),
+                holder: credential.status.name)
+        }
+    }
+
+    /// Applies the cloud's answers from the outbox worker and announces each: `visit.forwarded`, or
+    /// `visit.refused` with the cloud's code (the session closed with it).
+    public func applyCloudAnswers(_ answers: [(Outbox.Item, Outbox.Answer)]) throws {
+        let now = clock()
+        for (session, answer) in try outbox.apply(answers, now: now) {
+            switch answer {
+            case .opened: publish(.visitForwarded, session, at: now)
+            case .refused(let code, _):
+                events.publish { id in
+                    StationEvent(
+                        id: id, type: .visitRefused, at: now, code: OutcomeCode(rawValue: code),
+                        holder: session.maskedHolder, session: SessionSummary(session))
+                }
+            }
+        }
     }
 
     public func recordIDCheck(
@@ -94,4 +185,15 @@ public final class StationService: Sendable {
                 session: SessionSummary(session))
         }
     }
+}
+
+/// What sends the outbox to the cloud, as the station's core sees it (implemented by StationCloud).
+public protocol CloudUplink: Sendable {
+    /// Something was added to the outbox: send it now rather than at the next tick.
+    func wake()
+    /// Sends what is due now and returns when the cloud answered or `timeout` passed (the API waits
+    /// this long for a scan's grant; what is not answered by then stays pending and is sent later).
+    func flush(timeout: Duration) async
+    /// Reachable or not, and when it last answered.
+    func connectionStatus() -> CloudStatus
 }

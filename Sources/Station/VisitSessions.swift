@@ -194,18 +194,26 @@ public struct VisitSessions: Sendable {
             sql: """
                 INSERT INTO visit_session (id, holder_id, holder_name, holder_birth_date, photo, delegate_id,
                     institution, source, opened_at, expires_at, state, closed_at, close_reason,
-                    id_check_document, id_check_last_four, id_check_operator, id_check_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    id_check_document, id_check_last_four, id_check_operator, id_check_at, cloud_state,
+                    cloud_practitioner, visit_sequence, cloud_deferred, cloud_refusal, cloud_token_code, card_number,
+                    insurance_status, grant_expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, closed_at = excluded.closed_at,
                     close_reason = excluded.close_reason, id_check_document = excluded.id_check_document,
                     id_check_last_four = excluded.id_check_last_four, id_check_operator = excluded.id_check_operator,
-                    id_check_at = excluded.id_check_at
+                    id_check_at = excluded.id_check_at, cloud_state = excluded.cloud_state,
+                    cloud_practitioner = excluded.cloud_practitioner, visit_sequence = excluded.visit_sequence,
+                    cloud_deferred = excluded.cloud_deferred, cloud_refusal = excluded.cloud_refusal,
+                    cloud_token_code = excluded.cloud_token_code, card_number = excluded.card_number,
+                    insurance_status = excluded.insurance_status, grant_expires_at = excluded.grant_expires_at
                 """,
             arguments: [
                 s.id, s.holderID, s.holderName, s.holderBirthDate, s.photo, s.delegateID, s.institution, s.source,
                 s.openedAt, s.expiresAt, s.state.rawValue, s.closedAt, s.closeReason?.rawValue,
                 s.idCheck?.document.rawValue,
-                s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at,
+                s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at, s.cloud?.state.rawValue,
+                s.cloud?.practitioner, s.cloud?.visitSequence, s.cloud?.deferred, s.cloud?.refusal, s.cloud?.tokenCode,
+                s.cloud?.cardNumber, s.cloud?.insuranceStatus, s.cloud?.grantExpiresAt,
             ])
     }
 
@@ -216,12 +224,20 @@ public struct VisitSessions: Sendable {
                 document: document, lastFour: row["id_check_last_four"], operatorName: row["id_check_operator"],
                 at: row["id_check_at"])
         }
+        let cloud = (row["cloud_state"] as String?).flatMap(CloudVisit.State.init(rawValue:)).map { state in
+            CloudVisit(
+                state: state, practitioner: row["cloud_practitioner"], visitSequence: row["visit_sequence"],
+                deferred: row["cloud_deferred"], refusal: row["cloud_refusal"], tokenCode: row["cloud_token_code"],
+                cardNumber: row["card_number"], insuranceStatus: row["insurance_status"],
+                grantExpiresAt: row["grant_expires_at"])
+        }
         return VisitSession(
             id: row["id"], holderID: row["holder_id"], holderName: row["holder_name"],
             holderBirthDate: row["holder_birth_date"], photo: row["photo"], delegateID: row["delegate_id"],
             institution: row["institution"], source: row["source"], openedAt: row["opened_at"],
             expiresAt: row["expires_at"], state: VisitSession.State(rawValue: row["state"]) ?? .closed,
             closedAt: row["closed_at"], closeReason: (row["close_reason"] as String?).map(CloseReason.init(rawValue:)),
-            idCheck: idCheck)
+            idCheck: idCheck, cloud: cloud)
     }
+
 }

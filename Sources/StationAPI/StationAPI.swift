@@ -31,6 +31,9 @@ public enum StationAPI {
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
             router.post("/v1/clock/reset") { request, context in try await routes.resetClock(request, context) }
+            // The practitioner card's key crosses the socket only, never the TCP listener.
+            router.post("/v1/practitioner/login") { request, context in try await routes.login(request, context) }
+            router.post("/v1/practitioner/logout") { _, _ in try await routes.logout() }
         }
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
@@ -73,12 +76,60 @@ struct Routes: Sendable {
             source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { throw Problem.badRequest("source must be 1 to 32 letters, digits or hyphens") }
         let service = service
-        let outcome = try await Blocking.run { try service.submit(Array(scan.token.utf8), source: source) }
+        var outcome = try await Blocking.run { try service.submit(Array(scan.token.utf8), source: source) }
+        // Online, the visit opens at the cloud within the same request; offline it stays pending.
+        if let session = outcome.session, session.cloud?.state == .pendingCloud, let uplink = service.uplink {
+            await uplink.flush(timeout: Self.cloudWait)
+            outcome.session = try await Blocking.run { try service.sessions.session(id: session.id) } ?? session
+        }
         return try json(
             ScanResponse(
                 accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
                 session: outcome.session.map(SessionSummary.init),
                 superseded: outcome.superseded.map(SessionSummary.init)))
+    }
+
+    /// How long a scan's answer waits for the cloud's grant before it says `pending_cloud`.
+    static let cloudWait: Duration = .seconds(3)
+
+    /// `POST /v1/practitioner/login`: the certificate is checked against the cloud's CA and the key
+    /// against the certificate; the credential stays in memory for the shift.
+    func login(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        guard let rules = service.logins else {
+            throw Problem(
+                status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
+                detail: "set cloud.url in the configuration to log practitioners in")
+        }
+        let asked = try await Self.decodeJSON(LoginRequest.self, request, context)
+        let shift =
+            try asked.shiftHours.map { hours -> Int64 in
+                guard hours.isFinite, hours > 0, hours <= 24 else {
+                    throw Problem.badRequest("shiftHours must be from 0 to 24")
+                }
+                return Int64(hours * 3600)
+            } ?? rules.shiftSeconds
+        let now = service.clock()
+        let credential: PractitionerCredential
+        do {
+            credential = try await PractitionerCredential(
+                certificatePEM: asked.certificate, keyPEM: asked.key, authority: rules.authority, now: now,
+                until: now + shift)
+        } catch {
+            throw Problem(
+                status: .unprocessableContent, code: .credentialInvalid,
+                title: "The practitioner credential is refused",
+                detail: error.description)
+        }
+        let service = service
+        let signed = try await Blocking.run { try service.login(credential) }
+        if signed > 0, let uplink = service.uplink { await uplink.flush(timeout: Self.cloudWait) }
+        return try json(LoginResponse(practitioner: credential.status, signed: signed))
+    }
+
+    func logout() async throws -> Response {
+        let service = service
+        try await Blocking.run { try service.logout() }
+        return try json(LoginResponse(practitioner: nil, signed: 0))
     }
 
     func list(_ request: Request, _ context: StationRequestContext) throws -> Response {

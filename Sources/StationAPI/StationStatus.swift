@@ -35,12 +35,23 @@ extension StationStatus {
         let rolledBack = TrustState.isRolledBack(now: now, highWater: highWater, skew: service.settings.skewSeconds)
         if rolledBack { problems.append(.clockRolledBack) }
         if camera.state != .streaming && camera.state != .none { problems.append(.camera(camera.state)) }
+        var cloud: CloudStatus?
+        if service.settings.forwarding != nil {
+            var link = service.uplink?.connectionStatus() ?? CloudStatus(state: .unknown)
+            let backlog = try service.outbox.backlog()
+            link.outboxLength = backlog.outbox
+            link.oldestOutboxAgeSeconds = backlog.oldestScannedAt.map { max(0, now - $0) }
+            link.awaitingPractitioner = backlog.awaitingPractitioner
+            if link.state == .offline { problems.append(.cloudOffline) }
+            cloud = link
+        }
         let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,
             clock: ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
             database: DatabaseStatus(state: .ok, openSessions: open, auditRows: try service.audit.count()),
-            eventStreams: service.events.subscriberCount)
+            eventStreams: service.events.subscriberCount, cloud: cloud,
+            practitioner: service.desk.credential(at: now)?.status)
     }
 }

@@ -66,6 +66,33 @@ public struct ClockResetResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/practitioner/login` (the Unix socket only): the practitioner card's equivalent, held in
+/// the daemon's memory for the shift and never written anywhere.
+public struct LoginRequest: Codable, Sendable {
+    /// The practitioner's signing certificate and its P-256 key, PEM (the key unencrypted: `vhc login`
+    /// decrypts it first).
+    public var certificate: String
+    public var key: String
+    /// How long the login lasts; the daemon's `practitioner.shift_hours` when absent.
+    public var shiftHours: Double?
+    public init(certificate: String, key: String, shiftHours: Double? = nil) {
+        self.certificate = certificate
+        self.key = key
+        self.shiftHours = shiftHours
+    }
+}
+
+/// `POST /v1/practitioner/login` and `/logout`: who is logged in now (nil after a logout), and how
+/// many waiting scans the login signed.
+public struct LoginResponse: Codable, Sendable, Equatable {
+    public var practitioner: PractitionerStatus?
+    public var signed: Int
+    public init(practitioner: PractitionerStatus?, signed: Int) {
+        self.practitioner = practitioner
+        self.signed = signed
+    }
+}
+
 /// An API error as RFC 9457 problem details (`application/problem+json`), with the station's stable
 /// `code` as an extension member: clients compare the code, people read the title and detail.
 public struct Problem: Error, Sendable, Codable, Equatable, CustomStringConvertible {
@@ -105,4 +132,8 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let idCheckNotNeeded = APIErrorCode(rawValue: "id_check_not_needed")
     public static let idCheckInvalid = APIErrorCode(rawValue: "id_check_invalid")
     public static let idCheckMismatch = APIErrorCode(rawValue: "id_check_mismatch")
+    /// The certificate is not a practitioner's from the cloud's CA, is expired, or the key is not its.
+    public static let credentialInvalid = APIErrorCode(rawValue: "practitioner_credential_invalid")
+    /// The station has no cloud configured: logins and records need one.
+    public static let cloudNotConfigured = APIErrorCode(rawValue: "cloud_not_configured")
 }

@@ -42,6 +42,9 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var openedAt: Int64
     public var expiresAt: Int64
     public var closeReason: CloseReason?
+    /// The visit at the cloud: its state and sequence number.
+    public var cloud: CloudVisit.State?
+    public var visitSequence: String?
 
     public init(_ session: VisitSession) {
         id = session.id
@@ -52,6 +55,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         openedAt = session.openedAt
         expiresAt = session.expiresAt
         closeReason = session.closeReason
+        cloud = session.cloud?.state
+        visitSequence = session.cloud?.visitSequence
     }
 }
 
@@ -69,4 +74,16 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let sessionExpired = EventKind(rawValue: "session.expired")
     /// First on a resumed stream that may have missed events; its `code` says why.
     public static let streamGap = EventKind(rawValue: "stream.gap")
+    /// A waiting scan was signed by the practitioner who logged in; it is in the outbox now.
+    public static let sessionSigned = EventKind(rawValue: "session.signed")
+    /// The cloud opened the visit (its sequence number is in the session).
+    public static let visitForwarded = EventKind(rawValue: "visit.forwarded")
+    /// The cloud refused the opening; `code` is the cloud's, the session is closed with it.
+    public static let visitRefused = EventKind(rawValue: "visit.refused")
+    /// A practitioner logged in (`holder` is who, masked) or out (`code` says why).
+    public static let practitionerLoggedIn = EventKind(rawValue: "practitioner.logged_in")
+    public static let practitionerLoggedOut = EventKind(rawValue: "practitioner.logged_out")
+    /// The cloud became reachable again, or stopped answering.
+    public static let cloudOnline = EventKind(rawValue: "cloud.online")
+    public static let cloudOffline = EventKind(rawValue: "cloud.offline")
 }

@@ -12,11 +12,15 @@ public struct StationStatus: Sendable, Codable, Equatable {
     public var database: DatabaseStatus
     /// Event streams open now (front-desk screens, the HIS).
     public var eventStreams: Int
+    /// The cloud link, when the station forwards visits to one.
+    public var cloud: CloudStatus?
+    /// Who is logged in to sign visit openings, masked, and until when.
+    public var practitioner: PractitionerStatus?
 
     public init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
         trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
-        eventStreams: Int
+        eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil
     ) {
         self.institution = institution
         self.now = now
@@ -28,6 +32,8 @@ public struct StationStatus: Sendable, Codable, Equatable {
         self.clock = clock
         self.database = database
         self.eventStreams = eventStreams
+        self.cloud = cloud
+        self.practitioner = practitioner
     }
 
     public enum Health: String, Sendable, Codable, Equatable {
@@ -91,6 +97,8 @@ public struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cust
     public static let trustListExpired = StatusProblem(rawValue: "trust_list_expired")
     public static let revocationListExpired = StatusProblem(rawValue: "revocation_list_expired")
     public static let clockRolledBack = StatusProblem(rawValue: "clock_rolled_back")
+    /// The cloud does not answer: scans open local sessions and their openings wait in the outbox.
+    public static let cloudOffline = StatusProblem(rawValue: "cloud_offline")
     /// The camera is configured and not streaming: `camera_opening`, `camera_stalled`, …
     public static func camera(_ state: CameraStatus.State) -> StatusProblem {
         StatusProblem(rawValue: "camera_\(state.rawValue)")
@@ -132,4 +140,56 @@ public struct CameraStatus: Sendable, Codable, Equatable {
     }
 
     public static let none = CameraStatus(state: .none)
+}
+
+/// The station's link to the cloud: reachable or not, and what waits to be sent.
+public struct CloudStatus: Sendable, Codable, Equatable {
+    public var state: Connection
+    /// The cloud's last answer (any answer, refusals too), epoch seconds.
+    public var lastContactAt: Int64?
+    /// Why the last attempt failed, when it did.
+    public var lastError: String?
+    /// Signed openings the cloud has not answered yet.
+    public var outboxLength: Int
+    public var oldestOutboxAgeSeconds: Int64?
+    /// Scans waiting for a practitioner to log in and sign them.
+    public var awaitingPractitioner: Int
+    /// When the lists were last fetched from the cloud (changed or not), epoch seconds.
+    public var listsCheckedAt: Int64?
+
+    public enum Connection: String, Sendable, Codable, Equatable {
+        case online, offline
+        /// Not tried since the daemon started.
+        case unknown
+    }
+
+    public init(
+        state: Connection, lastContactAt: Int64? = nil, lastError: String? = nil, outboxLength: Int = 0,
+        oldestOutboxAgeSeconds: Int64? = nil, awaitingPractitioner: Int = 0, listsCheckedAt: Int64? = nil
+    ) {
+        self.state = state
+        self.lastContactAt = lastContactAt
+        self.lastError = lastError
+        self.outboxLength = outboxLength
+        self.oldestOutboxAgeSeconds = oldestOutboxAgeSeconds
+        self.awaitingPractitioner = awaitingPractitioner
+        self.listsCheckedAt = listsCheckedAt
+    }
+}
+
+/// The practitioner logged in at the station (masked, for shared screens) and the end of the shift.
+public struct PractitionerStatus: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    /// `physician`, `nurse`, `pharmacist`, `other`.
+    public var profession: String
+    public var since: Int64
+    public var until: Int64
+    public init(id: String, name: String, profession: String, since: Int64, until: Int64) {
+        self.id = id
+        self.name = name
+        self.profession = profession
+        self.since = since
+        self.until = until
+    }
 }

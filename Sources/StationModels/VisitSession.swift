@@ -46,11 +46,13 @@ public struct VisitSession: Sendable, Equatable, Codable {
     public var closedAt: Int64?
     public var closeReason: CloseReason?
     public var idCheck: IDCheck?
+    /// The visit at the cloud, when the station forwards to one.
+    public var cloud: CloudVisit?
 
     public init(
         id: String, holderID: String, holderName: String, holderBirthDate: String, photo: String,
         delegateID: String?, institution: String, source: String, openedAt: Int64, expiresAt: Int64, state: State,
-        closedAt: Int64? = nil, closeReason: CloseReason? = nil, idCheck: IDCheck? = nil
+        closedAt: Int64? = nil, closeReason: CloseReason? = nil, idCheck: IDCheck? = nil, cloud: CloudVisit? = nil
     ) {
         self.id = id
         self.holderID = holderID
@@ -66,6 +68,7 @@ public struct VisitSession: Sendable, Equatable, Codable {
         self.closedAt = closedAt
         self.closeReason = closeReason
         self.idCheck = idCheck
+        self.cloud = cloud
     }
 
     /// The holder as shown on shared screens and written to logs.
@@ -95,4 +98,52 @@ public struct CloseReason: RawRepresentable, Hashable, Sendable, Codable, Custom
 
     public static let `operator` = CloseReason(rawValue: "operator")
     public static let superseded = CloseReason(rawValue: "superseded")
+}
+
+/// A session's visit at the cloud (cloud-protocol.md §3): waiting for a practitioner to sign it, signed
+/// and waiting for the cloud, opened there, or refused. What the cloud returned that the clinic needs
+/// is kept; the grant itself stays inside the station.
+public struct CloudVisit: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// No practitioner was logged in at the scan: it is signed when one logs in.
+        case awaitingPractitioner = "awaiting_practitioner"
+        /// Signed and in the outbox: the cloud has not answered yet (offline, or in flight).
+        case pendingCloud = "pending_cloud"
+        case forwarded
+        /// The cloud refused the opening; the session was closed with the cloud's code.
+        case refused
+    }
+
+    public var state: State
+    /// Who signed the opening, masked.
+    public var practitioner: String?
+    /// Four digits, per institution and day, from the cloud.
+    public var visitSequence: String?
+    /// Opened after an offline period (more than 300 s after signing).
+    public var deferred: Bool?
+    /// The cloud's code when it refused (`token_replayed`…), and the token profile's code with
+    /// `token_invalid`.
+    public var refusal: String?
+    public var tokenCode: String?
+    /// The card data the cloud returned.
+    public var cardNumber: String?
+    public var insuranceStatus: String?
+    /// When the grant for records ends, epoch seconds.
+    public var grantExpiresAt: Int64?
+
+    public init(
+        state: State, practitioner: String? = nil, visitSequence: String? = nil, deferred: Bool? = nil,
+        refusal: String? = nil, tokenCode: String? = nil, cardNumber: String? = nil, insuranceStatus: String? = nil,
+        grantExpiresAt: Int64? = nil
+    ) {
+        self.state = state
+        self.practitioner = practitioner
+        self.visitSequence = visitSequence
+        self.deferred = deferred
+        self.refusal = refusal
+        self.tokenCode = tokenCode
+        self.cardNumber = cardNumber
+        self.insuranceStatus = insuranceStatus
+        self.grantExpiresAt = grantExpiresAt
+    }
 }

@@ -1,3 +1,5 @@
+import CloudClient
+import CloudProtocol
 import ConnectionGuards
 import Crypto
 import Foundation
@@ -8,6 +10,7 @@ import NIOCore
 import ServiceLifecycle
 import Station
 import StationAPI
+import StationCloud
 import StationModels
 
 #if canImport(Glibc)
@@ -33,13 +36,35 @@ public struct Daemon {
     let service: StationService
     let notifier = SystemdNotifier()
 
+    /// The cloud link, when the configuration names a cloud.
+    let cloudLink: CloudLink?
+
     public init(settings: Settings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
         let database = try StationDatabase(path: settings.config.storage.database)
         let policy = StationPolicy(database: database, root: settings.root, settings: .init(settings.config))
+        var logins: StationService.LoginRules?
+        var client: CloudClient?
+        if let cloud = settings.config.cloud {
+            client = try CloudClient.station(cloud)
+            let caPEM = (try? String(contentsOfFile: cloud.ca, encoding: .utf8)) ?? ""
+            guard let authority = try? CertificateAuthority(pem: caPEM) else {
+                throw ConfigError(.invalidValue, key: "cloud.ca", "'\(cloud.ca)' is not a PEM certificate")
+            }
+            logins = .init(authority: authority, shiftSeconds: cloud.shiftSeconds)
+        }
         service = StationService(
-            policy: policy, events: try EventBus(database: database), clock: { Int64(Date().timeIntervalSince1970) })
+            policy: policy, events: try EventBus(database: database), clock: { Int64(Date().timeIntervalSince1970) },
+            logins: logins)
+        if let client, let cloud = settings.config.cloud {
+            cloudLink = CloudLink(
+                client: client, service: service,
+                settings: .init(root: settings.root, listSyncSeconds: cloud.listSyncSeconds), logger: logger)
+        } else {
+            cloudLink = nil
+        }
+        service.uplink = cloudLink
     }
 
     public func run() async throws {
@@ -74,6 +99,7 @@ public struct Daemon {
             logger: logger)
         var services: [any Service] = [maintenance]
         if let pipeline { services.append(pipeline) }
+        if let cloudLink { services.append(cloudLink) }
         services.append(unixAPI)
         if let address = config.api.tcp, let token = settings.bearerToken {
             services.append(

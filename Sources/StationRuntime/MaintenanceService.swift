@@ -30,7 +30,10 @@ struct MaintenanceService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let service = service
-                _ = try await Blocking.run { try service.expireDue() }
+                _ = try await Blocking.run {
+                    try service.expireDue()
+                    try service.endShiftIfDue()
+                }
             } catch {
                 logger.error("session expiry failed", metadata: ["error": "\(error)"])
             }

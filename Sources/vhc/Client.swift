@@ -131,6 +131,7 @@ enum Printer {
     /// A full session, as the socket's privileged user reads it.
     static func session(_ s: VisitSession) -> String {
         "\(s.id)  \(s.state.rawValue)  \(s.holderID) \(s.holderName)  until \(time(s.expiresAt))"
+            + (s.cloud.map { "  cloud \($0.state.rawValue)" + ($0.visitSequence.map { " visit \($0)" } ?? "") } ?? "")
     }
 
     /// A session as shared screens and events show it (masked).
@@ -165,6 +166,18 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print("clock: \(status.clock.state.rawValue)")
         print("open sessions: \(status.database.openSessions)")
+        if let cloud = status.cloud {
+            let oldest = cloud.oldestOutboxAgeSeconds.map { ", oldest \($0) s" } ?? ""
+            print(
+                "cloud: \(cloud.state.rawValue), outbox \(cloud.outboxLength)\(oldest), "
+                    + "awaiting a practitioner \(cloud.awaitingPractitioner)"
+                    + (cloud.lastError.map { " (last error: \($0))" } ?? ""))
+            if let who = status.practitioner {
+                print("practitioner: \(who.name) \(who.id) (\(who.profession)) until \(Printer.time(who.until))")
+            } else {
+                print("practitioner: nobody logged in")
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ struct VHC: AsyncParsableCommand {
         subcommands: [
             Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
             CameraCommand.self, AuditCommand.self, StatusCommand.self, SessionsCommand.self, EventsCommand.self,
-            SubmitCommand.self, ClockCommand.self, AppCommand.self,
+            SubmitCommand.self, ClockCommand.self, LoginCommand.self, LogoutCommand.self, AppCommand.self,
         ])
 }
 

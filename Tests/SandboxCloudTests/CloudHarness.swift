@@ -35,15 +35,16 @@ final class CloudHarness: @unchecked Sendable {
         try await start(settings: settings)
     }
 
-    /// Starts (or restarts) the cloud from the directory, on a new port.
-    func start(settings: VisitOpener.Settings = .init()) async throws {
+    /// Starts (or restarts) the cloud from the directory, on `port` (0: a new one).
+    func start(settings: VisitOpener.Settings = .init(), port: Int = 0) async throws {
         let clock = self.clock
         var logger = Logger(label: "vhc-cloud-test")
         logger.logLevel = .critical
         let cloud = try await SandboxCloud.open(directory, settings: settings, clock: { clock.now }, logger: logger)
         let (portStream, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try cloud.application(
-            host: "127.0.0.1", port: 0, onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
+            host: "127.0.0.1", port: port,
+            onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         self.group = group
         serverTask = Task { try await group.run() }
@@ -56,6 +57,12 @@ final class CloudHarness: @unchecked Sendable {
     func stop() async throws {
         await group?.triggerGracefulShutdown()
         _ = try await serverTask?.value
+    }
+
+    /// Stops at once, as a network cut does: open connections are dropped, not drained.
+    func cut() async {
+        serverTask?.cancel()
+        _ = try? await serverTask?.value
     }
 
     var url: String { "https://127.0.0.1:\(port)" }

@@ -237,6 +237,28 @@ struct StationAPITests {
         }
     }
 
+    @Test("a login at a station without a cloud is 409 cloud_not_configured; the TCP listener has no login route")
+    func loginWithoutCloud() async throws {
+        let fixture = try APIFixture()
+        let body = ByteBuffer(string: #"{"certificate": "x", "key": "y"}"#)
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/v1/practitioner/login", method: .post, body: body) { response in
+                #expect(response.status == .conflict)
+                let problem = try json(response)
+                #expect(problem["code"] as? String == "cloud_not_configured")
+            }
+        }
+        try await fixture.app(bearerToken: "token-0123456789abcdef").test(.router) { client in
+            for path in ["/v1/practitioner/login", "/v1/practitioner/logout"] {
+                try await client.execute(
+                    uri: path, method: .post, headers: [.authorization: "Bearer token-0123456789abcdef"], body: body
+                ) { response in
+                    #expect(response.status == .notFound)
+                }
+            }
+        }
+    }
+
     @Test("a body declared as a form or plain text is 415; JSON with a charset, or with no Content-Type, is read")
     func mediaTypes() async throws {
         let fixture = try APIFixture()

@@ -1,0 +1,238 @@
+import CloudProtocol
+import Foundation
+import GRDB
+import StationModels
+import VirtualCard
+
+/// The station's side of forwarding visits to the cloud, in its database: scans waiting for a
+/// practitioner to sign them, and signed openings waiting for the cloud's answer (the outbox).
+///
+/// These two tables are the only places a token text rests, and only until the cloud has answered:
+/// the answer deletes it in the same transaction that records the grant or the refusal, and the
+/// audit keeps the token id alone. An opening keeps its request id from signing to answer, so sending
+/// it again (a timeout, a crash between send and answer) opens the visit once (cloud-protocol.md §5).
+public struct Outbox: Sendable {
+    let database: StationDatabase
+
+    public init(database: StationDatabase) { self.database = database }
+
+    /// Where the station opens visits: its institution code and care setting.
+    public struct Forwarding: Sendable, Equatable {
+        public var institution: String
+        public var setting: CareSetting
+        public init(institution: String, setting: CareSetting) {
+            self.institution = institution
+            self.setting = setting
+        }
+    }
+
+    /// A signed opening as stored.
+    public struct Item: Sendable, Equatable {
+        public var requestID: [UInt8]
+        public var sessionID: String
+        public var tokenID: [UInt8]
+        /// The tagged COSE_Sign1 to POST to `/v1/visits`.
+        public var body: [UInt8]
+        public var scannedAt: Int64
+        public var attempts: Int
+    }
+
+    /// What waits, for the status.
+    public struct Backlog: Sendable, Equatable {
+        public var outbox: Int
+        public var oldestScannedAt: Int64?
+        public var awaitingPractitioner: Int
+    }
+
+    /// Inside the scan's transaction: the opening signed now by `signer` into the outbox, or, with
+    /// nobody logged in, the token kept until someone is. Returns the session's cloud state.
+    static func enqueue(
+        _ db: Database, session: VisitSession, token: [UInt8], tokenID: [UInt8], scannedAt: Int64,
+        forwarding: Forwarding, signer: PractitionerCredential?
+    ) throws -> CloudVisit {
+        let text = Self.tokenText(token)
+        guard let signer else {
+            try db.execute(
+                sql: """
+                    INSERT INTO awaiting_practitioner (session_id, token, token_id, scanned_at) VALUES (?, ?, ?, ?)
+                    """,
+                arguments: [session.id, text, Data(tokenID), scannedAt])
+            return CloudVisit(state: .awaitingPractitioner)
+        }
+        try insert(
+            db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt, signedAt: scannedAt,
+            forwarding: forwarding, signer: signer)
+        return CloudVisit(state: .pendingCloud, practitioner: signer.status.name)
+    }
+
+    /// The token as the opening carries it: as scanned, with at most one trailing newline removed
+    /// (cloud-protocol.md §3, key 1).
+    static func tokenText(_ bytes: [UInt8]) -> String {
+        var bytes = bytes[...]
+        if bytes.last == 0x0A {
+            bytes = bytes.dropLast()
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func insert(
+        _ db: Database, sessionID: String, token: String, tokenID: [UInt8], scannedAt: Int64, signedAt: Int64,
+        forwarding: Forwarding, signer: PractitionerCredential
+    ) throws {
+        let opening = VisitOpening(
+            token: token, institution: forwarding.institution, setting: forwarding.setting, signedAt: signedAt,
+            scannedAt: scannedAt)
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (request_id, session_id, token_id, body, scanned_at, signed_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, 0)
+                """,
+            arguments: [
+                Data(opening.requestID), sessionID, Data(tokenID), Data(try signer.sign(opening)), scannedAt, signedAt,
+            ])
+        try AuditLog.append(
+            db, at: signedAt, kind: .visitSigned, subject: sessionID,
+            detail: ["token": Self.hex(tokenID), "practitioner": signer.status.id, "scanned_at": String(scannedAt)])
+    }
+
+    /// Signs every scan that waited for a practitioner, now, as `signer`: each moves to the outbox
+    /// and its session to `pending_cloud`. Returns the sessions.
+    public func signWaiting(
+        by signer: PractitionerCredential, forwarding: Forwarding, now: Int64
+    ) throws
+        -> [VisitSession]
+    {
+        try database.writer.write { db in
+            let waiting = try Row.fetchAll(
+                db, sql: "SELECT session_id, token, token_id, scanned_at FROM awaiting_practitioner ORDER BY scanned_at"
+            )
+            var signed: [VisitSession] = []
+            for row in waiting {
+                let sessionID: String = row["session_id"]
+                try Self.insert(
+                    db, sessionID: sessionID, token: row["token"], tokenID: [UInt8](row["token_id"] as Data),
+                    scannedAt: row["scanned_at"], signedAt: now, forwarding: forwarding, signer: signer)
+                try db.execute(sql: "DELETE FROM awaiting_practitioner WHERE session_id = ?", arguments: [sessionID])
+                guard var session = try VisitSessions.fetch(db, id: sessionID) else { continue }
+                session.cloud = CloudVisit(state: .pendingCloud, practitioner: signer.status.name)
+                try VisitSessions.save(db, session)
+                signed.append(session)
+            }
+            return signed
+        }
+    }
+
+    /// Openings due for a try at `now`, oldest scan first.
+    public func due(now: Int64, limit: Int) throws -> [Item] {
+        try database.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT request_id, session_id, token_id, body, scanned_at, attempts FROM outbox
+                    WHERE next_attempt_at <= ? ORDER BY scanned_at, rowid LIMIT ?
+                    """,
+                arguments: [now, limit]
+            ).map { row in
+                Item(
+                    requestID: [UInt8](row["request_id"] as Data), sessionID: row["session_id"],
+                    tokenID: [UInt8](row["token_id"] as Data), body: [UInt8](row["body"] as Data),
+                    scannedAt: row["scanned_at"], attempts: row["attempts"])
+            }
+        }
+    }
+
+    /// The cloud's answer to one opening, as the outbox applies it.
+    public enum Answer: Sendable {
+        case opened(VisitGrant)
+        /// A refusal: the cloud's code, and the token profile's code with `token_invalid`.
+        case refused(code: String, tokenCode: String?)
+    }
+
+    /// Applies the cloud's answers in one transaction: each opening leaves the outbox (and its token
+    /// with it), its session records the visit or is closed with the refusal, and the audit notes it
+    /// with the token id. Returns the sessions, with whether each was refused.
+    public func apply(_ answers: [(Item, Answer)], now: Int64) throws -> [(VisitSession, Answer)] {
+        try database.writer.write { db in
+            var changed: [(VisitSession, Answer)] = []
+            for (item, answer) in answers {
+                try db.execute(sql: "DELETE FROM outbox WHERE request_id = ?", arguments: [Data(item.requestID)])
+                guard db.changesCount == 1 else { continue }  // applied already
+                var session = try VisitSessions.fetch(db, id: item.sessionID)
+                var cloud = session?.cloud ?? CloudVisit(state: .pendingCloud)
+                var detail = ["token": Self.hex(item.tokenID)]
+                switch answer {
+                case .opened(let grant):
+                    cloud.state = .forwarded
+                    cloud.visitSequence = grant.visitSequence
+                    cloud.deferred = grant.deferred
+                    cloud.cardNumber = grant.patient.cardNumber
+                    cloud.insuranceStatus = grant.patient.insuranceStatus.rawValue
+                    cloud.grantExpiresAt = Self.epochSeconds(grant.expiresAt)
+                    detail["visit_sequence"] = grant.visitSequence
+                    detail["deferred"] = String(grant.deferred)
+                    try AuditLog.append(db, at: now, kind: .visitForwarded, subject: item.sessionID, detail: detail)
+                case .refused(let code, let tokenCode):
+                    cloud.state = .refused
+                    cloud.refusal = code
+                    cloud.tokenCode = tokenCode
+                    detail["code"] = code
+                    if let tokenCode { detail["token_code"] = tokenCode }
+                    try AuditLog.append(db, at: now, kind: .visitRefused, subject: item.sessionID, detail: detail)
+                    if let open = session, open.state.isOpen {
+                        session?.state = .closed
+                        session?.closedAt = now
+                        session?.closeReason = CloseReason(rawValue: code)
+                        try AuditLog.append(
+                            db, at: now, kind: .sessionClosed, subject: item.sessionID,
+                            detail: ["reason": code, "holder": open.maskedHolder])
+                    }
+                }
+                guard var updated = session else { continue }
+                updated.cloud = cloud
+                try VisitSessions.save(db, updated)
+                if case .opened(let grant) = answer {
+                    try db.execute(
+                        sql: "UPDATE visit_session SET cloud_grant = ? WHERE id = ?",
+                        arguments: [grant.grant, item.sessionID])
+                }
+                changed.append((updated, answer))
+            }
+            return changed
+        }
+    }
+
+    /// No answer this time (the cloud unreachable, busy or failing): try again at `retryAt`.
+    public func postpone(_ items: [Item], until retryAt: Int64) throws {
+        try database.writer.write { db in
+            for item in items {
+                try db.execute(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE request_id = ?",
+                    arguments: [retryAt, Data(item.requestID)])
+            }
+        }
+    }
+
+    /// Makes every waiting opening due now (the cloud is back: no need to wait out each backoff).
+    public func makeAllDue() throws {
+        try database.writer.write { db in try db.execute(sql: "UPDATE outbox SET next_attempt_at = 0") }
+    }
+
+    public func backlog() throws -> Backlog {
+        try database.writer.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(scanned_at) AS oldest FROM outbox")
+            let awaiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM awaiting_practitioner") ?? 0
+            return Backlog(outbox: row?["n"] ?? 0, oldestScannedAt: row?["oldest"], awaitingPractitioner: awaiting)
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    /// An ISO 8601 time from the cloud as epoch seconds; nil when it is not one.
+    static func epochSeconds(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) }
+    }
+}

@@ -1,0 +1,97 @@
+import CloudProtocol
+import Crypto
+import Foundation
+import StationModels
+import SwiftASN1
+import Synchronization
+import VirtualCard
+
+/// The practitioner card's equivalent (cloud-protocol.md §1): a signing certificate from the cloud's CA
+/// and its key. The daemon keeps it in memory for a shift and signs each visit opening with it.
+public struct PractitionerCredential: Sendable {
+    public let identity: PractitionerIdentity
+    /// The certificate, DER, as the opening's `x5chain` carries it.
+    public let certificate: [UInt8]
+    let key: P256.Signing.PrivateKey
+    public let since: Int64
+    public let until: Int64
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Checks the certificate against the cloud's CA at `now` (validity, issuer, `digitalSignature`, an
+    /// ID number and a profession in the subject) and that `keyPEM` is its key. The shift ends at
+    /// `until`, or earlier when the certificate does.
+    public init(
+        certificatePEM: String, keyPEM: String, authority: CertificateAuthority, now: Int64, until: Int64
+    ) async throws(Invalid) {
+        let der: [UInt8]
+        do { der = try PEMDocument(pemString: certificatePEM).derBytes } catch {
+            throw Invalid(description: "the certificate is not PEM")
+        }
+        do { identity = try await authority.practitioner(der: der, at: now) } catch {
+            throw Invalid(description: "not a practitioner certificate of the cloud's CA: \(error)")
+        }
+        do { key = try P256.Signing.PrivateKey(pemRepresentation: keyPEM) } catch {
+            throw Invalid(description: "the key is not an unencrypted PEM P-256 private key")
+        }
+        guard key.publicKey.rawRepresentation == identity.publicKey.rawRepresentation else {
+            throw Invalid(description: "the key does not belong to the certificate")
+        }
+        self.certificate = der
+        since = now
+        self.until = min(until, identity.validUntil)
+    }
+
+    /// Signs `opening` as this practitioner: a tagged COSE_Sign1 with the certificate in its header.
+    public func sign(_ opening: VisitOpening) throws -> [UInt8] {
+        try opening.signed(by: key, certificate: certificate)
+    }
+
+    /// As shared screens and logs show the practitioner.
+    public var status: PractitionerStatus {
+        PractitionerStatus(
+            id: TaiwanID.masked(identity.id), name: PersonName.masked(identity.name),
+            profession: identity.profession.rawValue, since: since, until: until)
+    }
+}
+
+/// Who is logged in now: one practitioner at a time, taking turns. In memory only; a restart logs out.
+public final class PractitionerDesk: Sendable {
+    private let current = Mutex<PractitionerCredential?>(nil)
+
+    public init() {}
+
+    /// The logged-in practitioner at `now`; nil when nobody is or the shift is over.
+    public func credential(at now: Int64) -> PractitionerCredential? {
+        current.withLock { credential in credential.flatMap { $0.until > now ? $0 : nil } }
+    }
+
+    /// Takes the desk; returns who held it before (a turn ends when the next one logs in).
+    @discardableResult
+    public func login(_ credential: PractitionerCredential) -> PractitionerCredential? {
+        current.withLock { held in
+            defer { held = credential }
+            return held
+        }
+    }
+
+    /// Clears the desk; returns who was logged in.
+    @discardableResult
+    public func logout() -> PractitionerCredential? {
+        current.withLock { held in
+            defer { held = nil }
+            return held
+        }
+    }
+
+    /// Clears a shift that ended before `now`; returns it, so it can be audited once.
+    public func endShiftIfDue(now: Int64) -> PractitionerCredential? {
+        current.withLock { held in
+            guard let ended = held, ended.until <= now else { return nil }
+            held = nil
+            return ended
+        }
+    }
+}

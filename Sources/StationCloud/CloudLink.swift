@@ -1,0 +1,331 @@
+import CloudClient
+import CloudProtocol
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Station
+import StationModels
+import Synchronization
+
+/// The station's link to the cloud (cloud-protocol.md): drains the outbox of signed visit openings
+/// and keeps the lists current. One loop does every send, whether a scan, a login or the timer asked
+/// for it, so an opening is never in flight twice from this station; and an opening sent again after
+/// a timeout or a crash keeps its request id, so the cloud opens it once (§5).
+public final class CloudLink: CloudUplink, Service {
+    public struct Settings: Sendable {
+        /// The trust root the lists must chain to (token-profile §7).
+        public var root: P256.Signing.PublicKey
+        /// How often the lists are fetched (and after the cloud comes back).
+        public var listSyncSeconds: Int64
+        /// The longest wait between tries while the cloud does not answer.
+        public var maximumBackoffSeconds: Double
+        /// Openings sent at once while draining.
+        public var concurrency: Int
+
+        public init(
+            root: P256.Signing.PublicKey, listSyncSeconds: Int64 = 300, maximumBackoffSeconds: Double = 60,
+            concurrency: Int = 8
+        ) {
+            self.root = root
+            self.listSyncSeconds = listSyncSeconds
+            self.maximumBackoffSeconds = maximumBackoffSeconds
+            self.concurrency = concurrency
+        }
+    }
+
+    let client: CloudClient
+    let service: StationService
+    let settings: Settings
+    let logger: Logger
+    private let state = Mutex(LinkState())
+    private let gate = DrainGate()
+    /// The worker's sleep: a continuation to resume when woken, or a wake-up that came while it worked.
+    private let sleeper = Mutex<(waiting: CheckedContinuation<Void, Never>?, woken: Bool)>((nil, false))
+
+    struct LinkState {
+        var connection: CloudStatus.Connection = .unknown
+        var lastContactAt: Int64?
+        var lastError: String?
+        var listsCheckedAt: Int64?
+        /// Failed tries in a row: the backoff grows with them.
+        var failures = 0
+        var etags: [TrustState.Kind: String] = [:]
+    }
+
+    public init(client: CloudClient, service: StationService, settings: Settings, logger: Logger) {
+        self.client = client
+        self.service = service
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func wake() {
+        let waiting = sleeper.withLock { sleeper -> CheckedContinuation<Void, Never>? in
+            guard let waiting = sleeper.waiting else {
+                sleeper.woken = true
+                return nil
+            }
+            sleeper.waiting = nil
+            return waiting
+        }
+        waiting?.resume()
+    }
+
+    /// Sleeps until `wake()`, `seconds` pass, or the task is cancelled.
+    private func sleep(upTo seconds: Double) async {
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        let woken = self.sleeper.withLock { sleeper -> Bool in
+                            if sleeper.woken {
+                                sleeper.woken = false
+                                return true
+                            }
+                            sleeper.waiting = continuation
+                            return false
+                        }
+                        if woken { continuation.resume() }
+                    }
+                }
+                group.addTask { if (try? await Task.sleep(for: .seconds(seconds))) != nil { self.wake() } }
+                await group.next()
+                group.cancelAll()
+            }
+        } onCancel: {
+            wake()
+        }
+    }
+
+    public func flush(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.gate.run { await self.drain() } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            // The drain goes on in the background when the deadline passes first; only the wait ends.
+            group.cancelAll()
+        }
+    }
+
+    public func connectionStatus() -> CloudStatus {
+        state.withLock {
+            CloudStatus(
+                state: $0.connection, lastContactAt: $0.lastContactAt, lastError: $0.lastError,
+                listsCheckedAt: $0.listsCheckedAt)
+        }
+    }
+
+    /// The worker: drains what is due, syncs the lists on their timer, and sleeps until woken, until
+    /// the next retry, or a second, whichever comes first.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var nextListSync = ContinuousClock.now
+            while !Task.isCancelled {
+                if ContinuousClock.now >= nextListSync {
+                    await self.syncLists()
+                    nextListSync = .now + .seconds(self.settings.listSyncSeconds)
+                }
+                await self.gate.run { await self.drain() }
+                await self.sleep(upTo: self.state.withLock { $0.failures } > 0 ? self.backoff() : 1.0)
+            }
+        }
+    }
+
+    /// Sends every opening due now, a batch at a time, until none is left or the cloud stops answering.
+    func drain() async {
+        while !Task.isCancelled {
+            let now = service.clock()
+            guard let batch = try? service.outbox.due(now: now, limit: settings.concurrency * 8), !batch.isEmpty
+            else { return }
+            let results = await send(batch)
+            let answered = results.compactMap { item, result in result.answer.map { (item, $0) } }
+            let unanswered = results.filter { $0.1.answer == nil }
+            do {
+                try service.applyCloudAnswers(answered)
+                if !unanswered.isEmpty {
+                    let delay = backoff(after: state.withLock { $0.failures } + 1)
+                    try service.outbox.postpone(unanswered.map(\.0), until: now + Int64(delay.rounded(.up)))
+                }
+            } catch {
+                logger.error("the outbox could not record the cloud's answers", metadata: ["error": "\(error)"])
+                return
+            }
+            if let failure = unanswered.first?.1.failure {
+                noteFailure(failure)
+                return
+            }
+            noteContact()
+        }
+    }
+
+    /// One opening's fate: answered (opened or refused, final) or not (try again later).
+    struct Result: Sendable {
+        var answer: Outbox.Answer?
+        var failure: String?
+    }
+
+    private func send(_ batch: [Outbox.Item]) async -> [(Outbox.Item, Result)] {
+        await withTaskGroup(of: (Outbox.Item, Result).self) { group in
+            var results: [(Outbox.Item, Result)] = []
+            var next = batch.makeIterator()
+            for _ in 0..<settings.concurrency {
+                guard let item = next.next() else { break }
+                group.addTask { (item, await self.open(item)) }
+            }
+            for await result in group {
+                results.append(result)
+                if let item = next.next() { group.addTask { (item, await self.open(item)) } }
+            }
+            return results
+        }
+    }
+
+    /// `POST /v1/visits` with the stored signed opening.
+    func open(_ item: Outbox.Item) async -> Result {
+        let reply: CloudClient.Reply
+        do {
+            reply = try await client.send(.POST, "/v1/visits", body: item.body, contentType: VisitOpening.mediaType)
+        } catch {
+            return Result(failure: "\(error)")
+        }
+        return Self.classify(reply)
+    }
+
+    /// What an answer means for the outbox. A grant or a protocol refusal is final. Anything else
+    /// (a server error, a busy cloud, an answer that is not the protocol's) is tried again: a visit is
+    /// never dropped because something in between failed.
+    static func classify(_ reply: CloudClient.Reply) -> Result {
+        if reply.status == 200 || reply.status == 201 {
+            guard let grant = try? JSONDecoder().decode(VisitGrant.self, from: reply.body) else {
+                return Result(failure: "the cloud's \(reply.status) answer is not a visit grant")
+            }
+            return Result(answer: .opened(grant))
+        }
+        guard (400..<500).contains(reply.status), reply.status != 408, reply.status != 429,
+            let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body),
+            problem.code.status == reply.status || problem.code == .requestMalformed
+        else {
+            return Result(failure: "the cloud answered \(reply.status)")
+        }
+        return Result(answer: .refused(code: problem.code.rawValue, tokenCode: problem.tokenCode?.rawValue))
+    }
+
+    /// Fetches both lists (`If-None-Match` with the last ETag) and installs what is newer; a lower
+    /// sequence is refused by the trust state, as from a file.
+    func syncLists() async {
+        for (kind, path) in [(TrustState.Kind.trust, "/v1/trust-list"), (.revocation, "/v1/revocations")] {
+            let etag = state.withLock { $0.etags[kind] }
+            let reply: CloudClient.Reply
+            do {
+                reply = try await client.send(.GET, path, headers: etag.map { [("If-None-Match", $0)] } ?? [])
+            } catch {
+                noteFailure("\(error)")
+                return
+            }
+            noteContact()
+            guard reply.status != 304 else { continue }
+            guard reply.status == 200 else {
+                logger.warning(
+                    "the cloud did not give its list", metadata: ["kind": "\(kind)", "status": "\(reply.status)"])
+                continue
+            }
+            do {
+                let result = try service.trust.install(
+                    kind, cose: [UInt8](reply.body), root: settings.root, now: service.clock())
+                state.withLock { $0.etags[kind] = reply.headers.first(name: "ETag") }
+                if case .installed(let sequence) = result {
+                    logger.info(
+                        "list installed from the cloud", metadata: ["kind": "\(kind)", "sequence": "\(sequence)"])
+                }
+            } catch {
+                logger.error("list from the cloud refused", metadata: ["kind": "\(kind)", "error": "\(error)"])
+            }
+        }
+        state.withLock { $0.listsCheckedAt = service.clock() }
+    }
+
+    private func noteContact() {
+        let cameBack = state.withLock { state -> Bool in
+            defer {
+                state.connection = .online
+                state.failures = 0
+                state.lastError = nil
+                state.lastContactAt = service.clock()
+            }
+            return state.connection != .online
+        }
+        guard cameBack else { return }
+        logger.info("the cloud answers")
+        // What waited out a backoff is due now; the lists may have moved while the link was down.
+        try? service.outbox.makeAllDue()
+        let now = service.clock()
+        service.events.publish { StationEvent(id: $0, type: .cloudOnline, at: now) }
+        wake()
+    }
+
+    private func noteFailure(_ error: String) {
+        let wentDown = state.withLock { state -> Bool in
+            defer {
+                state.connection = .offline
+                state.failures += 1
+                state.lastError = error
+            }
+            return state.connection != .offline
+        }
+        guard wentDown else { return }
+        logger.warning("the cloud does not answer; visits wait in the outbox", metadata: ["error": "\(error)"])
+        let now = service.clock()
+        service.events.publish { StationEvent(id: $0, type: .cloudOffline, at: now) }
+    }
+
+    /// Seconds to wait before the next try: doubling with each failure up to the maximum, with
+    /// jitter so that stations coming back together do not all call at once.
+    func backoff(after failures: Int? = nil) -> Double {
+        let count = failures ?? state.withLock { $0.failures }
+        let ceiling = min(settings.maximumBackoffSeconds, pow(2, Double(min(count, 16))))
+        return ceiling * Double.random(in: 0.5...1.0)
+    }
+}
+
+/// Runs one drain at a time: a caller arriving while one runs waits for it and then runs its own, so
+/// what it added is sent, and no opening is read by two drains at once.
+actor DrainGate {
+    private var running: Task<Void, Never>?
+
+    func run(_ body: @escaping @Sendable () async -> Void) async {
+        while let running { await running.value }
+        let task = Task { await body() }
+        running = task
+        await task.value
+        if running == task { running = nil }
+    }
+}
+
+extension CloudClient {
+    /// The station's client of the cloud from its configuration: the cloud's CA pinned, the
+    /// institution's certificate and key for mutual TLS. A file that cannot be read names its key.
+    public static func station(_ cloud: StationConfig.Cloud) throws -> CloudClient {
+        func read(_ path: String, key: String) throws -> String {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError(.invalidValue, key: key, "cannot read '\(path)'")
+            }
+            return text
+        }
+        let identity = CloudClient.Identity(
+            certificatePEM: try read(cloud.certificate, key: "cloud.certificate"),
+            keyPEM: try read(cloud.key, key: "cloud.key"))
+        do {
+            return try CloudClient(
+                baseURL: cloud.url, caPEM: try read(cloud.ca, key: "cloud.ca"), identity: identity,
+                timeout: .seconds(10))
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(
+                .invalidValue, key: "cloud.certificate", "the CA, certificate or key is not usable PEM: \(error)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import StationModels
+
+/// `vhc login`: hands the practitioner's card equivalent (certificate and key) to the daemon, which
+/// keeps it in memory for the shift and signs each visit opening with it.
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login",
+        abstract: "Log a practitioner in at the station: their certificate and key sign the visit openings.",
+        discussion: """
+            The daemon keeps the key in memory only, until the shift ends (cloud.shift_hours, or \
+            --shift-hours) or `vhc logout`. Scans that waited for a practitioner are signed at once. \
+            Another practitioner's login takes over the desk.
+            """)
+    @OptionGroup var daemon: DaemonOptions
+    @Option(help: ArgumentHelp("The practitioner's certificate (PEM).", valueName: "FILE")) var certificate: String
+    @Option(help: ArgumentHelp("Its P-256 private key (PEM).", valueName: "FILE")) var key: String
+    @Option(name: .customLong("shift-hours"), help: ArgumentHelp("How long the login lasts.", valueName: "HOURS"))
+    var shiftHours: Double?
+
+    func run() async throws {
+        let request = LoginRequest(
+            certificate: try Inputs.readText(certificate, what: "certificate"),
+            key: try Inputs.readText(key, what: "key"), shiftHours: shiftHours)
+        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            .POST, "/v1/practitioner/login", json: request, as: LoginResponse.self)
+        if daemon.json { return Printer.json(reply.body) }
+        if let who = reply.answer.practitioner {
+            print("logged in: \(who.name) \(who.id) (\(who.profession)) until \(Printer.time(who.until))")
+        }
+        if reply.answer.signed > 0 { print("signed \(reply.answer.signed) waiting visit openings") }
+    }
+}
+
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logout", abstract: "Log the practitioner out: the daemon forgets their key.")
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() async throws {
+        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            .POST, "/v1/practitioner/logout", as: LoginResponse.self)
+        daemon.json ? Printer.json(reply.body) : print("logged out")
+    }
+}

@@ -1,0 +1,363 @@
+import AuditChain
+import CloudClient
+import CloudProtocol
+import Crypto
+import Foundation
+import GRDB
+import Logging
+import SandboxCloud
+import Station
+import StationModels
+import TestSupport
+import Testing
+import VirtualCard
+
+@testable import StationCloud
+
+/// A station forwarding to a real sandbox cloud on loopback (mutual TLS, certificates made at test
+/// time): its database, service and cloud link in-process, on the cloud's test clock.
+final class ForwardingStation: @unchecked Sendable {
+    let cloud: CloudHarness
+    let institution: SandboxManifest.Institution
+    let database: StationDatabase
+    let service: StationService
+    let client: CloudClient
+    let link: CloudLink
+    let path: String
+
+    init(
+        _ cloud: CloudHarness, institution: SandboxManifest.Institution? = nil, setting: CareSetting = .outpatient,
+        caPEM: String? = nil, file: String = "station.sqlite"
+    ) async throws {
+        self.cloud = cloud
+        let institution = institution ?? cloud.everySetting
+        self.institution = institution
+        path = cloud.folder.path(file)
+        database = try StationDatabase(path: path)
+        let root = try P256.Signing.PublicKey(pemRepresentation: try cloud.directory.read(cloud.directory.trustRoot))
+        let clock = cloud.clock
+        let ca = try cloud.directory.read(cloud.directory.caCertificate)
+        service = StationService(
+            policy: StationPolicy(
+                database: database, root: root,
+                settings: .init(
+                    institution: institution.code,
+                    forwarding: .init(institution: institution.code, setting: setting))),
+            clock: { clock.now }, logins: .init(authority: try CertificateAuthority(pem: ca)))
+        let identity = try cloud.credential(institution: institution.code)
+        client = try CloudClient(
+            baseURL: cloud.url, caPEM: caPEM ?? ca,
+            identity: .init(certificatePEM: identity.certificate, keyPEM: identity.key), timeout: .seconds(5))
+        var logger = Logger(label: "station-test")
+        logger.logLevel = .critical
+        link = CloudLink(
+            client: client, service: service, settings: .init(root: root, maximumBackoffSeconds: 1), logger: logger)
+        service.uplink = link
+    }
+
+    func shutdown() async { try? await client.shutdown() }
+
+    /// The practitioner's credential from the sandbox, checked as `vhc login` has the daemon check it.
+    func credential(
+        _ practitioner: SandboxManifest.Practitioner, hours: Int64 = 8
+    ) async throws
+        -> PractitionerCredential
+    {
+        let directory = cloud.directory
+        return try await PractitionerCredential(
+            certificatePEM: try directory.read(directory.practitionerCertificate(practitioner.id)),
+            keyPEM: try directory.read(directory.practitionerKey(practitioner.id)),
+            authority: service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + hours * 3600)
+    }
+
+    func loginAffiliated() async throws {
+        _ = try service.login(try await credential(cloud.practitioner(at: institution.code)))
+    }
+
+    func scan(_ patient: SandboxManifest.Patient) throws -> StationPolicy.Outcome {
+        try service.submit(Array(try cloud.token(for: patient).utf8), source: "camera")
+    }
+
+    /// Every text and blob of every row, then the file's bytes once the log is checkpointed: where a
+    /// token text could be resting.
+    func storedText() throws -> String {
+        let reader = try DatabaseQueue(path: path)
+        defer { try? reader.close() }
+        let rows = try reader.read { db in
+            var all = ""
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
+                    for (_, value) in row {
+                        if let text = String.fromDatabaseValue(value) { all += text + "\n" }
+                        if let data = Data.fromDatabaseValue(value) { all += String(decoding: data, as: UTF8.self) }
+                    }
+                }
+            }
+            return all
+        }
+        try reader.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let file = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+        return rows + String(decoding: file, as: UTF8.self)
+    }
+
+    func auditKinds() throws -> [String] { try service.audit.entries().map(\.kind) }
+}
+
+@Suite("the station forwards visits to the sandbox cloud", .serialized)
+struct StationForwardingTests {
+    @Test("online: a scan opens the visit at the cloud in the same flow; the token is gone once answered")
+    func onlineScanOpensTheVisit() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        try await station.loginAffiliated()
+        let patient = cloud.patient()
+        let outcome = try station.scan(patient)
+        #expect(outcome.accepted && outcome.session?.cloud?.state == .pendingCloud)
+        await station.link.flush(timeout: .seconds(10))
+        let session = try #require(try station.service.sessions.session(id: outcome.session!.id))
+        #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == "0001")
+        #expect(session.cloud?.insuranceStatus == "active" && session.cloud?.deferred == false)
+        #expect(session.cloud?.practitioner?.contains("*") == true)
+        let backlog = try station.service.outbox.backlog()
+        #expect(backlog.outbox == 0 && backlog.oldestScannedAt == nil && backlog.awaitingPractitioner == 0)
+        #expect(!(try station.storedText()).contains("VHC1:"))
+        let kinds = try station.auditKinds()
+        #expect(kinds.suffix(4) == ["session.opened", "visit.signed", "scan.accepted", "visit.forwarded"], "\(kinds)")
+        #expect(station.link.connectionStatus().state == .online)
+        // The cloud opened it once, for this institution.
+        #expect(try await cloud.auditDetails(.visitOpened).count == 1)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test(
+        "no practitioner: the scan waits as awaiting_practitioner, a login signs and forwards it; logout and shift end")
+    func awaitingPractitioner() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        let events = station.service.events.subscribe()
+        let outcome = try station.scan(cloud.patient())
+        let id = try #require(outcome.session?.id)
+        #expect(outcome.session?.cloud?.state == .awaitingPractitioner)
+        #expect(try station.service.outbox.backlog().awaitingPractitioner == 1)
+        #expect(try station.storedText().contains("VHC1:"))  // kept until a practitioner signs and the cloud answers
+
+        let practitioner = cloud.practitioner(at: station.institution.code)
+        let credential = try await station.credential(practitioner, hours: 1)
+        #expect(try station.service.login(credential) == 1)
+        #expect(station.service.desk.credential(at: cloud.clock.now)?.status.id == TaiwanID.masked(practitioner.id))
+        await station.link.flush(timeout: .seconds(10))
+        let session = try #require(try station.service.sessions.session(id: id))
+        #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == "0001")
+        #expect(!(try station.storedText()).contains("VHC1:"))
+
+        // Logout: the next scan waits again.
+        #expect(try station.service.logout() != nil)
+        #expect(try station.scan(cloud.patient(photo: .none)).session?.cloud?.state == .awaitingPractitioner)
+        // A shift ends on its own: the desk is cleared once, audited and announced.
+        _ = try station.service.login(try await station.credential(practitioner, hours: 1))
+        cloud.clock.advance(by: 3601)
+        #expect(station.service.desk.credential(at: cloud.clock.now) == nil)
+        try station.service.endShiftIfDue()
+        try station.service.endShiftIfDue()
+        let logouts = try station.service.audit.entries().filter { $0.kind == "practitioner.logged_out" }
+        #expect(logouts.map { $0.detail.contains("shift_ended") } == [false, true], "\(logouts)")
+        station.service.events.finish()
+        var kinds: [EventKind] = []
+        for await event in events { kinds.append(event.type) }
+        #expect(
+            kinds.filter {
+                [.practitionerLoggedIn, .practitionerLoggedOut, .sessionSigned, .visitForwarded].contains($0)
+            }
+                == [
+                    .practitionerLoggedIn, .sessionSigned, .visitForwarded, .practitionerLoggedOut,
+                    // The second login signs the scan that waited since the logout.
+                    .practitionerLoggedIn, .sessionSigned, .practitionerLoggedOut,
+                ])
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test("offline: scans open local sessions pending the cloud; when it is back each visit opens exactly once")
+    func offlineThenBack() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        try await station.loginAffiliated()
+        let port = cloud.port
+        await cloud.cut()
+
+        let patients = Array(cloud.manifest.patients.filter { $0.insuranceStatus == .active }.prefix(3))
+        var ids: [String] = []
+        for patient in patients {
+            let outcome = try station.scan(patient)
+            #expect(outcome.accepted && outcome.session?.cloud?.state == .pendingCloud)
+            ids.append(outcome.session!.id)
+            await station.link.flush(timeout: .seconds(10))
+        }
+        #expect(station.link.connectionStatus().state == .offline)
+        #expect(try station.service.outbox.backlog().outbox == 3)
+        for id in ids { #expect(try station.service.sessions.session(id: id)?.cloud?.state == .pendingCloud) }
+
+        // Back, on the same address; a few hours later (the openings are deferred ones).
+        cloud.clock.advance(by: 3 * 3600)
+        try await cloud.start(port: port)
+        try station.service.outbox.makeAllDue()
+        await station.link.flush(timeout: .seconds(10))
+        #expect(try station.service.outbox.backlog().outbox == 0)
+        let sequences = try ids.map { try station.service.sessions.session(id: $0)?.cloud?.visitSequence }
+        #expect(Set(sequences.compactMap { $0 }).count == 3, "\(sequences)")
+        for id in ids { #expect(try station.service.sessions.session(id: id)?.cloud?.deferred == true) }
+        #expect(try await cloud.auditDetails(.visitOpened).count == 3)
+        #expect(station.link.connectionStatus().state == .online)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test("a crash between the send and the answer: after a restart the same opening is sent again and opens once")
+    func crashBetweenSendAndAnswer() async throws {
+        let cloud = try await CloudHarness()
+        var station: ForwardingStation? = try await ForwardingStation(cloud)
+        await station!.link.syncLists()
+        try await station!.loginAffiliated()
+        let id = try #require(try station!.scan(cloud.patient()).session?.id)
+        // The opening reaches the cloud, which opens the visit; the station dies before recording it.
+        let item = try #require(try station!.service.outbox.due(now: cloud.clock.now, limit: 10).first)
+        let sent = await station!.link.open(item)
+        guard case .opened(let first)? = sent.answer else { Issue.record("not opened: \(sent)"); return }
+        await station!.shutdown()
+        station = nil
+
+        let restarted = try await ForwardingStation(cloud)
+        #expect(try restarted.service.sessions.session(id: id)?.cloud?.state == .pendingCloud)
+        await restarted.link.flush(timeout: .seconds(10))
+        let session = try #require(try restarted.service.sessions.session(id: id))
+        #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == first.visitSequence)
+        #expect(try await cloud.auditDetails(.visitOpened).count == 1)
+        #expect(try restarted.service.outbox.backlog().outbox == 0)
+        await restarted.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test("cloud refusals close the session with the cloud's code: replayed elsewhere, not enrolled")
+    func refusals() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        try await station.loginAffiliated()
+        let events = station.service.events.subscribe()
+        // The same token already used at another institution.
+        let patient = cloud.patient()
+        let token = try cloud.token(for: patient)
+        let other = cloud.homeCareOnly
+        let (_, body) = try cloud.opening(
+            token: token, institution: other.code, practitioner: cloud.practitioner(at: other.code).id,
+            setting: .homeCare)
+        let elsewhere = try await withClient(try cloud.client(identity: try cloud.credential(institution: other.code)))
+        {
+            try await cloud.request($0, .POST, "/v1/visits", body: body)
+        }
+        #expect(elsewhere.status == 201)
+        let outcome = try station.service.submit(Array(token.utf8), source: "camera")
+        await station.link.flush(timeout: .seconds(10))
+        let refused = try #require(try station.service.sessions.session(id: outcome.session!.id))
+        #expect(refused.state == .closed && refused.closeReason == CloseReason(rawValue: "token_replayed"))
+        #expect(refused.cloud?.state == .refused && refused.cloud?.refusal == "token_replayed")
+        #expect(try station.auditKinds().contains("visit.refused"))
+        #expect(!(try station.storedText()).contains("VHC1:"))
+        station.service.events.finish()
+        var refusal: StationEvent?
+        for await event in events where event.type == .visitRefused { refusal = event }
+        #expect(refusal?.code?.rawValue == "token_replayed" && refusal?.session?.state == .closed)
+        await station.shutdown()
+
+        // A station opening visits in a setting its institution is not enrolled in.
+        let telemedicine = cloud.telemedicineOnly
+        let misconfigured = try await ForwardingStation(
+            cloud, institution: telemedicine, setting: .homeCare, file: "other.sqlite")
+        await misconfigured.link.syncLists()
+        try await misconfigured.loginAffiliated()
+        let second = try misconfigured.scan(cloud.patient())
+        await misconfigured.link.flush(timeout: .seconds(10))
+        let closed = try #require(try misconfigured.service.sessions.session(id: second.session!.id))
+        #expect(closed.closeReason == CloseReason(rawValue: "institution_not_enrolled"))
+        await misconfigured.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test("a cloud presenting a certificate from another CA is refused: nothing is sent, the visit waits")
+    func otherCA() async throws {
+        let cloud = try await CloudHarness()
+        let stranger = try await CloudHarness()
+        let station = try await ForwardingStation(
+            cloud, caPEM: try stranger.directory.read(stranger.directory.caCertificate))
+        await station.link.syncLists()
+        #expect(station.link.connectionStatus().state == .offline)
+        #expect(station.link.connectionStatus().lastError != nil)
+        #expect(try station.service.trust.held(.trust) == nil)
+        await station.shutdown()
+        try await cloud.stop()
+        try await stranger.stop()
+    }
+
+    @Test("list sync: the cloud's lists are installed; a lower sequence than the held one is refused")
+    func listSyncRefusesRollback() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        let held = try #require(try station.service.trust.held(.trust))
+        #expect(station.link.connectionStatus().listsCheckedAt != nil)
+        // A newer list signed by the same root is installed from elsewhere (a file): the cloud's older
+        // one must not replace it.
+        let keys = try cloud.directory.loadIssuerKeys()
+        let now = cloud.clock.now
+        let newer = try TrustList.build(
+            issuer: cloud.manifest.issuer, sequence: held.sequence + 10, issuedAt: now, expiresAt: now + 86_400,
+            keys: [
+                .init(
+                    publicKey: keys.token.publicKey, usage: .tokenSigning, notBefore: now - 60, notAfter: now + 86_400)
+            ],
+            root: keys.root)
+        let root = try P256.Signing.PublicKey(pemRepresentation: try cloud.directory.read(cloud.directory.trustRoot))
+        _ = try station.service.trust.install(.trust, cose: newer, root: root, now: cloud.clock.now)
+        await station.link.syncLists()
+        #expect(try station.service.trust.held(.trust)?.sequence == held.sequence + 10)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
+    @Test("a login is refused for another CA's certificate, an institution's certificate, or a key not its own")
+    func loginRefusals() async throws {
+        let cloud = try await CloudHarness()
+        let stranger = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        let directory = cloud.directory
+        let practitioner = cloud.practitioner(at: station.institution.code)
+        let certificate = try directory.read(directory.practitionerCertificate(practitioner.id))
+        let key = try directory.read(directory.practitionerKey(practitioner.id))
+        let authority = station.service.logins!.authority
+        let now = cloud.clock.now
+        func refused(_ certificate: String, _ key: String) async -> String? {
+            do {
+                _ = try await PractitionerCredential(
+                    certificatePEM: certificate, keyPEM: key, authority: authority, now: now, until: now + 3600)
+                return nil
+            } catch { return error.description }
+        }
+        let foreign = stranger.practitioner(at: stranger.everySetting.code)
+        #expect(
+            await refused(
+                try stranger.directory.read(stranger.directory.practitionerCertificate(foreign.id)),
+                try stranger.directory.read(stranger.directory.practitionerKey(foreign.id))) != nil)
+        let (institutionCertificate, institutionKey) = try cloud.credential(institution: station.institution.code)
+        #expect(await refused(institutionCertificate, institutionKey) != nil)
+        #expect(await refused(certificate, institutionKey)?.contains("does not belong") == true)
+        #expect(await refused("not pem", key) != nil)
+        #expect(await refused(certificate, key) == nil)
+        await station.shutdown()
+        try await cloud.stop()
+        try await stranger.stop()
+    }
+}

@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "StationAPI",
             dependencies: [
-                "Station", "StationModels", "VirtualCard", "ConnectionGuards",
+                "Station", "StationModels", "CloudProtocol", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -66,6 +66,8 @@ extension AuditKind {
     public static let visitSigned = AuditKind("visit.signed")
     public static let visitForwarded = AuditKind("visit.forwarded")
     public static let visitRefused = AuditKind("visit.refused")
+    /// A visit's records or alerts were read through the station (what, by whom; never the records).
+    public static let recordsRead = AuditKind("records.read")
     public static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
     public static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
 }

@@ -129,6 +129,32 @@ public final class StationService: Sendable {
         }
     }
 
+    /// The grant of a session whose records are asked for: the session must exist, be open, and have
+    /// been opened at the cloud with a grant still running. The access is audited with who asked and
+    /// what (the records themselves are never stored).
+    public func recordsGrant(sessionID: String, reading what: [String: String], by client: String) throws -> String {
+        let now = clock()
+        guard let (session, grant) = try sessions.cloudGrant(sessionID: sessionID) else {
+            throw SessionError(.sessionNotFound, "no session \(sessionID)")
+        }
+        guard session.state.isOpen else {
+            throw SessionError(.sessionNotOpen, "the session is \(session.state.rawValue): its records are closed")
+        }
+        guard let grant, session.cloud?.state == .forwarded else {
+            throw SessionError(
+                .visitNotForwarded,
+                "the visit is \(session.cloud?.state.rawValue ?? "not forwarded"): records come once the cloud opened it"
+            )
+        }
+        if let end = session.cloud?.grantExpiresAt, end <= now {
+            throw SessionError(.grantExpired, "the cloud's grant for this visit ended")
+        }
+        try audit.append(
+            at: now, kind: .recordsRead, subject: sessionID,
+            detail: what.merging(["client": client, "holder": session.maskedHolder]) { $1 })
+        return grant
+    }
+
     public func recordIDCheck(
         sessionID: String, document: IDDocument, lastFour: String, operatorName: String
     ) throws
@@ -196,4 +222,22 @@ public protocol CloudUplink: Sendable {
     func flush(timeout: Duration) async
     /// Reachable or not, and when it last answered.
     func connectionStatus() -> CloudStatus
+    /// One page of a visit's records, with the session's grant. Throws `CloudAccessError`.
+    func records(grant: String, category: RecordCategory, page: Int, pageSize: Int) async throws -> CategoryPage
+    /// Alerts (duplicates, interactions) for what the clinician proposes. Throws `CloudAccessError`.
+    func alerts(grant: String, proposal: AlertRequest) async throws -> AlertAnswer
+}
+
+/// A records or alerts call the cloud did not serve: refused with its code (`grant_expired`…), or not
+/// reachable.
+public enum CloudAccessError: Error, CustomStringConvertible {
+    case refused(CloudProblem)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let problem): "the cloud refused: \(problem)"
+        case .unavailable(let reason): "the cloud cannot be reached: \(reason)"
+        }
+    }
 }

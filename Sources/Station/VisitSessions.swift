@@ -178,6 +178,15 @@ public struct VisitSessions: Sendable {
         }
     }
 
+    /// A session with the cloud's grant for its records (nil when the cloud has not opened it).
+    public func cloudGrant(sessionID: String) throws -> (VisitSession, String?)? {
+        try database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM visit_session WHERE id = ?", arguments: [sessionID]).map {
+                (Self.session(from: $0), $0["cloud_grant"])
+            }
+        }
+    }
+
     static func fetch(_ db: Database, id: String) throws -> VisitSession? {
         try Row.fetchOne(db, sql: "SELECT * FROM visit_session WHERE id = ?", arguments: [id]).map(session(from:))
     }

@@ -30,10 +30,20 @@ extension Problem {
             let status: HTTPResponse.Status =
                 switch session.code {
                 case .sessionNotFound: .notFound
-                case .sessionNotOpen, .idCheckNotNeeded: .conflict
+                case .sessionNotOpen, .idCheckNotNeeded, .visitNotForwarded: .conflict
+                case .grantExpired: .gone
                 default: .unprocessableContent
                 }
             return Problem(status: status, code: session.code, title: session.message, detail: session.message)
+        case .refused(let problem) as CloudAccessError:
+            // The cloud's own code and status (grant_expired, grant_not_yours…), said to come from it.
+            return Problem(
+                status: problem.status, code: APIErrorCode(rawValue: problem.code.rawValue),
+                title: "The cloud refused: \(problem.title)", detail: problem.detail)
+        case .unavailable(let reason) as CloudAccessError:
+            return Problem(
+                status: .serviceUnavailable, code: .cloudUnavailable, title: "The cloud does not answer",
+                detail: reason)
         case is DecodingError:
             return .badRequest("the body is not the JSON this route expects")
         case let database as DatabaseError

@@ -1,3 +1,4 @@
+import CloudProtocol
 import ConnectionGuards
 import Foundation
 import HTTPTypes
@@ -27,6 +28,10 @@ public enum StationAPI {
         router.get("/v1/sessions/{id}") { _, context in try await Blocking.run { try routes.show(context) } }
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
         router.post("/v1/sessions/{id}/close") { _, context in try await Blocking.run { try routes.close(context) } }
+        router.get("/v1/sessions/{id}/records/{category}") { request, context in
+            try await routes.records(request, context)
+        }
+        router.post("/v1/sessions/{id}/alerts") { request, context in try await routes.alerts(request, context) }
         router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
@@ -130,6 +135,66 @@ struct Routes: Sendable {
         let service = service
         try await Blocking.run { try service.logout() }
         return try json(LoginResponse(practitioner: nil, signed: 0))
+    }
+
+    /// `GET /v1/sessions/{id}/records/{category}?page=&pageSize=`: the cloud's records for an open,
+    /// forwarded visit, through the station (its grant never leaves it). Audited here and at the cloud.
+    func records(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let id = try sessionID(context)
+        let categoryName = try context.parameters.require("category")
+        guard let category = RecordCategory(rawValue: categoryName) else {
+            throw Problem(
+                status: .notFound, code: .categoryUnknown, title: "No such record category",
+                detail: "categories: " + RecordCategory.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let query = request.uri.queryParameters
+        func number(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+            guard let text = query[name[...]] else { return value }
+            guard let number = Int(text), range.contains(number) else {
+                throw Problem.badRequest(
+                    "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        let page = try number("page", default: 1, in: 1...100_000)
+        let pageSize = try number("pageSize", default: 20, in: 1...100)
+        let format = query["format"].map(String.init) ?? "json"
+        guard format == "json" else { throw Problem.badRequest("format must be json") }
+        let grant = try await grant(
+            id, ["category": category.rawValue, "page": String(page), "format": format], context)
+        return try json(try await uplink().records(grant: grant, category: category, page: page, pageSize: pageSize))
+    }
+
+    /// `POST /v1/sessions/{id}/alerts`: duplicate-medication and interaction alerts for what the
+    /// clinician proposes, from the cloud with the visit's grant.
+    func alerts(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let id = try sessionID(context)
+        let proposal = try await Self.decodeJSON(AlertRequest.self, request, context)
+        guard (1...AlertRequest.maximumCount).contains(proposal.prescriptions.count),
+            proposal.prescriptions.allSatisfy({ ATCCode.isValid($0.atcCode) })
+        else {
+            throw Problem.badRequest(
+                "propose 1 to \(AlertRequest.maximumCount) prescriptions, each with a WHO ATC code such as M01AE01")
+        }
+        let grant = try await grant(
+            id, ["alerts": proposal.prescriptions.map(\.atcCode).joined(separator: ",")], context)
+        return try json(try await uplink().alerts(grant: grant, proposal: proposal))
+    }
+
+    private func grant(_ id: String, _ what: [String: String], _ context: StationRequestContext) async throws -> String
+    {
+        let service = service
+        let client = context.client
+        return try await Blocking.run { try service.recordsGrant(sessionID: id, reading: what, by: client) }
+    }
+
+    private func uplink() throws -> any CloudUplink {
+        guard let uplink = service.uplink else {
+            throw Problem(
+                status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
+                detail: "set cloud.url in the configuration for records")
+        }
+        return uplink
     }
 
     func list(_ request: Request, _ context: StationRequestContext) throws -> Response {

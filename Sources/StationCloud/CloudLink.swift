@@ -247,6 +247,73 @@ public final class CloudLink: CloudUplink, Service {
         state.withLock { $0.listsCheckedAt = service.clock() }
     }
 
+    // MARK: - Records and alerts for a forwarded visit
+
+    public func records(
+        grant: String, category: RecordCategory, page: Int, pageSize: Int
+    ) async throws
+        -> CategoryPage
+    {
+        let path = "/v1/visits/\(Self.escape(grant))/records/\(category.rawValue)?page=\(page)&pageSize=\(pageSize)"
+        let reply = try await retrying { try await self.client.send(.GET, path) }
+        return try Self.answer(reply) { try CategoryPage(category: category, json: $0) }
+    }
+
+    public func alerts(grant: String, proposal: AlertRequest) async throws -> AlertAnswer {
+        let body = Array(try JSONEncoder().encode(proposal))
+        // Checking alerts changes nothing at the cloud but its audit: safe to send again.
+        let reply = try await retrying {
+            try await self.client.send(.POST, "/v1/visits/\(Self.escape(grant))/alerts", body: body)
+        }
+        return try Self.answer(reply) { try JSONDecoder().decode(AlertAnswer.self, from: $0) }
+    }
+
+    /// An idempotent call, tried up to three times when the cloud cannot be reached or answers 5xx
+    /// or 429, with a growing, jittered pause between tries.
+    func retrying(
+        _ call: @Sendable () async throws -> CloudClient.Reply
+    ) async throws(CloudAccessError)
+        -> CloudClient.Reply
+    {
+        var failure = ""
+        for attempt in 0..<3 {
+            if attempt > 0 {
+                try? await Task.sleep(
+                    for: .milliseconds(Int(200 * pow(2, Double(attempt - 1)) * .random(in: 0.5...1.5))))
+            }
+            do {
+                let reply = try await call()
+                noteContact()
+                guard reply.status >= 500 || reply.status == 429 else { return reply }
+                failure = "the cloud answered \(reply.status)"
+            } catch {
+                failure = "\(error)"
+                noteFailure(failure)
+            }
+        }
+        throw .unavailable(failure)
+    }
+
+    /// The typed answer of a 2xx reply; a refusal as the cloud's problem; anything else unavailable.
+    static func answer<T>(_ reply: CloudClient.Reply, _ decode: (Data) throws -> T) throws(CloudAccessError) -> T {
+        guard (200..<300).contains(reply.status) else {
+            if let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body) {
+                throw .refused(problem)
+            }
+            throw .unavailable("the cloud answered \(reply.status) without a problem document")
+        }
+        do { return try decode(reply.body) } catch {
+            throw .unavailable("the cloud's answer is not what the protocol says: \(error)")
+        }
+    }
+
+    /// A path segment, percent-encoded (the grant is opaque to the station).
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(
+            withAllowedCharacters: .init(
+                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? ""
+    }
+
     private func noteContact() {
         let cameBack = state.withLock { state -> Bool in
             defer {

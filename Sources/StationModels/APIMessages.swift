@@ -134,6 +134,13 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let idCheckMismatch = APIErrorCode(rawValue: "id_check_mismatch")
     /// The certificate is not a practitioner's from the cloud's CA, is expired, or the key is not its.
     public static let credentialInvalid = APIErrorCode(rawValue: "practitioner_credential_invalid")
+    /// The session's visit was not opened at the cloud (yet): it has no grant for records.
+    public static let visitNotForwarded = APIErrorCode(rawValue: "visit_not_forwarded")
+    /// The cloud's grant for the visit has ended.
+    public static let grantExpired = APIErrorCode(rawValue: "grant_expired")
+    /// The cloud did not answer a records or alerts call.
+    public static let cloudUnavailable = APIErrorCode(rawValue: "cloud_unavailable")
+    public static let categoryUnknown = APIErrorCode(rawValue: "category_unknown")
     /// The station has no cloud configured: logins and records need one.
     public static let cloudNotConfigured = APIErrorCode(rawValue: "cloud_not_configured")
 }

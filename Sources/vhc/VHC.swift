@@ -10,7 +10,8 @@ struct VHC: AsyncParsableCommand {
         subcommands: [
             Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
             CameraCommand.self, AuditCommand.self, StatusCommand.self, SessionsCommand.self, EventsCommand.self,
-            SubmitCommand.self, ClockCommand.self, LoginCommand.self, LogoutCommand.self, AppCommand.self,
+            SubmitCommand.self, ClockCommand.self, LoginCommand.self, LogoutCommand.self, RecordsCommand.self,
+            AlertsCommand.self, AppCommand.self,
         ])
 }
 

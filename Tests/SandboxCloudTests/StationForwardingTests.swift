@@ -360,4 +360,56 @@ struct StationForwardingTests {
         try await cloud.stop()
         try await stranger.stop()
     }
+
+    @Test("records and alerts go to the cloud with the session's grant, are audited, and are refused once it ends")
+    func recordsThroughTheStation() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        // Not forwarded yet: no grant, no records.
+        let waiting = try #require(try station.scan(cloud.patient()).session)
+        let notYet = #expect(throws: SessionError.self) {
+            try station.service.recordsGrant(sessionID: waiting.id, reading: [:], by: "test")
+        }
+        #expect(notYet?.code == .visitNotForwarded)
+
+        try await station.loginAffiliated()
+        await station.link.flush(timeout: .seconds(10))
+        let grant = try station.service.recordsGrant(
+            sessionID: waiting.id, reading: ["category": "medications"], by: "test")
+        let page = try await station.link.records(grant: grant, category: .medications, page: 1, pageSize: 100)
+        guard case .medications(let medications) = page else { Issue.record("not medications: \(page)"); return }
+        // The same page as the cloud gives the institution directly.
+        let direct = try await withClient(
+            try cloud.client(identity: try cloud.credential(institution: station.institution.code))
+        ) {
+            try await cloud.request($0, .GET, "/v1/visits/\(grant)/records/medications?pageSize=100")
+        }
+        #expect(try direct.decode(RecordPage<MedicationRecord>.self) == medications)
+        let medication = try #require(medications.items.first)
+        let answer = try await station.link.alerts(
+            grant: grant, proposal: AlertRequest(prescriptions: [.init(atcCode: medication.atcCode)]))
+        #expect(answer.alerts.contains { $0.kind == .duplicateMedication && $0.existing.atcCode == medication.atcCode })
+        let reads = try station.service.audit.entries().filter { $0.kind == "records.read" }
+        #expect(
+            reads.count == 1 && reads[0].detail.contains("medications") && !reads[0].detail.contains(cloud.patient().id)
+        )
+
+        // A grant the cloud does not know is its refusal, with its code.
+        do {
+            _ = try await station.link.records(grant: "nope", category: .labs, page: 1, pageSize: 20)
+            Issue.record("an unknown grant was served")
+        } catch let error as CloudAccessError {
+            guard case .refused(let problem) = error else { Issue.record("\(error)"); return }
+            #expect(problem.code == .grantUnknown)
+        }
+        // The session ends: its records are closed.
+        _ = try station.service.close(sessionID: waiting.id)
+        let closed = #expect(throws: SessionError.self) {
+            try station.service.recordsGrant(sessionID: waiting.id, reading: [:], by: "test")
+        }
+        #expect(closed?.code == .sessionNotOpen)
+        await station.shutdown()
+        try await cloud.stop()
+    }
 }

@@ -30,6 +30,8 @@ public struct StationConfig: Sendable, Equatable {
         public var shiftSeconds: Int64 = 8 * 3600
         /// How often the lists are fetched from the cloud.
         public var listSyncSeconds: Int64 = 300
+        /// The longest pause between tries while the cloud does not answer.
+        public var retryMaxSeconds: Int64 = 60
     }
 
     public struct Camera: Sendable, Equatable {
@@ -110,6 +112,7 @@ public struct StationConfig: Sendable, Equatable {
         ("cloud.setting", "outpatient"),
         ("cloud.shift_hours", "8"),
         ("cloud.list_sync_seconds", "300"),
+        ("cloud.retry_max_seconds", "60"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -300,7 +303,8 @@ public struct StationConfig: Sendable, Equatable {
                 url: url, ca: try needed("cloud.ca"), certificate: try needed("cloud.certificate"),
                 key: try needed("cloud.key"), station: station, setting: setting,
                 shiftSeconds: try integer("cloud.shift_hours", in: 1...24) * 3600,
-                listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400))
+                listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400),
+                retryMaxSeconds: try integer("cloud.retry_max_seconds", in: 1...3600))
         }
     }
 

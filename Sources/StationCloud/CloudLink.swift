@@ -101,12 +101,21 @@ public final class CloudLink: CloudUplink, Service {
     }
 
     public func flush(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.gate.run { await self.drain() } }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            // The drain goes on in the background when the deadline passes first; only the wait ends.
-            group.cancelAll()
+        // Whichever ends first resumes the caller; a drain still waiting on the cloud goes on in the
+        // background (a task group would wait for it, and the scan's answer with it).
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = Atomic(false)
+            let resume: @Sendable () -> Void = {
+                if !resumed.exchange(true, ordering: .acquiringAndReleasing) { continuation.resume() }
+            }
+            Task {
+                await self.gate.run { await self.drain() }
+                resume()
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                resume()
+            }
         }
     }
 
@@ -357,17 +366,25 @@ public final class CloudLink: CloudUplink, Service {
     }
 }
 
-/// Runs one drain at a time: a caller arriving while one runs waits for it and then runs its own, so
-/// what it added is sent, and no opening is read by two drains at once.
+/// Runs one drain at a time, in the order asked: a caller arriving while one runs waits its turn and
+/// then runs its own, so what it added is sent, and no opening is read by two drains at once. (A FIFO
+/// lock handed from one caller to the next; the body runs off the actor.)
 actor DrainGate {
-    private var running: Task<Void, Never>?
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    func run(_ body: @escaping @Sendable () async -> Void) async {
-        while let running { await running.value }
-        let task = Task { await body() }
-        running = task
-        await task.value
-        if running == task { running = nil }
+    func run(_ body: @Sendable () async -> Void) async {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }  // handed over: `busy` stays set
+        } else {
+            busy = true
+        }
+        await body()
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
 

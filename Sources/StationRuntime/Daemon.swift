@@ -60,7 +60,10 @@ public struct Daemon {
         if let client, let cloud = settings.config.cloud {
             cloudLink = CloudLink(
                 client: client, service: service,
-                settings: .init(root: settings.root, listSyncSeconds: cloud.listSyncSeconds), logger: logger)
+                settings: .init(
+                    root: settings.root, listSyncSeconds: cloud.listSyncSeconds,
+                    maximumBackoffSeconds: Double(cloud.retryMaxSeconds)),
+                logger: logger)
         } else {
             cloudLink = nil
         }

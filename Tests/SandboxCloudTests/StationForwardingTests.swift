@@ -8,6 +8,7 @@ import Logging
 import SandboxCloud
 import Station
 import StationModels
+import Synchronization
 import TestSupport
 import Testing
 import VirtualCard
@@ -373,6 +374,17 @@ struct StationForwardingTests {
         }
         #expect(notYet?.code == .visitNotForwarded)
 
+        // Known medications: warfarin in supply, so proposing it again is a duplicate.
+        let today = CalendarDate(taipeiDateAt: cloud.clock.now)
+        let warfarin = MedicationRecord(
+            date: today.iso, institution: "沙盒區域醫院", atcCode: "B01AA03", name: "Warfarin 5 mg", dose: "1 tab QD",
+            daysSupply: 28, daysRemaining: 28, chronic: true, refillsRemaining: 0)
+        try await cloud.store().replaceRecords(
+            [
+                StoredRecord(
+                    category: .medications, date: today.iso,
+                    json: String(decoding: try JSONEncoder().encode(warfarin), as: UTF8.self))
+            ], category: .medications, patientID: cloud.patient().id)
         try await station.loginAffiliated()
         await station.link.flush(timeout: .seconds(10))
         let grant = try station.service.recordsGrant(
@@ -387,6 +399,7 @@ struct StationForwardingTests {
         }
         #expect(try direct.decode(RecordPage<MedicationRecord>.self) == medications)
         let medication = try #require(medications.items.first)
+        #expect(medication.atcCode == "B01AA03" && medication.daysRemaining == 28)
         let answer = try await station.link.alerts(
             grant: grant, proposal: AlertRequest(prescriptions: [.init(atcCode: medication.atcCode)]))
         #expect(answer.alerts.contains { $0.kind == .duplicateMedication && $0.existing.atcCode == medication.atcCode })
@@ -411,5 +424,32 @@ struct StationForwardingTests {
         #expect(closed?.code == .sessionNotOpen)
         await station.shutdown()
         try await cloud.stop()
+    }
+
+    @Test("the drain gate runs one body at a time, every caller's, even when they pile up")
+    func drainGate() async {
+        final class Counter: Sendable {
+            let value = Mutex((now: 0, most: 0, runs: 0))
+        }
+        let gate = DrainGate()
+        let inside = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    await gate.run {
+                        inside.value.withLock {
+                            $0.now += 1
+                            $0.most = max($0.most, $0.now)
+                        }
+                        try? await Task.sleep(for: .milliseconds(1))
+                        inside.value.withLock {
+                            $0.now -= 1
+                            $0.runs += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(inside.value.withLock { $0.most == 1 && $0.runs == 50 })
     }
 }

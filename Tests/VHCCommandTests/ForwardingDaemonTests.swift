@@ -1,0 +1,277 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `vhc-stationd` forwarding to `vhc-cloud serve`, both real processes on loopback, with a TCP proxy
+/// between them that can hold the cloud's answers back (Tests/tools/holding-proxy.py): online scans,
+/// a SIGKILL between the send and the answer, and an offline period, each visit opened exactly once.
+@Suite("vhc-stationd forwards to vhc-cloud (live processes, mutual TLS)", .serialized)
+struct ForwardingDaemonTests {
+    final class Setup {
+        let temporary = try! TemporaryFolder(prefix: "vhc-forward")
+        var folder: URL { temporary.url }
+        var socket: String { temporary.path("api.sock") }
+        let cloudPort = Setup.freePort()
+        var proxyPort = 0
+        var cloud: Process?
+        var proxy: Process?
+        var daemon: Process?
+        let manifest: [String: Any]
+        let institution: String
+        let practitioner: String
+        let patients: [[String: Any]]
+
+        init() throws {
+            let folder = temporary.url
+            let made = try Command.run(
+                Command.executable(named: "vhc-cloud"),
+                ["init", "--dir", folder.appendingPathComponent("sandbox").path],
+                in: folder)
+            #expect(made.status == 0, "\(made.stderr)")
+            let data = try Data(contentsOf: folder.appendingPathComponent("sandbox/sandbox.json"))
+            let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            let institutions = manifest["institutions"] as! [[String: Any]]
+            let institution = institutions.first { ($0["settings"] as! [String]).count == 4 }!["code"] as! String
+            let practitioners = manifest["practitioners"] as! [[String: Any]]
+            practitioner =
+                practitioners.first { ($0["institutions"] as! [String]).contains(institution) }!["id"] as! String
+            patients = (manifest["patients"] as! [[String: Any]]).filter {
+                $0["insuranceStatus"] as? String == "active"
+            }
+            self.manifest = manifest
+            self.institution = institution
+        }
+
+        static func freePort() -> Int {
+            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    _ = bind(descriptor, $0, length)
+                    _ = getsockname(descriptor, $0, &length)
+                }
+            }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        func background(_ executable: String, _ arguments: [String], log: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.currentDirectoryURL = folder
+            FileManager.default.createFile(atPath: temporary.path(log), contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary.path(log)))
+            try output.seekToEnd()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return process
+        }
+
+        func startCloud() throws {
+            cloud = try background(
+                Command.executable(named: "vhc-cloud"),
+                ["serve", "--dir", temporary.path("sandbox"), "--listen", "127.0.0.1:\(cloudPort)"], log: "cloud.log")
+            try waitFor("the cloud listening") { Setup.listening(self.cloudPort) }
+        }
+
+        func startProxy() throws {
+            let script = Command.packageRoot.appendingPathComponent("Tests/tools/holding-proxy.py").path
+            proxyPort = Setup.freePort()
+            proxy = try background(
+                Command.python, [script, "\(proxyPort)", "\(cloudPort)", temporary.path("hold")], log: "proxy.log")
+            try waitFor("the proxy listening") { Setup.listening(self.proxyPort) }
+        }
+
+        func startDaemon() throws {
+            let sandbox = temporary.path("sandbox")
+            let config = """
+                institution: "\(institution)"
+                trust:
+                  root: \(sandbox)/trust-root.pub
+                storage:
+                  database: \(temporary.path("station.sqlite"))
+                api:
+                  socket: \(socket)
+                cloud:
+                  url: https://127.0.0.1:\(proxyPort)
+                  ca: \(sandbox)/ca.pem
+                  certificate: \(sandbox)/institutions/\(institution)/cert.pem
+                  key: \(sandbox)/institutions/\(institution)/key.pem
+                  station: test-station
+                  retry_max_seconds: 1
+                """
+            try config.write(toFile: temporary.path("station.yaml"), atomically: true, encoding: .utf8)
+            daemon = try background(
+                Command.executable(named: "vhc-stationd"), ["--config", temporary.path("station.yaml")],
+                log: "daemon.log")
+            try waitFor("the daemon's API and the cloud's lists") {
+                guard let status = try? self.client("status", "--json"), status.status == 0 else { return false }
+                return status.stdout.contains(#""trustList":{"#)
+            }
+        }
+
+        static func listening(_ port: Int) -> Bool {
+            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+        }
+
+        func waitFor(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if try condition() { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            throw TestFailure("timed out waiting for \(what); daemon log: \(log("daemon.log"))")
+        }
+
+        func log(_ name: String) -> String {
+            (try? String(contentsOfFile: temporary.path(name), encoding: .utf8)) ?? ""
+        }
+
+        func client(_ arguments: String...) throws -> CommandResult {
+            try Command.run(Command.vhc, arguments + ["--socket", socket], in: folder)
+        }
+
+        /// A fresh token of the `index`th active patient, from the sandbox's token key.
+        func token(_ index: Int) throws -> String {
+            let patient = patients[index]
+            let issued = try Command.vhc(
+                "issue", "--key", temporary.path("sandbox/issuer/token-key.pem"), "--issuer",
+                manifest["issuer"] as! String, "--id", patient["id"] as! String, "--name", patient["name"] as! String,
+                "--birth", patient["birthDate"] as! String, in: folder)
+            #expect(issued.status == 0, "\(issued.stderr)")
+            return issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func submit(_ token: String) throws -> [String: Any] {
+            let submitted = try client("submit", "--json", token)
+            return (try? JSONSerialization.jsonObject(with: Data(submitted.stdout.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        func session(_ id: String) throws -> [String: Any] {
+            let shown = try client("sessions", "show", id)
+            return (try? JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        func cloudState(_ id: String) throws -> String? {
+            (try session(id)["cloud"] as? [String: Any])?["state"] as? String
+        }
+
+        /// How many visits the cloud opened, from its own audit log.
+        func visitsOpened() throws -> Int {
+            let cloudDatabase = try DatabaseQueue(path: temporary.path("sandbox/cloud.sqlite"))
+            defer { try? cloudDatabase.close() }
+            return try cloudDatabase.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE kind = 'visit.opened'") ?? 0
+            }
+        }
+
+        func kill(_ process: Process?) {
+            guard let process, process.isRunning else { return }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        deinit {
+            for process in [daemon, proxy, cloud] { kill(process) }
+        }
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    @Test("login, an online scan opened in the same request, a SIGKILL between send and answer, an offline period")
+    func forwarding() throws {
+        let setup = try Setup()
+        try setup.startCloud()
+        try setup.startProxy()
+        try setup.startDaemon()
+        let sandbox = setup.temporary.path("sandbox")
+
+        // Nobody logged in: the scan waits; the login signs it and the cloud opens it.
+        let waiting = try setup.submit(try setup.token(0))
+        let first = try #require((waiting["session"] as? [String: Any])?["id"] as? String)
+        #expect((waiting["session"] as? [String: Any])?["cloud"] as? String == "awaiting_practitioner")
+        func logIn() throws -> CommandResult {
+            try setup.client(
+                "login", "--certificate", "\(sandbox)/practitioners/\(setup.practitioner)/cert.pem", "--key",
+                "\(sandbox)/practitioners/\(setup.practitioner)/key.pem")
+        }
+        let login = try logIn()
+        #expect(login.status == 0 && login.stdout.contains("signed 1 waiting"), "\(login.stdout)\(login.stderr)")
+        #expect(try setup.cloudState(first) == "forwarded")
+        let status = try setup.client("status")
+        #expect(status.stdout.contains("cloud: online, outbox 0") && status.stdout.contains("practitioner: "))
+
+        // Online: the answer to the scan already carries the visit's sequence number.
+        let online = try setup.submit(try setup.token(1))
+        let second = try #require((online["session"] as? [String: Any])?["id"] as? String)
+        #expect((online["session"] as? [String: Any])?["visitSequence"] as? String == "0002", "\(online)")
+        let records = try setup.client("records", second, "medications")
+        #expect(records.status == 0 && records.stdout.contains("days left"), "\(records.stderr)")
+
+        // The opening reaches the cloud, its answer is held, and the station is killed: after a restart
+        // the same opening is sent again and the visit is opened once.
+        FileManager.default.createFile(atPath: setup.temporary.path("hold"), contents: nil)
+        let held = try setup.submit(try setup.token(2))
+        let third = try #require((held["session"] as? [String: Any])?["id"] as? String)
+        #expect((held["session"] as? [String: Any])?["cloud"] as? String == "pending_cloud")
+        #expect(try setup.visitsOpened() == 3)
+        setup.kill(setup.daemon)
+        try FileManager.default.removeItem(atPath: setup.temporary.path("hold"))
+        try setup.startDaemon()
+        try setup.waitFor("the held visit forwarded") { try setup.cloudState(third) == "forwarded" }
+        #expect(try setup.visitsOpened() == 3)
+        #expect((try setup.session(third)["cloud"] as? [String: Any])?["visitSequence"] as? String == "0003")
+        // The credential lived in the killed daemon's memory only: the practitioner logs in again.
+        #expect(try setup.client("status").stdout.contains("practitioner: nobody logged in"))
+        #expect(try logIn().status == 0)
+
+        // Offline: the cloud goes away; two scans open local sessions pending the cloud.
+        setup.kill(setup.cloud)
+        var offline: [String] = []
+        for index in 3...4 {
+            let answer = try setup.submit(try setup.token(index))
+            #expect((answer["session"] as? [String: Any])?["cloud"] as? String == "pending_cloud")
+            offline.append(try #require((answer["session"] as? [String: Any])?["id"] as? String))
+        }
+        let away = try setup.client("status")
+        #expect(away.stdout.contains("cloud: offline, outbox 2"), "\(away.stdout)")
+        try setup.startCloud()
+        try setup.waitFor("the outbox drained") { try offline.allSatisfy { try setup.cloudState($0) == "forwarded" } }
+        #expect(try setup.visitsOpened() == 5)
+        #expect(try setup.client("status").stdout.contains("cloud: online, outbox 0"))
+        // The token texts are gone from the station's database once the cloud answered; the audit holds.
+        let station = try DatabaseQueue(path: setup.temporary.path("station.sqlite"))
+        let resting = try station.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM awaiting_practitioner)")
+        }
+        try station.close()
+        #expect(resting == 0)
+        let audit = try Command.vhc(
+            "audit", "verify", "--database", setup.temporary.path("station.sqlite"), in: setup.folder)
+        #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
+    }
+}

@@ -3,8 +3,10 @@
 # (plain, delegated, photo-less), render their QR codes, and verify them as the station does,
 # including the rejections a front desk will meet (replay, expiry, revoked delegation). Then the station
 # daemon runs on a simulated camera that plays phone-screen photos of three fresh cards, and `vhc` shows
-# its events and sessions. Last, the sandbox cloud: its lists, refusals, the phone app (a card, a delegation
-# and its cancellation) and remote consent. Everything lands in demo-output/. No camera or network needed.
+# its events and sessions. Then the sandbox cloud: its lists, refusals, the phone app (a card, a delegation
+# and its cancellation) and remote consent. Last, a station forwarding to the cloud: a practitioner logs in,
+# the camera's card opens a visit at the cloud, the medications and an alert come through the station, and
+# an offline period drains exactly once. Everything lands in demo-output/. No camera or network needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
@@ -196,6 +198,79 @@ consentid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "
 "${clinic[@]}" "https://127.0.0.1:$port/v1/consents/$consentid" | python3 -c \
     'import json,sys; c=json.load(sys.stdin); print("poll: state %s, token of %d characters" % (c["state"], len(c.get("token") or "")))'
 "${clinic[@]}" "https://127.0.0.1:$port/v1/consents/$consentid"; echo
+
+step "Station + cloud: vhc-stationd forwards to the sandbox cloud; its camera sees a card before anyone logs in"
+practitioner=$(python3 -c 'import json,sys; m=json.load(open("sandbox/sandbox.json")); print([p["id"] for p in m["practitioners"] if sys.argv[1] in p["institutions"]][0])' "$institution")
+issuer=$(python3 -c 'import json; print(json.load(open("sandbox/sandbox.json"))["issuer"])')
+sandbox_token() {  # a fresh token of the sandbox's Nth active patient, from the sandbox issuer's key
+    read -r tid tname tbirth < <(python3 -c 'import json,sys; p=[p for p in json.load(open("sandbox/sandbox.json"))["patients"] if p["insuranceStatus"]=="active"][int(sys.argv[1])]; print(p["id"], p["name"], p["birthDate"])' "$1")
+    "$vhc" issue --key sandbox/issuer/token-key.pem --issuer "$issuer" --id "$tid" --name "$tname" --birth "$tbirth" "${@:2}"
+}
+mkdir -p cloudframes
+sandbox_token 0 --png cloudframes/card.png > /dev/null
+cat > station-cloud.yaml <<YAML
+institution: "$institution"
+camera:
+  path: fake:$PWD/cloudframes
+trust:
+  root: $PWD/sandbox/trust-root.pub
+storage:
+  database: $PWD/station-cloud.sqlite
+api:
+  socket: $PWD/cloud-api.sock
+cloud:
+  url: https://127.0.0.1:$port
+  ca: $PWD/sandbox/ca.pem
+  certificate: $PWD/sandbox/institutions/$institution/cert.pem
+  key: $PWD/sandbox/institutions/$institution/key.pem
+  station: demo-front-desk
+  retry_max_seconds: 2
+YAML
+"$stationd" --config station-cloud.yaml 2> stationd-cloud.log &
+forwarder=$!
+trap 'kill $cloudpid $forwarder 2>/dev/null || true' EXIT
+desk=(--socket "$PWD/cloud-api.sock")
+for _ in $(seq 100); do "$vhc" status "${desk[@]}" 2>/dev/null | grep -q "trust list: sequence" && break; sleep 0.1; done
+for _ in $(seq 100); do "$vhc" status "${desk[@]}" | grep -q "awaiting a practitioner 1" && break; sleep 0.1; done
+"$vhc" sessions list "${desk[@]}"
+
+step "Practitioner: vhc login hands the practitioner card (certificate and key) to the daemon; the waiting visit is signed and opened at the cloud"
+"$vhc" login "${desk[@]}" --certificate "sandbox/practitioners/$practitioner/cert.pem" \
+    --key "sandbox/practitioners/$practitioner/key.pem"
+"$vhc" sessions list "${desk[@]}"
+visit=$("$vhc" sessions list "${desk[@]}" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["id"])')
+
+step "Clinician: the patient's medications from the cloud, through the station, and the alert for a proposed prescription"
+"$vhc" records "$visit" medications "${desk[@]}"
+proposed=$("$vhc" records "$visit" medications "${desk[@]}" --json | python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+current = [m for m in items if m["daysRemaining"] > 0]
+print((current or items or [{"atcCode": "B01AA03"}])[0]["atcCode"])')
+echo "proposed prescription: $proposed"
+"$vhc" alerts "$visit" --atc "$proposed" "${desk[@]}"
+
+step "Home care offline: the cloud is cut; two cards are scanned, verified locally and kept in the outbox"
+kill -TERM $cloudpid && wait $cloudpid || true
+for n in 1 2; do "$vhc" submit "${desk[@]}" --source handheld "$(sandbox_token $n)" || true; done
+"$vhc" status "${desk[@]}" | grep -E "^(station|cloud|practitioner)"
+
+step "The cloud is back: the outbox drains; each visit is opened once, counted in the cloud's own audit log"
+"$cloud" serve --dir sandbox --listen "127.0.0.1:$port" >> cloud.log 2>&1 &
+cloudpid=$!
+trap 'kill $cloudpid $forwarder 2>/dev/null || true' EXIT
+for _ in $(seq 200); do "$vhc" status "${desk[@]}" | grep -q "cloud: online, outbox 0" && break; sleep 0.1; done
+"$vhc" status "${desk[@]}" | grep -E "^cloud"
+"$vhc" sessions list "${desk[@]}"
+python3 - sandbox/cloud.sqlite <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+opened = db.execute("SELECT count(*) FROM audit_log WHERE kind = 'visit.opened'").fetchone()[0]
+requests = db.execute("SELECT count(*) FROM visit_request WHERE refusal IS NULL").fetchone()[0]
+print(f"the cloud opened {opened} visits for {requests} distinct requests (exactly once each)")
+PY
+kill -TERM $forwarder && wait $forwarder || true
+"$vhc" audit verify --database station-cloud.sqlite
 
 kill -TERM $cloudpid && wait $cloudpid || true
 trap - EXIT

@@ -68,6 +68,10 @@ extension AuditKind {
     public static let visitRefused = AuditKind("visit.refused")
     /// A visit's records or alerts were read through the station (what, by whom; never the records).
     public static let recordsRead = AuditKind("records.read")
+    public static let consentRequested = AuditKind("consent.requested")
+    public static let consentApproved = AuditKind("consent.approved")
+    public static let consentRefused = AuditKind("consent.refused")
+    public static let consentExpired = AuditKind("consent.expired")
     public static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
     public static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
 }

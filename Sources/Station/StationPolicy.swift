@@ -1,3 +1,4 @@
+import CloudProtocol
 import Crypto
 import Foundation
 import GRDB
@@ -72,11 +73,12 @@ public final class StationPolicy: Sendable {
 
     /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session
     /// and, with forwarding on, hands the visit to the outbox signed by `signer` (or to wait for one).
+    /// `setting` overrides the station's care setting for this visit (a consented telemedicine visit).
     public func submit(
-        _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential? = nil
+        _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential? = nil, setting: CareSetting? = nil
     ) throws -> Outcome {
         try database.writer.write { db in
-            let outcome = try decide(db, text, source: source, now: now, signer: signer)
+            let outcome = try decide(db, text, source: source, now: now, signer: signer, setting: setting)
             var detail = ["code": outcome.code.rawValue, "source": source]
             if let holder = outcome.maskedHolder { detail["holder"] = holder }
             try AuditLog.append(
@@ -87,7 +89,8 @@ public final class StationPolicy: Sendable {
     }
 
     private func decide(
-        _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?
+        _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?,
+        setting: CareSetting?
     ) throws -> Outcome {
         func rejected(_ code: OutcomeCode, holder: String? = nil) -> Outcome {
             Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
@@ -108,7 +111,8 @@ public final class StationPolicy: Sendable {
         var (opened, superseded) = try VisitSessions.open(
             db, claims: claims, institution: settings.institution, source: source, now: now,
             length: settings.sessionLengthSeconds)
-        if let forwarding = settings.forwarding {
+        if var forwarding = settings.forwarding {
+            if let setting { forwarding.setting = setting }
             opened.cloud = try Outbox.enqueue(
                 db, session: opened, token: text, tokenID: claims.tokenID, scannedAt: now, forwarding: forwarding,
                 signer: signer)

@@ -54,9 +54,10 @@ public final class StationService: Sendable {
 
     /// Verifies a scanned token and publishes `scan.accepted` or `scan.rejected`, and the session
     /// events it caused (`session.closed` for a superseded session, then `session.opened`).
-    public func submit(_ text: [UInt8], source: String) throws -> StationPolicy.Outcome {
+    public func submit(_ text: [UInt8], source: String, setting: CareSetting? = nil) throws -> StationPolicy.Outcome {
         let now = clock()
-        let outcome = try policy.submit(text, source: source, now: now, signer: desk.credential(at: now))
+        let outcome = try policy.submit(
+            text, source: source, now: now, signer: desk.credential(at: now), setting: setting)
         if let superseded = outcome.superseded { publish(.sessionClosed, superseded, at: now) }
         if let session = outcome.session { publish(.sessionOpened, session, at: now) }
         events.publish { id in
@@ -155,6 +156,47 @@ public final class StationService: Sendable {
         return grant
     }
 
+    // MARK: - Remote consent
+
+    /// The cloud took the consent request: audited and announced.
+    public func consentRequested(_ consent: Consent) throws {
+        let now = clock()
+        try audit.append(
+            at: now, kind: .consentRequested, subject: consent.id,
+            detail: ["patient": consent.patient, "setting": consent.setting.rawValue])
+        events.publish { id in
+            StationEvent(
+                id: id, type: .consentRequested, at: now, code: OutcomeCode(rawValue: consent.state.rawValue),
+                source: "consent", holder: consent.patient)
+        }
+    }
+
+    /// The patient approved: the token the cloud handed over is verified and opens the session as a
+    /// scan does (and goes to the cloud like one).
+    @discardableResult
+    public func consentApproved(_ consent: Consent, token: String) throws -> StationPolicy.Outcome {
+        let now = clock()
+        try audit.append(at: now, kind: .consentApproved, subject: consent.id, detail: ["patient": consent.patient])
+        events.publish { id in
+            StationEvent(id: id, type: .consentApproved, at: now, source: "consent", holder: consent.patient)
+        }
+        return try submit(Array(token.utf8), source: "consent", setting: consent.setting)
+    }
+
+    /// The patient refused, or did not answer in time (`code`: the cloud's, or `consent_expired`).
+    public func consentEnded(_ consent: Consent, code: String) throws {
+        let now = clock()
+        let refused = code == "consent_refused"
+        try audit.append(
+            at: now, kind: refused ? .consentRefused : .consentExpired, subject: consent.id,
+            detail: ["patient": consent.patient, "code": code])
+        events.publish { id in
+            StationEvent(
+                id: id, type: refused ? .consentRefused : .consentExpired, at: now, code: OutcomeCode(rawValue: code),
+                source: "consent", holder: consent.patient)
+        }
+    }
+
     public func recordIDCheck(
         sessionID: String, document: IDDocument, lastFour: String, operatorName: String
     ) throws
@@ -226,6 +268,10 @@ public protocol CloudUplink: Sendable {
     func records(grant: String, category: RecordCategory, page: Int, pageSize: Int) async throws -> CategoryPage
     /// Alerts (duplicates, interactions) for what the clinician proposes. Throws `CloudAccessError`.
     func alerts(grant: String, proposal: AlertRequest) async throws -> AlertAnswer
+    /// Asks the patient's consent for a remote visit, then polls for the answer in the background: an
+    /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
+    /// to `consentEnded`. Throws `CloudAccessError`.
+    func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent
 }
 
 /// A records or alerts call the cloud did not serve: refused with its code (`grant_expired`…), or not

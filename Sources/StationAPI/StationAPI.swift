@@ -32,6 +32,7 @@ public enum StationAPI {
             try await routes.records(request, context)
         }
         router.post("/v1/sessions/{id}/alerts") { request, context in try await routes.alerts(request, context) }
+        router.post("/v1/consents") { request, context in try await routes.requestConsent(request, context) }
         router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
@@ -179,6 +180,27 @@ struct Routes: Sendable {
         let grant = try await grant(
             id, ["alerts": proposal.prescriptions.map(\.atcCode).joined(separator: ",")], context)
         return try json(try await uplink().alerts(grant: grant, proposal: proposal))
+    }
+
+    /// `POST /v1/consents`: asks the patient, through the cloud, to consent to a remote visit. The
+    /// answer is the request (patient masked); approval opens a session as a scan, and refusal or
+    /// timeout are events.
+    func requestConsent(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let asked = try await Self.decodeJSON(StationConsentRequest.self, request, context)
+        guard TaiwanID.isValid(asked.patientId) else { throw Problem.badRequest("patientId must be a valid ID number") }
+        let setting: CareSetting
+        if let text = asked.setting {
+            guard let named = CareSetting(rawValue: text), ConsentRequest.remoteSettings.contains(named) else {
+                throw Problem.badRequest("setting must be telemedicine or video_consultation")
+            }
+            setting = named
+        } else if let station = service.settings.forwarding?.setting, ConsentRequest.remoteSettings.contains(station) {
+            setting = station
+        } else {
+            setting = .telemedicine
+        }
+        let consent = try await uplink().requestConsent(patientID: asked.patientId, setting: setting)
+        return try json(consent)
     }
 
     private func grant(_ id: String, _ what: [String: String], _ context: StationRequestContext) async throws -> String

@@ -24,15 +24,18 @@ public final class CloudLink: CloudUplink, Service {
         public var maximumBackoffSeconds: Double
         /// Openings sent at once while draining.
         public var concurrency: Int
+        /// How often a pending consent is polled.
+        public var consentPollSeconds: Double
 
         public init(
             root: P256.Signing.PublicKey, listSyncSeconds: Int64 = 300, maximumBackoffSeconds: Double = 60,
-            concurrency: Int = 8
+            concurrency: Int = 8, consentPollSeconds: Double = 2
         ) {
             self.root = root
             self.listSyncSeconds = listSyncSeconds
             self.maximumBackoffSeconds = maximumBackoffSeconds
             self.concurrency = concurrency
+            self.consentPollSeconds = consentPollSeconds
         }
     }
 
@@ -275,6 +278,65 @@ public final class CloudLink: CloudUplink, Service {
             try await self.client.send(.POST, "/v1/visits/\(Self.escape(grant))/alerts", body: body)
         }
         return try Self.answer(reply) { try JSONDecoder().decode(AlertAnswer.self, from: $0) }
+    }
+
+    // MARK: - Remote consent
+
+    public func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent {
+        let body = Array(try JSONEncoder().encode(ConsentRequest(patientId: patientID, setting: setting)))
+        // Not retried: a second request would ask the patient twice.
+        let reply: CloudClient.Reply
+        do { reply = try await client.send(.POST, "/v1/consents", body: body) } catch {
+            noteFailure("\(error)")
+            throw CloudAccessError.unavailable("\(error)")
+        }
+        noteContact()
+        let consent = try Self.answer(reply) { try JSONDecoder().decode(Consent.self, from: $0) }
+        try service.consentRequested(consent)
+        Task { await self.follow(consent) }
+        return consent
+    }
+
+    /// Polls a consent until the patient answers or the window ends (and a little after, for a cloud
+    /// whose clock runs behind). An approval's token is verified and opens the session as a scan.
+    func follow(_ consent: Consent) async {
+        let deadline = consent.expiresAt + 60
+        while service.clock() <= deadline {
+            try? await Task.sleep(for: .seconds(settings.consentPollSeconds))
+            let reply: CloudClient.Reply
+            do {
+                reply = try await retrying {
+                    try await self.client.send(.GET, "/v1/consents/\(Self.escape(consent.id))")
+                }
+            } catch {
+                continue  // the cloud is away for now: ask again
+            }
+            do {
+                let answer = try Self.answer(reply) { try JSONDecoder().decode(Consent.self, from: $0) }
+                switch answer.state {
+                case .pending: continue
+                case .approved:
+                    guard let token = answer.token else { continue }
+                    try service.consentApproved(consent, token: token)
+                    return
+                case .collected, .refused, .expired:
+                    // Collected without a token here: another poll took it; nothing more will come.
+                    try service.consentEnded(
+                        consent,
+                        code: answer.state == .collected ? "consent_collected" : "consent_\(answer.state.rawValue)")
+                    return
+                }
+            } catch let error as CloudAccessError {
+                if case .refused(let problem) = error {
+                    try? service.consentEnded(consent, code: problem.code.rawValue)
+                    return
+                }
+            } catch {
+                logger.error("a consent's answer could not be recorded", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+        try? service.consentEnded(consent, code: "consent_expired")
     }
 
     /// An idempotent call, tried up to three times when the cloud cannot be reached or answers 5xx

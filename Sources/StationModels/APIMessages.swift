@@ -93,6 +93,19 @@ public struct LoginResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/consents`: ask a patient's consent for a remote visit (telemedicine, video consultation).
+/// The answer is the cloud's consent request, with the patient masked; the outcome comes as events.
+public struct StationConsentRequest: Codable, Sendable, Equatable {
+    public var patientId: String
+    /// `telemedicine` or `video_consultation`; the station's setting when it is a remote one, else
+    /// `telemedicine`.
+    public var setting: String?
+    public init(patientId: String, setting: String? = nil) {
+        self.patientId = patientId
+        self.setting = setting
+    }
+}
+
 /// An API error as RFC 9457 problem details (`application/problem+json`), with the station's stable
 /// `code` as an extension member: clients compare the code, people read the title and detail.
 public struct Problem: Error, Sendable, Codable, Equatable, CustomStringConvertible {

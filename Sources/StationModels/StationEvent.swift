@@ -83,6 +83,12 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// A practitioner logged in (`holder` is who, masked) or out (`code` says why).
     public static let practitionerLoggedIn = EventKind(rawValue: "practitioner.logged_in")
     public static let practitionerLoggedOut = EventKind(rawValue: "practitioner.logged_out")
+    /// Remote consent: asked (`holder` is the patient, masked), approved (the scan events follow, with
+    /// source `consent`), refused by the patient, or not answered in time.
+    public static let consentRequested = EventKind(rawValue: "consent.requested")
+    public static let consentApproved = EventKind(rawValue: "consent.approved")
+    public static let consentRefused = EventKind(rawValue: "consent.refused")
+    public static let consentExpired = EventKind(rawValue: "consent.expired")
     /// The cloud became reachable again, or stopped answering.
     public static let cloudOnline = EventKind(rawValue: "cloud.online")
     public static let cloudOffline = EventKind(rawValue: "cloud.offline")

@@ -52,7 +52,8 @@ final class ForwardingStation: @unchecked Sendable {
         var logger = Logger(label: "station-test")
         logger.logLevel = .critical
         link = CloudLink(
-            client: client, service: service, settings: .init(root: root, maximumBackoffSeconds: 1), logger: logger)
+            client: client, service: service,
+            settings: .init(root: root, maximumBackoffSeconds: 1, consentPollSeconds: 0.05), logger: logger)
         service.uplink = link
     }
 
@@ -451,5 +452,71 @@ struct StationForwardingTests {
             }
         }
         #expect(inside.value.withLock { $0.most == 1 && $0.runs == 50 })
+    }
+
+    /// Waits (briefly) for the first event of one of `kinds`.
+    func next(_ kinds: Set<EventKind>, in events: AsyncStream<StationEvent>) async -> StationEvent? {
+        await withTaskGroup(of: StationEvent?.self) { group in
+            group.addTask {
+                for await event in events where kinds.contains(event.type) { return event }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test(
+        "remote consent: approved opens the visit as a scan (in the consent's setting); refused and timed out are events"
+    )
+    func remoteConsent() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        try await station.loginAffiliated()
+        let patient = cloud.patient()
+        let app = AppClient(cloud: try cloud.appClient(), secret: String(try cloud.appLogin(patient)[0].1.dropFirst(7)))
+
+        // Approved in the app: the station's poll receives the token and opens the session.
+        var events = station.service.events.subscribe()
+        let asked = try await station.link.requestConsent(patientID: patient.id, setting: .telemedicine)
+        #expect(asked.state == .pending && asked.patient == TaiwanID.masked(patient.id) && asked.token == nil)
+        _ = try await app.answerConsent(asked.id, approve: true)
+        let opened = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
+        #expect(opened?.type == .sessionOpened && opened?.session?.holder == VisitSessionMask.of(patient))
+        await station.link.flush(timeout: .seconds(10))
+        let session = try #require(try station.service.sessions.list().first)
+        #expect(session.source == "consent" && session.cloud?.state == .forwarded)
+        let kinds = try station.auditKinds()
+        #expect(kinds.contains("consent.requested") && kinds.contains("consent.approved"))
+
+        // Refused in the app.
+        events = station.service.events.subscribe()
+        let refused = try await station.link.requestConsent(patientID: patient.id, setting: .videoConsultation)
+        _ = try await app.answerConsent(refused.id, approve: false)
+        let refusal = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
+        #expect(refusal?.type == .consentRefused && refusal?.code?.rawValue == "consent_refused")
+
+        // Not answered: the window passes.
+        events = station.service.events.subscribe()
+        _ = try await station.link.requestConsent(patientID: patient.id, setting: .telemedicine)
+        cloud.clock.advance(by: ConsentRequest.answerWindow + 1)
+        let expiry = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
+        #expect(expiry?.type == .consentExpired && expiry?.code?.rawValue == "consent_expired")
+        try await app.cloud.shutdown()
+        await station.shutdown()
+        try await cloud.stop()
+    }
+}
+
+/// How a patient shows, masked, on shared screens.
+enum VisitSessionMask {
+    static func of(_ patient: SandboxManifest.Patient) -> String {
+        VisitSession.masked(id: patient.id, name: patient.name)
     }
 }

@@ -68,6 +68,8 @@ extension AuditKind {
     public static let visitRefused = AuditKind("visit.refused")
     /// A visit's records or alerts were read through the station (what, by whom; never the records).
     public static let recordsRead = AuditKind("records.read")
+    /// A token used here had been used first elsewhere (the cloud's consumed-id answer).
+    public static let tokenDoubleUse = AuditKind("token.double_use")
     public static let consentRequested = AuditKind("consent.requested")
     public static let consentApproved = AuditKind("consent.approved")
     public static let consentRefused = AuditKind("consent.refused")

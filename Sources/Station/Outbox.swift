@@ -173,6 +173,12 @@ public struct Outbox: Sendable {
                     detail["deferred"] = String(grant.deferred)
                     try AuditLog.append(db, at: now, kind: .visitForwarded, subject: item.sessionID, detail: detail)
                 case .refused(let code, let tokenCode):
+                    if code != "token_replayed" {
+                        // Used here, unknown to the cloud: it must learn of it (a replay it already knows).
+                        try db.execute(
+                            sql: "INSERT OR IGNORE INTO consumed_upload (token_id, consumed_at) VALUES (?, ?)",
+                            arguments: [Data(item.tokenID), item.scannedAt])
+                    }
                     cloud.state = .refused
                     cloud.refusal = code
                     cloud.tokenCode = tokenCode
@@ -218,6 +224,25 @@ public struct Outbox: Sendable {
         try database.writer.write { db in try db.execute(sql: "UPDATE outbox SET next_attempt_at = 0") }
     }
 
+    /// Token ids to tell the cloud of, oldest first: (id, when it was used here).
+    public func consumedToUpload(limit: Int) throws -> [(tokenID: [UInt8], consumedAt: Int64)] {
+        try database.writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT token_id, consumed_at FROM consumed_upload ORDER BY consumed_at LIMIT ?",
+                arguments: [limit]
+            ).map { ([UInt8]($0["token_id"] as Data), $0["consumed_at"]) }
+        }
+    }
+
+    /// The cloud recorded these ids (and named those used elsewhere first, handled by the caller).
+    public func consumedUploaded(_ tokenIDs: [[UInt8]]) throws {
+        try database.writer.write { db in
+            for id in tokenIDs {
+                try db.execute(sql: "DELETE FROM consumed_upload WHERE token_id = ?", arguments: [Data(id)])
+            }
+        }
+    }
+
     public func backlog() throws -> Backlog {
         try database.writer.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(scanned_at) AS oldest FROM outbox")
@@ -226,7 +251,8 @@ public struct Outbox: Sendable {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// Lower-case hex, as the audit and the cloud write token ids.
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     /// An ISO 8601 time from the cloud as epoch seconds; nil when it is not one.
     static func epochSeconds(_ text: String) -> Int64? {

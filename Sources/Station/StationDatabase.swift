@@ -171,6 +171,11 @@ public final class StationDatabase: Sendable {
                         attempts INTEGER NOT NULL DEFAULT 0,
                         next_attempt_at INTEGER NOT NULL);
                     CREATE INDEX outbox_due ON outbox (next_attempt_at, scanned_at);
+                    -- Token ids used here whose visit the cloud refused: told to the cloud (POST /v1/consumed)
+                    -- so the token cannot be used elsewhere, and so a use elsewhere comes to light.
+                    CREATE TABLE consumed_upload (
+                        token_id BLOB PRIMARY KEY NOT NULL,
+                        consumed_at INTEGER NOT NULL);
                     """)
         }
         return migrator

@@ -156,6 +156,22 @@ public final class StationService: Sendable {
         return grant
     }
 
+    /// The cloud says these tokens, used here, were used first elsewhere: each is an event and an audit
+    /// row for the clinic to look into (the token id and the first institution, no holder).
+    public func recordDoubleUse(_ uses: [ConsumedAnswer.DoubleUse]) throws {
+        let now = clock()
+        for use in uses {
+            try audit.append(
+                at: now, kind: .tokenDoubleUse, subject: use.tokenId,
+                detail: ["first_institution": use.firstInstitution, "first_at": String(use.firstAt)])
+            events.publish { id in
+                StationEvent(
+                    id: id, type: .tokenDoubleUse, at: now, code: OutcomeCode(rawValue: "token_replayed"),
+                    source: use.firstInstitution)
+            }
+        }
+    }
+
     // MARK: - Remote consent
 
     /// The cloud took the consent request: audited and announced.

@@ -140,7 +140,10 @@ public final class CloudLink: CloudUplink, Service {
                     await self.syncLists()
                     nextListSync = .now + .seconds(self.settings.listSyncSeconds)
                 }
-                await self.gate.run { await self.drain() }
+                await self.gate.run {
+                    await self.drain()
+                    await self.uploadConsumed()
+                }
                 await self.sleep(upTo: self.state.withLock { $0.failures } > 0 ? self.backoff() : 1.0)
             }
         }
@@ -170,6 +173,26 @@ public final class CloudLink: CloudUplink, Service {
                 return
             }
             noteContact()
+        }
+    }
+
+    /// Tells the cloud of the tokens used here whose visits it refused (`POST /v1/consumed`); the ids
+    /// it says were used elsewhere first become events and audit rows.
+    func uploadConsumed() async {
+        guard let pending = try? service.outbox.consumedToUpload(limit: ConsumedUpload.maximumCount), !pending.isEmpty
+        else { return }
+        let upload = ConsumedUpload(
+            tokenIds: pending.map { Outbox.hex($0.tokenID) },
+            consumedAt: pending.map(\.consumedAt))
+        do {
+            let body = Array(try JSONEncoder().encode(upload))
+            // Idempotent at the cloud (its own institution's ids are never a double use).
+            let reply = try await retrying { try await self.client.send(.POST, "/v1/consumed", body: body) }
+            let answer = try Self.answer(reply) { try JSONDecoder().decode(ConsumedAnswer.self, from: $0) }
+            try service.recordDoubleUse(answer.doubleUse)
+            try service.outbox.consumedUploaded(pending.map(\.tokenID))
+        } catch {
+            logger.warning("consumed ids not uploaded yet", metadata: ["error": "\(error)"])
         }
     }
 

@@ -83,6 +83,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// A practitioner logged in (`holder` is who, masked) or out (`code` says why).
     public static let practitionerLoggedIn = EventKind(rawValue: "practitioner.logged_in")
     public static let practitionerLoggedOut = EventKind(rawValue: "practitioner.logged_out")
+    /// A token used here was used first elsewhere (`source`: the first institution): the cloud said so
+    /// when the station told it of the tokens it used.
+    public static let tokenDoubleUse = EventKind(rawValue: "token.double_use")
     /// Remote consent: asked (`holder` is the patient, masked), approved (the scan events follow, with
     /// source `consent`), refused by the patient, or not answered in time.
     public static let consentRequested = EventKind(rawValue: "consent.requested")

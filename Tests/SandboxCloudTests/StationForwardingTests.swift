@@ -285,6 +285,32 @@ struct StationForwardingTests {
         await misconfigured.link.flush(timeout: .seconds(10))
         let closed = try #require(try misconfigured.service.sessions.session(id: second.session!.id))
         #expect(closed.closeReason == CloseReason(rawValue: "institution_not_enrolled"))
+        // The cloud never consumed that token: the station tells it, so it cannot be used elsewhere.
+        await misconfigured.link.uploadConsumed()
+        #expect(try misconfigured.service.outbox.consumedToUpload(limit: 10).isEmpty)
+        #expect(try await cloud.auditDetails(.consumedUploaded).count == 1)
+
+        // A token first used at another institution, then refused here before the cloud's replay check
+        // (not enrolled): the upload brings the double use to light.
+        let early = try cloud.token(for: cloud.patient(photo: .none))
+        let (_, firstUse) = try cloud.opening(
+            token: early, institution: other.code, practitioner: cloud.practitioner(at: other.code).id,
+            setting: .homeCare)
+        let firstAnswer = try await withClient(
+            try cloud.client(identity: try cloud.credential(institution: other.code))
+        ) {
+            try await cloud.request($0, .POST, "/v1/visits", body: firstUse)
+        }
+        #expect(firstAnswer.status == 201)
+        let doubles = misconfigured.service.events.subscribe()
+        _ = try misconfigured.service.submit(Array(early.utf8), source: "camera")
+        await misconfigured.link.flush(timeout: .seconds(10))
+        await misconfigured.link.uploadConsumed()
+        misconfigured.service.events.finish()
+        var double: StationEvent?
+        for await event in doubles where event.type == .tokenDoubleUse { double = event }
+        #expect(double?.source == other.code, "\(String(describing: double))")
+        #expect(try misconfigured.auditKinds().contains("token.double_use"))
         await misconfigured.shutdown()
         try await cloud.stop()
     }

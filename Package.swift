@@ -114,6 +114,8 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // A page of a visit's records as a FHIR R4 Bundle following TW Core IG (pure; JSON out).
+        .target(name: "RecordsFHIR", dependencies: ["CloudProtocol"]),
         // The station's side of the cloud: the outbox worker, list sync and records, over CloudClient.
         .target(
             name: "StationCloud",
@@ -136,7 +138,7 @@ let package = Package(
         .target(
             name: "StationAPI",
             dependencies: [
-                "Station", "StationModels", "CloudProtocol", "VirtualCard", "ConnectionGuards",
+                "Station", "StationModels", "CloudProtocol", "RecordsFHIR", "VirtualCard", "ConnectionGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -260,6 +262,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ]),
+        .testTarget(
+            name: "RecordsFHIRTests",
+            dependencies: ["RecordsFHIR", "CloudProtocol", "VirtualCard", "TestSupport"]),
         .testTarget(
             name: "VHCCommandTests",
             dependencies: [

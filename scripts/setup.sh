@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # systemd-sysusers check the unit and its users: scripts/check-packaging.sh), curl (the demonstration talks to the
 # sandbox cloud over mutual TLS).
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libzxing-dev libv4l-dev libsqlite3-dev zbar-tools python3
-    python3-cryptography openssl util-linux systemd curl)
+    python3-cryptography python3-venv openssl util-linux systemd curl)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --build-tests
+# fhir.resources (PyPI) checks the station's FHIR output; a virtual environment keeps it off the system Python.
+if [[ ! -x .build/fhir-venv/bin/python ]] || ! .build/fhir-venv/bin/python -c "import fhir.resources.R4B" 2>/dev/null; then
+    python3 -m venv .build/fhir-venv && .build/fhir-venv/bin/pip install --quiet "fhir.resources>=8,<9"
+fi
 python3 tools/reference/make_vectors.py --check
 scripts/check-packaging.sh
 if [[ "${FUZZ_SECONDS:-30}" != 0 ]]; then scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; fi

@@ -168,6 +168,7 @@ public struct Outbox: Sendable {
                     cloud.deferred = grant.deferred
                     cloud.cardNumber = grant.patient.cardNumber
                     cloud.insuranceStatus = grant.patient.insuranceStatus.rawValue
+                    cloud.sex = grant.patient.sex.rawValue
                     cloud.grantExpiresAt = Self.epochSeconds(grant.expiresAt)
                     detail["visit_sequence"] = grant.visitSequence
                     detail["deferred"] = String(grant.deferred)

@@ -151,6 +151,7 @@ public final class StationDatabase: Sendable {
                     ALTER TABLE visit_session ADD COLUMN cloud_token_code TEXT;
                     ALTER TABLE visit_session ADD COLUMN card_number TEXT;
                     ALTER TABLE visit_session ADD COLUMN insurance_status TEXT;
+                    ALTER TABLE visit_session ADD COLUMN patient_sex TEXT;
                     ALTER TABLE visit_session ADD COLUMN grant_expires_at INTEGER;
                     -- The grant for records: bound to this institution's certificate at the cloud.
                     ALTER TABLE visit_session ADD COLUMN cloud_grant TEXT;

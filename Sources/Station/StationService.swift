@@ -133,7 +133,9 @@ public final class StationService: Sendable {
     /// The grant of a session whose records are asked for: the session must exist, be open, and have
     /// been opened at the cloud with a grant still running. The access is audited with who asked and
     /// what (the records themselves are never stored).
-    public func recordsGrant(sessionID: String, reading what: [String: String], by client: String) throws -> String {
+    public func recordsGrant(
+        sessionID: String, reading what: [String: String], by client: String
+    ) throws -> (session: VisitSession, grant: String) {
         let now = clock()
         guard let (session, grant) = try sessions.cloudGrant(sessionID: sessionID) else {
             throw SessionError(.sessionNotFound, "no session \(sessionID)")
@@ -153,7 +155,7 @@ public final class StationService: Sendable {
         try audit.append(
             at: now, kind: .recordsRead, subject: sessionID,
             detail: what.merging(["client": client, "holder": session.maskedHolder]) { $1 })
-        return grant
+        return (session, grant)
     }
 
     /// The cloud says these tokens, used here, were used first elsewhere: each is an event and an audit

@@ -205,8 +205,8 @@ public struct VisitSessions: Sendable {
                     institution, source, opened_at, expires_at, state, closed_at, close_reason,
                     id_check_document, id_check_last_four, id_check_operator, id_check_at, cloud_state,
                     cloud_practitioner, visit_sequence, cloud_deferred, cloud_refusal, cloud_token_code, card_number,
-                    insurance_status, grant_expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    insurance_status, patient_sex, grant_expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, closed_at = excluded.closed_at,
                     close_reason = excluded.close_reason, id_check_document = excluded.id_check_document,
                     id_check_last_four = excluded.id_check_last_four, id_check_operator = excluded.id_check_operator,
@@ -214,7 +214,8 @@ public struct VisitSessions: Sendable {
                     cloud_practitioner = excluded.cloud_practitioner, visit_sequence = excluded.visit_sequence,
                     cloud_deferred = excluded.cloud_deferred, cloud_refusal = excluded.cloud_refusal,
                     cloud_token_code = excluded.cloud_token_code, card_number = excluded.card_number,
-                    insurance_status = excluded.insurance_status, grant_expires_at = excluded.grant_expires_at
+                    insurance_status = excluded.insurance_status, patient_sex = excluded.patient_sex,
+                    grant_expires_at = excluded.grant_expires_at
                 """,
             arguments: [
                 s.id, s.holderID, s.holderName, s.holderBirthDate, s.photo, s.delegateID, s.institution, s.source,
@@ -222,7 +223,7 @@ public struct VisitSessions: Sendable {
                 s.idCheck?.document.rawValue,
                 s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at, s.cloud?.state.rawValue,
                 s.cloud?.practitioner, s.cloud?.visitSequence, s.cloud?.deferred, s.cloud?.refusal, s.cloud?.tokenCode,
-                s.cloud?.cardNumber, s.cloud?.insuranceStatus, s.cloud?.grantExpiresAt,
+                s.cloud?.cardNumber, s.cloud?.insuranceStatus, s.cloud?.sex, s.cloud?.grantExpiresAt,
             ])
     }
 
@@ -237,7 +238,7 @@ public struct VisitSessions: Sendable {
             CloudVisit(
                 state: state, practitioner: row["cloud_practitioner"], visitSequence: row["visit_sequence"],
                 deferred: row["cloud_deferred"], refusal: row["cloud_refusal"], tokenCode: row["cloud_token_code"],
-                cardNumber: row["card_number"], insuranceStatus: row["insurance_status"],
+                cardNumber: row["card_number"], insuranceStatus: row["insurance_status"], sex: row["patient_sex"],
                 grantExpiresAt: row["grant_expires_at"])
         }
         return VisitSession(

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RecordsFHIR
 import Station
 import StationModels
 import VirtualCard
@@ -160,10 +161,16 @@ struct Routes: Sendable {
         let page = try number("page", default: 1, in: 1...100_000)
         let pageSize = try number("pageSize", default: 20, in: 1...100)
         let format = query["format"].map(String.init) ?? "json"
-        guard format == "json" else { throw Problem.badRequest("format must be json") }
-        let grant = try await grant(
+        guard format == "json" || format == "fhir" else { throw Problem.badRequest("format must be json or fhir") }
+        let (session, grant) = try await grant(
             id, ["category": category.rawValue, "page": String(page), "format": format], context)
-        return try json(try await uplink().records(grant: grant, category: category, page: page, pageSize: pageSize))
+        let records = try await uplink().records(grant: grant, category: category, page: page, pageSize: pageSize)
+        guard format == "fhir" else { return try json(records) }
+        let patient = FHIRBundle.Patient(
+            id: session.holderID, name: session.holderName, birthDate: session.holderBirthDate, sex: session.cloud?.sex)
+        return try json(
+            FHIRBundle.make(records, patient: patient, institution: service.settings.institution),
+            contentType: "application/fhir+json")
     }
 
     /// `POST /v1/sessions/{id}/alerts`: duplicate-medication and interaction alerts for what the
@@ -177,7 +184,7 @@ struct Routes: Sendable {
             throw Problem.badRequest(
                 "propose 1 to \(AlertRequest.maximumCount) prescriptions, each with a WHO ATC code such as M01AE01")
         }
-        let grant = try await grant(
+        let (_, grant) = try await grant(
             id, ["alerts": proposal.prescriptions.map(\.atcCode).joined(separator: ",")], context)
         return try json(try await uplink().alerts(grant: grant, proposal: proposal))
     }
@@ -203,8 +210,9 @@ struct Routes: Sendable {
         return try json(consent)
     }
 
-    private func grant(_ id: String, _ what: [String: String], _ context: StationRequestContext) async throws -> String
-    {
+    private func grant(
+        _ id: String, _ what: [String: String], _ context: StationRequestContext
+    ) async throws -> (session: VisitSession, grant: String) {
         let service = service
         let client = context.client
         return try await Blocking.run { try service.recordsGrant(sessionID: id, reading: what, by: client) }
@@ -331,9 +339,9 @@ struct Routes: Sendable {
         return encoder
     }()
 
-    func json(_ value: some Encodable) throws -> Response {
+    func json(_ value: some Encodable, contentType: String = "application/json") throws -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/json"],
+            status: .ok, headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(value))))
     }
 }

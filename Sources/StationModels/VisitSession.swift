@@ -128,13 +128,15 @@ public struct CloudVisit: Sendable, Equatable, Codable {
     /// The card data the cloud returned.
     public var cardNumber: String?
     public var insuranceStatus: String?
+    /// `M` or `F`, from the cloud's card data (FHIR's Patient.gender).
+    public var sex: String?
     /// When the grant for records ends, epoch seconds.
     public var grantExpiresAt: Int64?
 
     public init(
         state: State, practitioner: String? = nil, visitSequence: String? = nil, deferred: Bool? = nil,
         refusal: String? = nil, tokenCode: String? = nil, cardNumber: String? = nil, insuranceStatus: String? = nil,
-        grantExpiresAt: Int64? = nil
+        sex: String? = nil, grantExpiresAt: Int64? = nil
     ) {
         self.state = state
         self.practitioner = practitioner
@@ -144,6 +146,7 @@ public struct CloudVisit: Sendable, Equatable, Codable {
         self.tokenCode = tokenCode
         self.cardNumber = cardNumber
         self.insuranceStatus = insuranceStatus
+        self.sex = sex
         self.grantExpiresAt = grantExpiresAt
     }
 }

@@ -14,12 +14,15 @@ struct RecordsCommand: AsyncParsableCommand {
     @Argument(help: "The session id.") var session: String
     @Argument(help: "The category.") var category: RecordCategory
     @Option(help: "The page, from 1.") var page = 1
+    @Flag(help: "Print a FHIR R4 Bundle (TW Core IG) instead.") var fhir = false
 
     func run() async throws {
+        var query = [("page", String(page))]
+        if fhir { query.append(("format", "fhir")) }
         let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
-            .GET, "/v1/sessions/\(DaemonClient.escape(session))/records/\(category.rawValue)",
-            query: [("page", String(page))], as: RawJSON.self)
-        if daemon.json { return Printer.json(reply.body) }
+            .GET, "/v1/sessions/\(DaemonClient.escape(session))/records/\(category.rawValue)", query: query,
+            as: RawJSON.self)
+        if daemon.json || fhir { return Printer.json(reply.body) }
         let records = try CategoryPage(category: category, json: reply.body)
         let lines = Self.lines(records)
         if lines.isEmpty { print("no \(category.rawValue) on record") }

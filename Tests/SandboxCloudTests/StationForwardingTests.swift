@@ -414,7 +414,7 @@ struct StationForwardingTests {
             ], category: .medications, patientID: cloud.patient().id)
         try await station.loginAffiliated()
         await station.link.flush(timeout: .seconds(10))
-        let grant = try station.service.recordsGrant(
+        let (_, grant) = try station.service.recordsGrant(
             sessionID: waiting.id, reading: ["category": "medications"], by: "test")
         let page = try await station.link.records(grant: grant, category: .medications, page: 1, pageSize: 100)
         guard case .medications(let medications) = page else { Issue.record("not medications: \(page)"); return }

@@ -230,6 +230,27 @@ struct ForwardingDaemonTests {
         #expect((online["session"] as? [String: Any])?["visitSequence"] as? String == "0002", "\(online)")
         let records = try setup.client("records", second, "medications")
         #expect(records.status == 0 && records.stdout.contains("days left"), "\(records.stderr)")
+        // The same through ?format=fhir, validated by fhir.resources (Tests/tools/validate-fhir.py).
+        let categories = [
+            "medications", "tcm", "allergies", "labs", "imaging", "surgeries", "discharges", "preventive",
+        ]
+        for category in categories {
+            let bundle = try setup.client("records", second, category, "--fhir")
+            #expect(bundle.status == 0, "\(bundle.stderr)")
+            try bundle.stdout.write(toFile: setup.temporary.path("\(category).json"), atomically: true, encoding: .utf8)
+        }
+        let python =
+            ProcessInfo.processInfo.environment["VHC_FHIR_PYTHON"]
+            ?? Command.packageRoot.appendingPathComponent(".build/fhir-venv/bin/python").path
+        let validated = try Command.run(
+            python,
+            [Command.packageRoot.appendingPathComponent("Tests/tools/validate-fhir.py").path]
+                + categories.flatMap {
+                    [$0, setup.temporary.path("\($0).json")]
+                })
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        let after = try setup.client("records", first, "medications")
+        #expect(after.status == 0)
 
         // The opening reaches the cloud, its answer is held, and the station is killed: after a restart
         // the same opening is sent again and the visit is opened once.

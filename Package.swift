@@ -172,6 +172,8 @@ let package = Package(
                 "VirtualCard", "Station", "StationModels", "QRRendering", "Scanner", "Imaging", "SafeFiles",
                 "CloudClient", "CloudProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -197,6 +199,7 @@ let package = Package(
             name: "DaemonBenchmark",
             dependencies: [
                 "Station", "StationModels", "StationRuntime", "Scanner", "Imaging", "QRRendering", "VirtualCard",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -211,6 +214,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/CloudBenchmark"),
+        // `Benchmarks/forwarding.sh`: scan to grant, the records proxy, the outbox drain, against vhc-cloud.
+        .executableTarget(
+            name: "ForwardingBenchmark",
+            dependencies: [
+                "CloudClient", "CloudProtocol", "VirtualCard", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ForwardingBenchmark"),
         // `Benchmarks/scan.sh`: the phone-screen QR benchmark against zbar alone and other decoders.
         .executableTarget(
             name: "ScanBenchmark", dependencies: ["Scanner", "Imaging"], path: "Benchmarks/ScanBenchmark"),

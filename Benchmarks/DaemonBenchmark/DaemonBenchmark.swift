@@ -9,6 +9,7 @@ import Scanner
 import Station
 import StationModels
 import StationRuntime
+import TestSupport
 import VirtualCard
 
 /// Issue 4's daemon benchmarks, in one run (Benchmarks/daemon.sh):
@@ -298,11 +299,7 @@ final class Daemon {
     }
 
     /// VmRSS from /proc, in MiB.
-    func residentMiB() -> Double {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-    }
+    func residentMiB() -> Double { Loopback.residentMiB(of: process.processIdentifier) }
 
     func stop() {
         guard process.isRunning else { return }

@@ -289,7 +289,8 @@ public final class CloudLink: CloudUplink, Service {
     ) async throws
         -> CategoryPage
     {
-        let path = "/v1/visits/\(Self.escape(grant))/records/\(category.rawValue)?page=\(page)&pageSize=\(pageSize)"
+        let path =
+            "/v1/visits/\(URLComponentText.escape(grant))/records/\(category.rawValue)?page=\(page)&pageSize=\(pageSize)"
         let reply = try await retrying { try await self.client.send(.GET, path) }
         return try Self.answer(reply) { try CategoryPage(category: category, json: $0) }
     }
@@ -298,7 +299,7 @@ public final class CloudLink: CloudUplink, Service {
         let body = Array(try JSONEncoder().encode(proposal))
         // Checking alerts changes nothing at the cloud but its audit: safe to send again.
         let reply = try await retrying {
-            try await self.client.send(.POST, "/v1/visits/\(Self.escape(grant))/alerts", body: body)
+            try await self.client.send(.POST, "/v1/visits/\(URLComponentText.escape(grant))/alerts", body: body)
         }
         return try Self.answer(reply) { try JSONDecoder().decode(AlertAnswer.self, from: $0) }
     }
@@ -329,7 +330,7 @@ public final class CloudLink: CloudUplink, Service {
             let reply: CloudClient.Reply
             do {
                 reply = try await retrying {
-                    try await self.client.send(.GET, "/v1/consents/\(Self.escape(consent.id))")
+                    try await self.client.send(.GET, "/v1/consents/\(URLComponentText.escape(consent.id))")
                 }
             } catch {
                 continue  // the cloud is away for now: ask again
@@ -399,13 +400,6 @@ public final class CloudLink: CloudUplink, Service {
         do { return try decode(reply.body) } catch {
             throw .unavailable("the cloud's answer is not what the protocol says: \(error)")
         }
-    }
-
-    /// A path segment, percent-encoded (the grant is opaque to the station).
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(
-            withAllowedCharacters: .init(
-                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? ""
     }
 
     private func noteContact() {

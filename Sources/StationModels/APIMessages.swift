@@ -157,3 +157,27 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     /// The station has no cloud configured: logins and records need one.
     public static let cloudNotConfigured = APIErrorCode(rawValue: "cloud_not_configured")
 }
+
+/// Text put into a URL's path segment or query value: everything but the unreserved characters of
+/// RFC 3986 is percent-encoded, so an ID, a session id or a grant typed or received stays one value.
+public enum URLComponentText {
+    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        for byte in text.utf8 {
+            if unreserved.contains(byte) {
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return escaped
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}

@@ -39,14 +39,8 @@ struct DaemonClient {
         }
     }
 
-    /// Characters left as they are in a path segment or a query value; everything else is escaped.
-    static let unreserved = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
     /// A path segment or query value, percent-encoded (an ID, a session id typed by a person).
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
-    }
+    static func escape(_ text: String) -> String { URLComponentText.escape(text) }
 
     func url(_ path: String, query: [(String, String)] = []) throws -> String {
         try checkListening()
@@ -134,6 +128,11 @@ enum Printer {
             + (s.cloud.map { "  cloud \($0.state.rawValue)" + ($0.visitSequence.map { " visit \($0)" } ?? "") } ?? "")
     }
 
+    /// Who is logged in, masked, and until when.
+    static func practitioner(_ who: PractitionerStatus) -> String {
+        "\(who.name) \(who.id) (\(who.profession)) until \(time(who.until))"
+    }
+
     /// A session as shared screens and events show it (masked).
     static func summary(_ s: SessionSummary) -> String {
         "\(s.id)  \(s.state.rawValue)  \(s.holder)  until \(time(s.expiresAt))"
@@ -173,7 +172,7 @@ struct StatusCommand: AsyncParsableCommand {
                     + "awaiting a practitioner \(cloud.awaitingPractitioner)"
                     + (cloud.lastError.map { " (last error: \($0))" } ?? ""))
             if let who = status.practitioner {
-                print("practitioner: \(who.name) \(who.id) (\(who.profession)) until \(Printer.time(who.until))")
+                print("practitioner: " + Printer.practitioner(who))
             } else {
                 print("practitioner: nobody logged in")
             }

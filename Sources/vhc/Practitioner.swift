@@ -15,19 +15,35 @@ struct LoginCommand: AsyncParsableCommand {
             """)
     @OptionGroup var daemon: DaemonOptions
     @Option(help: ArgumentHelp("The practitioner's certificate (PEM).", valueName: "FILE")) var certificate: String
-    @Option(help: ArgumentHelp("Its P-256 private key (PEM).", valueName: "FILE")) var key: String
+    @Option(
+        help: ArgumentHelp("Its P-256 private key (PEM; encrypted PKCS#8 asks for the passphrase).", valueName: "FILE"))
+    var key: String
+    @Option(
+        name: .customLong("passphrase-file"),
+        help: ArgumentHelp("Read the key's passphrase from this file (mode 0600) instead of asking.", valueName: "FILE")
+    )
+    var passphraseFile: String?
     @Option(name: .customLong("shift-hours"), help: ArgumentHelp("How long the login lasts.", valueName: "HOURS"))
     var shiftHours: Double?
 
     func run() async throws {
+        var keyPEM = try Inputs.readText(key, what: "key")
+        if EncryptedKey.isEncrypted(keyPEM) {
+            let passphrase =
+                try passphraseFile.map {
+                    try Inputs.readText($0, what: "passphrase file").trimmingCharacters(in: .newlines)
+                } ?? EncryptedKey.askPassphrase(for: key)
+            do { keyPEM = try EncryptedKey.decrypt(keyPEM, passphrase: passphrase) } catch {
+                throw UsageError("\(key): \(error)")
+            }
+        }
         let request = LoginRequest(
-            certificate: try Inputs.readText(certificate, what: "certificate"),
-            key: try Inputs.readText(key, what: "key"), shiftHours: shiftHours)
+            certificate: try Inputs.readText(certificate, what: "certificate"), key: keyPEM, shiftHours: shiftHours)
         let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
             .POST, "/v1/practitioner/login", json: request, as: LoginResponse.self)
         if daemon.json { return Printer.json(reply.body) }
         if let who = reply.answer.practitioner {
-            print("logged in: \(who.name) \(who.id) (\(who.profession)) until \(Printer.time(who.until))")
+            print("logged in: " + Printer.practitioner(who))
         }
         if reply.answer.signed > 0 { print("signed \(reply.answer.signed) waiting visit openings") }
     }

@@ -258,7 +258,7 @@ struct DaemonTests {
         let station = try Station()
         let token = "tcp-token-0123456789abcdef"
         try station.writeSecret(token, to: "api-token")
-        let port = Self.freePort()
+        let port = Loopback.freePort()
         try station.start(extra: [
             "--tcp", "127.0.0.1:\(port)", "--api-token-file", station.temporary.path("api-token"),
         ])
@@ -282,7 +282,7 @@ struct DaemonTests {
     func connectionFlood() async throws {
         let station = try Station()
         try station.writeSecret("flood-token-0123456789abcdef", to: "api-token")
-        let port = Self.freePort()
+        let port = Loopback.freePort()
         try station.start(extra: [
             "--tcp", "127.0.0.1:\(port)", "--api-token-file", station.temporary.path("api-token"),
             "--max-connections", "16", "--header-timeout", "2",
@@ -362,7 +362,7 @@ struct DaemonTests {
         station.stop()
 
         // A bearer-token file readable by others: exit 78, naming the key.
-        let port = Self.freePort()
+        let port = Loopback.freePort()
         try "readable-token-0123456789".write(
             toFile: station.temporary.path("open-token"), atomically: false, encoding: .utf8)
         chmod(station.temporary.path("open-token"), 0o644)
@@ -483,23 +483,6 @@ struct DaemonTests {
             try await Task.sleep(for: .milliseconds(500))
             #expect(try streams() == 0, "round \(round): closed streams still held")
         }
-    }
-
-    /// A TCP port nothing listens on now (the kernel picks it).
-    static func freePort() -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length)
-                return getsockname(descriptor, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test("a bad configuration stops the start with status 78 and names the key")

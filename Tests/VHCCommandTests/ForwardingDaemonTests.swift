@@ -16,7 +16,7 @@ struct ForwardingDaemonTests {
         let temporary = try! TemporaryFolder(prefix: "vhc-forward")
         var folder: URL { temporary.url }
         var socket: String { temporary.path("api.sock") }
-        let cloudPort = Setup.freePort()
+        let cloudPort = Loopback.freePort()
         var proxyPort = 0
         var cloud: Process?
         var proxy: Process?
@@ -47,22 +47,6 @@ struct ForwardingDaemonTests {
             self.institution = institution
         }
 
-        static func freePort() -> Int {
-            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    _ = bind(descriptor, $0, length)
-                    _ = getsockname(descriptor, $0, &length)
-                }
-            }
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
-
         func background(_ executable: String, _ arguments: [String], log: String) throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
@@ -81,15 +65,15 @@ struct ForwardingDaemonTests {
             cloud = try background(
                 Command.executable(named: "vhc-cloud"),
                 ["serve", "--dir", temporary.path("sandbox"), "--listen", "127.0.0.1:\(cloudPort)"], log: "cloud.log")
-            try waitFor("the cloud listening") { Setup.listening(self.cloudPort) }
+            try waitFor("the cloud listening") { Loopback.isListening(self.cloudPort) }
         }
 
         func startProxy() throws {
             let script = Command.packageRoot.appendingPathComponent("Tests/tools/holding-proxy.py").path
-            proxyPort = Setup.freePort()
+            proxyPort = Loopback.freePort()
             proxy = try background(
                 Command.python, [script, "\(proxyPort)", "\(cloudPort)", temporary.path("hold")], log: "proxy.log")
-            try waitFor("the proxy listening") { Setup.listening(self.proxyPort) }
+            try waitFor("the proxy listening") { Loopback.isListening(self.proxyPort) }
         }
 
         func startDaemon() throws {
@@ -117,20 +101,6 @@ struct ForwardingDaemonTests {
             try waitFor("the daemon's API and the cloud's lists") {
                 guard let status = try? self.client("status", "--json"), status.status == 0 else { return false }
                 return status.stdout.contains(#""trustList":{"#)
-            }
-        }
-
-        static func listening(_ port: Int) -> Bool {
-            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
             }
         }
 
@@ -265,9 +235,27 @@ struct ForwardingDaemonTests {
         try setup.waitFor("the held visit forwarded") { try setup.cloudState(third) == "forwarded" }
         #expect(try setup.visitsOpened() == 3)
         #expect((try setup.session(third)["cloud"] as? [String: Any])?["visitSequence"] as? String == "0003")
-        // The credential lived in the killed daemon's memory only: the practitioner logs in again.
+        // The credential lived in the killed daemon's memory only: the practitioner logs in again, this
+        // time with the key encrypted under a passphrase (PKCS#8, PBES2, as openssl writes it).
         #expect(try setup.client("status").stdout.contains("practitioner: nobody logged in"))
-        #expect(try logIn().status == 0)
+        try "correct horse\n".write(toFile: setup.temporary.path("pass.txt"), atomically: true, encoding: .utf8)
+        try "wrong horse\n".write(toFile: setup.temporary.path("wrong.txt"), atomically: true, encoding: .utf8)
+        let encrypted = try Command.run(
+            "/usr/bin/openssl",
+            [
+                "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "file:\(setup.temporary.path("pass.txt"))", "-in",
+                "\(sandbox)/practitioners/\(setup.practitioner)/key.pem", "-out", setup.temporary.path("encrypted.pem"),
+            ])
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+        let certificate = "\(sandbox)/practitioners/\(setup.practitioner)/cert.pem"
+        let wrong = try setup.client(
+            "login", "--certificate", certificate, "--key", setup.temporary.path("encrypted.pem"), "--passphrase-file",
+            setup.temporary.path("wrong.txt"))
+        #expect(wrong.status == 2 && wrong.stderr.contains("passphrase is wrong"), "\(wrong.stderr)")
+        let relogin = try setup.client(
+            "login", "--certificate", certificate, "--key", setup.temporary.path("encrypted.pem"), "--passphrase-file",
+            setup.temporary.path("pass.txt"))
+        #expect(relogin.status == 0 && relogin.stdout.contains("logged in"), "\(relogin.stderr)")
 
         // Offline: the cloud goes away; two scans open local sessions pending the cloud.
         setup.kill(setup.cloud)

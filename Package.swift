@@ -169,8 +169,8 @@ let package = Package(
         .executableTarget(
             name: "vhc",
             dependencies: [
-                "VirtualCard", "Station", "StationModels", "QRRendering", "Scanner", "Imaging", "SafeFiles",
-                "CloudClient", "CloudProtocol",
+                "VirtualCard", "Station", "StationModels", "StationCloud", "QRRendering", "Scanner", "Imaging",
+                "SafeFiles", "CloudClient", "CloudProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -3,6 +3,7 @@ import CloudClient
 import CloudProtocol
 import Foundation
 import Station
+import StationCloud
 import VirtualCard
 
 /// `vhc audit verify`: checks the audit log's hash chain in a station database.
@@ -62,8 +63,8 @@ struct AuditCommand: AsyncParsableCommand {
         /// The heads sent to the cloud (`GET /v1/audit-heads`), with the institution's certificate from
         /// the station's configuration.
         func cloudAnchors() async throws -> [AuditCheck.Anchor] {
-            let (cloud, _) = try StationCloud.load(config)
-            let list = try await StationCloud.call(cloud) { client in
+            let (cloud, _) = try ConfiguredCloud.load(config)
+            let list = try await ConfiguredCloud.call(cloud) { client in
                 try await client.call(.GET, "/v1/audit-heads?station=\(cloud.station)", as: AuditHeadList.self)
             }
             return list.heads.compactMap { head in
@@ -84,7 +85,7 @@ struct AuditCommand: AsyncParsableCommand {
         var config: String = StationConfig.defaultPath
 
         func run() async throws {
-            let (cloud, loaded) = try StationCloud.load(config)
+            let (cloud, loaded) = try ConfiguredCloud.load(config)
             let head: AuditCheck.Anchor?
             do { head = try AuditCheck.head(path: loaded.storage.database) } catch {
                 throw UsageError(error.description)
@@ -93,7 +94,7 @@ struct AuditCommand: AsyncParsableCommand {
                 print("the audit log is empty: nothing to send")
                 return
             }
-            _ = try await StationCloud.call(cloud) { client in
+            _ = try await ConfiguredCloud.call(cloud) { client in
                 try await client.call(
                     .POST, "/v1/audit-heads",
                     json: AuditHeadUpload(station: cloud.station, sequence: head.sequence, hash: Hex.encode(head.hash)),
@@ -105,7 +106,7 @@ struct AuditCommand: AsyncParsableCommand {
 }
 
 /// The cloud named in the station's configuration, reached with the institution's certificate.
-enum StationCloud {
+enum ConfiguredCloud {
     static func load(_ path: String) throws -> (StationConfig.Cloud, StationConfig) {
         let loaded: StationConfig
         do { loaded = try StationConfig.load(path: path) } catch { throw UsageError("\(path): \(error)") }
@@ -118,13 +119,7 @@ enum StationCloud {
         _ cloud: StationConfig.Cloud, _ body: (CloudClient) async throws -> T
     ) async throws -> T {
         let client: CloudClient
-        do {
-            client = try CloudClient(
-                baseURL: cloud.url, caPEM: try Inputs.readText(cloud.ca, what: "cloud CA"),
-                identity: .init(
-                    certificatePEM: try Inputs.readText(cloud.certificate, what: "institution certificate"),
-                    keyPEM: try Inputs.readText(cloud.key, what: "institution key")))
-        } catch let failure as UsageError { throw failure } catch { throw UsageError("\(error)") }
+        do { client = try CloudClient.station(cloud) } catch { throw UsageError("\(error)") }
         let outcome: Result<T, any Error>
         do { outcome = .success(try await body(client)) } catch { outcome = .failure(error) }
         try? await client.shutdown()

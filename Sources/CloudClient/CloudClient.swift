@@ -66,6 +66,11 @@ public final class CloudClient: Sendable {
         public var status: Int
         public var headers: HTTPHeaders
         public var body: Data
+        public init(status: Int, headers: HTTPHeaders, body: Data) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     /// One request. Transport failures throw `TransportError`; any status is returned.

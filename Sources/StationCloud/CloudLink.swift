@@ -234,7 +234,7 @@ public final class CloudLink: CloudUplink, Service {
     /// never dropped because something in between failed.
     static func classify(_ reply: CloudClient.Reply) -> Result {
         if reply.status == 200 || reply.status == 201 {
-            guard let grant = try? JSONDecoder().decode(VisitGrant.self, from: reply.body) else {
+            guard let grant = try? JSONDecoder().decode(VisitGrant.self, from: reply.body), Self.isSound(grant) else {
                 return Result(failure: "the cloud's \(reply.status) answer is not a visit grant")
             }
             return Result(answer: .opened(grant))
@@ -246,6 +246,12 @@ public final class CloudLink: CloudUplink, Service {
             return Result(failure: "the cloud answered \(reply.status)")
         }
         return Result(answer: .refused(code: problem.code.rawValue, tokenCode: problem.tokenCode?.rawValue))
+    }
+
+    /// A grant as the protocol shapes it (§3): what the station stores and shows is bounded.
+    static func isSound(_ grant: VisitGrant) -> Bool {
+        grant.visitSequence.utf8.count == 4 && grant.visitSequence.utf8.allSatisfy { (0x30...0x39).contains($0) }
+            && (16...512).contains(grant.grant.utf8.count) && grant.grant.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
     /// Fetches both lists (`If-None-Match` with the last ETag) and installs what is newer; a lower

@@ -128,6 +128,16 @@ enum Printer {
             + (s.cloud.map { "  cloud \($0.state.rawValue)" + ($0.visitSequence.map { " visit \($0)" } ?? "") } ?? "")
     }
 
+    /// `42 s`, `7 min`, `3 h`, `2 d`.
+    static func age(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<120: "\(seconds) s"
+        case ..<7200: "\(seconds / 60) min"
+        case ..<172_800: "\(seconds / 3600) h"
+        default: "\(seconds / 86_400) d"
+        }
+    }
+
     /// Who is logged in, masked, and until when.
     static func practitioner(_ who: PractitionerStatus) -> String {
         "\(who.name) \(who.id) (\(who.profession)) until \(time(who.until))"
@@ -157,8 +167,8 @@ struct StatusCommand: AsyncParsableCommand {
         for (name, list) in [("trust list", status.trustList), ("revocation list", status.revocationList)] {
             if let list {
                 print(
-                    "\(name): sequence \(list.sequence), \(list.state.rawValue), expires \(Printer.time(list.expiresAt))"
-                )
+                    "\(name): sequence \(list.sequence), \(list.state.rawValue), \(Printer.age(list.ageSeconds)) old, "
+                        + "expires \(Printer.time(list.expiresAt))")
             } else {
                 print("\(name): none")
             }
@@ -166,7 +176,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("clock: \(status.clock.state.rawValue)")
         print("open sessions: \(status.database.openSessions)")
         if let cloud = status.cloud {
-            let oldest = cloud.oldestOutboxAgeSeconds.map { ", oldest \($0) s" } ?? ""
+            let oldest = cloud.oldestOutboxAgeSeconds.map { ", oldest \(Printer.age($0))" } ?? ""
             print(
                 "cloud: \(cloud.state.rawValue), outbox \(cloud.outboxLength)\(oldest), "
                     + "awaiting a practitioner \(cloud.awaitingPractitioner)"

@@ -453,6 +453,38 @@ struct StationForwardingTests {
         try await cloud.stop()
     }
 
+    @Test("an answer is final only when it is the protocol's: a grant or a coded refusal; anything else is retried")
+    func answersClassified() throws {
+        func reply(_ status: Int, _ body: String) -> CloudClient.Reply {
+            CloudClient.Reply(status: status, headers: [:], body: Data(body.utf8))
+        }
+        let patient =
+            #"{"cardNumber":null,"id":"A123456789","name":"王小明","birthDate":"1980-05-17","sex":"M","cardIssuedAt":"2020-01-01","insuranceStatus":"active","photo":"verified"}"#
+        func grant(_ sequence: String, _ grant: String) -> String {
+            #"{"grant":"\#(grant)","visitSequence":"\#(sequence)","openedAt":"2026-12-03T00:00:00Z","expiresAt":"2026-12-03T01:00:00Z","deferred":false,"patient":\#(patient),"delegation":null,"idCheckRequired":false}"#
+        }
+        let good = CloudLink.classify(reply(201, grant("0001", String(repeating: "g", count: 32))))
+        guard case .opened(let opened)? = good.answer else { Issue.record("\(good)"); return }
+        #expect(opened.visitSequence == "0001")
+        // Not the protocol's: a sequence of five digits, a grant with a space, a 500, a 404 page of HTML,
+        // a problem whose code does not go with its status: kept for another try.
+        #expect(CloudLink.classify(reply(201, grant("00001", String(repeating: "g", count: 32)))).answer == nil)
+        #expect(CloudLink.classify(reply(200, grant("0002", "has space inside the grant"))).answer == nil)
+        #expect(CloudLink.classify(reply(500, #"{"code":"internal_error"}"#)).answer == nil)
+        #expect(CloudLink.classify(reply(404, "<html>not found</html>")).answer == nil)
+        #expect(CloudLink.classify(reply(429, "")).answer == nil)
+        let refused = CloudLink.classify(
+            reply(
+                409, #"{"type":"x","title":"t","status":409,"detail":"d","code":"token_replayed"}"#))
+        guard case .refused(let code, _)? = refused.answer else { Issue.record("\(refused)"); return }
+        #expect(code == "token_replayed")
+        #expect(
+            CloudLink.classify(
+                reply(503, #"{"type":"x","title":"t","status":409,"detail":"d","code":"token_replayed"}"#)
+            )
+            .answer == nil)
+    }
+
     @Test("the drain gate runs one body at a time, every caller's, even when they pile up")
     func drainGate() async {
         final class Counter: Sendable {

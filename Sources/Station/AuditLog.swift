@@ -66,6 +66,8 @@ extension AuditKind {
     public static let visitSigned = AuditKind("visit.signed")
     public static let visitForwarded = AuditKind("visit.forwarded")
     public static let visitRefused = AuditKind("visit.refused")
+    /// The cloud refused the practitioner's signature: the visit waits for a login to sign it again.
+    public static let visitUnsigned = AuditKind("visit.unsigned")
     /// A visit's records or alerts were read through the station (what, by whom; never the records).
     public static let recordsRead = AuditKind("records.read")
     /// A token used here had been used first elsewhere (the cloud's consumed-id answer).

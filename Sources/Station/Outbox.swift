@@ -52,17 +52,27 @@ public struct Outbox: Sendable {
     ) throws -> CloudVisit {
         let text = Self.tokenText(token)
         guard let signer else {
-            try db.execute(
-                sql: """
-                    INSERT INTO awaiting_practitioner (session_id, token, token_id, scanned_at) VALUES (?, ?, ?, ?)
-                    """,
-                arguments: [session.id, text, Data(tokenID), scannedAt])
+            try wait(
+                db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt,
+                setting: forwarding.setting)
             return CloudVisit(state: .awaitingPractitioner)
         }
         try insert(
             db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt, signedAt: scannedAt,
             forwarding: forwarding, signer: signer)
         return CloudVisit(state: .pendingCloud, practitioner: signer.status.name)
+    }
+
+    /// Keeps a token until a practitioner logs in and signs its opening (in the visit's own setting).
+    private static func wait(
+        _ db: Database, sessionID: String, token: String, tokenID: [UInt8], scannedAt: Int64, setting: CareSetting
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO awaiting_practitioner (session_id, token, token_id, scanned_at, setting)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [sessionID, token, Data(tokenID), scannedAt, setting.rawValue])
     }
 
     /// The token as the opening carries it: as scanned, with at most one trailing newline removed
@@ -105,14 +115,18 @@ public struct Outbox: Sendable {
     {
         try database.writer.write { db in
             let waiting = try Row.fetchAll(
-                db, sql: "SELECT session_id, token, token_id, scanned_at FROM awaiting_practitioner ORDER BY scanned_at"
+                db,
+                sql:
+                    "SELECT session_id, token, token_id, scanned_at, setting FROM awaiting_practitioner ORDER BY scanned_at"
             )
             var signed: [VisitSession] = []
             for row in waiting {
                 let sessionID: String = row["session_id"]
+                var visit = forwarding
+                if let setting = CareSetting(rawValue: row["setting"]) { visit.setting = setting }
                 try Self.insert(
                     db, sessionID: sessionID, token: row["token"], tokenID: [UInt8](row["token_id"] as Data),
-                    scannedAt: row["scanned_at"], signedAt: now, forwarding: forwarding, signer: signer)
+                    scannedAt: row["scanned_at"], signedAt: now, forwarding: visit, signer: signer)
                 try db.execute(sql: "DELETE FROM awaiting_practitioner WHERE session_id = ?", arguments: [sessionID])
                 guard var session = try VisitSessions.fetch(db, id: sessionID) else { continue }
                 session.cloud = CloudVisit(state: .pendingCloud, practitioner: signer.status.name)
@@ -143,10 +157,14 @@ public struct Outbox: Sendable {
     }
 
     /// The cloud's answer to one opening, as the outbox applies it.
-    public enum Answer: Sendable {
+    public enum Answer: Sendable, Equatable {
         case opened(VisitGrant)
         /// A refusal: the cloud's code, and the token profile's code with `token_invalid`.
         case refused(code: String, tokenCode: String?)
+        /// The practitioner's signature was refused (`practitioner_certificate_invalid`,
+        /// `request_signature_invalid`, `practitioner_not_affiliated`): the cloud consumed nothing, so
+        /// the visit waits for the next login to sign it again.
+        case signatureRefused(code: String)
     }
 
     /// Applies the cloud's answers in one transaction: each opening leaves the outbox (and its token
@@ -162,6 +180,14 @@ public struct Outbox: Sendable {
                 var cloud = session?.cloud ?? CloudVisit(state: .pendingCloud)
                 var detail = ["token": Self.hex(item.tokenID)]
                 switch answer {
+                case .signatureRefused(let code):
+                    guard let signed = try? SignedVisitOpening(item.body) else { break }
+                    try Self.wait(
+                        db, sessionID: item.sessionID, token: signed.opening.token, tokenID: item.tokenID,
+                        scannedAt: item.scannedAt, setting: signed.opening.setting)
+                    cloud = CloudVisit(state: .awaitingPractitioner)
+                    detail["code"] = code
+                    try AuditLog.append(db, at: now, kind: .visitUnsigned, subject: item.sessionID, detail: detail)
                 case .opened(let grant):
                     cloud.state = .forwarded
                     cloud.visitSequence = grant.visitSequence
@@ -209,15 +235,23 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// No answer this time (the cloud unreachable, busy or failing): try again at `retryAt`.
-    public func postpone(_ items: [Item], until retryAt: Int64) throws {
+    /// No answer this time (the cloud unreachable, busy or failing): each item is tried again at the
+    /// time `retryAt` gives for its count of attempts so far.
+    public func postpone(_ items: [Item], until retryAt: (Item) -> Int64) throws {
         try database.writer.write { db in
             for item in items {
                 try db.execute(
                     sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE request_id = ?",
-                    arguments: [retryAt, Data(item.requestID)])
+                    arguments: [retryAt(item), Data(item.requestID)])
             }
         }
+    }
+
+    /// Writes the log back into the database file and empties it: the pages that held a token the
+    /// cloud has answered are overwritten in the file (`secure_delete`), and the log's copies go with
+    /// this. Best effort: a reader in the middle of a read only delays it to the next time.
+    public func scrubLog() {
+        try? database.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Makes every waiting opening due now (the cloud is back: no need to wait out each backoff).

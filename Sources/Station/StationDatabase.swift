@@ -160,7 +160,8 @@ public final class StationDatabase: Sendable {
                         session_id TEXT PRIMARY KEY NOT NULL,
                         token TEXT NOT NULL,
                         token_id BLOB NOT NULL,
-                        scanned_at INTEGER NOT NULL);
+                        scanned_at INTEGER NOT NULL,
+                        setting TEXT NOT NULL);
                     -- Signed openings the cloud has not answered; each row goes with the answer.
                     CREATE TABLE outbox (
                         request_id BLOB PRIMARY KEY NOT NULL,

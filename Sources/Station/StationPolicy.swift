@@ -74,11 +74,14 @@ public final class StationPolicy: Sendable {
     /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session
     /// and, with forwarding on, hands the visit to the outbox signed by `signer` (or to wait for one).
     /// `setting` overrides the station's care setting for this visit (a consented telemedicine visit).
+    /// `signer` is asked inside the transaction, so a login's signing of the waiting scans (a write of
+    /// its own) either sees this scan waiting or this scan sees the login.
     public func submit(
-        _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential? = nil, setting: CareSetting? = nil
+        _ text: [UInt8], source: String, now: Int64, signer: () -> PractitionerCredential? = { nil },
+        setting: CareSetting? = nil
     ) throws -> Outcome {
         try database.writer.write { db in
-            let outcome = try decide(db, text, source: source, now: now, signer: signer, setting: setting)
+            let outcome = try decide(db, text, source: source, now: now, signer: signer(), setting: setting)
             var detail = ["code": outcome.code.rawValue, "source": source]
             if let holder = outcome.maskedHolder { detail["holder"] = holder }
             try AuditLog.append(

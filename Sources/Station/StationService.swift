@@ -56,8 +56,9 @@ public final class StationService: Sendable {
     /// events it caused (`session.closed` for a superseded session, then `session.opened`).
     public func submit(_ text: [UInt8], source: String, setting: CareSetting? = nil) throws -> StationPolicy.Outcome {
         let now = clock()
+        let desk = desk
         let outcome = try policy.submit(
-            text, source: source, now: now, signer: desk.credential(at: now), setting: setting)
+            text, source: source, now: now, signer: { desk.credential(at: now) }, setting: setting)
         if let superseded = outcome.superseded { publish(.sessionClosed, superseded, at: now) }
         if let session = outcome.session { publish(.sessionOpened, session, at: now) }
         events.publish { id in
@@ -120,6 +121,7 @@ public final class StationService: Sendable {
         for (session, answer) in try outbox.apply(answers, now: now) {
             switch answer {
             case .opened: publish(.visitForwarded, session, at: now)
+            case .signatureRefused: publish(.sessionAwaitingPractitioner, session, at: now)
             case .refused(let code, _):
                 events.publish { id in
                     StationEvent(
@@ -176,42 +178,43 @@ public final class StationService: Sendable {
 
     // MARK: - Remote consent
 
-    /// The cloud took the consent request: audited and announced.
-    public func consentRequested(_ consent: Consent) throws {
+    /// The cloud took the consent request for `patient` (masked here, whatever the cloud sent):
+    /// audited and announced.
+    public func consentRequested(_ consent: Consent, patient: String) throws {
         let now = clock()
         try audit.append(
             at: now, kind: .consentRequested, subject: consent.id,
-            detail: ["patient": consent.patient, "setting": consent.setting.rawValue])
+            detail: ["patient": patient, "setting": consent.setting.rawValue])
         events.publish { id in
             StationEvent(
                 id: id, type: .consentRequested, at: now, code: OutcomeCode(rawValue: consent.state.rawValue),
-                source: "consent", holder: consent.patient)
+                source: "consent", holder: patient)
         }
     }
 
     /// The patient approved: the token the cloud handed over is verified and opens the session as a
     /// scan does (and goes to the cloud like one).
     @discardableResult
-    public func consentApproved(_ consent: Consent, token: String) throws -> StationPolicy.Outcome {
+    public func consentApproved(_ consent: Consent, patient: String, token: String) throws -> StationPolicy.Outcome {
         let now = clock()
-        try audit.append(at: now, kind: .consentApproved, subject: consent.id, detail: ["patient": consent.patient])
+        try audit.append(at: now, kind: .consentApproved, subject: consent.id, detail: ["patient": patient])
         events.publish { id in
-            StationEvent(id: id, type: .consentApproved, at: now, source: "consent", holder: consent.patient)
+            StationEvent(id: id, type: .consentApproved, at: now, source: "consent", holder: patient)
         }
         return try submit(Array(token.utf8), source: "consent", setting: consent.setting)
     }
 
     /// The patient refused, or did not answer in time (`code`: the cloud's, or `consent_expired`).
-    public func consentEnded(_ consent: Consent, code: String) throws {
+    public func consentEnded(_ consent: Consent, patient: String, code: String) throws {
         let now = clock()
         let refused = code == "consent_refused"
         try audit.append(
             at: now, kind: refused ? .consentRefused : .consentExpired, subject: consent.id,
-            detail: ["patient": consent.patient, "code": code])
+            detail: ["patient": patient, "code": code])
         events.publish { id in
             StationEvent(
                 id: id, type: refused ? .consentRefused : .consentExpired, at: now, code: OutcomeCode(rawValue: code),
-                source: "consent", holder: consent.patient)
+                source: "consent", holder: patient)
         }
     }
 

@@ -37,8 +37,10 @@ extension Problem {
             return Problem(status: status, code: session.code, title: session.message, detail: session.message)
         case .refused(let problem) as CloudAccessError:
             // The cloud's own code and status (grant_expired, grant_not_yours…), said to come from it.
+            // The cloud's status only when it is an error status (it comes from the network); else 502.
             return Problem(
-                status: problem.status, code: APIErrorCode(rawValue: problem.code.rawValue),
+                status: (400...599).contains(problem.status) ? problem.status : 502,
+                code: APIErrorCode(rawValue: problem.code.rawValue),
                 title: "The cloud refused: \(problem.title)", detail: problem.detail)
         case .unavailable(let reason) as CloudAccessError:
             return Problem(

@@ -9,6 +9,7 @@ import ServiceLifecycle
 import Station
 import StationModels
 import Synchronization
+import VirtualCard
 
 /// The station's link to the cloud (cloud-protocol.md): drains the outbox of signed visit openings
 /// and keeps the lists current. One loop does every send, whether a scan, a login or the timer asked
@@ -56,6 +57,12 @@ public final class CloudLink: CloudUplink, Service {
         /// Failed tries in a row: the backoff grows with them.
         var failures = 0
         var etags: [TrustState.Kind: String] = [:]
+        /// The cloud came back: fetch the lists at the worker's next turn rather than at their timer.
+        var listsDue = false
+        /// A refused or failed consumed-id upload waits until then.
+        var consumedRetryAt: ContinuousClock.Instant?
+        /// Answers were applied: the log still holds the answered tokens' pages until it is scrubbed.
+        var scrubDue = false
     }
 
     public init(client: CloudClient, service: StationService, settings: Settings, logger: Logger) {
@@ -136,7 +143,11 @@ public final class CloudLink: CloudUplink, Service {
         await cancelWhenGracefulShutdown {
             var nextListSync = ContinuousClock.now
             while !Task.isCancelled {
-                if ContinuousClock.now >= nextListSync {
+                let listsDue = self.state.withLock { state in
+                    defer { state.listsDue = false }
+                    return state.listsDue
+                }
+                if listsDue || ContinuousClock.now >= nextListSync {
                     await self.syncLists()
                     nextListSync = .now + .seconds(self.settings.listSyncSeconds)
                 }
@@ -144,6 +155,12 @@ public final class CloudLink: CloudUplink, Service {
                     await self.drain()
                     await self.uploadConsumed()
                 }
+                // Off the scan's path: the answered tokens' pages leave the log too.
+                let scrub = self.state.withLock { state in
+                    defer { state.scrubDue = false }
+                    return state.scrubDue
+                }
+                if scrub { self.service.outbox.scrubLog() }
                 await self.sleep(upTo: self.state.withLock { $0.failures } > 0 ? self.backoff() : 1.0)
             }
         }
@@ -160,25 +177,33 @@ public final class CloudLink: CloudUplink, Service {
             let unanswered = results.filter { $0.1.answer == nil }
             do {
                 try service.applyCloudAnswers(answered)
-                if !unanswered.isEmpty {
-                    let delay = backoff(after: state.withLock { $0.failures } + 1)
-                    try service.outbox.postpone(unanswered.map(\.0), until: now + Int64(delay.rounded(.up)))
+                if !answered.isEmpty { state.withLock { $0.scrubDue = true } }
+                // Each waits by its own count of tries: one opening the cloud keeps failing backs off
+                // alone, while the others go on.
+                try service.outbox.postpone(unanswered.map(\.0)) { item in
+                    now + Int64(self.backoff(after: item.attempts + 1).rounded(.up))
                 }
             } catch {
                 logger.error("the outbox could not record the cloud's answers", metadata: ["error": "\(error)"])
                 return
             }
-            if let failure = unanswered.first?.1.failure {
-                noteFailure(failure)
+            if let unreachable = unanswered.first(where: { !$0.1.reachable })?.1.failure {
+                noteFailure(unreachable)
                 return
             }
             noteContact()
+            if let failure = unanswered.first?.1.failure {
+                logger.warning(
+                    "the cloud did not take an opening; it is tried again", metadata: ["error": "\(failure)"])
+                if answered.isEmpty { return }  // nothing moved: wait for the backoff rather than spin
+            }
         }
     }
 
     /// Tells the cloud of the tokens used here whose visits it refused (`POST /v1/consumed`); the ids
     /// it says were used elsewhere first become events and audit rows.
     func uploadConsumed() async {
+        if let retryAt = state.withLock({ $0.consumedRetryAt }), retryAt > .now { return }
         guard let pending = try? service.outbox.consumedToUpload(limit: ConsumedUpload.maximumCount), !pending.isEmpty
         else { return }
         let upload = ConsumedUpload(
@@ -193,6 +218,8 @@ public final class CloudLink: CloudUplink, Service {
             try service.outbox.consumedUploaded(pending.map(\.tokenID))
         } catch {
             logger.warning("consumed ids not uploaded yet", metadata: ["error": "\(error)"])
+            let wait = backoff(after: 6)  // half a minute or so, up to the maximum
+            state.withLock { $0.consumedRetryAt = .now + .seconds(wait) }
         }
     }
 
@@ -200,6 +227,8 @@ public final class CloudLink: CloudUplink, Service {
     struct Result: Sendable {
         var answer: Outbox.Answer?
         var failure: String?
+        /// Whether the cloud answered at all (a connection or TLS failure is not an answer).
+        var reachable = true
     }
 
     private func send(_ batch: [Outbox.Item]) async -> [(Outbox.Item, Result)] {
@@ -224,7 +253,7 @@ public final class CloudLink: CloudUplink, Service {
         do {
             reply = try await client.send(.POST, "/v1/visits", body: item.body, contentType: VisitOpening.mediaType)
         } catch {
-            return Result(failure: "\(error)")
+            return Result(failure: "\(error)", reachable: false)
         }
         return Self.classify(reply)
     }
@@ -245,7 +274,16 @@ public final class CloudLink: CloudUplink, Service {
         else {
             return Result(failure: "the cloud answered \(reply.status)")
         }
-        return Result(answer: .refused(code: problem.code.rawValue, tokenCode: problem.tokenCode?.rawValue))
+        switch problem.code {
+        case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown:
+            // About this station's certificate, not the visit: kept until the institution's is put right.
+            return Result(failure: "the cloud refused the institution's certificate: \(problem)")
+        case .practitionerCertificateInvalid, .requestSignatureInvalid, .practitionerNotAffiliated:
+            // Refused before the token was consumed: another practitioner's signature can still open it.
+            return Result(answer: .signatureRefused(code: problem.code.rawValue))
+        default:
+            return Result(answer: .refused(code: problem.code.rawValue, tokenCode: problem.tokenCode?.rawValue))
+        }
     }
 
     /// A grant as the protocol shapes it (§3): what the station stores and shows is bounded.
@@ -322,22 +360,25 @@ public final class CloudLink: CloudUplink, Service {
         }
         noteContact()
         let consent = try Self.answer(reply) { try JSONDecoder().decode(Consent.self, from: $0) }
-        try service.consentRequested(consent)
-        Task { await self.follow(consent) }
+        let patient = TaiwanID.masked(patientID)
+        try service.consentRequested(consent, patient: patient)
+        Task { await self.follow(consent, patient: patient) }
         return consent
     }
 
     /// Polls a consent until the patient answers or the window ends (and a little after, for a cloud
     /// whose clock runs behind). An approval's token is verified and opens the session as a scan.
-    func follow(_ consent: Consent) async {
-        let deadline = consent.expiresAt + 60
+    func follow(_ consent: Consent, patient: String) async {
+        // The cloud's window, but never longer than the protocol's: its times come from the network.
+        let start = service.clock()
+        let deadline = min(max(consent.expiresAt, start), start + ConsentRequest.answerWindow) + 60
         while service.clock() <= deadline {
             try? await Task.sleep(for: .seconds(settings.consentPollSeconds))
             let reply: CloudClient.Reply
+            // One try per poll: the cloud hands an approval's token over once, so a blind retry of a
+            // poll whose answer was lost would only find it collected.
             do {
-                reply = try await retrying {
-                    try await self.client.send(.GET, "/v1/consents/\(URLComponentText.escape(consent.id))")
-                }
+                reply = try await client.send(.GET, "/v1/consents/\(URLComponentText.escape(consent.id))")
             } catch {
                 continue  // the cloud is away for now: ask again
             }
@@ -347,18 +388,18 @@ public final class CloudLink: CloudUplink, Service {
                 case .pending: continue
                 case .approved:
                     guard let token = answer.token else { continue }
-                    try service.consentApproved(consent, token: token)
+                    try service.consentApproved(consent, patient: patient, token: token)
                     return
                 case .collected, .refused, .expired:
                     // Collected without a token here: another poll took it; nothing more will come.
                     try service.consentEnded(
-                        consent,
+                        consent, patient: patient,
                         code: answer.state == .collected ? "consent_collected" : "consent_\(answer.state.rawValue)")
                     return
                 }
             } catch let error as CloudAccessError {
                 if case .refused(let problem) = error {
-                    try? service.consentEnded(consent, code: problem.code.rawValue)
+                    try? service.consentEnded(consent, patient: patient, code: problem.code.rawValue)
                     return
                 }
             } catch {
@@ -366,7 +407,7 @@ public final class CloudLink: CloudUplink, Service {
                 return
             }
         }
-        try? service.consentEnded(consent, code: "consent_expired")
+        try? service.consentEnded(consent, patient: patient, code: "consent_expired")
     }
 
     /// An idempotent call, tried up to three times when the cloud cannot be reached or answers 5xx
@@ -422,6 +463,7 @@ public final class CloudLink: CloudUplink, Service {
         logger.info("the cloud answers")
         // What waited out a backoff is due now; the lists may have moved while the link was down.
         try? service.outbox.makeAllDue()
+        state.withLock { $0.listsDue = true }
         let now = service.clock()
         service.events.publish { StationEvent(id: $0, type: .cloudOnline, at: now) }
         wake()

@@ -74,6 +74,8 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let sessionExpired = EventKind(rawValue: "session.expired")
     /// First on a resumed stream that may have missed events; its `code` says why.
     public static let streamGap = EventKind(rawValue: "stream.gap")
+    /// The cloud refused the practitioner's signature: the visit waits for a login to sign it again.
+    public static let sessionAwaitingPractitioner = EventKind(rawValue: "session.awaiting_practitioner")
     /// A waiting scan was signed by the practitioner who logged in; it is in the outbox now.
     public static let sessionSigned = EventKind(rawValue: "session.signed")
     /// The cloud opened the visit (its sequence number is in the session).

@@ -182,6 +182,27 @@ struct StationForwardingTests {
         try await cloud.stop()
     }
 
+    @Test("a practitioner the cloud refuses (not affiliated): the visit waits for another login, which opens it")
+    func signatureRefusedWaitsForAnotherLogin() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud)
+        await station.link.syncLists()
+        _ = try station.service.login(try await station.credential(cloud.unaffiliated))
+        let id = try #require(try station.scan(cloud.patient()).session?.id)
+        await station.link.flush(timeout: .seconds(10))
+        let waiting = try #require(try station.service.sessions.session(id: id))
+        #expect(
+            waiting.state == .active && waiting.cloud?.state == .awaitingPractitioner,
+            "\(String(describing: waiting.cloud))")
+        #expect(try station.auditKinds().contains("visit.unsigned"))
+        try await station.loginAffiliated()
+        await station.link.flush(timeout: .seconds(10))
+        #expect(try station.service.sessions.session(id: id)?.cloud?.state == .forwarded)
+        #expect(try await cloud.auditDetails(.visitOpened).count == 1)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
     @Test("offline: scans open local sessions pending the cloud; when it is back each visit opens exactly once")
     func offlineThenBack() async throws {
         let cloud = try await CloudHarness()

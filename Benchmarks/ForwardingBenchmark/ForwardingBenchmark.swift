@@ -43,6 +43,8 @@ struct ForwardingBenchmark {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let station = Station(socket: sandbox.socket, http: http)
         try await station.waitForLists()
+        try await Task.sleep(for: .seconds(1))
+        let idleMemory = daemon.memory()
         let login = try await station.post(
             "/v1/practitioner/login",
             json: [
@@ -139,10 +141,9 @@ struct ForwardingBenchmark {
         say(
             "the cloud opened \(opened) visits for the \(queued) offline scans: \(opened == queued ? "exactly once each" : "MISMATCH")"
         )
-        say(
-            String(
-                format: "daemon resident memory with the cloud link loaded: %.1f MiB (target ≤ 48 MiB)",
-                daemon.residentMiB()))
+        say("daemon resident memory with the cloud link loaded (target ≤ 48 MiB):")
+        say("  idle, lists synced: \(idleMemory)")
+        say("  after the run: \(daemon.memory())")
         try await http.shutdown()
         try await direct.shutdown()
         if opened != queued { throw BenchmarkError("visits opened \(opened) != \(queued)") }
@@ -396,6 +397,14 @@ final class Daemon: @unchecked Sendable {
     }
 
     func residentMiB() -> Double { Loopback.residentMiB(of: process.processIdentifier) }
+
+    /// `45.2 MiB (anonymous 4.4, file-backed code 40.8)`.
+    func memory() -> String {
+        let pid = process.processIdentifier
+        return String(
+            format: "%.1f MiB (anonymous %.1f, file-backed %.1f)", Loopback.residentMiB(of: pid),
+            Loopback.statusMiB("RssAnon", of: pid), Loopback.statusMiB("RssFile", of: pid))
+    }
 
     func terminate() {
         guard process.isRunning else { return }

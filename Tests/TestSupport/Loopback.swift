@@ -42,9 +42,12 @@ public enum Loopback {
     }
 
     /// A process's resident memory (VmRSS from /proc), in MiB.
-    public static func residentMiB(of pid: Int32) -> Double {
+    public static func residentMiB(of pid: Int32) -> Double { statusMiB("VmRSS", of: pid) }
+
+    /// One of /proc/PID/status's kB lines (`VmRSS`, `RssAnon`, `RssFile`), in MiB.
+    public static func statusMiB(_ field: String, of pid: Int32) -> Double {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 }

@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud bench-faults release install format vectors
+.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud bench-forwarding bench-faults release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -21,6 +21,9 @@ bench-daemon:
 
 bench-cloud:
 	bash Benchmarks/cloud.sh
+
+bench-forwarding:
+	bash Benchmarks/forwarding.sh
 
 bench-faults:
 	bash Benchmarks/daemon-faults.sh

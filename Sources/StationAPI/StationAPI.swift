@@ -135,7 +135,7 @@ struct Routes: Sendable {
 
     func logout() async throws -> Response {
         let service = service
-        try await Blocking.run { try service.logout() }
+        _ = try await Blocking.run { try service.logout() }
         return try json(LoginResponse(practitioner: nil, signed: 0))
     }
 

@@ -52,7 +52,7 @@ struct ForwardingDaemonTests {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.currentDirectoryURL = folder
-            FileManager.default.createFile(atPath: temporary.path(log), contents: nil)
+            #expect(FileManager.default.createFile(atPath: temporary.path(log), contents: nil))
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary.path(log)))
             try output.seekToEnd()
             process.standardOutput = output
@@ -224,7 +224,7 @@ struct ForwardingDaemonTests {
 
         // The opening reaches the cloud, its answer is held, and the station is killed: after a restart
         // the same opening is sent again and the visit is opened once.
-        FileManager.default.createFile(atPath: setup.temporary.path("hold"), contents: nil)
+        #expect(FileManager.default.createFile(atPath: setup.temporary.path("hold"), contents: nil))
         let held = try setup.submit(try setup.token(2))
         let third = try #require((held["session"] as? [String: Any])?["id"] as? String)
         #expect((held["session"] as? [String: Any])?["cloud"] as? String == "pending_cloud")

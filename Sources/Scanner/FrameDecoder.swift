@@ -241,9 +241,16 @@ enum ToFrame {
 }
 
 /// Token texts are printable ASCII; anything else read from a QR code is not ours and is dropped.
+/// One trailing `\n` or `\r\n` is allowed and removed, as the token profile says a verifier removes it
+/// (§1): a phone app or a handheld scanner may end the text with one.
 public enum PrintableASCII {
     public static func text(_ bytes: [UInt8]) -> String? {
-        guard !bytes.isEmpty, bytes.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+        var body = bytes[...]
+        if body.last == 0x0A {
+            body = body.dropLast()
+            if body.last == 0x0D { body = body.dropLast() }
+        }
+        guard !body.isEmpty, body.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+        return String(decoding: body, as: UTF8.self)
     }
 }

@@ -157,6 +157,12 @@ struct DecoderTests {
         #expect(try read(Array("王小明 A123456789".utf8)).isEmpty)
         #expect(try read([0x00, 0x01, 0xFF, 0x80, 0x41]).isEmpty)
         #expect(try read(Array("line\nbreak".utf8)).isEmpty)
+        // One trailing newline is the profile's (§1): kept out of the text, as a verifier would remove it.
+        #expect(try read(Array("VHC1:ABC\n".utf8)).map(\.text) == ["VHC1:ABC"])
+        #expect(try read(Array("VHC1:ABC\r\n".utf8)).map(\.text) == ["VHC1:ABC"])
+        #expect(try read(Array("VHC1:ABC\n\n".utf8)).isEmpty)
+        #expect(PrintableASCII.text(Array("\r\n".utf8)) == nil && PrintableASCII.text(Array("\n".utf8)) == nil)
+        #expect(PrintableASCII.text(Array("A\r".utf8)) == nil)
         #expect(try read(Array("https://example.org/a?b=c".utf8)).map(\.text) == ["https://example.org/a?b=c"])
         #expect(PrintableASCII.text([]) == nil)
         #expect(PrintableASCII.text(Array(" ~".utf8)) == " ~")

@@ -242,7 +242,8 @@ enum ToFrame {
 
 /// Token texts are printable ASCII; anything else read from a QR code is not ours and is dropped.
 /// One trailing `\n` or `\r\n` is allowed and removed, as the token profile says a verifier removes it
-/// (§1): a phone app or a handheld scanner may end the text with one.
+/// (§1; `TokenVerifier.withoutTrailingNewline`, not called here: the scanner knows nothing of tokens): a
+/// phone app or a handheld scanner may end the text with one.
 public enum PrintableASCII {
     public static func text(_ bytes: [UInt8]) -> String? {
         var body = bytes[...]

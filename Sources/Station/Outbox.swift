@@ -76,14 +76,9 @@ public struct Outbox: Sendable {
     }
 
     /// The token as the opening carries it: as scanned, with at most one trailing newline removed
-    /// (cloud-protocol.md §3, key 1).
+    /// (cloud-protocol.md §3, key 1), as the verifier reads it.
     static func tokenText(_ bytes: [UInt8]) -> String {
-        var bytes = bytes[...]
-        if bytes.last == 0x0A {
-            bytes = bytes.dropLast()
-            if bytes.last == 0x0D { bytes = bytes.dropLast() }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: TokenVerifier.withoutTrailingNewline(bytes[...]), as: UTF8.self)
     }
 
     private static func insert(
@@ -103,7 +98,7 @@ public struct Outbox: Sendable {
             ])
         try AuditLog.append(
             db, at: signedAt, kind: .visitSigned, subject: sessionID,
-            detail: ["token": Self.hex(tokenID), "practitioner": signer.status.id, "scanned_at": String(scannedAt)])
+            detail: ["token": Hex.encode(tokenID), "practitioner": signer.status.id, "scanned_at": String(scannedAt)])
     }
 
     /// Signs every scan that waited for a practitioner, now, as `signer`: each moves to the outbox
@@ -178,7 +173,7 @@ public struct Outbox: Sendable {
                 guard db.changesCount == 1 else { continue }  // applied already
                 var session = try VisitSessions.fetch(db, id: item.sessionID)
                 var cloud = session?.cloud ?? CloudVisit(state: .pendingCloud)
-                var detail = ["token": Self.hex(item.tokenID)]
+                var detail = ["token": Hex.encode(item.tokenID)]
                 switch answer {
                 case .signatureRefused(let code):
                     guard let signed = try? SignedVisitOpening(item.body) else { break }
@@ -285,9 +280,6 @@ public struct Outbox: Sendable {
             return Backlog(outbox: row?["n"] ?? 0, oldestScannedAt: row?["oldest"], awaitingPractitioner: awaiting)
         }
     }
-
-    /// Lower-case hex, as the audit and the cloud write token ids.
-    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     /// An ISO 8601 time from the cloud as epoch seconds; nil when it is not one.
     static func epochSeconds(_ text: String) -> Int64? {

@@ -207,7 +207,7 @@ public final class CloudLink: CloudUplink, Service {
         guard let pending = try? service.outbox.consumedToUpload(limit: ConsumedUpload.maximumCount), !pending.isEmpty
         else { return }
         let upload = ConsumedUpload(
-            tokenIds: pending.map { Outbox.hex($0.tokenID) },
+            tokenIds: pending.map { Hex.encode($0.tokenID) },
             consumedAt: pending.map(\.consumedAt))
         do {
             let body = Array(try JSONEncoder().encode(upload))

@@ -67,6 +67,17 @@ public struct TokenVerifier: Sendable {
         }
     }
 
+    /// The text with at most one trailing `\n` or `\r\n` removed, nothing else (§1): what the verifier
+    /// reads, and what a visit opening carries (cloud-protocol §3, key 1).
+    public static func withoutTrailingNewline(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var text = text
+        if text.last == UInt8(ascii: "\n") {
+            text = text.dropLast()
+            if text.last == UInt8(ascii: "\r") { text = text.dropLast() }
+        }
+        return text
+    }
+
     /// Verifies a token's text at `now` (epoch seconds) with `skew` seconds of clock tolerance.
     /// Throws only when the replay store fails; every verdict about the token is a `Verification`.
     public func verify(
@@ -105,11 +116,7 @@ public struct TokenVerifier: Sendable {
         let skew = min(max(skew, Self.skewRange.lowerBound), Self.skewRange.upperBound)
 
         // §1 Text form.
-        var utf8 = text[...]
-        if utf8.last == UInt8(ascii: "\n") {
-            utf8 = utf8.dropLast()
-            if utf8.last == UInt8(ascii: "\r") { utf8 = utf8.dropLast() }
-        }
+        let utf8 = Self.withoutTrailingNewline(text[...])
         // Compare bytes, not characters: the match is exact and case-sensitive.
         guard utf8.starts(with: Self.prefix.utf8) else {
             let head = Array(utf8.prefix(5))

@@ -112,11 +112,17 @@ public final class CloudClient: Sendable {
 
     /// The answer of a 2xx reply, or the problem it carries.
     public static func decode<Answer: Decodable>(_ reply: Reply, as answer: Answer.Type) throws -> Answer {
+        try decode(reply) { try JSONDecoder().decode(answer, from: $0) }
+    }
+
+    /// The same with the caller's decoding (an answer whose shape depends on the request): a
+    /// `CloudProblem` for a refusal, a `TransportError` for a reply that is neither.
+    public static func decode<Answer>(_ reply: Reply, with decode: (Data) throws -> Answer) throws -> Answer {
         guard (200..<300).contains(reply.status) else {
             if let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body) { throw problem }
             throw TransportError(description: "the cloud answered \(reply.status) without a problem document")
         }
-        do { return try JSONDecoder().decode(answer, from: reply.body) } catch {
+        do { return try decode(reply.body) } catch {
             throw TransportError(description: "the cloud's answer is not the JSON expected: \(error)")
         }
     }

@@ -438,14 +438,10 @@ public final class CloudLink: CloudUplink, Service {
 
     /// The typed answer of a 2xx reply; a refusal as the cloud's problem; anything else unavailable.
     static func answer<T>(_ reply: CloudClient.Reply, _ decode: (Data) throws -> T) throws(CloudAccessError) -> T {
-        guard (200..<300).contains(reply.status) else {
-            if let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body) {
-                throw .refused(problem)
-            }
-            throw .unavailable("the cloud answered \(reply.status) without a problem document")
-        }
-        do { return try decode(reply.body) } catch {
-            throw .unavailable("the cloud's answer is not what the protocol says: \(error)")
+        do { return try CloudClient.decode(reply, with: decode) } catch let problem as CloudProblem {
+            throw .refused(problem)
+        } catch {
+            throw .unavailable("\(error)")
         }
     }
 

@@ -257,6 +257,44 @@ public struct AlertRequest: Sendable, Codable, Equatable {
         }
     }
     public static let maximumCount = 50
+
+    /// Why the proposal is not one the cloud reads, or nil: 1 to `maximumCount` prescriptions, each a
+    /// WHO ATC code. The cloud refuses such a proposal and the station does not forward it.
+    public var malformation: String? {
+        guard (1...Self.maximumCount).contains(prescriptions.count) else {
+            return "propose 1 to \(Self.maximumCount) prescriptions"
+        }
+        guard prescriptions.allSatisfy({ ATCCode.isValid($0.atcCode) }) else {
+            return "each atcCode must be a WHO ATC code such as M01AE01"
+        }
+        return nil
+    }
+}
+
+/// `?page=N&pageSize=M` of a records request: pages count from 1; the size is 1 to 100, 20 when
+/// absent. The cloud serves it and the station passes it on, so both read it here.
+public struct RecordPaging: Sendable, Equatable {
+    public let page: Int
+    public let pageSize: Int
+    public var offset: Int { (page - 1) * pageSize }
+
+    /// From a query's values (`value(name)`); a bad one is the message that names it and its range.
+    public init(value: (String) -> String?) throws(Malformed) {
+        func number(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(Malformed) -> Int {
+            guard let text = value(name) else { return fallback }
+            guard let number = Int(text), range.contains(number) else {
+                throw Malformed(
+                    description: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        page = try number("page", default: 1, in: 1...100_000)
+        pageSize = try number("pageSize", default: 20, in: 1...100)
+    }
+
+    public struct Malformed: Error, CustomStringConvertible {
+        public let description: String
+    }
 }
 
 /// The alerts for a proposed prescription: the same drug still in supply from any institution, and

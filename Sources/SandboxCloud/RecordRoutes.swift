@@ -16,7 +16,7 @@ extension CloudRoutes {
                 .categoryUnknown,
                 "categories: " + RecordCategory.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let paging = try Paging(request)
+        let paging = try RecordPaging(request)
         let body = try await page(category.recordType, grant: grant, paging: paging)
         try await cloud.store.audit(
             at: cloud.clock(), kind: .recordsRead, subject: GrantToken.shortID(grant.grant),
@@ -26,7 +26,8 @@ extension CloudRoutes {
     }
 
     /// One page of a category, newest first, with what depends on the day brought to today.
-    func page<Item: MedicalRecord>(_ type: Item.Type, grant: StoredGrant, paging: Paging) async throws -> Response {
+    func page<Item: MedicalRecord>(_ type: Item.Type, grant: StoredGrant, paging: RecordPaging) async throws -> Response
+    {
         let (total, items) = try await stored(Item.self, grant: grant, offset: paging.offset, limit: paging.pageSize)
         let next = paging.offset + items.count < total ? paging.page + 1 : nil
         return try json(
@@ -40,12 +41,7 @@ extension CloudRoutes {
         let institution = try context.requireInstitution()
         let grant = try await cloud.usableGrant(try context.parameters.require("grant"), institution: institution)
         let proposal = try await decode(AlertRequest.self, request, limit: 16 * 1024)
-        guard (1...AlertRequest.maximumCount).contains(proposal.prescriptions.count) else {
-            throw CloudProblem(.requestMalformed, "propose 1 to \(AlertRequest.maximumCount) prescriptions")
-        }
-        guard proposal.prescriptions.allSatisfy({ ATCCode.isValid($0.atcCode) }) else {
-            throw CloudProblem(.requestMalformed, "each atcCode must be a WHO ATC code such as M01AE01")
-        }
+        if let malformation = proposal.malformation { throw CloudProblem(.requestMalformed, malformation) }
         let (_, medications) = try await stored(MedicationRecord.self, grant: grant, offset: 0, limit: 1000)
         let answer = AlertAnswer(alerts: DrugInteractions.alerts(for: proposal, medications: medications))
         try await cloud.store.audit(
@@ -79,23 +75,12 @@ extension CloudRoutes {
     }
 }
 
-/// `?page=N&pageSize=M`: pages count from 1; the size is 1 to 100, 20 when absent.
-struct Paging {
-    let page: Int
-    let pageSize: Int
-    var offset: Int { (page - 1) * pageSize }
-
+extension RecordPaging {
+    /// The request's paging; a bad value is `request_malformed`.
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
-        func number(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-            guard let text = query[name[...]] else { return value }
-            guard let number = Int(text), range.contains(number) else {
-                throw CloudProblem(
-                    .requestMalformed, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
+        do { try self.init { query[$0[...]].map(String.init) } } catch {
+            throw CloudProblem(.requestMalformed, error.description)
         }
-        page = try number("page", default: 1, in: 1...100_000)
-        pageSize = try number("pageSize", default: 20, in: 1...100)
     }
 }

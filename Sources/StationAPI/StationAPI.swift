@@ -150,21 +150,16 @@ struct Routes: Sendable {
                 detail: "categories: " + RecordCategory.allCases.map(\.rawValue).joined(separator: ", "))
         }
         let query = request.uri.queryParameters
-        func number(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-            guard let text = query[name[...]] else { return value }
-            guard let number = Int(text), range.contains(number) else {
-                throw Problem.badRequest(
-                    "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
+        let paging: RecordPaging
+        do { paging = try RecordPaging { query[$0[...]].map(String.init) } } catch {
+            throw Problem.badRequest(error.description)
         }
-        let page = try number("page", default: 1, in: 1...100_000)
-        let pageSize = try number("pageSize", default: 20, in: 1...100)
         let format = query["format"].map(String.init) ?? "json"
         guard format == "json" || format == "fhir" else { throw Problem.badRequest("format must be json or fhir") }
         let (session, grant) = try await grant(
-            id, ["category": category.rawValue, "page": String(page), "format": format], context)
-        let records = try await uplink().records(grant: grant, category: category, page: page, pageSize: pageSize)
+            id, ["category": category.rawValue, "page": String(paging.page), "format": format], context)
+        let records = try await uplink().records(
+            grant: grant, category: category, page: paging.page, pageSize: paging.pageSize)
         guard format == "fhir" else { return try json(records) }
         let patient = FHIRBundle.Patient(
             id: session.holderID, name: session.holderName, birthDate: session.holderBirthDate, sex: session.cloud?.sex)
@@ -178,12 +173,7 @@ struct Routes: Sendable {
     func alerts(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let id = try sessionID(context)
         let proposal = try await Self.decodeJSON(AlertRequest.self, request, context)
-        guard (1...AlertRequest.maximumCount).contains(proposal.prescriptions.count),
-            proposal.prescriptions.allSatisfy({ ATCCode.isValid($0.atcCode) })
-        else {
-            throw Problem.badRequest(
-                "propose 1 to \(AlertRequest.maximumCount) prescriptions, each with a WHO ATC code such as M01AE01")
-        }
+        if let malformation = proposal.malformation { throw Problem.badRequest(malformation) }
         let (_, grant) = try await grant(
             id, ["alerts": proposal.prescriptions.map(\.atcCode).joined(separator: ",")], context)
         return try json(try await uplink().alerts(grant: grant, proposal: proposal))

@@ -1,3 +1,4 @@
+import AuditChain
 import CloudProtocol
 import Foundation
 import StationModels
@@ -78,12 +79,10 @@ public final class StationService: Sendable {
         let now = clock()
         let previous = desk.login(credential)
         if let previous { try recordLogout(previous, reason: "replaced", at: now) }
-        try audit.append(
-            at: now, kind: .practitionerLoggedIn, subject: credential.status.id,
-            detail: ["profession": credential.status.profession, "until": String(credential.until)])
-        events.publish { id in
-            StationEvent(id: id, type: .practitionerLoggedIn, at: now, holder: credential.status.name)
-        }
+        try record(
+            .practitionerLoggedIn, subject: credential.status.id,
+            detail: ["profession": credential.status.profession, "until": String(credential.until)],
+            event: .practitionerLoggedIn, at: now, holder: credential.status.name)
         let signed = try outbox.signWaiting(by: credential, forwarding: forwarding, now: now)
         for session in signed { publish(.sessionSigned, session, at: now) }
         if !signed.isEmpty { uplink?.wake() }
@@ -105,13 +104,9 @@ public final class StationService: Sendable {
     }
 
     private func recordLogout(_ credential: PractitionerCredential, reason: String, at now: Int64) throws {
-        try audit.append(
-            at: now, kind: .practitionerLoggedOut, subject: credential.status.id, detail: ["reason": reason])
-        events.publish { id in
-            StationEvent(
-                id: id, type: .practitionerLoggedOut, at: now, code: OutcomeCode(rawValue: reason),
-                holder: credential.status.name)
-        }
+        try record(
+            .practitionerLoggedOut, subject: credential.status.id, detail: ["reason": reason],
+            event: .practitionerLoggedOut, at: now, code: OutcomeCode(rawValue: reason), holder: credential.status.name)
     }
 
     /// Applies the cloud's answers from the outbox worker and announces each: `visit.forwarded`, or
@@ -165,14 +160,11 @@ public final class StationService: Sendable {
     public func recordDoubleUse(_ uses: [ConsumedAnswer.DoubleUse]) throws {
         let now = clock()
         for use in uses {
-            try audit.append(
-                at: now, kind: .tokenDoubleUse, subject: use.tokenId,
-                detail: ["first_institution": use.firstInstitution, "first_at": String(use.firstAt)])
-            events.publish { id in
-                StationEvent(
-                    id: id, type: .tokenDoubleUse, at: now, code: OutcomeCode(rawValue: "token_replayed"),
-                    source: use.firstInstitution)
-            }
+            try record(
+                .tokenDoubleUse, subject: use.tokenId,
+                detail: ["first_institution": use.firstInstitution, "first_at": String(use.firstAt)],
+                event: .tokenDoubleUse, at: now, code: OutcomeCode(rawValue: "token_replayed"),
+                source: use.firstInstitution)
         }
     }
 
@@ -182,14 +174,10 @@ public final class StationService: Sendable {
     /// audited and announced.
     public func consentRequested(_ consent: Consent, patient: String) throws {
         let now = clock()
-        try audit.append(
-            at: now, kind: .consentRequested, subject: consent.id,
-            detail: ["patient": patient, "setting": consent.setting.rawValue])
-        events.publish { id in
-            StationEvent(
-                id: id, type: .consentRequested, at: now, code: OutcomeCode(rawValue: consent.state.rawValue),
-                source: "consent", holder: patient)
-        }
+        try record(
+            .consentRequested, subject: consent.id, detail: ["patient": patient, "setting": consent.setting.rawValue],
+            event: .consentRequested, at: now, code: OutcomeCode(rawValue: consent.state.rawValue), source: "consent",
+            holder: patient)
     }
 
     /// The patient approved: the token the cloud handed over is verified and opens the session as a
@@ -197,10 +185,9 @@ public final class StationService: Sendable {
     @discardableResult
     public func consentApproved(_ consent: Consent, patient: String, token: String) throws -> StationPolicy.Outcome {
         let now = clock()
-        try audit.append(at: now, kind: .consentApproved, subject: consent.id, detail: ["patient": patient])
-        events.publish { id in
-            StationEvent(id: id, type: .consentApproved, at: now, source: "consent", holder: patient)
-        }
+        try record(
+            .consentApproved, subject: consent.id, detail: ["patient": patient], event: .consentApproved, at: now,
+            source: "consent", holder: patient)
         return try submit(Array(token.utf8), source: "consent", setting: consent.setting)
     }
 
@@ -208,14 +195,10 @@ public final class StationService: Sendable {
     public func consentEnded(_ consent: Consent, patient: String, code: String) throws {
         let now = clock()
         let refused = code == "consent_refused"
-        try audit.append(
-            at: now, kind: refused ? .consentRefused : .consentExpired, subject: consent.id,
-            detail: ["patient": patient, "code": code])
-        events.publish { id in
-            StationEvent(
-                id: id, type: refused ? .consentRefused : .consentExpired, at: now, code: OutcomeCode(rawValue: code),
-                source: "consent", holder: patient)
-        }
+        try record(
+            refused ? .consentRefused : .consentExpired, subject: consent.id,
+            detail: ["patient": patient, "code": code], event: refused ? .consentRefused : .consentExpired, at: now,
+            code: OutcomeCode(rawValue: code), source: "consent", holder: patient)
     }
 
     public func recordIDCheck(
@@ -265,6 +248,18 @@ public final class StationService: Sendable {
         if let holderID { detail["holder"] = TaiwanID.masked(holderID) }
         try audit.append(at: clock(), kind: .sessionListed, detail: detail)
         return found
+    }
+
+    /// An audit row and the event that tells the screens of it, at one time: what the cloud side's
+    /// happenings (logins, consents, double use) each are. Holders and patients come masked.
+    private func record(
+        _ kind: AuditKind, subject: String, detail: [String: String], event: EventKind, at now: Int64,
+        code: OutcomeCode? = nil, source: String? = nil, holder: String? = nil
+    ) throws {
+        try audit.append(at: now, kind: kind, subject: subject, detail: detail)
+        events.publish { id in
+            StationEvent(id: id, type: event, at: now, code: code, source: source, holder: holder)
+        }
     }
 
     private func publish(_ type: EventKind, _ session: VisitSession, at now: Int64) {

@@ -88,6 +88,11 @@ extension Problem {
         status: .methodNotAllowed, code: .methodNotAllowed, title: "Method not allowed",
         detail: "see docs/openapi.yaml for the methods of each route")
 
+    /// A login, records or a consent at a station that forwards to no cloud.
+    static let cloudNotConfigured = Problem(
+        status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
+        detail: "set cloud.url in the configuration to log practitioners in, read records or ask consent")
+
     static let unsupportedMediaType = Problem(
         status: .unsupportedMediaType, code: .unsupportedMediaType, title: "The body must be JSON",
         detail: "send Content-Type: application/json")

@@ -102,11 +102,7 @@ struct Routes: Sendable {
     /// `POST /v1/practitioner/login`: the certificate is checked against the cloud's CA and the key
     /// against the certificate; the credential stays in memory for the shift.
     func login(_ request: Request, _ context: StationRequestContext) async throws -> Response {
-        guard let rules = service.logins else {
-            throw Problem(
-                status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
-                detail: "set cloud.url in the configuration to log practitioners in")
-        }
+        guard let rules = service.logins else { throw Problem.cloudNotConfigured }
         let asked = try await Self.decodeJSON(LoginRequest.self, request, context)
         let shift =
             try asked.shiftHours.map { hours -> Int64 in
@@ -209,11 +205,7 @@ struct Routes: Sendable {
     }
 
     private func uplink() throws -> any CloudUplink {
-        guard let uplink = service.uplink else {
-            throw Problem(
-                status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
-                detail: "set cloud.url in the configuration for records")
-        }
+        guard let uplink = service.uplink else { throw Problem.cloudNotConfigured }
         return uplink
     }
 

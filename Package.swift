@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "Station", "StationModels", "CloudClient", "CloudProtocol", "VirtualCard",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -161,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "vhc-stationd",
             dependencies: [
-                "Station", "StationRuntime", "Scanner",
+                "Station", "StationRuntime", "StationCloud", "CloudClient", "Scanner",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -10,6 +10,7 @@ import Station
 import StationModels
 import Synchronization
 import VirtualCard
+import X509
 
 /// The station's link to the cloud (cloud-protocol.md): drains the outbox of signed visit openings
 /// and keeps the lists current. One loop does every send, whether a scan, a login or the timer asked
@@ -512,27 +513,52 @@ actor DrainGate {
 }
 
 extension CloudClient {
-    /// The station's client of the cloud from its configuration: the cloud's CA pinned, the
-    /// institution's certificate and key for mutual TLS. A file that cannot be read names its key.
-    public static func station(_ cloud: StationConfig.Cloud) throws -> CloudClient {
-        func read(_ path: String, key: String) throws -> String {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigError(.invalidValue, key: key, "cannot read '\(path)'")
+    /// The files `cloud.*` names, read and checked: the cloud's CA, and the institution's certificate
+    /// and key, whose certificate must be an institution's (§1) for the station's own `institution`
+    /// code (the cloud refuses every opening otherwise, `institution_mismatch`). A mistake names its key.
+    public struct StationFiles: Sendable {
+        public var caPEM: String
+        public var authority: CertificateAuthority
+        public var identity: CloudClient.Identity
+
+        public init(_ cloud: StationConfig.Cloud, institution: String) throws(ConfigError) {
+            func read(_ path: String, key: String) throws(ConfigError) -> String {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw ConfigError(.invalidValue, key: key, "cannot read '\(path)'")
+                }
+                return text
             }
-            return text
+            caPEM = try read(cloud.ca, key: "cloud.ca")
+            guard let authority = try? CertificateAuthority(pem: caPEM) else {
+                throw ConfigError(.invalidValue, key: "cloud.ca", "'\(cloud.ca)' is not a PEM certificate")
+            }
+            self.authority = authority
+            let certificatePEM = try read(cloud.certificate, key: "cloud.certificate")
+            guard let certificate = try? Certificate(pemEncoded: certificatePEM),
+                let named = InstitutionIdentity(certificate: certificate)
+            else {
+                throw ConfigError(
+                    .invalidValue, key: "cloud.certificate",
+                    "'\(cloud.certificate)' is not an institution's certificate (a 10-digit serialNumber)")
+            }
+            guard named.code == institution else {
+                throw ConfigError(
+                    .invalidValue, key: "cloud.certificate",
+                    "the certificate is institution \(named.code)'s, and this station is \(institution)'s")
+            }
+            identity = CloudClient.Identity(
+                certificatePEM: certificatePEM, keyPEM: try read(cloud.key, key: "cloud.key"))
         }
-        let identity = CloudClient.Identity(
-            certificatePEM: try read(cloud.certificate, key: "cloud.certificate"),
-            keyPEM: try read(cloud.key, key: "cloud.key"))
+    }
+
+    /// The station's client of the cloud: the cloud's CA pinned, the institution's certificate and key
+    /// for mutual TLS.
+    public static func station(_ files: StationFiles, url: String) throws -> CloudClient {
         do {
-            return try CloudClient(
-                baseURL: cloud.url, caPEM: try read(cloud.ca, key: "cloud.ca"), identity: identity,
-                timeout: .seconds(10))
-        } catch let error as ConfigError {
-            throw error
+            return try CloudClient(baseURL: url, caPEM: files.caPEM, identity: files.identity, timeout: .seconds(10))
         } catch {
             throw ConfigError(
-                .invalidValue, key: "cloud.certificate", "the CA, certificate or key is not usable PEM: \(error)")
+                .invalidValue, key: "cloud.key", "the certificate or key is not usable PEM: \(error)")
         }
     }
 }

@@ -47,12 +47,9 @@ public struct Daemon {
         var logins: StationService.LoginRules?
         var client: CloudClient?
         if let cloud = settings.config.cloud {
-            client = try CloudClient.station(cloud)
-            let caPEM = (try? String(contentsOfFile: cloud.ca, encoding: .utf8)) ?? ""
-            guard let authority = try? CertificateAuthority(pem: caPEM) else {
-                throw ConfigError(.invalidValue, key: "cloud.ca", "'\(cloud.ca)' is not a PEM certificate")
-            }
-            logins = .init(authority: authority, shiftSeconds: cloud.shiftSeconds)
+            let files = try CloudClient.StationFiles(cloud, institution: settings.config.institution)
+            client = try CloudClient.station(files, url: cloud.url)
+            logins = .init(authority: files.authority, shiftSeconds: cloud.shiftSeconds)
         }
         service = StationService(
             policy: policy, events: try EventBus(database: database), clock: { Int64(Date().timeIntervalSince1970) },

@@ -1,10 +1,12 @@
 import ArgumentParser
+import CloudClient
 import Crypto
 import Foundation
 import Logging
 import Scanner
 import ServiceLifecycle
 import Station
+import StationCloud
 import StationRuntime
 
 #if canImport(Glibc)
@@ -138,6 +140,12 @@ struct StationDaemon: AsyncParsableCommand {
             isDirectory.boolValue
         else {
             throw fail("storage.database: the directory '\(databaseDirectory)' does not exist")
+        }
+        // The cloud's files, and the certificate being this institution's, before anything starts.
+        if let cloud = loaded.cloud {
+            do { _ = try CloudClient.StationFiles(cloud, institution: loaded.institution) } catch {
+                throw fail("\(error)")
+            }
         }
         return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token)
     }

@@ -63,8 +63,8 @@ struct AuditCommand: AsyncParsableCommand {
         /// The heads sent to the cloud (`GET /v1/audit-heads`), with the institution's certificate from
         /// the station's configuration.
         func cloudAnchors() async throws -> [AuditCheck.Anchor] {
-            let (cloud, _) = try ConfiguredCloud.load(config)
-            let list = try await ConfiguredCloud.call(cloud) { client in
+            let (cloud, loaded) = try ConfiguredCloud.load(config)
+            let list = try await ConfiguredCloud.call(cloud, institution: loaded.institution) { client in
                 try await client.call(.GET, "/v1/audit-heads?station=\(cloud.station)", as: AuditHeadList.self)
             }
             return list.heads.compactMap { head in
@@ -94,7 +94,7 @@ struct AuditCommand: AsyncParsableCommand {
                 print("the audit log is empty: nothing to send")
                 return
             }
-            _ = try await ConfiguredCloud.call(cloud) { client in
+            _ = try await ConfiguredCloud.call(cloud, institution: loaded.institution) { client in
                 try await client.call(
                     .POST, "/v1/audit-heads",
                     json: AuditHeadUpload(station: cloud.station, sequence: head.sequence, hash: Hex.encode(head.hash)),
@@ -116,10 +116,12 @@ enum ConfiguredCloud {
 
     /// One exchange with a client made for it; a failure is a usage error (exit 2) naming the cloud.
     static func call<T: Sendable>(
-        _ cloud: StationConfig.Cloud, _ body: (CloudClient) async throws -> T
+        _ cloud: StationConfig.Cloud, institution: String, _ body: (CloudClient) async throws -> T
     ) async throws -> T {
         let client: CloudClient
-        do { client = try CloudClient.station(cloud) } catch { throw UsageError("\(error)") }
+        do {
+            client = try CloudClient.station(CloudClient.StationFiles(cloud, institution: institution), url: cloud.url)
+        } catch { throw UsageError("\(error)") }
         let outcome: Result<T, any Error>
         do { outcome = .success(try await body(client)) } catch { outcome = .failure(error) }
         try? await client.shutdown()

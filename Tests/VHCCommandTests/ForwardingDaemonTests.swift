@@ -77,9 +77,21 @@ struct ForwardingDaemonTests {
         }
 
         func startDaemon() throws {
+            try writeConfig()
+            daemon = try background(
+                Command.executable(named: "vhc-stationd"), ["--config", temporary.path("station.yaml")],
+                log: "daemon.log")
+            try waitFor("the daemon's API and the cloud's lists") {
+                guard let status = try? self.client("status", "--json"), status.status == 0 else { return false }
+                return status.stdout.contains(#""trustList":{"#)
+            }
+        }
+
+        /// The station's configuration, for `code` (default: the institution its certificate names).
+        func writeConfig(institution code: String? = nil) throws {
             let sandbox = temporary.path("sandbox")
             let config = """
-                institution: "\(institution)"
+                institution: "\(code ?? institution)"
                 trust:
                   root: \(sandbox)/trust-root.pub
                 storage:
@@ -95,13 +107,6 @@ struct ForwardingDaemonTests {
                   retry_max_seconds: 1
                 """
             try config.write(toFile: temporary.path("station.yaml"), atomically: true, encoding: .utf8)
-            daemon = try background(
-                Command.executable(named: "vhc-stationd"), ["--config", temporary.path("station.yaml")],
-                log: "daemon.log")
-            try waitFor("the daemon's API and the cloud's lists") {
-                guard let status = try? self.client("status", "--json"), status.status == 0 else { return false }
-                return status.stdout.contains(#""trustList":{"#)
-            }
         }
 
         func waitFor(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
@@ -169,6 +174,21 @@ struct ForwardingDaemonTests {
     struct TestFailure: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
+    }
+
+    @Test("a certificate of another institution than the station's stops the start with exit 78, naming the key")
+    func certificateOfAnotherInstitution() throws {
+        let setup = try Setup()
+        let institutions = setup.manifest["institutions"] as! [[String: Any]]
+        let other = try #require(institutions.map { $0["code"] as! String }.first { $0 != setup.institution })
+        try setup.writeConfig(institution: other)
+        let started = try Command.run(
+            Command.executable(named: "vhc-stationd"), ["--config", setup.temporary.path("station.yaml")],
+            in: setup.folder)
+        #expect(started.status == 78, "\(started.stderr)")
+        #expect(
+            started.stderr.contains("cloud.certificate") && started.stderr.contains(setup.institution)
+                && started.stderr.contains(other), "\(started.stderr)")
     }
 
     @Test("login, an online scan opened in the same request, a SIGKILL between send and answer, an offline period")

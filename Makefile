@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-daemon bench-cloud bench-forwarding bench-faults release install format vectors
+.PHONY: demo test fuzz bench bench-scan bench-still bench-daemon bench-cloud bench-forwarding bench-faults release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -15,6 +15,9 @@ bench:
 
 bench-scan:
 	bash Benchmarks/scan.sh
+
+bench-still:
+	bash Benchmarks/still.sh
 
 bench-daemon:
 	bash Benchmarks/daemon.sh

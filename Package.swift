@@ -2,6 +2,9 @@
 // vhc-station: a clinic-side scanning and verification station for Taiwan's Virtual NHI Card.
 import PackageDescription
 
+/// Where scripts/build-zxing.sh installs zxing-cpp (its version is named there too).
+let zxingPrefix = "/opt/vhc-zxing/3.1.1"
+
 let package = Package(
     name: "vhc-station",
     platforms: [.macOS(.v14)],
@@ -45,8 +48,13 @@ let package = Package(
         .target(name: "QRRendering", dependencies: ["CQREncode", "Imaging"]),
         // Frames → QR payloads: the zbar decoder and its pass ladder, frame sources. Knows nothing of tokens.
         .target(name: "Scanner", dependencies: ["CZBar", "CZXing", "CV4L2", "Imaging"]),
-        // zxing-cpp (Debian's libzxing-dev) behind a small C interface: the second QR decoder.
-        .target(name: "CZXing", linkerSettings: [.linkedLibrary("ZXing")]),
+        // zxing-cpp 3.1.1 behind a small C interface: the main QR decoder. Built from PyPI's source
+        // distribution into /opt by scripts/build-zxing.sh (Debian 12's 1.4.0 reads far less:
+        // docs/qr-decoding.md), and linked statically.
+        .target(
+            name: "CZXing",
+            cxxSettings: [.unsafeFlags(["-I\(zxingPrefix)/include"])],
+            linkerSettings: [.unsafeFlags(["-L\(zxingPrefix)/lib"]), .linkedLibrary("ZXing")]),
         // Fixed-arity wrappers over libv4l2's variadic calls, and the V4L2 macros as constants.
         .target(name: "CV4L2", linkerSettings: [.linkedLibrary("v4l2")]),
         // The hash-chained, append-only audit log on GRDB: one mechanism for the station and the cloud.
@@ -140,7 +148,7 @@ let package = Package(
             name: "StationAPI",
             dependencies: [
                 "Station", "StationModels", "CloudProtocol", "RecordsFHIR", "VirtualCard", "ConnectionGuards",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Scanner", "Imaging", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -247,7 +255,7 @@ let package = Package(
             name: "StationAPITests",
             dependencies: [
                 "StationAPI", "Station", "StationModels", "VirtualCard", "TestSupport", "StationTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Imaging", "QRRendering", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"), .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -289,5 +297,5 @@ let package = Package(
             ]),
     ],
     swiftLanguageModes: [.v6],
-    cxxLanguageStandard: .cxx17
+    cxxLanguageStandard: .cxx20
 )

@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: libqrencode, libpng, TurboJPEG, zbar, zxing-cpp, libv4l2, SQLite (GRDB), pkg-config. Tests: zbar-tools (reads
+# Build: libqrencode, libpng, TurboJPEG, zbar, libv4l2, SQLite (GRDB), pkg-config, cmake (zxing-cpp is built from
+# source below: scripts/build-zxing.sh). Tests: zbar-tools (reads
 # the issued QR codes back), python3 with cryptography (the independent reference implementation),
 # openssl (benchmark baseline), util-linux (taskset pins benchmarks to one core), systemd (systemd-analyze and
 # systemd-sysusers check the unit and its users: scripts/check-packaging.sh), curl (the demonstration talks to the
 # sandbox cloud over mutual TLS).
-packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libzxing-dev libv4l-dev libsqlite3-dev zbar-tools python3
+packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
     python3-cryptography python3-venv openssl util-linux systemd curl)
 
 missing=()
@@ -33,4 +34,5 @@ if ! command -v swift >/dev/null; then
     echo "setup: no Swift toolchain on PATH (Swift 6 is required; see swift.org/install/linux)" >&2
     exit 2
 fi
+scripts/build-zxing.sh
 swift build "$@"

@@ -39,8 +39,14 @@ enum ScanBenchmark {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2 else {
             FileHandle.standardError.write(
-                Data("usage: ScanBenchmark SET-DIRECTORY [--repeat N] [--passes a,b,…]\n".utf8))
+                Data(
+                    "usage: ScanBenchmark SET-DIRECTORY [--repeat N] [--passes a,b,…]\n       \(StillBenchmark.usage)\n"
+                        .utf8))
             exit(2)
+        }
+        if arguments[1] == "--still" || arguments[1] == "--memory-probe" {
+            try StillBenchmark.main(arguments)
+            return
         }
         let directory = arguments[1]
         let repeats = arguments.firstIndex(of: "--repeat").flatMap { Int(arguments[$0 + 1]) } ?? 3

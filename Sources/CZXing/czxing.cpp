@@ -5,26 +5,33 @@
 #include <cstdlib>
 #include <cstring>
 
-int vhc_zxing_read_qr(const unsigned char *pixels, int width, int height, int stride, int try_harder,
-                      int binarizer, vhc_zxing_symbol *symbols, int capacity) {
+int vhc_zxing_read_qr(const unsigned char *pixels, int width, int height, int stride,
+                      const vhc_zxing_options *options, vhc_zxing_symbol *symbols, int capacity) {
     try {
         ZXing::ImageView image(pixels, width, height, ZXing::ImageFormat::Lum, stride);
-        ZXing::DecodeHints hints;
-        hints.setFormats(ZXing::BarcodeFormat::QRCode);
-        hints.setTryHarder(try_harder != 0);
-        hints.setTryRotate(false);  // QR finder patterns are rotation invariant
-        // The ladder has its own scaled variants; zxing-cpp's internal downscale retry only doubles
-        // the cost of a pass that fails on a large (or upscaled) frame.
-        hints.setTryDownscale(false);
-        hints.setBinarizer(binarizer == VHC_ZXING_GLOBAL_HISTOGRAM ? ZXing::Binarizer::GlobalHistogram
-                                                                   : ZXing::Binarizer::LocalAverage);
-        hints.setMaxNumberOfSymbols(static_cast<uint8_t>(capacity > 255 ? 255 : capacity));
+        ZXing::ReaderOptions reader;
+        reader.setFormats(ZXing::BarcodeFormat::QRCode);
+        reader.setTryHarder(options->try_harder != 0);
+        reader.setTryRotate(false);  // QR finder patterns are rotation invariant
+        reader.setTryInvert(options->try_invert != 0);
+        reader.setTryDownscale(options->try_downscale != 0);
+        switch (options->binarizer) {
+        case VHC_ZXING_GLOBAL_HISTOGRAM: reader.setBinarizer(ZXing::Binarizer::GlobalHistogram); break;
+        case VHC_ZXING_FIXED_THRESHOLD: reader.setBinarizer(ZXing::Binarizer::FixedThreshold); break;
+        default: reader.setBinarizer(ZXing::Binarizer::LocalAverage); break;
+        }
+        // Codes found but not read (a checksum or format error) come back too, flagged, so the caller
+        // can retry just their region at a higher resolution.
+        reader.setReturnErrors(options->return_unread != 0);
+        reader.setMaxNumberOfSymbols(static_cast<uint8_t>(capacity > 255 ? 255 : capacity));
         int count = 0;
-        for (const auto &result : ZXing::ReadBarcodes(image, hints)) {
+        for (const auto &result : ZXing::ReadBarcodes(image, reader)) {
             if (count >= capacity) break;
-            if (!result.isValid()) continue;
-            const auto &bytes = result.bytes();
+            const bool read = result.isValid();
+            if (!read && options->return_unread == 0) continue;
+            const auto &bytes = read ? result.bytes() : std::vector<uint8_t>{};
             vhc_zxing_symbol &out = symbols[count];
+            out.read = read ? 1 : 0;
             out.length = static_cast<int>(bytes.size());
             out.bytes = static_cast<unsigned char *>(std::malloc(bytes.size() > 0 ? bytes.size() : 1));
             if (out.bytes == nullptr) break;

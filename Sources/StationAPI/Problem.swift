@@ -135,7 +135,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
-            if problem == .databaseBusy {
+            if problem == .databaseBusy || problem == .imageBusy {
                 return problem.response(headers: [.retryAfter: String(Problem.retryAfterSeconds)])
             }
             return problem.response()

@@ -25,6 +25,7 @@ public enum StationAPI {
         let routes = Routes(service: service, camera: camera, keepAlive: keepAliveSeconds)
         router.get("/v1/status") { _, _ in try await Blocking.run { try routes.status() } }
         router.post("/v1/scans") { request, context in try await routes.submit(request, context) }
+        router.post("/v1/scans/image") { request, context in try await routes.submitImage(request, context) }
         router.get("/v1/sessions") { request, context in try await Blocking.run { try routes.list(request, context) } }
         router.get("/v1/sessions/{id}") { _, context in try await Blocking.run { try routes.show(context) } }
         router.post("/v1/sessions/{id}/id-check") { request, context in try await routes.idCheck(request, context) }
@@ -52,6 +53,8 @@ struct Routes: Sendable {
     let service: StationService
     let camera: any CameraStatusProviding
     let keepAlive: Double
+    /// One image read at a time (`POST /v1/scans/image`).
+    let imageGate = ImageGate()
 
     /// A JSON body. A body declared as something else (a form, plain text) is 415, not parsed as JSON;
     /// one sent without a Content-Type is read as JSON, as the API always has.
@@ -78,22 +81,30 @@ struct Routes: Sendable {
     func submit(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let scan = try await Self.decodeJSON(ScanRequest.self, request, context)
         guard scan.token.utf8.count <= 4096 else { throw Problem.badRequest("token is longer than 4096 bytes") }
-        let source = scan.source ?? "api"
+        return try json(await verdict(on: Array(scan.token.utf8), source: try Self.source(scan.source ?? "api")))
+    }
+
+    /// Where a scan came from, as the audit records it: 1 to 32 letters, digits or hyphens.
+    static func source(_ source: String) throws -> String {
         guard (1...32).contains(source.count),
             source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { throw Problem.badRequest("source must be 1 to 32 letters, digits or hyphens") }
+        return source
+    }
+
+    /// A token text through the station's policy, as every scan goes: the verdict, and online the
+    /// visit opened at the cloud within the same request (offline it stays pending).
+    func verdict(on token: [UInt8], source: String) async throws -> ScanResponse {
         let service = service
-        var outcome = try await Blocking.run { try service.submit(Array(scan.token.utf8), source: source) }
-        // Online, the visit opens at the cloud within the same request; offline it stays pending.
+        var outcome = try await Blocking.run { try service.submit(token, source: source) }
         if let session = outcome.session, session.cloud?.state == .pendingCloud, let uplink = service.uplink {
             await uplink.flush(timeout: Self.cloudWait)
             outcome.session = try await Blocking.run { try service.sessions.session(id: session.id) } ?? session
         }
-        return try json(
-            ScanResponse(
-                accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
-                session: outcome.session.map(SessionSummary.init),
-                superseded: outcome.superseded.map(SessionSummary.init)))
+        return ScanResponse(
+            accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
+            session: outcome.session.map(SessionSummary.init),
+            superseded: outcome.superseded.map(SessionSummary.init))
     }
 
     /// How long a scan's answer waits for the cloud's grant before it says `pending_cloud`.

@@ -32,6 +32,36 @@ public struct ScanResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/scans/image`: what the still ladder read in a PNG or JPEG, each code's verdict as a
+/// scan's, in the order read. The image itself is never stored.
+public struct ImageScanResponse: Codable, Sendable, Equatable {
+    public struct Code: Codable, Sendable, Equatable {
+        /// The code's corners in the image, `[[x, y], …]`, so a page can outline it.
+        public var corners: [[Int]]
+        public var scan: ScanResponse
+        public init(corners: [[Int]], scan: ScanResponse) {
+            self.corners = corners
+            self.scan = scan
+        }
+    }
+
+    public var codes: [Code]
+    /// QR codes read whose payload is not text a token can be (binary, UTF-8): not submitted.
+    public var ignored: Int
+    /// False when the image's time budget ran out before every pass (a code may have been missed).
+    public var complete: Bool
+    /// The image's width and height.
+    public var size: [Int]
+    public var milliseconds: Double
+    public init(codes: [Code], ignored: Int, complete: Bool, size: [Int], milliseconds: Double) {
+        self.codes = codes
+        self.ignored = ignored
+        self.complete = complete
+        self.size = size
+        self.milliseconds = milliseconds
+    }
+}
+
 /// `POST /v1/sessions/{id}/id-check`.
 public struct IDCheckRequest: Codable, Sendable, Equatable {
     public var document: IDDocument
@@ -156,6 +186,16 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let categoryUnknown = APIErrorCode(rawValue: "category_unknown")
     /// The station has no cloud configured: logins and records need one.
     public static let cloudNotConfigured = APIErrorCode(rawValue: "cloud_not_configured")
+    /// `POST /v1/scans/image`: the body is over the image size limit.
+    public static let imageTooLarge = APIErrorCode(rawValue: "image_too_large")
+    /// Not a PNG or JPEG, by its content or its declared type.
+    public static let imageFormatUnsupported = APIErrorCode(rawValue: "image_format_unsupported")
+    /// A PNG or JPEG whose data is damaged or truncated.
+    public static let imageCorrupt = APIErrorCode(rawValue: "image_corrupt")
+    /// Width or height zero, over 16,384, or over the pixel limit.
+    public static let imageDimensionsInvalid = APIErrorCode(rawValue: "image_dimensions_invalid")
+    /// Another image is being read: one at a time, so pictures cannot crowd out the camera.
+    public static let imageBusy = APIErrorCode(rawValue: "image_busy")
 }
 
 /// Text put into a URL's path segment or query value: everything but the unreserved characters of

@@ -113,6 +113,21 @@ public struct CameraStatus: Sendable, Codable, Equatable {
     public var framesPerSecond: Double
     /// The last code read (masked holder and outcome code), when there was one.
     public var lastRead: LastRead?
+    /// Reads dropped before verification because the payload is not text a token can be, by reason
+    /// (a binary code, a web address in UTF-8): a clerk's "why does it not react?".
+    public var ignoredReads: IgnoredReads
+
+    /// Counts of dropped reads, one per frame and pass that read such a code.
+    public struct IgnoredReads: Sendable, Codable, Equatable {
+        /// Nothing left once a trailing newline is removed.
+        public var empty: Int
+        /// A byte outside printable ASCII.
+        public var notPrintableASCII: Int
+        public init(empty: Int = 0, notPrintableASCII: Int = 0) {
+            self.empty = empty
+            self.notPrintableASCII = notPrintableASCII
+        }
+    }
 
     public enum State: String, Sendable, Codable, Equatable, CaseIterable {
         case streaming, opening, stalled, failed
@@ -132,11 +147,15 @@ public struct CameraStatus: Sendable, Codable, Equatable {
         }
     }
 
-    public init(state: State, device: String? = nil, framesPerSecond: Double = 0, lastRead: LastRead? = nil) {
+    public init(
+        state: State, device: String? = nil, framesPerSecond: Double = 0, lastRead: LastRead? = nil,
+        ignoredReads: IgnoredReads = .init()
+    ) {
         self.state = state
         self.device = device
         self.framesPerSecond = framesPerSecond
         self.lastRead = lastRead
+        self.ignoredReads = ignoredReads
     }
 
     public static let none = CameraStatus(state: .none)

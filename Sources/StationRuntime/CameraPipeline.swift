@@ -112,6 +112,13 @@ public final class CameraPipeline: Service, CameraStatusProviding {
                 for code in decoder.decodeStreamFrame(frame) where recent.isNew(code.text, at: arrived) {
                     submit(code)
                 }
+                let dropped = decoder.droppedPayloads
+                if !dropped.isEmpty {
+                    status.withLock {
+                        $0.ignoredReads = .init(
+                            empty: dropped[.empty] ?? 0, notPrintableASCII: dropped[.notPrintableASCII] ?? 0)
+                    }
+                }
             case .idle:
                 continue
             case .waitingForDevice:

@@ -67,6 +67,25 @@ struct DaemonClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try Self.encoder.encode(body)))
         }
+        return try await perform(request, as: answer)
+    }
+
+    /// A POST of raw bytes (an image) declared as `contentType`.
+    func upload<Answer: Decodable>(
+        _ path: String, query: [(String, String)] = [], contentType: String, bytes: Data, as answer: Answer.Type
+    ) async throws -> Reply<Answer> {
+        var request = HTTPClientRequest(url: try url(path, query: query))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(data: bytes))
+        return try await perform(request, as: answer)
+    }
+
+    private func perform<Answer: Decodable>(
+        _ request: HTTPClientRequest, as answer: Answer.Type
+    ) async throws
+        -> Reply<Answer>
+    {
         let response: HTTPClientResponse
         do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(10)) } catch {
             throw UsageError("cannot reach the station daemon at \(socketPath): \(error)")
@@ -109,6 +128,11 @@ struct DaemonClient {
 }
 
 enum Printer {
+    static func verdict(_ outcome: ScanResponse) {
+        print("\(outcome.code): \(outcome.reason.zhHant) \(outcome.reason.en)")
+        if let session = outcome.session { print("session: " + Printer.summary(session)) }
+    }
+
     static func json(_ data: Data) {
         FileHandle.standardOutput.write(data)
         FileHandle.standardOutput.write(Data("\n".utf8))
@@ -164,6 +188,12 @@ struct StatusCommand: AsyncParsableCommand {
             "station \(status.institution): \(status.state.rawValue)"
                 + (problems.isEmpty ? "" : " (\(problems.joined(separator: ", ")))"))
         print("camera: \(status.camera.state.rawValue), \(status.camera.framesPerSecond) frames/s")
+        let ignored = status.camera.ignoredReads
+        if ignored.empty + ignored.notPrintableASCII > 0 {
+            print(
+                "  reads ignored (not token text): \(ignored.notPrintableASCII) not printable ASCII, \(ignored.empty) empty"
+            )
+        }
         for (name, list) in [("trust list", status.trustList), ("revocation list", status.revocationList)] {
             if let list {
                 print(
@@ -193,29 +223,57 @@ struct StatusCommand: AsyncParsableCommand {
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit a token text to the daemon (a handheld scanner, a pasted screenshot read).",
-        discussion:
-            "Exit status: 0 when a session opened, 1 for any other verdict or an API problem, 2 when the daemon cannot be reached."
-    )
+        abstract: "Submit a token text, or the QR codes in an image, to the daemon.",
+        discussion: """
+            TOKEN: a token text from a handheld scanner or typed; - reads standard input.
+            --image FILE: a PNG or JPEG (a screenshot of a video call, a photo of the patient's phone); the daemon
+              reads its QR codes and submits each token (POST /v1/scans/image). The image is not stored.
+            Exit status: 0 when a session opened (for an image: for every code read), 1 for any other verdict, an
+            image with no code, or an API problem, 2 when the daemon cannot be reached.
+            """)
     @OptionGroup var daemon: DaemonOptions
-    @Option(help: ArgumentHelp("Where the text came from.", valueName: "SOURCE")) var source = "cli"
-    @Argument(help: ArgumentHelp("The token text, or - for standard input.", valueName: "TOKEN")) var token: String
+    @Option(help: ArgumentHelp("Where the text came from (default: cli, or image for --image).", valueName: "SOURCE"))
+    var source: String?
+    @Option(help: ArgumentHelp("A PNG or JPEG whose QR codes to submit.", valueName: "FILE")) var image: String?
+    @Argument(help: ArgumentHelp("The token text, or - for standard input.", valueName: "TOKEN")) var token: String?
+
+    func validate() throws {
+        guard (token == nil) != (image == nil) else { throw UsageError("give a TOKEN or --image FILE, not both") }
+    }
 
     func run() async throws {
+        let client = DaemonClient(socketPath: daemon.socketPath)
+        if let image {
+            try await submitImage(image, client: client)
+            return
+        }
         let text =
-            token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
-        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token ?? ""
+        let reply = try await client.call(
             .POST, "/v1/scans",
-            json: ScanRequest(token: text.trimmingCharacters(in: .whitespacesAndNewlines), source: source),
+            json: ScanRequest(token: text.trimmingCharacters(in: .whitespacesAndNewlines), source: source ?? "cli"),
             as: ScanResponse.self)
-        let outcome = reply.answer
+        if daemon.json { Printer.json(reply.body) } else { Printer.verdict(reply.answer) }
+        if !reply.answer.accepted { throw ExitCode.invalid }
+    }
+
+    func submitImage(_ path: String, client: DaemonClient) async throws {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
+        // The daemon decides by the content; the declared type only has to be an image's.
+        let type = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"
+        let reply = try await client.upload(
+            "/v1/scans/image", query: [("source", source ?? "image")], contentType: type, bytes: bytes,
+            as: ImageScanResponse.self)
+        let read = reply.answer
         if daemon.json {
             Printer.json(reply.body)
         } else {
-            print("\(outcome.code): \(outcome.reason.zhHant) \(outcome.reason.en)")
-            if let session = outcome.session { print("session: " + Printer.summary(session)) }
+            if read.codes.isEmpty { print("\(path): no QR code") }
+            for code in read.codes { Printer.verdict(code.scan) }
+            if read.ignored > 0 { print("\(read.ignored) code(s) that are not text were ignored") }
+            if !read.complete { print("the time budget ran out before every pass: a code may have been missed") }
         }
-        if !outcome.accepted { throw ExitCode.invalid }
+        if read.codes.isEmpty || !read.codes.allSatisfy(\.scan.accepted) { throw ExitCode.invalid }
     }
 }
 

@@ -68,7 +68,7 @@ struct Scan: ParsableCommand {
             var report = ImageReport(file: file)
             do {
                 let image = try GrayImage.read(contentsOf: file)
-                report.codes = try decoder.decodeImage(image).map { try CodeReport($0, session: session) }
+                report.codes = try decoder.decodeImage(image).codes.map { try CodeReport($0, session: session) }
             } catch let error as ImageError {
                 report.error = ErrorReport(code: error.code.rawValue, message: error.message)
                 allRead = false

@@ -35,7 +35,7 @@ struct DecoderTests {
         let code = try QRCode.alphanumeric(text, minimumVersion: version)
         #expect(code.version == version)
         let frame = placed(code.image(pixelsPerModule: pixelsPerModule), width: 640, height: 480, x: 30, y: 20)
-        let read = FrameDecoder().decodeImage(frame)
+        let read = FrameDecoder().decodeImage(frame).codes
         #expect(read.map(\.text) == [text], "version \(version) at \(pixelsPerModule) px/module")
     }
 
@@ -44,7 +44,7 @@ struct DecoderTests {
         let text = tokenText(length: 269, seed: 9)
         let image = try QRCode.alphanumeric(text).image(pixelsPerModule: 4).rotated(degrees: degrees)
         let frame = placed(image, width: 640, height: 480, x: (640 - image.width) / 2, y: (480 - image.height) / 2)
-        let read = FrameDecoder().decodeImage(frame)
+        let read = FrameDecoder().decodeImage(frame).codes
         #expect(read.map(\.text) == [text])
         #expect(read.first?.corners.count == 4)
     }
@@ -71,19 +71,18 @@ struct DecoderTests {
         let text = tokenText(length: 250, seed: 4)
         let frame = placed(
             try QRCode.alphanumeric(text).image(pixelsPerModule: 5), width: 640, height: 480, x: 150, y: 60)
-        #expect(FrameDecoder().decodeImage(frame.gaussianBlurred(sigma: sigma)).map(\.text) == [text])
+        #expect(FrameDecoder().decodeImage(frame.gaussianBlurred(sigma: sigma)).codes.map(\.text) == [text])
     }
 
-    @Test("dark mode: an inverted code is read by the inverted pass")
+    @Test("dark mode: an inverted code is read by the still ladder and by the inverted pass, by no other")
     func inverted() throws {
         let text = tokenText(length: 250, seed: 5)
         let frame = placed(
             try QRCode.alphanumeric(text).image(pixelsPerModule: 4), width: 640, height: 480, x: 150, y: 60
         )
         .inverted()
-        let read = FrameDecoder().decodeImage(frame)
-        #expect(read.map(\.text) == [text])
-        #expect(read.first?.pass.contains("inverted") == true)
+        #expect(FrameDecoder().decodeImage(frame).codes.map(\.text) == [text])
+        #expect(FrameDecoder().decode(frame, passes: [.init(.zxing, .inverted)]).map(\.text) == [text])
         #expect(
             FrameDecoder().decode(
                 frame, passes: [.init(.zxing, .original), .init(.zbar, .original), .init(.zbar, .downscaled)]
@@ -121,7 +120,7 @@ struct DecoderTests {
     }
 
     @Test(
-        "steeply tilted phone photos that zxing-cpp 1.4 misses as they are are read after a keystone correction",
+        "steeply tilted phone photos are read after a keystone correction, with corners back in the frame",
         arguments: [("tilt-640-002.jpg", FrameDecoder.Variant.keystoneBottom), ("tilt-640-018.jpg", .keystoneTop)])
     func keystone(file: String, variant: FrameDecoder.Variant) throws {
         // Two images of the phone-screen benchmark set (seed 1): 33° tilt at 4.3 and 4.7 camera pixels per module.
@@ -132,10 +131,8 @@ struct DecoderTests {
         let text = try #require(
             ((truth as? [String: Any])?["images"] as? [String: [String: Any]])?[file]?["text"] as? String)
         let frame = try GrayImage.read(contentsOf: folder + file)
+        // zxing-cpp 1.4 read neither as they are; 3.1 reads both, and the correction must not lose them.
         let decoder = FrameDecoder()
-        for engine in [FrameDecoder.Engine.zxing, .zxingHistogram] {
-            #expect(decoder.decode(frame, passes: [.init(engine, .original), .init(engine, .upscaled)]).isEmpty)
-        }
         let read = try #require(decoder.decode(frame, passes: [.init(.zxing, variant)]).first)
         #expect(read.text == text)
         // The corners come back in the frame's coordinates: inside it, around a quadrilateral of real size.
@@ -148,15 +145,61 @@ struct DecoderTests {
         #expect((first.isEmpty ? stream.decodeStreamFrame(frame) : first).map(\.text) == [text])
     }
 
-    @Test("non-ASCII and binary payloads are dropped; printable ones in byte mode are kept")
+    @Test(
+        "the still ladder's work bound: a picture over the pixel bound is read reduced; a spent budget starts no pass")
+    func stillWorkBound() throws {
+        let text = tokenText(length: 250, seed: 21)
+        let image = placed(
+            try QRCode.alphanumeric(text).image(pixelsPerModule: 9), width: 2400, height: 1800, x: 900, y: 500)
+        var configuration = FrameDecoder.Configuration()
+        configuration.stillLadder.maximumPixels = 1_000_000
+        let reduced = FrameDecoder(configuration: configuration).decodeImage(image)
+        #expect(reduced.codes.map(\.text) == [text])
+        #expect(reduced.reducedFrom == [2400, 1800])
+        // Corners in the picture's own coordinates: the code's top-left is near (900 + 4 × 9, 500 + 4 × 9).
+        let corners = try #require(reduced.codes.first?.corners)
+        #expect(abs(corners.map { $0[0] }.min()! - 936) < 12 && abs(corners.map { $0[1] }.min()! - 536) < 12)
+
+        configuration.stillLadder.timeBudget = .zero
+        let spent = FrameDecoder(configuration: configuration).decodeImage(image)
+        #expect(spent.codes.isEmpty && spent.passesRun == 0)
+        #expect(spent.passesSkipped >= configuration.stillLadder.passes.count)
+    }
+
+    @Test("a still is read by every pass: codes that different passes read are all returned, each once")
+    func stillUnion() throws {
+        // One code in dark mode (the photo pass reads it, with its inverted retry) and one small code that
+        // only the region retry or the upscaled passes read, beside a plain one.
+        let plain = tokenText(length: 120, seed: 31), dark = tokenText(length: 120, seed: 32)
+        var image = placed(
+            try QRCode.alphanumeric(plain).image(pixelsPerModule: 4), width: 1200, height: 800, x: 40, y: 40)
+        let darkCode = try QRCode.alphanumeric(dark).image(pixelsPerModule: 4).inverted()
+        for row in 0..<darkCode.height {
+            for column in 0..<darkCode.width { image[700 + column, 300 + row] = darkCode[column, row] }
+        }
+        let first = FrameDecoder().decode(image, passes: [.init(.zxing, .original)])
+        #expect(first.map(\.text) == [plain])  // a camera frame's ladder would stop here
+        let read = FrameDecoder().decodeImage(image)
+        #expect(Set(read.codes.map(\.text)) == [plain, dark])
+        #expect(read.codes.count == 2 && read.passesSkipped == 0)
+    }
+
+    @Test("non-ASCII and binary payloads are dropped with their reason counted; printable ones in byte mode are kept")
     func payloadFilter() throws {
         func read(_ bytes: [UInt8]) throws -> [DecodedCode] {
-            FrameDecoder().decodeImage(
+            let decoder = FrameDecoder()
+            let read = decoder.decodeImage(
                 placed(try QRCode.bytes(bytes).image(pixelsPerModule: 4), width: 400, height: 400, x: 20, y: 20))
+            // A dropped code is counted once in the image, whichever passes read it, and by its reason.
+            #expect(read.ignored == (read.codes.isEmpty ? 1 : 0))
+            #expect((decoder.droppedPayloads[.notPrintableASCII] ?? 0 > 0) == read.codes.isEmpty)
+            return read.codes
         }
         #expect(try read(Array("王小明 A123456789".utf8)).isEmpty)
         #expect(try read([0x00, 0x01, 0xFF, 0x80, 0x41]).isEmpty)
         #expect(try read(Array("line\nbreak".utf8)).isEmpty)
+        #expect(PrintableASCII.read(Array("\n".utf8)) == .failure(.empty))
+        #expect(PrintableASCII.read([0x41, 0xC3, 0xA9]) == .failure(.notPrintableASCII))
         // One trailing newline is the profile's (§1): kept out of the text, as a verifier would remove it.
         #expect(try read(Array("VHC1:ABC\n".utf8)).map(\.text) == ["VHC1:ABC"])
         #expect(try read(Array("VHC1:ABC\r\n".utf8)).map(\.text) == ["VHC1:ABC"])
@@ -179,8 +222,8 @@ struct DecoderTests {
                 UInt8(clamping: base + Int.random(in: -spread...spread, using: &g))
             }
             let frame = GrayImage(width: 640, height: 480, pixels: pixels)
-            #expect(decoder.decodeImage(frame).isEmpty)
-            #expect(decoder.decodeImage(frame.gaussianBlurred(sigma: 2)).isEmpty)
+            #expect(decoder.decodeImage(frame).codes.isEmpty)
+            #expect(decoder.decodeImage(frame.gaussianBlurred(sigma: 2)).codes.isEmpty)
         }
     }
 
@@ -190,7 +233,7 @@ struct DecoderTests {
         var frame = placed(try QRCode.alphanumeric(a).image(pixelsPerModule: 4), width: 800, height: 400, x: 10, y: 10)
         let second = try QRCode.alphanumeric(b).image(pixelsPerModule: 4)
         for y in 0..<second.height { for x in 0..<second.width { frame[420 + x, 10 + y] = second[x, y] } }
-        #expect(Set(FrameDecoder().decodeImage(frame).map(\.text)) == [a, b])
+        #expect(Set(FrameDecoder().decodeImage(frame).codes.map(\.text)) == [a, b])
     }
 
     @Test("de-duplication: once per window, the window restarts on each sighting")

@@ -25,7 +25,7 @@ struct SourceTests {
         try Data(try frame.jpegData(quality: 80)).write(to: URL(fileURLWithPath: jpeg))
         let decodedJPEG = try GrayImage.read(contentsOf: jpeg)
         #expect(decodedJPEG.width == 640 && decodedJPEG.height == 480)
-        #expect(FrameDecoder().decodeImage(decodedJPEG).map(\.text) == [Self.text])
+        #expect(FrameDecoder().decodeImage(decodedJPEG).codes.map(\.text) == [Self.text])
     }
 
     @Test(

@@ -62,6 +62,24 @@ struct CameraPipelineTests {
         try await running.value
     }
 
+    @Test("a code whose payload is not text is ignored and counted by its reason in the camera's status")
+    func ignoredReads() async throws {
+        let (service, device, pipeline) = try setUp()
+        let running = Task { try await pipeline.run() }
+        let code = try QRCode.bytes([0x00, 0xFF, 0x80, 0x41, 0x42]).image(pixelsPerModule: 6)
+        var image = GrayImage(width: 640, height: 480, filledWith: 200)
+        for y in 0..<code.height { for x in 0..<code.width { image[100 + x, 60 + y] = code[x, y] } }
+        for _ in 0..<300 where pipeline.cameraStatus().ignoredReads.notPrintableASCII == 0 {
+            _ = device.deliver(image)
+            try await Task.sleep(for: .milliseconds(33))
+        }
+        #expect(pipeline.cameraStatus().ignoredReads.notPrintableASCII > 0)
+        #expect(pipeline.cameraStatus().ignoredReads.empty == 0)
+        #expect(try service.sessions.list().isEmpty && pipeline.cameraStatus().lastRead == nil)
+        pipeline.stop()
+        try await running.value
+    }
+
     @Test("a graceful shutdown while frames arrive loses nothing: each consumed token has its session")
     func gracefulShutdown() async throws {
         let (service, device, pipeline) = try setUp()

@@ -179,6 +179,31 @@ struct DaemonTests {
         #expect(dead.status == 2 && dead.stderr.contains("cannot reach the station daemon"))
     }
 
+    @Test(
+        "vhc submit --image: a screenshot's token opens a session; the same picture again is replayed; a text file is refused"
+    )
+    func submitImage() throws {
+        let station = try Station()
+        try station.start()
+        defer { station.stop() }
+        _ = try station.token(png: "card.png")
+        let submitted = try station.client("submit", "--image", "card.png", "--source", "screenshot")
+        #expect(submitted.status == 0 && submitted.stdout.hasPrefix("valid: 卡片有效。"), "\(submitted.stdout)")
+        let again = try station.client("submit", "--json", "--image", "card.png")
+        #expect(again.status == 1)
+        let answer = try #require(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        let scan = (answer["codes"] as? [[String: Any]])?.first?["scan"] as? [String: Any]
+        #expect(scan?["code"] as? String == "replayed")
+        try "not an image".write(
+            to: station.folder.appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
+        let refused = try station.client("submit", "--image", "note.txt")
+        #expect(refused.status == 1 && refused.stderr.contains("image_format_unsupported"), "\(refused.stderr)")
+        let both = try station.client("submit", "VHC1:X", "--image", "card.png")
+        #expect(both.status == 2 && both.stderr.contains("not both"))
+        let sessions = try station.client("sessions", "list", "--json")
+        #expect(sessions.stdout.contains(#""source":"screenshot""#))
+    }
+
     @Test("the fake camera's frames open a session; SIGTERM stops cleanly; a restart keeps sessions and replays")
     func cameraRestart() throws {
         let station = try Station()

@@ -13,7 +13,7 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$core" "$@"; else "$@
 
 # The generator needs numpy and OpenCV; the baselines are zxing-cpp and OpenCV's WeChat detector (PyPI).
 python3 -c "import numpy, cv2, zxingcpp; cv2.wechat_qrcode_WeChatQRCode" 2>/dev/null \
-    || python3 -m pip install --quiet numpy opencv-contrib-python-headless zxing-cpp
+    || python3 -m pip install --quiet numpy opencv-contrib-python-headless "zxing-cpp==3.1.1"
 if [[ ! -f "$set_dir/truth.json" ]]; then
     python3 Benchmarks/phone-screens/generate.py --out "$set_dir" --seed 1 --per-category "$per_category"
 fi

@@ -131,6 +131,10 @@ waiting=$("$vhc" sessions list --socket "$socket" --state awaiting_id_check --js
 step "Front desk: a handheld scanner submits the plain card's code again → replayed"
 "$vhc" submit --socket "$socket" --source handheld "$plain" || true
 
+step "Telemedicine: the clinician pastes a picture of the patient's phone from the video call (POST /v1/scans/image)"
+"$vhc" issue --key token.pem --issuer TW-NHIA --id E123456783 --name 張小芬 --birth 1985-08-08 --png video-call.png >/dev/null
+"$vhc" submit --socket "$socket" --image video-call.png --source screenshot
+
 step "Events as the front-desk screen and the HIS received them (vhc events)"
 sleep 0.3
 kill $events 2>/dev/null || true

@@ -40,7 +40,7 @@ enum ScanBenchmark {
         guard arguments.count >= 2 else {
             FileHandle.standardError.write(
                 Data(
-                    "usage: ScanBenchmark SET-DIRECTORY [--repeat N] [--passes a,b,…]\n       \(StillBenchmark.usage)\n"
+                    "usage: ScanBenchmark SET-DIRECTORY [--repeat N] [--passes a,b,… | --ladder640 a,b|c|d --ladder1280 …]\n       \(StillBenchmark.usage)\n"
                         .utf8))
             exit(2)
         }
@@ -53,6 +53,19 @@ enum ScanBenchmark {
         let truth = try JSONDecoder().decode(
             Truth.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/truth.json")))
         var configuration = FrameDecoder.Configuration()
+        // Another stream ladder: "--ladder640 a,b|c,d|e" is a and b on every frame, then c,d and e in turn.
+        func ladder(_ option: String) -> FrameDecoder.Ladder? {
+            guard let index = arguments.firstIndex(of: option) else { return nil }
+            let groups = arguments[index + 1].split(separator: "|", omittingEmptySubsequences: false).map { group in
+                group.split(separator: ",").map { name in
+                    guard let pass = FrameDecoder.Pass(String(name)) else { fatalError("unknown pass \(name)") }
+                    return pass
+                }
+            }
+            return FrameDecoder.Ladder(everyFrame: groups[0], alternating: Array(groups.dropFirst()))
+        }
+        if let small = ladder("--ladder640") { configuration.ladder = small }
+        if let large = ladder("--ladder1280") { configuration.largeFrameLadder = large }
         if let index = arguments.firstIndex(of: "--passes") {
             // One ladder of these passes on every frame (per-pass measurement, docs/qr-decoding.md).
             configuration = FrameDecoder.Configuration(

@@ -12,6 +12,8 @@ import Scanner
 /// {"file", "category", "decoder": "station", "expected", "read", "extra", "ms"}.
 ///   --each-pass: one line per image and candidate pass instead ("decoder": "pass:NAME"), each pass
 ///     alone on the decoded image (file decoding excluded), to choose the ladder by measurement.
+///   --ladder a,b,… [--retry e,f|none] [--small g,h|none]: another still ladder than the default (to
+///     compare ladders in one run).
 ///   --memory-probe FILE: reads one image and prints the process's peak resident memory.
 enum StillBenchmark {
     static let usage = "ScanBenchmark --still SET-DIRECTORY [--repeat N] [--each-pass] | --memory-probe FILE"
@@ -34,6 +36,8 @@ enum StillBenchmark {
         let extra: Int
         let ms: Double
         var passesSkipped: Int? = nil
+        /// Which of the truth's texts were read, by index (to simulate unions of passes).
+        var readIndices: [Int]? = nil
     }
 
     struct MemoryLine: Encodable {
@@ -51,7 +55,7 @@ enum StillBenchmark {
         }
         if arguments[1] == "--memory-probe" {
             let base = residentMiB(peak: false)
-            let read = FrameDecoder().decodeImage(try GrayImage.read(contentsOf: arguments[2]))
+            let read = try FrameDecoder().decodeImage(contentsOf: arguments[2])
             emit(
                 MemoryLine(file: arguments[2], peakMiB: residentMiB(peak: true), baseMiB: base, codes: read.codes.count)
             )
@@ -61,7 +65,17 @@ enum StillBenchmark {
         let repeats = arguments.firstIndex(of: "--repeat").flatMap { Int(arguments[$0 + 1]) } ?? 2
         let truth = try JSONDecoder().decode(
             Truth.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/truth.json")))
-        let decoder = FrameDecoder()
+        var configuration = FrameDecoder.Configuration()
+        func passes(_ option: String) -> [FrameDecoder.Pass]? {
+            guard let index = arguments.firstIndex(of: option) else { return nil }
+            return arguments[index + 1].split(separator: ",").compactMap { name in
+                name == "none" ? nil : FrameDecoder.Pass(String(name)) ?? { fatalError("unknown pass \(name)") }()
+            }
+        }
+        if let ladder = passes("--ladder") { configuration.stillLadder.passes = ladder }
+        if let small = passes("--small") { configuration.stillLadder.smallImagePasses = small }
+        if let retry = passes("--retry") { configuration.stillLadder.retryEngines = retry.map(\.engine) }
+        let decoder = FrameDecoder(configuration: configuration)
         let candidates: [FrameDecoder.Pass] = FrameDecoder.Pass.all.filter {
             // Upscaling a large still is what the issue rules out; keystones are camera-only.
             $0.variant != .upscaled && $0.variant != .invertedUpscaled
@@ -73,11 +87,15 @@ enum StillBenchmark {
                 let frame = try GrayImage.read(contentsOf: path)
                 for pass in candidates {
                     let (elapsed, codes) = best(of: repeats) { decoder.decode(frame, passes: [pass], everyPass: true) }
-                    emit(line(image, "pass:\(pass)", codes.map(\.text), elapsed))
+                    var result = line(image, "pass:\(pass)", codes.map(\.text), elapsed)
+                    result.readIndices = image.texts.indices.filter { index in
+                        codes.contains { $0.text == image.texts[index] }
+                    }
+                    emit(result)
                 }
                 continue
             }
-            let (elapsed, read) = best(of: repeats) { decoder.decodeImage(try! GrayImage.read(contentsOf: path)) }
+            let (elapsed, read) = best(of: repeats) { try! decoder.decodeImage(contentsOf: path) }
             var result = line(image, "station", read.codes.map(\.text), elapsed)
             result.passesSkipped = read.passesSkipped
             emit(result)

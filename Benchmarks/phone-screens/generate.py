@@ -857,6 +857,25 @@ def make_image(args):
 
 # ------------------------------------------------------------------------------------------------ main
 
+def category_jobs(ap, args, categories):
+    """The images to make for --only, --per-category and --seed, one (seed, index, category, number) each,
+    with each category's folder made; a bad argument is a usage error. The still-image generator shares it."""
+    cats = list(categories)
+    if args.only:
+        cats = [c.strip() for c in args.only.split(",") if c.strip()]
+        bad = [c for c in cats if c not in categories]
+        if bad:
+            ap.error("unknown categories: %s (known: %s)" % (", ".join(bad), ", ".join(categories)))
+    if not 1 <= args.per_category < CATEGORY_STRIDE:
+        ap.error("--per-category must be 1..%d" % (CATEGORY_STRIDE - 1))
+    jobs = []
+    for cat in cats:
+        k = list(categories).index(cat)
+        os.makedirs(os.path.join(args.out, cat), exist_ok=True)
+        jobs += [(args.seed, k * CATEGORY_STRIDE + i, cat, i) for i in range(args.per_category)]
+    return jobs
+
+
 def _init_worker():
     cv2.setNumThreads(1)
 
@@ -882,20 +901,7 @@ def main(argv=None):
             with open(os.path.join(args.out, "phone-%d.jpg" % i), "wb") as fh:
                 fh.write(data)
         return 0
-    cats = list(CATEGORIES)
-    if args.only:
-        cats = [c.strip() for c in args.only.split(",") if c.strip()]
-        bad = [c for c in cats if c not in CATEGORIES]
-        if bad:
-            ap.error("unknown categories: %s (known: %s)" % (", ".join(bad), ", ".join(CATEGORIES)))
-    if not 1 <= args.per_category < CATEGORY_STRIDE:
-        ap.error("--per-category must be 1..%d" % (CATEGORY_STRIDE - 1))
-    jobs = []
-    for cat in cats:
-        k = list(CATEGORIES).index(cat)
-        os.makedirs(os.path.join(args.out, cat), exist_ok=True)
-        for i in range(args.per_category):
-            jobs.append((args.seed, k * CATEGORY_STRIDE + i, cat, i))
+    jobs = category_jobs(ap, args, CATEGORIES)
     t0 = time.time()
     cv2.setNumThreads(1)
     entries = []

@@ -44,7 +44,7 @@ ps = _load_phone_screens()
 _u = ps._u
 
 GENERATOR = "vhc still-images 1"
-CATEGORY_STRIDE = 100000
+CATEGORY_STRIDE = ps.CATEGORY_STRIDE  # image index = category number * stride + image number
 
 # frame sizes (width, height)
 MP4, MP8, MP12 = (2304, 1728), (3264, 2448), (4032, 3024)
@@ -229,6 +229,18 @@ def camera_finish(rng, lin_rgb, read=(0.001, 0.003), shot=(0.0008, 0.003), sharp
     soft = cv2.GaussianBlur(bgr, (0, 0), 1.2)
     return cv2.addWeighted(bgr, 1 + amount, soft, -amount, 0)
 
+
+
+def shoot(rng, img, chance, motion, scale):
+    """The camera's last steps, in one order for every kind of photo: motion blur with `chance`
+    (`motion` px at the reference size, times `scale`), the sensor, then JPEG at quality 88-92."""
+    mot = 0.0
+    if rng.random() < chance:
+        mot = _u(rng, *motion) * scale
+        img = apply_motion(rng, img, mot)
+    bgr = camera_finish(rng, img)
+    q = int(rng.integers(88, 93))
+    return jpeg(bgr, q), mot, q
 
 def jpeg(bgr, quality):
     ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
@@ -424,14 +436,9 @@ def make_photo(rng, cfg, text, matrix, W, H):
     cpm = (frac[0] * W / n, frac[1] * W / n)
     sigma = _u(rng, *cfg["sigma"]) * s
     img, cam, notes = phone_photo(rng, matrix, W, H, cpm, cfg["tilt"], sigma, cfg["glare"])
-    mot = 0.0
-    if rng.random() < cfg["motion"][0]:
-        mot = _u(rng, cfg["motion"][1], cfg["motion"][2]) * s
-        img = apply_motion(rng, img, mot)
-    bgr = camera_finish(rng, img)
+    data, mot, q = shoot(rng, img, cfg["motion"][0], (cfg["motion"][1], cfg["motion"][2]), s)
     del img
-    q = int(rng.integers(88, 93))
-    return jpeg(bgr, q), "%.1f px/module; %s; motion %.1f px; JPEG q%d" % (cam["cpm"], notes, mot, q)
+    return data, "%.1f px/module; %s; motion %.1f px; JPEG q%d" % (cam["cpm"], notes, mot, q)
 
 
 # --------------------------------------------------------------------------------------- monitor photo
@@ -517,17 +524,12 @@ def make_monitor(rng, cfg, text, matrix, W, H):
     del layer
     white = _u(rng, 0.6, 1.2)
     img *= np.float32(white / brightness)
-    mot = 0.0
-    if rng.random() < 0.25:
-        mot = _u(rng, 1.5, 6) * W / 3264
-        img = apply_motion(rng, img, mot)
-    bgr = camera_finish(rng, img)
+    data, mot, q = shoot(rng, img, 0.25, (1.5, 6), W / 3264)
     del img
-    q = int(rng.integers(88, 93))
     notes = ("%dx%d monitor %.3f mm, %s, %.2f monitor px/module, zoom %.2f, %.1f cam px/module, tilt %.0f, "
              "blur sigma %.2f, motion %.1f, JPEG q%d") % (mw, mh, pitch, "viewer" if viewer else "video call",
                                                            spm, z, cam["cpm"], cam["tilt"], sigma, mot, q)
-    return jpeg(bgr, q), notes
+    return data, notes
 
 
 # ------------------------------------------------------------------------------------------ screenshot
@@ -704,14 +706,9 @@ def make_page(rng, cfg, texts, matrices, W, H):
     sigma = _u(rng, *cfg["sigma"]) * W / 2448
     module_mm = _u(rng, *cfg["module_mm"])
     img, cam, cpms = paper_photo(rng, matrices, W, H, (210, 297), module_mm, cfg["page_fill"], cfg["tilt"], sigma)
-    mot = 0.0
-    if rng.random() < 0.25:
-        mot = _u(rng, 2, 8) * W / 2448
-        img = apply_motion(rng, img, mot)
-    bgr = camera_finish(rng, img)
+    data, mot, q = shoot(rng, img, 0.25, (2, 8), W / 2448)
     del img
-    q = int(rng.integers(88, 93))
-    return jpeg(bgr, q), "A4, %d codes, %.2f mm/module, %.1f-%.1f cam px/module, tilt %.0f, blur %.2f, " \
+    return data, "A4, %d codes, %.2f mm/module, %.1f-%.1f cam px/module, tilt %.0f, blur %.2f, " \
                          "motion %.1f, JPEG q%d" % (len(texts), module_mm, min(cpms), max(cpms), cam["tilt"], sigma,
                                                     mot, q)
 
@@ -730,14 +727,9 @@ def make_high(rng, cfg, text, matrix, W, H):
         img, cam, cpms = paper_photo(rng, [matrix], W, H, (105, 148), module_mm, (0.45, 0.8), cfg["tilt"], sigma)
         where = "printed A6, %.2f mm/module, %.1f cam px/module, tilt %.0f, blur %.2f" % (
             module_mm, cpms[0], cam["tilt"], sigma)
-    mot = 0.0
-    if rng.random() < 0.25:
-        mot = _u(rng, 2, 8) * s
-        img = apply_motion(rng, img, mot)
-    bgr = camera_finish(rng, img)
+    data, mot, q = shoot(rng, img, 0.25, (2, 8), s)
     del img
-    q = int(rng.integers(88, 93))
-    return jpeg(bgr, q), "QR v%d (%d modules); %s; motion %.1f; JPEG q%d" % ((n - 17) // 4, n, where, mot, q)
+    return data, "QR v%d (%d modules); %s; motion %.1f; JPEG q%d" % ((n - 17) // 4, n, where, mot, q)
 
 
 # ------------------------------------------------------------------------------------------ one image
@@ -787,19 +779,7 @@ def main(argv=None):
     ap.add_argument("--only", help="comma-separated categories (default: all)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (the output is the same)")
     args = ap.parse_args(argv)
-    cats = list(CATEGORIES)
-    if args.only:
-        cats = [c.strip() for c in args.only.split(",") if c.strip()]
-        bad = [c for c in cats if c not in CATEGORIES]
-        if bad:
-            ap.error("unknown categories: %s (known: %s)" % (", ".join(bad), ", ".join(CATEGORIES)))
-    if not 1 <= args.per_category < CATEGORY_STRIDE:
-        ap.error("--per-category must be 1..%d" % (CATEGORY_STRIDE - 1))
-    jobs = []
-    for cat in cats:
-        k = list(CATEGORIES).index(cat)
-        os.makedirs(os.path.join(args.out, cat), exist_ok=True)
-        jobs += [(args.seed, k * CATEGORY_STRIDE + i, cat, i) for i in range(args.per_category)]
+    jobs = ps.category_jobs(ap, args, CATEGORIES)
     # the slowest kinds first, so that the workers finish together; the output order is the job order
     weight = {"photo-12mp": 0, "monitor-photo": 1, "multi-code-page": 2, "photo-8mp": 3, "screenshot-4k": 4}
     order = sorted(range(len(jobs)), key=lambda j: (weight.get(jobs[j][2], 9), j))

@@ -66,6 +66,11 @@ public struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
 extension GrayImage {
     /// Reads a PNG or JPEG file (by its content, not its name) as 8-bit grey.
     public static func read(contentsOf path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> GrayImage {
+        try decode(fileBytes(path, maximumFileSize: maximumFileSize))
+    }
+
+    /// A file's bytes, refused past `maximumFileSize` (an image file, before decoding).
+    public static func fileBytes(_ path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> [UInt8] {
         guard let file = fopen(path, "rb") else { throw ImageError(.unreadable, "cannot open \(path)") }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -79,13 +84,38 @@ extension GrayImage {
             }
         }
         guard ferror(file) == 0 else { throw ImageError(.unreadable, "cannot read \(path)") }
-        return try decode(bytes)
+        return bytes
     }
 
     /// Decodes PNG or JPEG bytes, recognised by their signature.
     public static func decode(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try decodePNG(bytes) }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes) }
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(ImageError) in try decode(buffer) } }
+        return try result.get()
+    }
+
+    /// Decodes PNG or JPEG bytes in place (a request body: no copy of a large image).
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage {
+        try decode(bytes, fittingPixels: nil).image
+    }
+
+    /// An image decoded, possibly reduced: `reduction` is the divisor applied (1 when none), `width` and
+    /// `height` the encoded image's own size.
+    public struct Decoded: Sendable {
+        public var image: GrayImage
+        public var reduction: Int
+        public var width: Int
+        public var height: Int
+    }
+
+    /// Decodes PNG or JPEG bytes; a JPEG of more than `fittingPixels` pixels is decoded at the largest
+    /// of TurboJPEG's reductions (½, ¼, ⅛) that fits, which costs a fraction of decoding it whole and
+    /// averaging it down, and accepts photos beyond `maximumPixels` when the reduction fits.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            let image = try decodePNG(bytes)
+            return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
+        }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, fittingPixels: fittingPixels) }
         throw ImageError(.unsupportedFormat, "not a PNG or JPEG image")
     }
 
@@ -96,10 +126,10 @@ extension GrayImage {
     }
 
     /// PNG through libpng's simplified API, which converts any colour type and depth to grey.
-    static func decodePNG(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+    static func decodePNG(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        let begun = png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count)
         guard begun != 0 else { throw ImageError(.corrupt, "PNG: \(pngMessage(&image))") }
         let width = Int(image.width), height = Int(image.height)
         do { try checkDimensions(width, height) } catch {
@@ -108,35 +138,45 @@ extension GrayImage {
         }
         image.format = UInt32(PNG_FORMAT_GRAY)
         var pixels = [UInt8](repeating: 0, count: width * height)
-        let finished = bytes.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width), nil) }
+        let finished = pixels.withUnsafeMutableBytes {
+            png_image_finish_read(&image, nil, $0.baseAddress, Int32(width), nil)
         }
         guard finished != 0 else { throw ImageError(.corrupt, "PNG: \(pngMessage(&image))") }
         return GrayImage(width: width, height: height, pixels: pixels)
     }
 
     /// JPEG through TurboJPEG, straight to grey; warnings (a truncated file) count as corruption.
-    static func decodeJPEG(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+    static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
         guard let handle = tjInitDecompress() else { throw ImageError(.corrupt, "JPEG decoder unavailable") }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-        let header = bytes.withUnsafeBufferPointer {
-            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
-        }
+        let source = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let header = tjDecompressHeader3(
+            handle, source, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         guard header == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
         guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG: no frame header") }
-        try checkDimensions(Int(width), Int(height))
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height))
-        let decoded = bytes.withUnsafeBufferPointer { source in
-            pixels.withUnsafeMutableBufferPointer {
-                tjDecompress2(
-                    handle, source.baseAddress, UInt(bytes.count), $0.baseAddress, width, 0, height,
-                    Int32(TJPF_GRAY.rawValue),
-                    TJFLAG_STOPONWARNING)
+        // The reduction: the least of ½, ¼, ⅛ that brings the image within `fittingPixels` (⅛ at most).
+        var reduction = 1
+        if let fittingPixels {
+            func reduced(_ side: Int32, _ divisor: Int) -> Int { (Int(side) + divisor - 1) / divisor }
+            while reduction < 8, reduced(width, reduction) * reduced(height, reduction) > fittingPixels {
+                reduction *= 2
             }
         }
+        let scaledWidth = (Int(width) + reduction - 1) / reduction
+        let scaledHeight = (Int(height) + reduction - 1) / reduction
+        try checkDimensions(scaledWidth, scaledHeight)
+        var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight)
+        let decoded = pixels.withUnsafeMutableBufferPointer {
+            // TurboJPEG picks the scaling factor that gives this size (it scales in the DCT domain).
+            tjDecompress2(
+                handle, source, UInt(bytes.count), $0.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
+                Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING)
+        }
         guard decoded == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
-        return GrayImage(width: Int(width), height: Int(height), pixels: pixels)
+        return Decoded(
+            image: GrayImage(width: scaledWidth, height: scaledHeight, pixels: pixels), reduction: reduction,
+            width: Int(width), height: Int(height))
     }
 
     /// Writes an 8-bit greyscale PNG through libpng's simplified API.

@@ -108,13 +108,13 @@ public final class FrameDecoder {
         /// measurement on the phone-screen set (docs/qr-decoding.md): zxing-cpp on the 2× upscaled
         /// frame reads most codes, small ones included, and its histogram binariser on the frame as it
         /// is adds glare-washed ones; then, on alternate frames, either the inverted frame (dark-mode
-        /// wallets) and two keystone corrections (steep tilt), or a sparse zbar scan (a few codes
-        /// zxing-cpp 1.4 cannot read) and the inverted upscaled frame (small dark-mode codes).
+        /// wallets) and a sparse zbar scan, or the inverted upscaled frame (small dark-mode codes).
+        /// The keystone corrections that zxing-cpp 1.4 needed for steep tilt read nothing more with 3.1.
         public var ladder = Ladder(
             everyFrame: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .original)],
             alternating: [
-                [Pass(.zxing, .inverted), Pass(.zxing, .keystoneTop), Pass(.zxing, .keystoneBottom)],
-                [Pass(.zbarSparse, .original), Pass(.zxing, .invertedUpscaled)],
+                [Pass(.zxing, .inverted), Pass(.zbarSparse, .original)],
+                [Pass(.zxing, .invertedUpscaled)],
             ])
         /// For larger frames (1280×720), where every pass costs about four times more: only the
         /// upscaled frame on every frame, so the slowest frame stays within 3× the median.
@@ -125,12 +125,12 @@ public final class FrameDecoder {
                 [Pass(.zxing, .inverted)],
             ])
         public var largeFrameLongSide = 960
-        /// For still images: screenshots and photos (`decodeImage`).
+        /// For still images: screenshots and photos (`decodeImage`). Chosen on the still-image set
+        /// (docs/qr-decoding.md): zxing-cpp as it reads a photo by default (so the station reads at least
+        /// what zxing-cpp alone does), its histogram threshold (glare, screenshots), the photo halved
+        /// (moiré and noise averaged out); each code found but not read is retried enlarged.
         public var stillLadder = StillLadder(
-            passes: [
-                Pass(.zxingPhoto, .original), Pass(.zxingHistogram, .original), Pass(.zxing, .halved),
-                Pass(.zxingPhoto, .downscaled),
-            ],
+            passes: [Pass(.zxingPhoto, .original), Pass(.zxingHistogram, .original), Pass(.zxing, .halved)],
             smallImagePasses: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .upscaled)],
             retryEngines: [.zxing, .zxingHistogram])
         /// Frames with a longer side than this are downscaled to it for the downscaled passes.
@@ -193,6 +193,28 @@ public final class FrameDecoder {
         return codes
     }
 
+    /// Reads a PNG or JPEG file's bytes with the still ladder. A JPEG beyond the work bound is decoded
+    /// reduced (a 48 MP photo at a quarter of its pixels), never whole; corners are in the file's image.
+    public func decodeImage(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> StillImageRead {
+        let decoded = try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
+        var read = decodeImage(decoded.image)
+        if decoded.reduction > 1 {
+            read.codes = read.codes.map { $0.scaled(by: Double(decoded.reduction)) }
+            read.reducedFrom = [decoded.width, decoded.height]
+            read.size = [decoded.width, decoded.height]
+        }
+        return read
+    }
+
+    /// Reads a PNG or JPEG file with the still ladder, as `decodeImage(encoded:)`.
+    public func decodeImage(contentsOf path: String) throws(ImageError) -> StillImageRead {
+        let bytes = try GrayImage.fileBytes(path)
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(ImageError) in try decodeImage(encoded: buffer) }
+        }
+        return try result.get()
+    }
+
     /// Decodes a still image (a screenshot, a photo) with the still ladder: every pass, the union of
     /// what they read, then the codes found but not read tried again, enlarged; within the work bound.
     public func decodeImage(_ image: GrayImage) -> StillImageRead {
@@ -217,7 +239,10 @@ public final class FrameDecoder {
                 // Each pass may have found the same unread code: retry it once.
                 guard let box = Box(outline), !tried.contains(where: { $0.intersects(box) }) else { continue }
                 tried.append(box)
-                guard let region = frame.region(around: outline, margin: ladder.retryMargin) else { continue }
+                // A large code that failed is not a small-module problem, and enlarging it would be costly.
+                guard let region = frame.region(around: outline, margin: ladder.retryMargin),
+                    max(region.image.width, region.image.height) <= ladder.retryMaximumSide
+                else { continue }
                 let enlarged = region.image.upscaled(by: ladder.retryUpscale)
                 let toFrame = ToFrame.scaledAndShifted(
                     1 / Double(ladder.retryUpscale), x: Double(region.x), y: Double(region.y))
@@ -229,16 +254,10 @@ public final class FrameDecoder {
                 found.ignored += retry.ignored.filter { box in !found.ignored.contains { $0.intersects(box) } }
             }
         }
-        let codes =
-            scale == 1
-            ? found.codes
-            : found.codes.map {
-                var code = $0
-                code.corners = code.corners.map { $0.map { Int((Double($0) * scale).rounded()) } }
-                return code
-            }
+        let codes = scale == 1 ? found.codes : found.codes.map { $0.scaled(by: scale) }
         return StillImageRead(
-            codes: codes, ignored: found.ignored.count, passesRun: found.passesRun, passesSkipped: found.passesSkipped,
+            size: [image.width, image.height], codes: codes, ignored: found.ignored.count, passesRun: found.passesRun,
+            passesSkipped: found.passesSkipped,
             reducedFrom: scale == 1 ? nil : [image.width, image.height])
     }
 
@@ -355,6 +374,8 @@ public final class FrameDecoder {
 
 /// What the still ladder read in one image, and how much of the ladder it ran.
 public struct StillImageRead: Sendable, Hashable {
+    /// The image's width and height (as encoded, when it was decoded reduced).
+    public var size: [Int]
     /// Every code read, once per code (the same payload at two places is two codes).
     public var codes: [DecodedCode]
     /// Codes read whose payload is not printable text (binary, UTF-8): dropped, counted once each.
@@ -382,6 +403,8 @@ public struct StillLadder: Sendable, Equatable {
     public var retryEngines: [Engine]
     public var retryUnread: Bool { !retryEngines.isEmpty }
     public var retryUpscale = 2
+    /// Regions larger than this (before enlarging) are not retried: their modules are not small.
+    public var retryMaximumSide = 1200
     /// The margin around a found code's outline, as a fraction of its size.
     public var retryMargin = 0.25
     /// The work bound: larger images are averaged down to this many pixels before any pass.
@@ -403,6 +426,13 @@ public struct StillLadder: Sendable, Equatable {
 }
 
 extension DecodedCode {
+    /// The code with its corners in an image `factor` times larger (read in a reduced copy).
+    func scaled(by factor: Double) -> DecodedCode {
+        var code = self
+        code.corners = corners.map { $0.map { Int((Double($0) * factor).rounded()) } }
+        return code
+    }
+
     /// Whether this code's outline and `outline` (corners in the same frame) intersect, by their
     /// bounding boxes: two reads of one code never sit apart, two copies of a code on a page do.
     func overlaps(_ outline: [[Int]]) -> Bool {

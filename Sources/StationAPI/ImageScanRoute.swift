@@ -37,11 +37,13 @@ extension Routes {
                 detail: "images are limited to \(StationAPI.maximumImageBytes) bytes")
         }
         let started = ContinuousClock.now
-        let bytes = Array(buffer: body)
-        let (read, size) = try await Blocking.run {
-            let image: GrayImage
-            do throws(ImageError) { image = try GrayImage.decode(bytes) } catch { throw Problem.image(error) }
-            return (FrameDecoder().decodeImage(image), [image.width, image.height])
+        let read = try await Blocking.run {
+            // Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
+            do {
+                return try body.withUnsafeReadableBytes { bytes throws(ImageError) in
+                    try FrameDecoder().decodeImage(encoded: bytes)
+                }
+            } catch let error as ImageError { throw Problem.image(error) }
         }
         var codes: [ImageScanResponse.Code] = []
         var submitted: Set<String> = []
@@ -53,7 +55,7 @@ extension Routes {
         let elapsed = started.duration(to: .now).components
         return try json(
             ImageScanResponse(
-                codes: codes, ignored: read.ignored, complete: read.passesSkipped == 0, size: size,
+                codes: codes, ignored: read.ignored, complete: read.passesSkipped == 0, size: read.size,
                 milliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15))
     }
 }

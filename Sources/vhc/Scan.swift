@@ -67,8 +67,9 @@ struct Scan: ParsableCommand {
             let clock = ContinuousClock(), start = clock.now
             var report = ImageReport(file: file)
             do {
-                let image = try GrayImage.read(contentsOf: file)
-                report.codes = try decoder.decodeImage(image).codes.map { try CodeReport($0, session: session) }
+                report.codes = try decoder.decodeImage(contentsOf: file).codes.map {
+                    try CodeReport($0, session: session)
+                }
             } catch let error as ImageError {
                 report.error = ErrorReport(code: error.code.rawValue, message: error.message)
                 allRead = false

@@ -166,6 +166,27 @@ struct DecoderTests {
         #expect(spent.passesSkipped >= configuration.stillLadder.passes.count)
     }
 
+    @Test("a JPEG beyond the work bound is decoded reduced by TurboJPEG; corners come back in its own pixels")
+    func reducedJPEG() throws {
+        let text = tokenText(length: 250, seed: 22)
+        let photo = placed(
+            try QRCode.alphanumeric(text).image(pixelsPerModule: 12), width: 4800, height: 3600, x: 2000, y: 1500)
+        let jpeg = try photo.jpegData(quality: 90)
+        let decoded = try jpeg.withUnsafeBytes { bytes throws(ImageError) in
+            try GrayImage.decode(bytes, fittingPixels: 16_000_000)
+        }
+        #expect(decoded.reduction == 2 && decoded.image.width == 2400 && decoded.image.height == 1800)
+        #expect(decoded.width == 4800 && decoded.height == 3600)
+        let read = try jpeg.withUnsafeBytes { bytes throws(ImageError) in
+            try FrameDecoder().decodeImage(encoded: bytes)
+        }
+        #expect(read.codes.map(\.text) == [text])
+        #expect(read.size == [4800, 3600] && read.reducedFrom == [4800, 3600])
+        // The code's top-left module is at (2000 + 4 × 12, 1500 + 4 × 12) in the photo's own pixels.
+        let corners = try #require(read.codes.first?.corners)
+        #expect(abs(corners.map { $0[0] }.min()! - 2048) < 16 && abs(corners.map { $0[1] }.min()! - 1548) < 16)
+    }
+
     @Test("a still is read by every pass: codes that different passes read are all returned, each once")
     func stillUnion() throws {
         // One code in dark mode (the photo pass reads it, with its inverted retry) and one small code that

@@ -23,7 +23,7 @@ struct ScanCommandTests {
         let codes = try #require(first["codes"] as? [[String: Any]])
         #expect(codes.count == 1)
         #expect(codes[0]["text"] as? String == token)
-        #expect(codes[0]["pass"] as? String == "zxing-upscaled")  // the ladder's first pass
+        #expect(codes[0]["pass"] as? String == "zxing-photo")  // the still ladder's first pass
         #expect((codes[0]["corners"] as? [[Int]])?.count == 4)
         let second = try jsonObject(lines[1])
         #expect((second["error"] as? [String: Any])?["code"] as? String == "image_corrupt")

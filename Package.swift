@@ -2,7 +2,8 @@
 // vhc-station: a clinic-side scanning and verification station for Taiwan's Virtual NHI Card.
 import PackageDescription
 
-/// Where scripts/build-zxing.sh installs zxing-cpp (its version is named there too).
+/// Where scripts/build-zxing.sh installs zxing-cpp (its version is named there too). A build that cannot
+/// find ZXing/ReadBarcode.h or -lZXing has not run it: `bash scripts/setup.sh` does.
 let zxingPrefix = "/opt/vhc-zxing/3.1.1"
 
 let package = Package(

@@ -109,7 +109,7 @@ extension GrayImage {
 
     /// Decodes PNG or JPEG bytes; a JPEG of more than `fittingPixels` pixels is decoded at the largest
     /// of TurboJPEG's reductions (½, ¼, ⅛) that fits, which costs a fraction of decoding it whole and
-    /// averaging it down, and accepts photos beyond `maximumPixels` when the reduction fits.
+    /// averaging it down. The image's own size must be within the limits either way.
     public static func decode(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             let image = try decodePNG(bytes)
@@ -155,6 +155,9 @@ extension GrayImage {
             handle, source, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         guard header == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
         guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG: no frame header") }
+        // The whole image within the limits too: a progressive JPEG is held as coefficients at full size
+        // (about 3 bytes a pixel) whatever the reduction.
+        try checkDimensions(Int(width), Int(height))
         // The reduction: the least of ½, ¼, ⅛ that brings the image within `fittingPixels` (⅛ at most).
         var reduction = 1
         if let fittingPixels {
@@ -171,7 +174,7 @@ extension GrayImage {
             // TurboJPEG picks the scaling factor that gives this size (it scales in the DCT domain).
             tjDecompress2(
                 handle, source, UInt(bytes.count), $0.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
-                Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING)
+                Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
         }
         guard decoded == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
         return Decoded(

@@ -199,7 +199,8 @@ public final class FrameDecoder {
         let decoded = try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
         var read = decodeImage(decoded.image)
         if decoded.reduction > 1 {
-            read.codes = read.codes.map { $0.scaled(by: Double(decoded.reduction)) }
+            let toImage = ToFrame.scaledAxes(decoded.width, decoded.image.width, decoded.height, decoded.image.height)
+            read.codes = read.codes.map { $0.mapped(toImage) }
             read.reducedFrom = [decoded.width, decoded.height]
             read.size = [decoded.width, decoded.height]
         }
@@ -234,11 +235,15 @@ public final class FrameDecoder {
         var found = run(frame, passes: passes, until: .deadline(deadline), collectUnread: ladder.retryUnread)
         if !ladder.retryEngines.isEmpty {
             var tried: [Box] = []
-            for outline in found.unread
-            where clock.now < deadline && !found.codes.contains(where: { $0.overlaps(outline) }) {
+            for outline in found.unread where !found.codes.contains(where: { $0.overlaps(outline) }) {
                 // Each pass may have found the same unread code: retry it once.
                 guard let box = Box(outline), !tried.contains(where: { $0.intersects(box) }) else { continue }
                 tried.append(box)
+                // Past the budget a retry is not started, and the read is not complete.
+                guard clock.now < deadline else {
+                    found.passesSkipped += 1
+                    continue
+                }
                 // A large code that failed is not a small-module problem, and enlarging it would be costly.
                 guard let region = frame.region(around: outline, margin: ladder.retryMargin),
                     max(region.image.width, region.image.height) <= ladder.retryMaximumSide
@@ -254,7 +259,8 @@ public final class FrameDecoder {
                 found.ignored += retry.ignored.filter { box in !found.ignored.contains { $0.intersects(box) } }
             }
         }
-        let codes = scale == 1 ? found.codes : found.codes.map { $0.scaled(by: scale) }
+        let toImage = ToFrame.scaledAxes(image.width, frame.width, image.height, frame.height)
+        let codes = scale == 1 ? found.codes : found.codes.map { $0.mapped(toImage) }
         return StillImageRead(
             size: [image.width, image.height], codes: codes, ignored: found.ignored.count, passesRun: found.passesRun,
             passesSkipped: found.passesSkipped,
@@ -357,7 +363,7 @@ public final class FrameDecoder {
             made = (smoothed.image.inverted(), smoothed.toFrame)
         case .halved:
             let half = frame.resizedByArea(width: max(1, frame.width / 2), height: max(1, frame.height / 2))
-            made = (half, .scaled(Double(frame.width) / Double(half.width)))
+            made = (half, .scaledAxes(frame.width, half.width, frame.height, half.height))
         case .upscaled:
             made = (frame.upscaled(by: 2), .scaled(0.5))
         case .invertedUpscaled:
@@ -426,10 +432,10 @@ public struct StillLadder: Sendable, Equatable {
 }
 
 extension DecodedCode {
-    /// The code with its corners in an image `factor` times larger (read in a reduced copy).
-    func scaled(by factor: Double) -> DecodedCode {
+    /// The code with its corners in the image a reduced copy was made from.
+    func mapped(_ toImage: ToFrame) -> DecodedCode {
         var code = self
-        code.corners = corners.map { $0.map { Int((Double($0) * factor).rounded()) } }
+        code.corners = corners.map { toImage.point(x: Double($0[0]), y: Double($0.count > 1 ? $0[1] : 0)) }
         return code
     }
 
@@ -477,12 +483,19 @@ enum ToFrame {
     case projected(Homography)
     /// A crop enlarged: scaled, then moved to where the crop starts.
     case scaledAndShifted(Double, x: Double, y: Double)
+    /// A resize with its own factor on each axis: from `width` to `reducedWidth`, and likewise.
+    case scaledAxes(Int, Int, Int, Int)
 
     func point(x: Double, y: Double) -> [Int] {
         switch self {
         case .scaled(let factor): [Int((x * factor).rounded()), Int((y * factor).rounded())]
         case .scaledAndShifted(let factor, let dx, let dy):
             [Int((x * factor + dx).rounded()), Int((y * factor + dy).rounded())]
+        case .scaledAxes(let width, let reducedWidth, let height, let reducedHeight):
+            [
+                Int((x * Double(width) / Double(reducedWidth)).rounded()),
+                Int((y * Double(height) / Double(reducedHeight)).rounded()),
+            ]
         case .projected(let homography):
             // Corners are pixel indices: project their centres, and back to an index.
             Self.pixel(homography.apply(x: x + 0.5, y: y + 0.5))

@@ -11,12 +11,42 @@ import Synchronization
 /// patient's phone) read by the still ladder, every code read submitted as a scan. Limits: the body's
 /// size, the image's pixels (GrayImage's), one image at a time, and the ladder's time budget. The image
 /// lives in memory for the request only: never written, never logged.
-extension StationAPI {
-    /// A 12 MP phone photo as JPEG is 3 to 8 MB; a 4K screenshot as PNG up to about 15.
-    public static let maximumImageBytes = 24 << 20
-}
-
 extension Routes {
+    /// The longest an image's upload may take while it holds the gate.
+    static let imageUploadLimit: Duration = .seconds(30)
+
+    /// The body, collected and read under the gate: one image in memory at a time, so a burst of large
+    /// pictures cannot exhaust a laptop's memory nor crowd out the camera. The verdicts come after it.
+    private func readImage(_ request: Request) async throws -> StillImageRead {
+        guard imageGate.enter() else { throw Problem.imageBusy }
+        defer { imageGate.leave() }
+        let body: ByteBuffer
+        do {
+            // A client trickling its upload would hold the gate: the whole body must come within the limit.
+            body = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: ImageScanResponse.maximumImageBytes) }
+                group.addTask {
+                    try await Task.sleep(for: Self.imageUploadLimit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let body = first else { throw Problem.imageUploadTooSlow }
+                return body
+            }
+        } catch is NIOTooManyBytesError {
+            throw Problem(
+                status: .contentTooLarge, code: .imageTooLarge, title: "The image is too large",
+                detail: "images are limited to \(ImageScanResponse.maximumImageBytes) bytes")
+        }
+        return try await Blocking.run {
+            // Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
+            do {
+                return try body.withUnsafeReadableBytes { bytes throws(ImageError) in
+                    try FrameDecoder().decodeImage(encoded: bytes)
+                }
+            } catch let error as ImageError { throw Problem.image(error) }
+        }
+    }
 
     func submitImage(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         if let declared = request.headers[.contentType] {
@@ -26,32 +56,13 @@ extension Routes {
             }
         }
         let source = try Self.source(request.uri.queryParameters.get("source") ?? "image")
-        guard imageGate.enter() else { throw Problem.imageBusy }
-        defer { imageGate.leave() }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: StationAPI.maximumImageBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem(
-                status: .contentTooLarge, code: .imageTooLarge, title: "The image is too large",
-                detail: "images are limited to \(StationAPI.maximumImageBytes) bytes")
-        }
         let started = ContinuousClock.now
-        let read = try await Blocking.run {
-            // Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
-            do {
-                return try body.withUnsafeReadableBytes { bytes throws(ImageError) in
-                    try FrameDecoder().decodeImage(encoded: bytes)
-                }
-            } catch let error as ImageError { throw Problem.image(error) }
-        }
-        var codes: [ImageScanResponse.Code] = []
-        var submitted: Set<String> = []
+        let read = try await readImage(request)
+        var seen: Set<String> = []
         // The same token twice in one picture is one presentation: submitted once.
-        for code in read.codes where submitted.insert(code.text).inserted {
-            codes.append(
-                .init(corners: code.corners, scan: try await verdict(on: Array(code.text.utf8), source: source)))
-        }
+        let unique = read.codes.filter { seen.insert($0.text).inserted }
+        let scans = try await verdicts(on: unique.map { Array($0.text.utf8) }, source: source)
+        let codes = zip(unique, scans).map { ImageScanResponse.Code(corners: $0.corners, scan: $1) }
         let elapsed = started.duration(to: .now).components
         return try json(
             ImageScanResponse(
@@ -81,6 +92,10 @@ extension Problem {
             status: .unsupportedMediaType, code: .imageFormatUnsupported, title: "The body must be a PNG or JPEG image",
             detail: detail)
     }
+
+    static let imageUploadTooSlow = Problem(
+        status: .requestTimeout, code: .imageUploadTooSlow, title: "The image did not arrive in time",
+        detail: "the whole image must arrive within \(Routes.imageUploadLimit)")
 
     static let imageBusy = Problem(
         status: .serviceUnavailable, code: .imageBusy, title: "Another image is being read",

@@ -132,7 +132,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem.methodNotAllowed.response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             let problem = Problem.from(error)
-            if problem.status >= 500 {
+            if problem.status >= 500 && problem != .databaseBusy && problem != .imageBusy {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             if problem == .databaseBusy || problem == .imageBusy {

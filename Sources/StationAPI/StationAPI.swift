@@ -95,16 +95,29 @@ struct Routes: Sendable {
     /// A token text through the station's policy, as every scan goes: the verdict, and online the
     /// visit opened at the cloud within the same request (offline it stays pending).
     func verdict(on token: [UInt8], source: String) async throws -> ScanResponse {
+        try await verdicts(on: [token], source: source)[0]
+    }
+
+    /// Several token texts (the codes of one picture): each submitted, then one wait for the cloud for
+    /// all of them, not one wait each.
+    func verdicts(on tokens: [[UInt8]], source: String) async throws -> [ScanResponse] {
         let service = service
-        var outcome = try await Blocking.run { try service.submit(token, source: source) }
-        if let session = outcome.session, session.cloud?.state == .pendingCloud, let uplink = service.uplink {
+        var outcomes: [StationPolicy.Outcome] = []
+        for token in tokens { outcomes.append(try await Blocking.run { try service.submit(token, source: source) }) }
+        if outcomes.contains(where: { $0.session?.cloud?.state == .pendingCloud }), let uplink = service.uplink {
             await uplink.flush(timeout: Self.cloudWait)
-            outcome.session = try await Blocking.run { try service.sessions.session(id: session.id) } ?? session
+            for index in outcomes.indices {
+                guard let session = outcomes[index].session, session.cloud?.state == .pendingCloud else { continue }
+                outcomes[index].session =
+                    try await Blocking.run { try service.sessions.session(id: session.id) } ?? session
+            }
         }
-        return ScanResponse(
-            accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
-            session: outcome.session.map(SessionSummary.init),
-            superseded: outcome.superseded.map(SessionSummary.init))
+        return outcomes.map { outcome in
+            ScanResponse(
+                accepted: outcome.accepted, code: outcome.code, reason: outcome.reason, holder: outcome.maskedHolder,
+                session: outcome.session.map(SessionSummary.init),
+                superseded: outcome.superseded.map(SessionSummary.init))
+        }
     }
 
     /// How long a scan's answer waits for the cloud's grant before it says `pending_cloud`.

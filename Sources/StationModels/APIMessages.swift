@@ -35,6 +35,9 @@ public struct ScanResponse: Codable, Sendable, Equatable {
 /// `POST /v1/scans/image`: what the still ladder read in a PNG or JPEG, each code's verdict as a
 /// scan's, in the order read. The image itself is never stored.
 public struct ImageScanResponse: Codable, Sendable, Equatable {
+    /// The largest body the route takes: a 12 MP phone photo as JPEG is 3 to 8 MB, a 4K screenshot as
+    /// PNG up to about 15.
+    public static let maximumImageBytes = 24 << 20
     public struct Code: Codable, Sendable, Equatable {
         /// The code's corners in the image, `[[x, y], …]`, so a page can outline it.
         public var corners: [[Int]]
@@ -194,6 +197,8 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let imageCorrupt = APIErrorCode(rawValue: "image_corrupt")
     /// Width or height zero, over 16,384, or over the pixel limit.
     public static let imageDimensionsInvalid = APIErrorCode(rawValue: "image_dimensions_invalid")
+    /// The image's upload took longer than the route allows (it holds the one-image gate meanwhile).
+    public static let imageUploadTooSlow = APIErrorCode(rawValue: "image_upload_too_slow")
     /// Another image is being read: one at a time, so pictures cannot crowd out the camera.
     public static let imageBusy = APIErrorCode(rawValue: "image_busy")
 }

@@ -147,6 +147,18 @@ public struct CameraStatus: Sendable, Codable, Equatable {
         }
     }
 
+    enum CodingKeys: String, CodingKey { case state, device, framesPerSecond, lastRead, ignoredReads }
+
+    /// `ignoredReads` may be absent: a daemon from before it was counted.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        state = try values.decode(State.self, forKey: .state)
+        device = try values.decodeIfPresent(String.self, forKey: .device)
+        framesPerSecond = try values.decode(Double.self, forKey: .framesPerSecond)
+        lastRead = try values.decodeIfPresent(LastRead.self, forKey: .lastRead)
+        ignoredReads = try values.decodeIfPresent(IgnoredReads.self, forKey: .ignoredReads) ?? .init()
+    }
+
     public init(
         state: State, device: String? = nil, framesPerSecond: Double = 0, lastRead: LastRead? = nil,
         ignoredReads: IgnoredReads = .init()

@@ -78,16 +78,17 @@ struct DaemonClient {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(data: bytes))
-        return try await perform(request, as: answer)
+        // Reading the image, then the codes' wait for the cloud: longer than a JSON call's 10 s.
+        return try await perform(request, as: answer, timeout: .seconds(60))
     }
 
     private func perform<Answer: Decodable>(
-        _ request: HTTPClientRequest, as answer: Answer.Type
+        _ request: HTTPClientRequest, as answer: Answer.Type, timeout: TimeAmount = .seconds(10)
     ) async throws
         -> Reply<Answer>
     {
         let response: HTTPClientResponse
-        do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(10)) } catch {
+        do { response = try await HTTPClient.shared.execute(request, timeout: timeout) } catch {
             throw UsageError("cannot reach the station daemon at \(socketPath): \(error)")
         }
         let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
@@ -258,6 +259,11 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func submitImage(_ path: String, client: DaemonClient) async throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size else { throw UsageError("cannot read \(path)") }
+        guard size <= ImageScanResponse.maximumImageBytes else {
+            throw UsageError("\(path) is over the daemon's limit of \(ImageScanResponse.maximumImageBytes) bytes")
+        }
         guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
         // The daemon decides by the content; the declared type only has to be an image's.
         let type = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"

@@ -12,7 +12,8 @@ struct Scan: ParsableCommand {
         discussion: """
             --camera PATH: a V4L2 device (a /dev/v4l/by-id/... link works; fake:FILE-OR-DIR plays images);
               one JSON line per new read, until interrupted or --max-frames. Camera events go to standard error.
-            --image: one JSON object per file (with --json), {"file", "codes": [{"text", "corners", "pass"}], "ms"}.
+            --image: one JSON object per file (with --json), {"file", "codes": [{"text", "corners", "pass"}], "size",
+              "ignored", "complete", "ms"}: the still ladder (every pass, the union; large JPEGs decoded reduced).
             --frames WxH: raw 8-bit grey frames of that size on standard input (for example from
               ffmpeg -f rawvideo -pix_fmt gray); one JSON line per new read.
             With --root and --trust-list each read also carries the verdict of `vhc verify`.
@@ -67,9 +68,9 @@ struct Scan: ParsableCommand {
             let clock = ContinuousClock(), start = clock.now
             var report = ImageReport(file: file)
             do {
-                report.codes = try decoder.decodeImage(contentsOf: file).codes.map {
-                    try CodeReport($0, session: session)
-                }
+                let read = try decoder.decodeImage(contentsOf: file)
+                report.codes = try read.codes.map { try CodeReport($0, session: session) }
+                (report.size, report.ignored, report.complete) = (read.size, read.ignored, read.passesSkipped == 0)
             } catch let error as ImageError {
                 report.error = ErrorReport(code: error.code.rawValue, message: error.message)
                 allRead = false
@@ -192,6 +193,12 @@ struct ErrorReport: Codable {
 struct ImageReport: Codable {
     var file: String
     var codes: [CodeReport] = []
+    /// The image's width and height (absent when it could not be read).
+    var size: [Int]?
+    /// Codes whose payload is not printable text, dropped.
+    var ignored: Int?
+    /// False when the still ladder's time budget ran out before every pass.
+    var complete: Bool?
     var ms: Double = 0
     var error: ErrorReport?
 }

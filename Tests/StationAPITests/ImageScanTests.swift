@@ -6,6 +6,7 @@ import Imaging
 import NIOCore
 import QRRendering
 import StationAPI
+import StationModels
 import TestSupport
 import Testing
 
@@ -107,7 +108,8 @@ struct ImageScanTests {
             ([.contentType: "image/png"], truncated, .unprocessableContent, "image_corrupt"),
             ([.contentType: "image/png"], huge, .unprocessableContent, "image_dimensions_invalid"),
             (
-                [.contentType: "image/jpeg"], ByteBuffer(repeating: 0xFF, count: StationAPI.maximumImageBytes + 1),
+                [.contentType: "image/jpeg"],
+                ByteBuffer(repeating: 0xFF, count: ImageScanResponse.maximumImageBytes + 1),
                 .contentTooLarge, "image_too_large"
             ),
         ]
@@ -127,6 +129,58 @@ struct ImageScanTests {
             }
         }
         #expect(try fixture.service.sessions.list().isEmpty)
+    }
+}
+
+extension ImageScanTests {
+    @Test("damaged PNGs and JPEGs (bytes flipped, cut short, inserted) are answered 200 or a problem, never a crash")
+    func mutatedImages() async throws {
+        let fixture = try APIFixture()
+        let token = try fixture.authority.token()
+        let image = canvas(
+            width: 240, height: 240,
+            codes: [(try QRCode.alphanumeric(String(decoding: token, as: UTF8.self)), 10, 10, 2)])
+        let originals = [Array(buffer: try pngBytes(image)), try image.jpegData(quality: 85)]
+        var random = SeededGenerator(seed: 11)
+        let bodies = (0..<120).map { round -> [UInt8] in
+            var bytes = originals[round % 2]
+            switch round % 3 {
+            case 0:  // a few bytes flipped anywhere, the headers included
+                for _ in 0..<Int.random(in: 1...8, using: &random) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+                }
+            case 1:  // cut short
+                bytes = Array(bytes.prefix(Int.random(in: 1..<bytes.count, using: &random)))
+            default:  // bytes inserted
+                let inserted = (0..<Int.random(in: 1...64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+                bytes.insert(contentsOf: inserted, at: Int.random(in: 0..<bytes.count, using: &random))
+            }
+            return bytes
+        }
+        let statuses = try await fixture.app().test(.router) { client in
+            var statuses: [Int: Int] = [:]
+            for bytes in bodies {
+                let status = try await client.execute(
+                    uri: "/v1/scans/image", method: .post, headers: [.contentType: "image/png"],
+                    body: ByteBuffer(bytes: bytes)
+                ) { response in
+                    let body = try json(response)
+                    if response.status == .ok {
+                        #expect(body["codes"] is [Any])
+                    } else {
+                        #expect([415, 422].contains(response.status.code), "\(response.status)")
+                        #expect(body["code"] is String && response.headers[.contentType] == "application/problem+json")
+                    }
+                    return response.status.code
+                }
+                statuses[status, default: 0] += 1
+            }
+            return statuses
+        }
+        // Both kinds of answer were met: some damage is survivable, some is not.
+        #expect(statuses[200, default: 0] > 0 && statuses[422, default: 0] > 0, "\(statuses)")
     }
 }
 

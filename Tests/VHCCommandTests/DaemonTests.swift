@@ -180,7 +180,7 @@ struct DaemonTests {
     }
 
     @Test(
-        "vhc submit --image: a screenshot's token opens a session; the same picture again is replayed; a text file is refused"
+        "vhc submit --image: a token opens a session, the same picture again is replayed, a text file is refused, an upload in progress makes another image_busy"
     )
     func submitImage() throws {
         let station = try Station()
@@ -202,6 +202,22 @@ struct DaemonTests {
         #expect(both.status == 2 && both.stderr.contains("not both"))
         let sessions = try station.client("sessions", "list", "--json")
         #expect(sessions.stdout.contains(#""source":"screenshot""#))
+
+        // An upload in progress holds the one-image gate: another image meanwhile is image_busy, and
+        // once the upload is abandoned the next is read again.
+        let holder = try #require(Self.connectUnix(station.socket))
+        let head = Array(
+            "POST /v1/scans/image HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000000\r\n\r\nabc"
+                .utf8)
+        _ = send(holder, head, head.count, 0)
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try station.token(png: "second.png")
+        let busy = try station.client("submit", "--image", "second.png")
+        #expect(busy.status == 1 && busy.stderr.contains("image_busy"), "\(busy.stderr)")
+        close(holder)
+        Thread.sleep(forTimeInterval: 0.5)
+        let after = try station.client("submit", "--image", "second.png")
+        #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
     }
 
     @Test("the fake camera's frames open a session; SIGTERM stops cleanly; a restart keeps sessions and replays")

@@ -25,6 +25,8 @@ struct ScanCommandTests {
         #expect(codes[0]["text"] as? String == token)
         #expect(codes[0]["pass"] as? String == "zxing-photo")  // the still ladder's first pass
         #expect((codes[0]["corners"] as? [[Int]])?.count == 4)
+        #expect(first["complete"] as? Bool == true && first["ignored"] as? Int == 0)
+        #expect((first["size"] as? [Int])?.count == 2)
         let second = try jsonObject(lines[1])
         #expect((second["error"] as? [String: Any])?["code"] as? String == "image_corrupt")
         #expect((second["codes"] as? [Any])?.isEmpty == true)

@@ -857,6 +857,15 @@ def make_image(args):
 
 # ------------------------------------------------------------------------------------------------ main
 
+def add_set_arguments(ap, per_category, jobs):
+    """The options every set generator takes (the still-image one too)."""
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-category", type=int, default=per_category)
+    ap.add_argument("--only", help="comma-separated categories (default: all)")
+    ap.add_argument("--jobs", type=int, default=jobs, help="worker processes (the output is the same)")
+
+
 def category_jobs(ap, args, categories):
     """The images to make for --only, --per-category and --seed, one (seed, index, category, number) each,
     with each category's folder made; a bad argument is a usage error. The still-image generator shares it."""
@@ -882,11 +891,7 @@ def _init_worker():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--per-category", type=int, default=50)
-    ap.add_argument("--only", help="comma-separated categories (default: all)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (output is the same)")
+    add_set_arguments(ap, per_category=50, jobs=os.cpu_count() or 1)
     ap.add_argument("--token", action="append", help="render this token text (repeatable) as phone-N.jpg in --out, "
                     "photographed as in --category, instead of generating the set (the README's demonstration)")
     ap.add_argument("--category", default="plain-640", help="with --token: the camera and screen model to use")

@@ -767,17 +767,9 @@ def make_image(args):
 
 # ------------------------------------------------------------------------------------------------ main
 
-def _init_worker():
-    cv2.setNumThreads(1)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--per-category", type=int, default=16)
-    ap.add_argument("--only", help="comma-separated categories (default: all)")
-    ap.add_argument("--jobs", type=int, default=2, help="worker processes (the output is the same)")
+    ps.add_set_arguments(ap, per_category=16, jobs=2)
     args = ap.parse_args(argv)
     jobs = ps.category_jobs(ap, args, CATEGORIES)
     # the slowest kinds first, so that the workers finish together; the output order is the job order
@@ -793,7 +785,7 @@ def main(argv=None):
         results[j] = entry
 
     if args.jobs > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs, initializer=_init_worker,
+        with multiprocessing.get_context("fork").Pool(args.jobs, initializer=ps._init_worker,
                                                       maxtasksperchild=8) as pool:
             for j, (entry, data) in zip(order, pool.imap(make_image, [jobs[j] for j in order], chunksize=1)):
                 store(j, entry, data)

@@ -857,6 +857,15 @@ def make_image(args):
 
 # ------------------------------------------------------------------------------------------------ main
 
+def write_truth(args, generator, entries, started):
+    """DIR/truth.json: the generator, the seed and every image's entry (the still-image generator's too)."""
+    truth = {"seed": args.seed, "generator": generator, "images": entries}
+    with open(os.path.join(args.out, "truth.json"), "w", encoding="utf-8") as fh:
+        json.dump(truth, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+    print("wrote %d images to %s in %.1f s" % (len(entries), args.out, time.time() - started), file=sys.stderr)
+
+
 def add_set_arguments(ap, per_category, jobs):
     """The options every set generator takes (the still-image one too)."""
     ap.add_argument("--out", required=True)
@@ -923,11 +932,7 @@ def main(argv=None):
             with open(os.path.join(args.out, entry["file"]), "wb") as fh:
                 fh.write(data)
             entries.append(entry)
-    truth = {"seed": args.seed, "generator": GENERATOR, "images": entries}
-    with open(os.path.join(args.out, "truth.json"), "w", encoding="utf-8") as fh:
-        json.dump(truth, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
-    print("wrote %d images to %s in %.1f s" % (len(entries), args.out, time.time() - t0), file=sys.stderr)
+    write_truth(args, GENERATOR, entries, t0)
     return 0
 
 

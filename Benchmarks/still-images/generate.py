@@ -792,11 +792,7 @@ def main(argv=None):
     else:
         for j in order:
             store(j, *make_image(jobs[j]))
-    truth = {"generator": GENERATOR, "seed": args.seed, "images": results}
-    with open(os.path.join(args.out, "truth.json"), "w", encoding="utf-8") as fh:
-        json.dump(truth, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
-    print("wrote %d images to %s in %.1f s" % (len(results), args.out, time.time() - t0), file=sys.stderr)
+    ps.write_truth(args, GENERATOR, results, t0)
     return 0
 
 

@@ -534,7 +534,6 @@ def make_monitor(rng, cfg, text, matrix, W, H):
 # ------------------------------------------------------------------------------------------ screenshot
 
 def make_screenshot(rng, cfg, text, matrix, W, H):
-    n = matrix.shape[0]
     k = W / 1920.0
     img = np.empty((H, W, 3), np.uint8)
     img[:] = (32, 33, 36)

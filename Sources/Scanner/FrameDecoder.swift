@@ -193,10 +193,14 @@ public final class FrameDecoder {
         return codes
     }
 
-    /// Reads a PNG or JPEG file's bytes with the still ladder. A JPEG beyond the work bound is decoded
-    /// reduced (a 48 MP photo at a quarter of its pixels), never whole; corners are in the file's image.
-    public func decodeImage(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> StillImageRead {
-        let decoded = try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
+    /// Decodes a PNG or JPEG file's bytes for the still ladder: a JPEG beyond the work bound is decoded
+    /// reduced (a 48 MP photo at a quarter of its pixels), never whole. The bytes can go once this returns.
+    public func decodeStill(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage.Decoded {
+        try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
+    }
+
+    /// Reads an image decoded by `decodeStill` with the still ladder; corners are in the file's image.
+    public func decodeImage(_ decoded: GrayImage.Decoded) -> StillImageRead {
         var read = decodeImage(decoded.image)
         if decoded.reduction > 1 {
             let toImage = ToFrame.scaledAxes(decoded.width, decoded.image.width, decoded.height, decoded.image.height)
@@ -207,13 +211,12 @@ public final class FrameDecoder {
         return read
     }
 
-    /// Reads a PNG or JPEG file with the still ladder, as `decodeImage(encoded:)`.
+    /// Reads a PNG or JPEG file with the still ladder. The file's bytes are let go before the ladder runs.
     public func decodeImage(contentsOf path: String) throws(ImageError) -> StillImageRead {
-        let bytes = try GrayImage.fileBytes(path)
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ImageError) in try decodeImage(encoded: buffer) }
-        }
-        return try result.get()
+        let decoded = try GrayImage.fileBytes(path).withUnsafeBytes { buffer in
+            Result { () throws(ImageError) in try decodeStill(encoded: buffer) }
+        }.get()
+        return decodeImage(decoded)
     }
 
     /// Decodes a still image (a screenshot, a photo) with the still ladder: every pass, the union of

@@ -20,10 +20,16 @@ extension Routes {
     private func readImage(_ request: Request) async throws -> StillImageRead {
         guard imageGate.enter() else { throw Problem.imageBusy }
         defer { imageGate.leave() }
-        let body: ByteBuffer
+        let decoded = try await Self.decode(try await upload(request))
+        // The body is gone by now: only the grey image stays in memory while the ladder runs.
+        return try await Blocking.run { FrameDecoder().decodeImage(decoded) }
+    }
+
+    /// The whole body, within the size and time limits.
+    private func upload(_ request: Request) async throws -> ByteBuffer {
         do {
             // A client trickling its upload would hold the gate: the whole body must come within the limit.
-            body = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
                 group.addTask { try await request.body.collect(upTo: ImageScanResponse.maximumImageBytes) }
                 group.addTask {
                     try await Task.sleep(for: Self.imageUploadLimit)
@@ -38,11 +44,14 @@ extension Routes {
                 status: .contentTooLarge, code: .imageTooLarge, title: "The image is too large",
                 detail: "images are limited to \(ImageScanResponse.maximumImageBytes) bytes")
         }
-        return try await Blocking.run {
-            // Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
+    }
+
+    /// Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
+    private static func decode(_ body: ByteBuffer) async throws -> GrayImage.Decoded {
+        try await Blocking.run {
             do {
                 return try body.withUnsafeReadableBytes { bytes throws(ImageError) in
-                    try FrameDecoder().decodeImage(encoded: bytes)
+                    try FrameDecoder().decodeStill(encoded: bytes)
                 }
             } catch let error as ImageError { throw Problem.image(error) }
         }

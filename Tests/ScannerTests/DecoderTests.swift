@@ -177,9 +177,8 @@ struct DecoderTests {
         }
         #expect(decoded.reduction == 2 && decoded.image.width == 2400 && decoded.image.height == 1800)
         #expect(decoded.width == 4800 && decoded.height == 3600)
-        let read = try jpeg.withUnsafeBytes { bytes throws(ImageError) in
-            try FrameDecoder().decodeImage(encoded: bytes)
-        }
+        let read = FrameDecoder().decodeImage(
+            try jpeg.withUnsafeBytes { bytes throws(ImageError) in try FrameDecoder().decodeStill(encoded: bytes) })
         #expect(read.codes.map(\.text) == [text])
         #expect(read.size == [4800, 3600] && read.reducedFrom == [4800, 3600])
         // The code's top-left module is at (2000 + 4 × 12, 1500 + 4 × 12) in the photo's own pixels.

@@ -662,6 +662,26 @@ def _rounded_rect_pts(x0, y0, x1, y1, r, n=12):
 
 # ------------------------------------------------------------------------------------------ one image
 
+def phone_geometry(rng):
+    """A phone: its pixel density (ppi, px/mm), its screen in pixels, and the wallet card's width on it."""
+    ppi = _u(rng, 400, 460)
+    ppmm = ppi / 25.4
+    screen_w = int(round(_u(rng, 63, 72) * ppmm))
+    screen_h = int(round(screen_w * _u(rng, 2.0, 2.22)))
+    card_w = screen_w - 2 * 20 * (ppi / 160)
+    return ppi, ppmm, screen_w, screen_h, card_w
+
+
+def wallet_screen(rng, matrix, screen_w, screen_h, ppi, spm, integer, dark=False, inverted=False):
+    """The wallet app's screen with the code at `spm` screen pixels a module, and a drawn holder line:
+    (screen, code box, the screen's parameters)."""
+    p = dict(screen_w=screen_w, screen_h=screen_h, ppi=ppi, dark=dark, inverted=inverted, spm=spm,
+             integer_origin=integer, smooth=(not integer) and rng.random() < 0.4,
+             display_name="WANG XIAO MING" if rng.random() < 0.3 else "Holder %04d" % int(rng.integers(10000)),
+             display_id="ID  %s****%s" % (chr(65 + int(rng.integers(26))), "%03d" % int(rng.integers(1000))))
+    return render_screen(rng, matrix, p) + (p,)
+
+
 def make_image(args):
     seed, index, cat, number, *given = args  # given: a token text to render instead of issuing one
     cfg = CATEGORIES[cat]
@@ -675,12 +695,7 @@ def make_image(args):
     # ---- phone
     dark = bool(cfg.get("dark", False))
     inverted = dark and number % 2 == 1
-    ppi = _u(rng, 400, 460)
-    ppmm = ppi / 25.4
-    screen_w = int(round(_u(rng, 63, 72) * ppmm))
-    screen_h = int(round(screen_w * _u(rng, 2.0, 2.22)))
-    dp = ppi / 160
-    card_w = screen_w - 2 * 20 * dp
+    ppi, ppmm, screen_w, screen_h, card_w = phone_geometry(rng)
     code_mm = _u(rng, 30, 55)  # symbol width, without the quiet zone
     spm_max = min(55 * ppmm / n, card_w / (n + 8))  # symbol plus 4-module quiet zones fit on the card
     spm = min(code_mm * ppmm / n, spm_max)
@@ -689,11 +704,7 @@ def make_image(args):
         fits = [k for k in (round(spm), math.floor(spm), math.ceil(spm)) if 30 * ppmm / n <= k <= spm_max]
         spm = float(fits[0] if fits else math.floor(spm))
     layout = ["stripe-gaprow", "stripe-gapcol", "pentile", "pentile"][int(rng.integers(4))]
-    p = dict(screen_w=screen_w, screen_h=screen_h, ppi=ppi, dark=dark, inverted=inverted, spm=spm,
-             integer_origin=integer, smooth=(not integer) and rng.random() < 0.4,
-             display_name="WANG XIAO MING" if rng.random() < 0.3 else "Holder %04d" % int(rng.integers(10000)),
-             display_id="ID  %s****%s" % (chr(65 + int(rng.integers(26))), "%03d" % int(rng.integers(1000))))
-    screen, code_box = render_screen(rng, matrix, p)
+    screen, code_box, p = wallet_screen(rng, matrix, screen_w, screen_h, ppi, spm, integer, dark, inverted)
 
     # ---- camera pose
     cam = place_camera(rng, cfg, Wc, Hc, code_box, n, ppmm)

@@ -325,23 +325,14 @@ def long_payload(rng, version):
 def phone_screen(rng, matrix, spm_range_mm=(30, 55)):
     """The wallet app's screen (phone-screens' render_screen) with the phone-screens sizing rules."""
     n = matrix.shape[0]
-    ppi = _u(rng, 400, 460)
-    ppmm = ppi / 25.4
-    screen_w = int(round(_u(rng, 63, 72) * ppmm))
-    screen_h = int(round(screen_w * _u(rng, 2.0, 2.22)))
-    dp = ppi / 160
-    card_w = screen_w - 2 * 20 * dp
+    ppi, ppmm, screen_w, screen_h, card_w = ps.phone_geometry(rng)
     spm_max = min(spm_range_mm[1] * ppmm / n, card_w / (n + 8))
     spm = min(_u(rng, *spm_range_mm) * ppmm / n, spm_max)
     integer = rng.random() < 0.5
     if integer:
         spm = float(max(1, math.floor(spm) if round(spm) > spm_max else round(spm)))
     layout = _choice(rng, ["stripe-gaprow", "stripe-gapcol", "pentile", "pentile"])
-    p = dict(screen_w=screen_w, screen_h=screen_h, ppi=ppi, dark=False, inverted=False, spm=spm,
-             integer_origin=integer, smooth=(not integer) and rng.random() < 0.4,
-             display_name="WANG XIAO MING" if rng.random() < 0.3 else "Holder %04d" % int(rng.integers(10000)),
-             display_id="ID  %s****%s" % (chr(65 + int(rng.integers(26))), "%03d" % int(rng.integers(1000))))
-    screen, code_box = ps.render_screen(rng, matrix, p)
+    screen, code_box, _ = ps.wallet_screen(rng, matrix, screen_w, screen_h, ppi, spm, integer)
     return screen, code_box, ppmm, spm, layout
 
 

@@ -58,8 +58,7 @@ extension Routes {
     }
 
     func submitImage(_ request: Request, _ context: StationRequestContext) async throws -> Response {
-        if let declared = request.headers[.contentType] {
-            let media = declared.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        if let media = Self.mediaType(request) {
             guard media == "image/png" || media == "image/jpeg" || media == "application/octet-stream" else {
                 throw Problem.imageFormat("send Content-Type: image/png or image/jpeg")
             }

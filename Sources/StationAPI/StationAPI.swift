@@ -63,15 +63,18 @@ struct Routes: Sendable {
     )
         async throws -> T
     {
-        if let declared = request.headers[.contentType] {
-            let media = declared.split(separator: ";").first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            guard let media,
-                media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+        if let media = mediaType(request) {
+            guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
             else { throw Problem.unsupportedMediaType }
         }
         return try await request.decode(as: type, context: context)
+    }
+
+    /// The declared Content-Type without its parameters, lower-cased; nil when none is declared.
+    static func mediaType(_ request: Request) -> String? {
+        request.headers[.contentType].map {
+            ($0.split(separator: ";").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        }
     }
 
     func status() throws -> Response {

@@ -101,6 +101,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         }
         let decoder = FrameDecoder()
         var recent = RecentPayloads(window: 5)
+        var reportedDrops = decoder.droppedPayloads
         while !stopRequested.load(ordering: .relaxed) {
             switch supervisor.step(timeoutMilliseconds: 200) {
             case .frame(let frame):
@@ -112,8 +113,10 @@ public final class CameraPipeline: Service, CameraStatusProviding {
                 for code in decoder.decodeStreamFrame(frame) where recent.isNew(code.text, at: arrived) {
                     submit(code)
                 }
+                // The status's lock is taken only when a count moved, not on every frame.
                 let dropped = decoder.droppedPayloads
-                if !dropped.isEmpty {
+                if dropped != reportedDrops {
+                    reportedDrops = dropped
                     status.withLock {
                         $0.ignoredReads = .init(
                             empty: dropped[.empty] ?? 0, notPrintableASCII: dropped[.notPrintableASCII] ?? 0)

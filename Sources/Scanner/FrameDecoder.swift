@@ -235,8 +235,9 @@ public final class FrameDecoder {
         }
         var passes = ladder.passes
         if max(frame.width, frame.height) <= ladder.smallImageLongSide { passes += ladder.smallImagePasses }
-        var found = run(frame, passes: passes, until: .deadline(deadline), collectUnread: ladder.retryUnread)
-        if !ladder.retryEngines.isEmpty {
+        let retry = !ladder.retryEngines.isEmpty
+        var found = run(frame, passes: passes, until: .everyPass(before: deadline), collectUnread: retry)
+        if retry {
             var tried: [Box] = []
             for outline in found.unread where !found.codes.contains(where: { $0.overlaps(outline) }) {
                 // Each pass may have found the same unread code: retry it once.
@@ -273,15 +274,15 @@ public final class FrameDecoder {
     /// Runs `passes` in order and returns the codes of the first pass that reads any, or with
     /// `everyPass` the union of every pass's (a measurement of passes on their own).
     public func decode(_ frame: GrayImage, passes: [Pass], everyPass: Bool = false) -> [DecodedCode] {
-        run(frame, passes: passes, until: everyPass ? .deadline(.now.advanced(by: .seconds(3600))) : .firstRead).codes
+        run(frame, passes: passes, until: everyPass ? .everyPass(before: nil) : .firstRead).codes
     }
 
     /// When a run of passes stops.
     enum Stop {
         /// After the first pass that reads anything (a camera frame: the next frame comes soon).
         case firstRead
-        /// After every pass, the union of their reads; no pass starts after the instant (a still).
-        case deadline(ContinuousClock.Instant)
+        /// After every pass, the union of their reads; with an instant, no pass starts after it (a still).
+        case everyPass(before: ContinuousClock.Instant?)
     }
 
     struct Run {
@@ -308,7 +309,7 @@ public final class FrameDecoder {
         var variants: [Variant: (image: GrayImage, toFrame: ToFrame)] = [:]
         var result = Run()
         for (index, pass) in passes.enumerated() {
-            if case .deadline(let deadline) = stop, ContinuousClock.now >= deadline {
+            if case .everyPass(let deadline?) = stop, ContinuousClock.now >= deadline {
                 result.passesSkipped = passes.count - index
                 break
             }
@@ -410,7 +411,6 @@ public struct StillLadder: Sendable, Equatable {
     /// Engines tried, in turn until one reads, on each code that a pass found but could not decode,
     /// cut out with a margin and enlarged: the upscale only where the modules are small.
     public var retryEngines: [Engine]
-    public var retryUnread: Bool { !retryEngines.isEmpty }
     public var retryUpscale = 2
     /// Regions larger than this (before enlarging) are not retried: their modules are not small.
     public var retryMaximumSide = 1200

@@ -1,5 +1,5 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-still bench-daemon bench-cloud bench-forwarding bench-faults release install format vectors
+.PHONY: demo test fuzz bench bench-scan bench-still bench-daemon bench-cloud bench-forwarding bench-faults bench-web release install format vectors
 
 demo:
 	bash scripts/demo.sh
@@ -30,6 +30,9 @@ bench-forwarding:
 
 bench-faults:
 	bash Benchmarks/daemon-faults.sh
+
+bench-web:
+	bash Benchmarks/web.sh
 
 # The binaries as installed: the Swift runtime linked in, so the station needs no Swift toolchain.
 release:

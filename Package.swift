@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // vhc-station: a clinic-side scanning and verification station for Taiwan's Virtual NHI Card.
 import PackageDescription
 
@@ -144,12 +144,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // The local HTTP API (Hummingbird): routes, problem+json errors, server-sent events.
+        // The front-desk page's files (page/: HTML, CSS, JavaScript modules), compiled into the binary as
+        // static strings by the EmbedPage plugin: no bundle beside the binary, no network, no build step.
+        .target(name: "StationWeb", exclude: ["page"], plugins: ["EmbedPage"]),
+        .plugin(name: "EmbedPage", capability: .buildTool(), dependencies: ["embed-page"]),
+        // The plugin's tool: text files in, one Swift file of raw string literals out.
+        .executableTarget(name: "embed-page"),
+        // The local HTTP API (Hummingbird): routes, problem+json errors, server-sent events, the page.
         .target(
             name: "StationAPI",
             dependencies: [
                 "Station", "StationModels", "CloudProtocol", "RecordsFHIR", "VirtualCard", "ConnectionGuards",
-                "Scanner", "Imaging", .product(name: "Hummingbird", package: "hummingbird"),
+                "Scanner", "Imaging", "StationWeb", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -255,8 +261,8 @@ let package = Package(
         .testTarget(
             name: "StationAPITests",
             dependencies: [
-                "StationAPI", "Station", "StationModels", "VirtualCard", "TestSupport", "StationTestSupport",
-                "Imaging", "QRRendering", .product(name: "Crypto", package: "swift-crypto"),
+                "StationAPI", "Station", "StationModels", "StationWeb", "VirtualCard", "TestSupport",
+                "StationTestSupport", "Imaging", "QRRendering", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"), .product(name: "HTTPTypes", package: "swift-http-types"),

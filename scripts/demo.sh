@@ -212,6 +212,8 @@ sandbox_token() {  # a fresh token of the sandbox's Nth active patient, from the
 }
 mkdir -p cloudframes
 sandbox_token 0 --png cloudframes/card.png > /dev/null
+webport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+( umask 077 && head -c 32 /dev/urandom | base64 > api-token )
 cat > station-cloud.yaml <<YAML
 institution: "$institution"
 camera:
@@ -222,6 +224,8 @@ storage:
   database: $PWD/station-cloud.sqlite
 api:
   socket: $PWD/cloud-api.sock
+  tcp: 127.0.0.1:$webport
+  token_file: $PWD/api-token
 cloud:
   url: https://127.0.0.1:$port
   ca: $PWD/sandbox/ca.pem
@@ -253,6 +257,16 @@ current = [m for m in items if m["daysRemaining"] > 0]
 print((current or items or [{"atcCode": "B01AA03"}])[0]["atcCode"])')
 echo "proposed prescription: $proposed"
 "$vhc" alerts "$visit" --atc "$proposed" "${desk[@]}"
+
+step "Front desk: vhc web prints a one-time link to the page; a browser signs in with it (curl plays the browser)"
+link=$("$vhc" web "${desk[@]}" --no-open)
+echo "$link"
+curl --silent --show-error -o /dev/null -c web-cookies.txt -w 'first use → %{http_code}, to %{redirect_url}\n' "$link"
+curl --silent --show-error -b web-cookies.txt "http://127.0.0.1:$webport/" | grep -o '<title>[^<]*</title>'
+curl --silent --show-error -b web-cookies.txt "http://127.0.0.1:$webport/v1/stats/day" | python3 -c \
+    'import json,sys; d=json.load(sys.stdin); print("the page'"'"'s day at a glance: %s, %d valid, %d refused" % (d["date"], d["accepted"], d["refused"]))'
+curl --silent --show-error -o /dev/null -w 'the same link again → %{http_code} (web_link_invalid)\n' "$link"
+echo "(open http://127.0.0.1:$webport/ with a fresh link from vhc web in a browser to see the page)"
 
 step "Home care offline: the cloud is cut; two cards are scanned, verified locally and kept in the outbox"
 kill -TERM $cloudpid && wait $cloudpid || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, then runs every test: the packaging checks (systemd unit, udev rule, install script), a short
 # libFuzzer run over the verifier, the Swift test suite (unit, conformance vectors, command-line
-# contract, differential tests against the reference), then the daemon's short fault run.
+# contract, differential tests against the reference), the front-desk page in a real browser (chromium
+# and Selenium against the daemon, its fake camera and the sandbox cloud), then the daemon's short fault run.
 #   scripts/test.sh               FUZZ_SECONDS=0 skips the fuzz run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +15,9 @@ python3 tools/reference/make_vectors.py --check
 scripts/check-packaging.sh
 if [[ "${FUZZ_SECONDS:-30}" != 0 ]]; then scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; fi
 swift test --skip-build
+# The page in chromium: screenshots and figures in .build/web-test/ (the figures' targets: Benchmarks/web.sh).
+python="$(scripts/browser-setup.sh)"
+SE_OFFLINE=true SE_AVOID_STATS=true "$python" Tests/web/frontdesk_test.py --bin "$(swift build --show-bin-path)" \
+    --out .build/web-test
 # The daemon's fault run, short: a flood, stream churn, a held database lock, kill -9 during submissions.
 python3 Benchmarks/daemon_faults.py --bin "$(swift build --show-bin-path)" --short

@@ -58,6 +58,12 @@ extension AuditKind {
     public static let sessionIDChecked = AuditKind("session.id_checked")
     public static let sessionIDCheckFailed = AuditKind("session.id_check_failed")
     public static let sessionRead = AuditKind("session.read")
+    /// A holder's full name and ID number shown on a screen that masks them (the front-desk page).
+    public static let holderRevealed = AuditKind("holder.revealed")
+    /// A one-time sign-in link for the front-desk page made (`vhc web`), used, or a page signed out.
+    public static let webLinkIssued = AuditKind("web.link_issued")
+    public static let webSignedIn = AuditKind("web.signed_in")
+    public static let webSignedOut = AuditKind("web.signed_out")
     public static let sessionListed = AuditKind("session.listed")
     public static let listInstalled = AuditKind("list.installed")
     public static let configLoaded = AuditKind("config.loaded")

@@ -180,6 +180,9 @@ public final class StationDatabase: Sendable {
                         consumed_at INTEGER NOT NULL);
                     """)
         }
+        migrator.registerMigration("v5: audit rows by time (the day's scan counts)") { db in
+            try db.execute(sql: "CREATE INDEX audit_log_by_time ON audit_log (at, kind)")
+        }
         return migrator
     }
 }

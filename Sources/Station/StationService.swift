@@ -236,6 +236,13 @@ public final class StationService: Sendable {
         return session
     }
 
+    /// A holder's full identity for a screen that masks it: an explicit read, audited with who asked.
+    public func revealHolder(sessionID: String, to client: String) throws -> VisitSession? {
+        guard let session = try sessions.session(id: sessionID) else { return nil }
+        try audit.append(at: clock(), kind: .holderRevealed, subject: sessionID, detail: ["client": client])
+        return session
+    }
+
     /// Sessions newest first; listing is audited like a read, with the filters used.
     public func listSessions(
         state: VisitSession.State?, holderID: String?, readBy client: String

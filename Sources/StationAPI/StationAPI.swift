@@ -13,15 +13,18 @@ import VirtualCard
 /// live events as server-sent events. The same routes serve the Unix socket and, with a bearer
 /// token, the optional loopback TCP listener.
 public enum StationAPI {
-    /// The routes over `service`. `bearerToken` set: every request must present it (TCP).
+    /// The routes over `service`. `bearerToken` set: the TCP listener, where every request must present
+    /// it, or the page's sign-in cookie when `web` is given (and the page is served there too). On the
+    /// Unix socket `web` lets `vhc web` ask for a sign-in link.
     public static func router(
         service: StationService, camera: any CameraStatusProviding, bearerToken: String? = nil,
-        keepAliveSeconds: Double = 15
+        web: WebSignIns? = nil, keepAliveSeconds: Double = 15
     ) -> Router<StationRequestContext> {
         let router = Router(context: StationRequestContext.self)
         let methods = RouteMethods()
+        if bearerToken != nil { router.add(middleware: SecurityHeadersMiddleware()) }
         router.add(middleware: ProblemMiddleware(methods: methods))
-        if let bearerToken { router.add(middleware: BearerTokenMiddleware(token: bearerToken)) }
+        if let bearerToken { router.add(middleware: TCPAccessMiddleware(token: bearerToken, web: web)) }
         let routes = Routes(service: service, camera: camera, keepAlive: keepAliveSeconds)
         router.get("/v1/status") { _, _ in try await Blocking.run { try routes.status() } }
         router.post("/v1/scans") { request, context in try await routes.submit(request, context) }
@@ -34,7 +37,9 @@ public enum StationAPI {
             try await routes.records(request, context)
         }
         router.post("/v1/sessions/{id}/alerts") { request, context in try await routes.alerts(request, context) }
+        router.post("/v1/sessions/{id}/reveal") { _, context in try await Blocking.run { try routes.reveal(context) } }
         router.post("/v1/consents") { request, context in try await routes.requestConsent(request, context) }
+        router.get("/v1/stats/day") { _, _ in try await Blocking.run { try routes.day() } }
         router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
@@ -42,6 +47,10 @@ public enum StationAPI {
             // The practitioner card's key crosses the socket only, never the TCP listener.
             router.post("/v1/practitioner/login") { request, context in try await routes.login(request, context) }
             router.post("/v1/practitioner/logout") { _, _ in try await routes.logout() }
+            // Sign-in links for the page: whoever may use the socket may hand out the page.
+            router.post("/v1/web/links") { _, context in try routes.webLink(web, context) }
+        } else if let web {
+            WebPage.add(to: router, signIns: web, audit: service.audit)
         }
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
@@ -184,8 +193,9 @@ struct Routes: Sendable {
         let records = try await uplink().records(
             grant: grant, category: category, page: paging.page, pageSize: paging.pageSize)
         guard format == "fhir" else { return try json(records) }
+        let shown = context.shown(session)
         let patient = FHIRBundle.Patient(
-            id: session.holderID, name: session.holderName, birthDate: session.holderBirthDate, sex: session.cloud?.sex)
+            id: shown.holderID, name: shown.holderName, birthDate: shown.holderBirthDate, sex: shown.cloud?.sex)
         return try json(
             FHIRBundle.make(records, patient: patient, institution: service.settings.institution),
             contentType: "application/fhir+json")
@@ -249,7 +259,7 @@ struct Routes: Sendable {
         let holder = query["holder"].map(String.init)
         if let holder, !TaiwanID.isValid(holder) { throw Problem.badRequest("holder must be a valid ID number") }
         let sessions = try service.listSessions(state: state, holderID: holder, readBy: context.client)
-        return try json(SessionList(sessions: sessions))
+        return try json(SessionList(sessions: sessions.map { context.shown($0) }))
     }
 
     func show(_ context: StationRequestContext) throws -> Response {
@@ -257,7 +267,35 @@ struct Routes: Sendable {
         guard let session = try service.session(id: id, readBy: context.client) else {
             throw SessionError(.sessionNotFound, "no session \(id)")
         }
-        return try json(session)
+        return try json(context.shown(session))
+    }
+
+    /// `POST /v1/sessions/{id}/reveal`: the holder in full, for a screen that masks them; audited.
+    func reveal(_ context: StationRequestContext) throws -> Response {
+        let id = try sessionID(context)
+        guard let session = try service.revealHolder(sessionID: id, to: context.client) else {
+            throw SessionError(.sessionNotFound, "no session \(id)")
+        }
+        return try json(HolderIdentity(session))
+    }
+
+    /// `GET /v1/stats/day`: today's scans per hour and refusals by code (Asia/Taipei's day).
+    func day() throws -> Response {
+        try json(service.audit.dayStatistics(now: service.clock()))
+    }
+
+    /// `POST /v1/web/links` (Unix socket): a one-time sign-in link for the page; audited.
+    func webLink(_ web: WebSignIns?, _ context: StationRequestContext) throws -> Response {
+        guard let web else {
+            throw Problem(
+                status: .conflict, code: .webNotConfigured, title: "The station serves no page",
+                detail: "the page is served on the loopback TCP listener: set api.tcp and api.token_file")
+        }
+        let link = web.issueLink()
+        try service.audit.append(
+            at: service.clock(), kind: .webLinkIssued,
+            detail: ["client": context.client, "expires_at": "\(link.expiresAt)"])
+        return try json(link)
     }
 
     func idCheck(_ request: Request, _ context: StationRequestContext) async throws -> Response {

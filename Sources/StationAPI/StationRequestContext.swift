@@ -10,7 +10,14 @@ public struct StationRequestContext: RequestContext {
     public static let maximumBodySize = 16 * 1024
     public var coreContext: CoreRequestContextStorage
     /// `unix` or `tcp`, with the peer where one is known.
-    public let client: String
+    public var client: String
+    /// How the request was let in: the Unix socket, the bearer token (a machine), or the page's
+    /// sign-in cookie (a browser, whose screen masks holders).
+    public var access: Access
+
+    public enum Access: Sendable, Equatable {
+        case socket, machine, browser
+    }
     /// Completes when the connection closes: a long response (an event stream) stops at once instead of
     /// at its next write.
     public let connectionClosed: EventLoopFuture<Void>
@@ -24,35 +31,16 @@ public struct StationRequestContext: RequestContext {
             case .some(let address): "tcp \(address.ipAddress ?? "?")"
             case .none: "unix"
             }
+        access = client == "unix" ? .socket : .machine
     }
 
     public var maxUploadSize: Int { Self.maximumBodySize }
 }
 
-/// Requires `Authorization: Bearer TOKEN` (the loopback TCP listener): a missing or wrong token is a
-/// 401 problem. The comparison takes the same time whatever the token, so it leaks nothing.
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let expectedDigest: SHA256.Digest
-
-    init(token: String) { expectedDigest = SHA256.hash(data: Data(token.utf8)) }
-
-    func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-    ) async throws
-        -> Response
-    {
-        let header = request.headers[.authorization] ?? ""
-        let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : ""
-        // Comparing fixed-length digests: the time does not depend on where the strings differ.
-        let presentedDigest = SHA256.hash(data: Data(presented.utf8))
-        guard !presented.isEmpty, presentedDigest == expectedDigest else {
-            var response = Problem(
-                status: .unauthorized, code: .unauthorized, title: "A valid bearer token is required",
-                detail: "send Authorization: Bearer with the token from the station's api.token_file"
-            ).response()
-            response.headers[.wwwAuthenticate] = #"Bearer realm="vhc-station""#
-            return response
-        }
-        return try await next(request, context)
+extension StationRequestContext {
+    /// A session as this client may see it: a browser's screen may face a waiting room, so it gets the
+    /// masked holder; the HIS and the socket's clients get the identity they file the visit under.
+    func shown(_ session: VisitSession) -> VisitSession {
+        access == .browser ? session.maskedForSharedScreen : session
     }
 }

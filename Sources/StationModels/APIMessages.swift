@@ -201,6 +201,10 @@ public struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     public static let imageUploadTooSlow = APIErrorCode(rawValue: "image_upload_too_slow")
     /// Another image is being read: one at a time, so pictures cannot crowd out the camera.
     public static let imageBusy = APIErrorCode(rawValue: "image_busy")
+    /// A browser's state-changing request without the page's own `Origin`.
+    public static let originRefused = APIErrorCode(rawValue: "origin_refused")
+    /// `vhc web` at a station that serves no page (no loopback TCP listener).
+    public static let webNotConfigured = APIErrorCode(rawValue: "web_not_configured")
 }
 
 /// Text put into a URL's path segment or query value: everything but the unreserved characters of

@@ -87,9 +87,16 @@ public struct Daemon {
         let maintenance = MaintenanceService(
             service: service, camera: camera, listFiles: lists, notifier: notifier, logger: logger)
 
+        // The front-desk page lives on the loopback TCP listener (a browser cannot reach a Unix socket);
+        // `vhc web` asks the socket for its sign-in links. A signed-in page lasts a shift.
+        let web = config.api.tcp.map { address in
+            WebSignIns(
+                host: address.host, port: address.port, sessionSeconds: config.cloud?.shiftSeconds ?? 8 * 3600,
+                clock: service.clock)
+        }
         try Self.removeStaleSocket(config.api.socket)
         let unixAPI = Application(
-            router: StationAPI.router(service: service, camera: camera), server: apiServer(config.api),
+            router: StationAPI.router(service: service, camera: camera, web: web), server: apiServer(config.api),
             configuration: listenerConfiguration(.unixDomainSocket(path: config.api.socket), config.api),
             onServerRunning: { [notifier, logger, maintenance] _ in
                 Self.shareSocket(config.api.socket, group: config.api.socketGroup, logger: logger)
@@ -104,7 +111,7 @@ public struct Daemon {
         if let address = config.api.tcp, let token = settings.bearerToken {
             services.append(
                 Application(
-                    router: StationAPI.router(service: service, camera: camera, bearerToken: token),
+                    router: StationAPI.router(service: service, camera: camera, bearerToken: token, web: web),
                     server: apiServer(config.api),
                     configuration: listenerConfiguration(.hostname(address.host, port: address.port), config.api),
                     logger: logger))

@@ -11,7 +11,7 @@ struct VHC: AsyncParsableCommand {
             Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
             CameraCommand.self, AuditCommand.self, StatusCommand.self, SessionsCommand.self, EventsCommand.self,
             SubmitCommand.self, ClockCommand.self, LoginCommand.self, LogoutCommand.self, RecordsCommand.self,
-            AlertsCommand.self, ConsentCommand.self, AppCommand.self,
+            AlertsCommand.self, ConsentCommand.self, AppCommand.self, WebCommand.self,
         ])
 }
 

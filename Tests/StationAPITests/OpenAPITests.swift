@@ -23,10 +23,14 @@ struct OpenAPITests {
             }
         }
         let fixture = try APIFixture()
-        let router = StationAPI.router(service: fixture.service, camera: FixedCameraStatus(.none))
+        // The Unix socket's routes and the TCP listener's with the page: together, every route served.
+        let unix = StationAPI.router(service: fixture.service, camera: FixedCameraStatus(.none))
+        let tcp = StationAPI.router(
+            service: fixture.service, camera: FixedCameraStatus(.none), bearerToken: "t",
+            web: WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: 3600, clock: { 0 }))
         // Hummingbird writes path parameters as {id} too; paths come without a leading slash or with one.
         let served = Set(
-            router.routes.map { route -> String in
+            (unix.routes + tcp.routes).map { route -> String in
                 let path = route.path.description
                 return "\(route.method) \(path.hasPrefix("/") ? path : "/" + path)"
             })

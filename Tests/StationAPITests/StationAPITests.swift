@@ -29,11 +29,11 @@ final class APIFixture: Sendable {
         service = StationService(policy: policy, clock: { time.now })
     }
 
-    func app(bearerToken: String? = nil) -> some ApplicationProtocol {
+    func app(bearerToken: String? = nil, web: WebSignIns? = nil) -> some ApplicationProtocol {
         Application(
             router: StationAPI.router(
                 service: service, camera: FixedCameraStatus(.init(state: .streaming, device: "/dev/video0")),
-                bearerToken: bearerToken))
+                bearerToken: bearerToken, web: web))
     }
 
     func scanBody(_ token: [UInt8], source: String? = nil) -> ByteBuffer {

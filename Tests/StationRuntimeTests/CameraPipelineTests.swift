@@ -62,6 +62,34 @@ struct CameraPipelineTests {
         try await running.value
     }
 
+    @Test("fake:DIR follows its directory: a card renamed in is seen, then the next card that replaces it")
+    func sceneDirectory() async throws {
+        let policy = try authority.station(in: folder)
+        let service = StationService(policy: policy, clock: { TestAuthority.now })
+        let scene = folder.path("scene")
+        try FileManager.default.createDirectory(atPath: scene, withIntermediateDirectories: true)
+        // No phone in view at first: a plain frame.
+        try GrayImage(width: 640, height: 480, filledWith: 200).writePNG(to: scene + "/frame.png")
+        let pipeline = CameraPipeline(
+            path: "fake:" + scene, width: 640, height: 480, service: service,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let events = service.events.subscribe()
+        let running = Task { try await pipeline.run() }
+        var holders: [String] = []
+        for (id, name) in [("A123456789", "王小明"), ("B220000000", "林美玲")] {
+            // Written aside, then renamed over the scene: the camera never sees half a picture.
+            try frame(try authority.token(holderID: id, name: name)).writePNG(to: folder.path("card.png"))
+            #expect(rename(folder.path("card.png"), scene + "/frame.png") == 0)
+            for await event in events where event.type == .scanAccepted {
+                holders.append(event.holder ?? "")
+                break
+            }
+        }
+        #expect(holders == ["A12****789 王**", "B22****000 林**"])
+        pipeline.stop()
+        try await running.value
+    }
+
     @Test("a code whose payload is not text is ignored and counted by its reason in the camera's status")
     func ignoredReads() async throws {
         let (service, device, pipeline) = try setUp()

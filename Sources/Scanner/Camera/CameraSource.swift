@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 
 /// A camera path: a real device, or `fake:FILE-OR-DIRECTORY`, a fake device that plays images
@@ -16,10 +17,13 @@ public enum CameraSource {
         for path: String, framesPerSecond: Double = 30
     ) throws(ImageError) -> (any VideoDeviceSystem, FakeCameraPlayer?) {
         guard isFake(path) else { return (LibV4L2System(), nil) }
-        let frames = try FakeCameraPlayer.frames(from: String(path.dropFirst(fakePrefix.count)))
+        let source = String(path.dropFirst(fakePrefix.count))
+        let frames = try FakeCameraPlayer.frames(from: source)
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
         let player = FakeCameraPlayer(
             device: FakeCameraPlayer.standardDevice(path: devicePath(path)), frames: frames,
-            framesPerSecond: framesPerSecond)
+            framesPerSecond: framesPerSecond, sceneDirectory: isDirectory.boolValue ? source : nil)
         player.start()
         return (player.device, player)
     }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The front-desk page's figures (issue 12), on release builds as the station ships: the browser test
+# (Tests/web/frontdesk_test.py) with more cards and its targets held: frame handed to the fake camera →
+# verdict painted (median ≤ 100 ms), the page's first load from a cold browser (≤ 300 ms), transferred
+# bytes (≤ 150 KiB, nothing external). The baseline in the same run is a plain SSE client reading the same
+# events (the HIS's way): the page's own share is the difference.
+#   Benchmarks/web.sh [CARDS]        (default 40; figures in .build-bench/web/report.json)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python="$(scripts/browser-setup.sh)"
+for product in vhc vhc-stationd vhc-cloud; do
+    swift build -c release --product "$product" >/dev/null || swift build -c release --product "$product"
+done
+SE_OFFLINE=true SE_AVOID_STATS=true "$python" Tests/web/frontdesk_test.py --bin "$(swift build -c release --show-bin-path)" \
+    --out .build-bench/web --cards "${1:-40}" --targets

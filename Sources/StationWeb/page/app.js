@@ -1,0 +1,592 @@
+// The front-desk page: the last verdict, the open visits, a visit's records, the station's health and the
+// day, kept live by the daemon's server-sent events. Everything that comes from a token, the cloud or the
+// daemon is put on the page as text (textContent, never innerHTML): a holder's name is data, not markup.
+import { languages, text, nextSteps } from "/web/text.js";
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  language: localStorage.getItem("vhc.language") || "zh-Hant",
+  status: null,
+  clockOffset: 0,          // station time − browser time, seconds
+  sessions: [],
+  revealed: new Map(),     // session id → the holder's full identity, while shown
+  verdict: null,           // the last verdict: { event, sessionID }
+  drainPeak: 0,            // the outbox's largest length since it last was empty
+  records: null,           // { session, category }
+  idCheckSession: null,
+};
+
+function t(key, values = {}) {
+  const words = text[state.language][key] ?? text.en[key] ?? key;
+  return words.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+// ---- talking to the daemon ----
+
+class ProblemError extends Error {
+  constructor(problem, status) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.code = problem?.code;
+    this.status = status;
+  }
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) { showSignIn(); throw new ProblemError({ code: "unauthorized" }, 401); }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new ProblemError(data, response.status);
+  return data;
+}
+
+const refresh = {
+  timers: {},
+  // Several events in a burst ask for one reload, not one each.
+  soon(name, action, delay = 150) {
+    clearTimeout(this.timers[name]);
+    this.timers[name] = setTimeout(() => action().catch(reportError), delay);
+  },
+};
+
+function reportError(error) {
+  if (error?.status === 401) return;
+  $("action-error").textContent = `${t("common.failed")}: ${error.message}${error.code ? ` (${error.code})` : ""}`;
+}
+
+// ---- the verdict ----
+
+function verdictOf(event) {
+  const session = event.session;
+  const cloudState = session?.cloud;
+  if (event.type === "scan.rejected") return { color: "red", title: "verdict.refused", next: event.code };
+  if (event.type === "visit.refused") return { color: "red", title: "verdict.cloudRefused", next: "cloudRefused" };
+  if (session?.state === "awaiting_id_check") return { color: "amber", title: "verdict.idCheck", next: "idCheck" };
+  if (cloudState === "awaiting_practitioner") {
+    return { color: "amber", title: "verdict.awaitingPractitioner", next: "awaitingPractitioner" };
+  }
+  if (cloudState === "pending_cloud") {
+    // Online, the cloud answers within moments: say so rather than alarm the clerk with amber.
+    if (state.status?.cloud?.state === "online") return { color: "green", title: "verdict.sending", next: "valid" };
+    return { color: "amber", title: "verdict.pendingCloud", next: "pendingCloud" };
+  }
+  return { color: "green", title: "verdict.valid", next: "valid" };
+}
+
+// A new verdict. The browser test reads when it was painted: the first animation frame after the change
+// is the one that paints it.
+function showVerdict(event) {
+  state.verdict = { event, sessionID: event.session?.id ?? null };
+  paintVerdict();
+  const box = $("verdict");
+  requestAnimationFrame(() => { box.dataset.paintedAt = String(Date.now()); box.dataset.eventId = String(event.id); });
+}
+
+function paintVerdict() {
+  const box = $("verdict");
+  const event = state.verdict?.event;
+  if (!event) {
+    box.dataset.color = "idle";
+    $("verdict-title").textContent = t("verdict.idle");
+    for (const id of ["verdict-holder", "verdict-reason", "verdict-next", "verdict-meta"]) $(id).textContent = "";
+    return;
+  }
+  const verdict = verdictOf(event);
+  box.dataset.color = verdict.color;
+  box.dataset.code = event.code ?? event.session?.closeReason ?? "valid";
+  $("verdict-title").textContent = t(verdict.title);
+  const holder = event.holder ?? event.session?.holder;
+  const delegate = event.session?.delegate;
+  $("verdict-holder").textContent = holder
+    ? `${t("verdict.holder")}: ${holder}${delegate ? ` · ${t("verdict.delegate")}: ${delegate}` : ""}` : "";
+  const reason = event.reason ? (state.language === "en" ? event.reason.en : event.reason.zhHant) : "";
+  $("verdict-reason").textContent = event.type === "visit.refused" ? `${event.code ?? ""}` : reason;
+  const steps = nextSteps[state.language];
+  $("verdict-next").textContent = steps[verdict.next] ?? steps.default;
+  const meta = [];
+  if (event.code && event.type === "scan.rejected") meta.push(event.code);
+  if (event.source) meta.push(`${t("verdict.source")}: ${event.source}`);
+  if (event.session?.visitSequence) meta.push(`${t("verdict.visit")}: ${event.session.visitSequence}`);
+  meta.push(new Date(event.at * 1000).toLocaleTimeString(state.language));
+  $("verdict-meta").textContent = meta.join(" · ");
+}
+
+// A later event about the visit on screen (forwarded, checked, refused) updates the verdict in place.
+function followVerdict(event) {
+  if (!event.session || state.verdict?.sessionID !== event.session.id) return;
+  const previous = state.verdict.event;
+  state.verdict.event = event.type === "visit.refused"
+    ? { ...event, id: previous.id, holder: previous.holder }
+    : { ...previous, session: event.session };
+  paintVerdict();
+}
+
+// ---- the live stream ----
+
+const eventTypes = [
+  "scan.accepted", "scan.rejected", "session.opened", "session.id_checked", "session.closed", "session.expired",
+  "session.awaiting_practitioner", "session.signed", "visit.forwarded", "visit.refused", "stream.gap",
+  "practitioner.logged_in", "practitioner.logged_out", "token.double_use", "consent.requested",
+  "consent.approved", "consent.refused", "consent.expired", "cloud.online", "cloud.offline",
+];
+
+function connectEvents() {
+  // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed across a drop.
+  const source = new EventSource("/v1/events");
+  source.onopen = () => setStream("open");
+  source.onerror = () => {
+    setStream(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
+    if (source.readyState === EventSource.CLOSED) setTimeout(() => checkSignIn().then(connectEvents), 3000);
+  };
+  for (const type of eventTypes) {
+    source.addEventListener(type, (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch { return; }
+      handle(event);
+    });
+  }
+}
+
+function setStream(mode) {
+  const pill = $("stream");
+  pill.dataset.state = mode;
+  pill.dataset.text = mode === "open" ? "stream.open" : mode === "closed" ? "stream.reconnecting" : `stream.${mode}`;
+  pill.textContent = t(pill.dataset.text);
+}
+
+function handle(event) {
+  switch (event.type) {
+    case "scan.accepted":
+    case "scan.rejected":
+      showVerdict(event);
+      refresh.soon("day", loadDay, 1000);
+      break;
+    case "visit.forwarded":
+    case "visit.refused":
+    case "session.id_checked":
+    case "session.signed":
+    case "session.awaiting_practitioner":
+      followVerdict(event);
+      break;
+    case "stream.gap":
+      refresh.soon("day", loadDay);
+      break;
+    case "cloud.online":
+    case "cloud.offline":
+      // The verdict's colour depends on the link (pending while offline is amber): repaint at once.
+      if (state.status?.cloud) state.status.cloud.state = event.type === "cloud.online" ? "online" : "offline";
+      paintVerdict();
+      refresh.soon("status", loadStatus, 0);
+      break;
+  }
+  if (event.session || event.type === "stream.gap") refresh.soon("sessions", loadSessions);
+  if (event.type.startsWith("practitioner.") || event.type.startsWith("visit.") || event.type === "session.signed") {
+    refresh.soon("status", loadStatus);
+  }
+}
+
+// ---- health ----
+
+async function loadStatus() {
+  const status = await api("/v1/status");
+  state.status = status;
+  state.clockOffset = status.now - Date.now() / 1000;
+  paintStatus();
+}
+
+function age(seconds) {
+  if (seconds == null) return "";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
+function mark(node, words, level) {
+  node.textContent = words;
+  node.dataset.state = level;
+}
+
+function paintStatus() {
+  const status = state.status;
+  if (!status) return;
+  $("institution").textContent = status.institution;
+  const camera = status.camera.state;
+  mark($("camera"), t(`camera.${camera}`), camera === "streaming" ? "good" : camera === "none" ? "" : "bad");
+  $("camera").dataset.camera = camera;
+  const cloud = status.cloud;
+  const cloudNode = $("cloud");
+  if (!cloud) mark(cloudNode, t("health.noCloud"), "");
+  else mark(cloudNode, t(`cloud.${cloud.state}`), cloud.state === "online" ? "good" : cloud.state === "offline" ? "bad" : "warn");
+  cloudNode.dataset.cloud = cloud?.state ?? "none";
+  const outbox = cloud?.outboxLength ?? 0;
+  const waiting = cloud?.awaitingPractitioner ?? 0;
+  let outboxWords = outbox === 0 ? t("health.none") : `${outbox} · ${t("health.oldest")} ${age(cloud.oldestOutboxAgeSeconds)}`;
+  if (waiting > 0) outboxWords += ` · ${t("cloudState.awaiting_practitioner")} ${waiting}`;
+  mark($("outbox"), outboxWords, outbox > 0 ? "warn" : "");
+  $("outbox").dataset.length = String(outbox);
+  paintDrain(outbox, cloud?.state);
+  const lists = [];
+  if (status.trustList) lists.push(`${t("health.trust")} #${status.trustList.sequence} ${age(status.trustList.ageSeconds)} ${t("health.age")}${status.trustList.state === "expired" ? ` (${t("health.expired")})` : ""}`);
+  if (status.revocationList) lists.push(`${t("health.revocation")} #${status.revocationList.sequence} ${age(status.revocationList.ageSeconds)} ${t("health.age")}${status.revocationList.state === "expired" ? ` (${t("health.expired")})` : ""}`);
+  mark($("lists"), lists.join(" · ") || t("health.none"), status.problems.some((p) => p.startsWith("trust_list") || p.startsWith("revocation")) ? "bad" : "");
+  paintClock();
+  const practitioner = status.practitioner;
+  mark($("practitioner"), practitioner
+    ? `${practitioner.name} (${practitioner.id}) ${t("health.until")} ${new Date(practitioner.until * 1000).toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit" })}`
+    : t("health.notLoggedIn"), practitioner ? "" : "warn");
+  const problems = $("problems");
+  problems.replaceChildren(...status.problems.map((problem) => element("li", { "data-problem": problem,
+    text: text[state.language][`problem.${problem}`] ?? problem.replaceAll("_", " ") })));
+}
+
+function paintDrain(outbox, cloudState) {
+  // The bar shows how much of what piled up while offline has gone out since the cloud came back.
+  if (outbox === 0) {
+    if (state.drainPeak > 0) {
+      $("drain").hidden = false;
+      $("drain-bar").value = 1;
+      $("drain-text").textContent = `${state.drainPeak} / ${state.drainPeak}`;
+      $("drain").dataset.done = "true";
+      setTimeout(() => { if (state.drainPeak === 0) $("drain").hidden = true; }, 4000);
+    }
+    state.drainPeak = 0;
+    return;
+  }
+  state.drainPeak = Math.max(state.drainPeak, outbox);
+  const drain = $("drain");
+  drain.hidden = cloudState !== "online";
+  drain.dataset.done = "false";
+  $("drain-bar").value = (state.drainPeak - outbox) / state.drainPeak;
+  $("drain-text").textContent = `${state.drainPeak - outbox} / ${state.drainPeak}`;
+}
+
+function stationNow() { return Date.now() / 1000 + state.clockOffset; }
+
+function paintClock() {
+  const now = new Date(stationNow() * 1000);
+  $("clock").textContent = now.toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const status = state.status;
+  if (status) {
+    const behind = status.clock.state === "rolled_back";
+    mark($("station-clock"), `${now.toLocaleString(state.language)}${behind ? ` · ${t("health.clockBehind")}` : ""}`, behind ? "bad" : "");
+  }
+}
+
+// ---- visits ----
+
+async function loadSessions() {
+  const [active, waiting] = await Promise.all([
+    api("/v1/sessions?state=active"), api("/v1/sessions?state=awaiting_id_check"),
+  ]);
+  state.sessions = [...waiting.sessions, ...active.sessions].sort((a, b) => b.openedAt - a.openedAt);
+  paintSessions();
+}
+
+function timeLeft(session) {
+  const minutes = Math.max(0, Math.ceil((session.expiresAt - stationNow()) / 60));
+  return `${minutes} ${t("visits.minutes")}`;
+}
+
+function button(key, action, attributes = {}) {
+  return element("button", { type: "button", text: t(key), onclick: action, ...attributes });
+}
+
+function paintSessions() {
+  const rows = state.sessions.map((session) => {
+    const revealed = state.revealed.get(session.id);
+    const holder = revealed
+      ? element("span", { class: "revealed", text: `${revealed.id} ${revealed.name} ${revealed.birthDate}` })
+      : element("span", { text: `${session.holderID} ${session.holderName}` });
+    const stateCell = element("td", {},
+      element("span", { class: "state", "data-state": session.state, text: t(`state.${session.state}`) }));
+    if (session.cloud && session.cloud.state !== "forwarded") {
+      stateCell.append(" ", element("span", { class: "state", "data-state": session.cloud.state, text: t(`cloudState.${session.cloud.state}`) }));
+    }
+    const actions = element("div", { class: "actions" });
+    if (session.state === "awaiting_id_check") actions.append(button("visits.idCheck", () => openIDCheck(session), { "data-action": "id-check" }));
+    if (session.cloud?.state === "forwarded") actions.append(button("visits.records", () => openRecords(session), { "data-action": "records" }));
+    actions.append(revealed
+      ? button("visits.hide", () => { state.revealed.delete(session.id); paintSessions(); }, { "data-action": "hide" })
+      : button("visits.reveal", () => reveal(session).catch(reportError), { "data-action": "reveal" }));
+    actions.append(button("visits.close", () => closeVisit(session).catch(reportError), { "data-action": "close" }));
+    return element("tr", { "data-session": session.id },
+      element("td", {}, holder),
+      element("td", { text: session.delegateID ?? "" }),
+      stateCell,
+      element("td", { class: "time-left", text: timeLeft(session) }),
+      element("td", { text: session.cloud?.visitSequence ?? "" }),
+      element("td", {}, actions));
+  });
+  // A repaint keeps the keyboard's place: the same button of the same visit gets the focus back.
+  const focused = document.activeElement;
+  const place = focused?.closest?.("tr[data-session]") ? [focused.closest("tr").dataset.session, focused.dataset.action] : null;
+  $("visits-body").replaceChildren(...rows);
+  if (place) document.querySelector(`tr[data-session="${CSS.escape(place[0])}"] [data-action="${place[1]}"]`)?.focus();
+  $("visits-table").hidden = rows.length === 0;
+  $("visits-empty").hidden = rows.length > 0;
+}
+
+// Every second only the times change: repainting the rows would take the keyboard focus away.
+function paintTimesLeft() {
+  for (const session of state.sessions) {
+    const cell = document.querySelector(`tr[data-session="${CSS.escape(session.id)}"] .time-left`);
+    if (cell) cell.textContent = timeLeft(session);
+  }
+}
+
+async function reveal(session) {
+  // An explicit, audited action: the daemon records who asked, and the name goes away again by itself.
+  const holder = await api(`/v1/sessions/${encodeURIComponent(session.id)}/reveal`, { method: "POST", body: {} });
+  state.revealed.set(session.id, holder);
+  paintSessions();
+  setTimeout(() => { state.revealed.delete(session.id); paintSessions(); }, 30000);
+}
+
+async function closeVisit(session) {
+  if (!confirm(t("visits.closeConfirm"))) return;
+  await api(`/v1/sessions/${encodeURIComponent(session.id)}/close`, { method: "POST", body: {} });
+  await loadSessions();
+}
+
+// ---- the ID-document check ----
+
+function openIDCheck(session) {
+  state.idCheckSession = session;
+  $("idcheck").hidden = false;
+  $("idcheck-holder").textContent = `${session.holderID} ${session.holderName}`;
+  $("idcheck-error").textContent = "";
+  $("idcheck-document").focus();
+}
+
+async function submitIDCheck(submitted) {
+  submitted.preventDefault();
+  const session = state.idCheckSession;
+  if (!session) return;
+  try {
+    await api(`/v1/sessions/${encodeURIComponent(session.id)}/id-check`, {
+      method: "POST",
+      body: {
+        document: $("idcheck-document").value,
+        lastFour: $("idcheck-last-four").value.trim(),
+        operator: $("idcheck-operator").value.trim(),
+      },
+    });
+    $("idcheck").hidden = true;
+    $("idcheck-last-four").value = "";
+    state.idCheckSession = null;
+    await loadSessions();
+  } catch (error) {
+    $("idcheck-error").textContent = `${error.message}${error.code ? ` (${error.code})` : ""}`;
+  }
+}
+
+// ---- records ----
+
+const categories = ["medications", "tcm", "allergies", "labs", "imaging", "surgeries", "discharges", "preventive"];
+
+function openRecords(session) {
+  state.records = { session, category: "medications" };
+  $("records").hidden = false;
+  $("records-holder").textContent = `${session.holderID} ${session.holderName} · ${t("verdict.visit")} ${session.cloud?.visitSequence ?? ""}`;
+  $("alerts").replaceChildren();
+  paintTabs();
+  loadRecords().catch(reportRecordsError);
+  $("records-title").scrollIntoView({ block: "nearest" });
+}
+
+function paintTabs() {
+  const tabs = categories.map((category) => {
+    const selected = state.records?.category === category;
+    return element("button", {
+      type: "button", role: "tab", "aria-selected": String(selected), tabindex: selected ? "0" : "-1",
+      "data-category": category, text: t(`category.${category}`),
+      onclick: () => { state.records.category = category; paintTabs(); loadRecords().catch(reportRecordsError); },
+      onkeydown: (key) => moveTab(key, category),
+    });
+  });
+  $("records-tabs").replaceChildren(...tabs);
+}
+
+function moveTab(key, category) {
+  const step = key.key === "ArrowRight" ? 1 : key.key === "ArrowLeft" ? -1 : 0;
+  if (!step) return;
+  const next = categories[(categories.indexOf(category) + step + categories.length) % categories.length];
+  state.records.category = next;
+  paintTabs();
+  document.querySelector(`[data-category="${next}"]`).focus();
+  loadRecords().catch(reportRecordsError);
+}
+
+function reportRecordsError(error) {
+  $("records-list").replaceChildren(element("p", { class: "error", text: `${error.message}${error.code ? ` (${error.code})` : ""}` }));
+}
+
+async function loadRecords() {
+  const { session, category } = state.records;
+  $("records-list").replaceChildren(element("p", { text: t("records.loading") }));
+  const page = await api(`/v1/sessions/${encodeURIComponent(session.id)}/records/${category}?pageSize=50`);
+  if (state.records?.category !== category) return;
+  const items = page.items.map((item) => element("li", {}, ...describe(category, item)));
+  const list = items.length ? element("ul", { "data-category": category }, ...items) : element("p", { text: t("records.empty") });
+  const more = page.total > page.items.length ? element("p", { text: t("records.more", { n: page.total - page.items.length }) }) : null;
+  $("records-list").replaceChildren(list, ...(more ? [more] : []));
+}
+
+// One record as text: the fields a clinician reads first, per category.
+function describe(category, item) {
+  const line = (...parts) => parts.filter((part) => part != null && part !== "").join(" · ");
+  switch (category) {
+    case "medications":
+      return [
+        line(item.date, item.name, item.atcCode, item.dose, item.institution, item.chronic ? t("records.chronic") : ""),
+        " — ", element("span", { class: "days-left", text: `${t("records.daysLeft")} ${item.daysRemaining}/${item.daysSupply}` }),
+      ];
+    case "tcm": return [line(item.date, item.formula, item.institution), " — ", element("span", { class: "days-left", text: `${t("records.daysLeft")} ${item.daysRemaining}/${item.daysSupply}` })];
+    case "allergies": return [line(item.date, item.substance, item.atcCode, item.reaction, item.severity)];
+    case "labs": return [line(item.date, item.test, `${item.value} ${item.unit}`, item.flag, item.institution)];
+    case "imaging": return [line(item.date, item.modality, item.bodySite, item.report)];
+    case "surgeries": return [line(item.date, item.procedure, item.code, item.institution)];
+    case "discharges": return [line(`${item.admittedOn} – ${item.date}`, item.diagnosis, item.diagnosisCode, item.summary)];
+    case "preventive": return [line(item.date, item.service, item.result, item.institution)];
+    default: return [JSON.stringify(item)];
+  }
+}
+
+async function checkAlerts(submitted) {
+  submitted.preventDefault();
+  const session = state.records?.session;
+  if (!session) return;
+  const atcCode = $("alerts-atc").value.trim().toUpperCase();
+  try {
+    const answer = await api(`/v1/sessions/${encodeURIComponent(session.id)}/alerts`, {
+      method: "POST", body: { prescriptions: [{ atcCode }] },
+    });
+    const alerts = answer.alerts.map((alert) => element("div", { class: "alert", role: "alert", "data-kind": alert.kind },
+      element("strong", { text: `⚠ ${t(`alerts.${alert.kind}`)} (${alert.severity})` }),
+      element("p", { text: alert.message }),
+      element("p", { text: `${alert.existing.date} · ${alert.existing.name} ${alert.existing.atcCode} · ${t("records.daysLeft")} ${alert.existing.daysRemaining}` }),
+      element("p", { text: alert.source })));
+    $("alerts").replaceChildren(...(alerts.length ? alerts : [element("p", { text: t("alerts.none") })]));
+  } catch (error) {
+    $("alerts").replaceChildren(element("p", { class: "error", text: `${error.message}${error.code ? ` (${error.code})` : ""}` }));
+  }
+}
+
+// ---- the day at a glance ----
+
+async function loadDay() {
+  const day = await api("/v1/stats/day");
+  $("day-summary").textContent = t("day.summary", { total: day.accepted + day.refused, accepted: day.accepted, refused: day.refused });
+  paintChart(day.hours);
+  const refusals = day.refusals.map((refusal) => element("li", { "data-code": refusal.code,
+    text: `${refusal.count} × ${state.language === "en" ? refusal.reason.en : refusal.reason.zhHant} (${refusal.code})` }));
+  $("day-refusals").replaceChildren(...(refusals.length ? refusals : [element("li", { text: t("day.noRefusals") })]));
+  state.day = day;
+}
+
+function paintChart(hours) {
+  const svgNS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNS, "svg");
+  svg.setAttribute("viewBox", "0 0 480 140");
+  svg.setAttribute("aria-hidden", "true");
+  const peak = Math.max(1, ...hours.map((hour) => hour.accepted + hour.refused));
+  hours.forEach((hour, index) => {
+    const x = index * 20 + 2;
+    const acceptedHeight = (hour.accepted / peak) * 110;
+    const refusedHeight = (hour.refused / peak) * 110;
+    for (const [kind, height, y] of [["accepted", acceptedHeight, 120 - acceptedHeight], ["refused", refusedHeight, 120 - acceptedHeight - refusedHeight]]) {
+      if (height <= 0) continue;
+      const bar = document.createElementNS(svgNS, "rect");
+      bar.setAttribute("class", kind);
+      for (const [name, value] of Object.entries({ x, y, width: 16, height })) bar.setAttribute(name, String(value));
+      svg.append(bar);
+    }
+    if (index % 3 === 0) {
+      const label = document.createElementNS(svgNS, "text");
+      label.setAttribute("x", String(x));
+      label.setAttribute("y", "134");
+      label.textContent = String(hour.hour).padStart(2, "0");
+      svg.append(label);
+    }
+  });
+  const chart = $("day-chart");
+  chart.setAttribute("aria-label", `${t("day.chartLabel")}: ${hours.filter((h) => h.accepted + h.refused > 0).map((h) => `${h.hour}:00 ${h.accepted}/${h.refused}`).join(", ")}`);
+  chart.replaceChildren(svg);
+}
+
+// ---- language, sign-in, start ----
+
+function applyLanguage() {
+  document.documentElement.lang = state.language;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
+  document.title = t("title");
+  const other = languages.find((language) => language !== state.language);
+  const toggle = $("language");
+  toggle.textContent = text[other]["language.other"] === undefined ? other : t("language.other");
+  toggle.lang = other;
+  paintVerdict();
+  paintStatus();
+  paintSessions();
+  if (state.records) paintTabs();
+  if (state.day) loadDay().catch(reportError);
+}
+
+function showSignIn() {
+  $("signin").hidden = false;
+  $("desk").hidden = true;
+  $("signout").hidden = true;
+}
+
+async function checkSignIn() {
+  await loadStatus();
+  $("signin").hidden = true;
+  $("desk").hidden = false;
+  $("signout").hidden = false;
+}
+
+async function start() {
+  applyLanguage();
+  $("language").addEventListener("click", () => {
+    state.language = state.language === "en" ? "zh-Hant" : "en";
+    localStorage.setItem("vhc.language", state.language);
+    applyLanguage();
+  });
+  $("idcheck-form").addEventListener("submit", submitIDCheck);
+  $("idcheck-cancel").addEventListener("click", () => { $("idcheck").hidden = true; state.idCheckSession = null; });
+  $("alerts-form").addEventListener("submit", checkAlerts);
+  $("records-close").addEventListener("click", () => { $("records").hidden = true; state.records = null; });
+  $("signout").addEventListener("click", async () => {
+    await api("/v1/web/signout", { method: "POST", body: {} }).catch(() => {});
+    showSignIn();
+  });
+  try {
+    await checkSignIn();
+  } catch (error) {
+    if (error.status !== 401) reportError(error);
+    return;
+  }
+  connectEvents();
+  await Promise.all([loadSessions(), loadDay()]).catch(reportError);
+  setInterval(() => loadStatus().catch(() => {}), 2000);
+  setInterval(() => { paintClock(); paintTimesLeft(); }, 1000);
+  document.body.dataset.readyAt = String(performance.now());
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,257 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Station
+import StationAPI
+import StationModels
+import StationWeb
+import Testing
+
+/// The front-desk page's access rules on the router: one-time links, the session cookie, the Origin
+/// check, the security headers, masking for browsers, the audited reveal and the day's figures. The
+/// page itself is driven in a real browser by Tests/web/frontdesk_test.py.
+@Suite("Front-desk page (router tests)")
+struct WebDeskTests {
+    static let bearer = "token-0123456789abcdef"
+    static let origin = "http://127.0.0.1:8787"
+
+    func signIns(_ fixture: APIFixture, sessionSeconds: Int64 = 8 * 3600) -> WebSignIns {
+        let time = fixture.time
+        return WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: sessionSeconds, clock: { time.now })
+    }
+
+    /// The link's path and query, as the browser asks for it.
+    func path(of link: WebLink) throws -> String {
+        let url = try #require(URL(string: link.url))
+        return url.path + "?" + (url.query ?? "")
+    }
+
+    /// Signs in through `link` and returns the `Cookie` header the browser would send after.
+    func signIn(_ client: some TestClientProtocol, _ link: WebLink, cookieName: String) async throws -> String {
+        try await client.execute(uri: try path(of: link), method: .get) { response in
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/")
+            let setCookie = try #require(response.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            #expect(setCookie.contains("Max-Age=28800") && setCookie.contains("Path=/"))
+            let pair = try #require(setCookie.split(separator: ";").first)
+            #expect(pair.hasPrefix(cookieName + "="))
+            return String(pair)
+        }
+    }
+
+    @Test("a link signs in once; used again or expired it is a 403 page; the cookie ends with the shift")
+    func oneTimeLinks() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture)
+        try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
+            let link = web.issueLink()
+            #expect(link.url.hasPrefix(Self.origin + "/web/signin?link="))
+            #expect(link.expiresAt == fixture.time.now + 300 && link.sessionSeconds == 8 * 3600)
+            let cookie = try await signIn(client, link, cookieName: web.cookieName)
+            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: try path(of: link), method: .get) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.headers[.setCookie] == nil)
+                #expect(String(buffer: response.body).contains("web_link_invalid"))
+            }
+            let late = web.issueLink()
+            fixture.time.advance(301)
+            try await client.execute(uri: try path(of: late), method: .get) { #expect($0.status == .forbidden) }
+            for forged in ["/web/signin", "/web/signin?link=", "/web/signin?link=" + String(repeating: "A", count: 43)]
+            {
+                try await client.execute(uri: forged, method: .get) { #expect($0.status == .forbidden) }
+            }
+            // Links kept are bounded (a loop asking for links cannot grow the daemon): the oldest go first.
+            let many = (0..<200).map { _ in web.issueLink() }
+            #expect(Set(many.map(\.url)).count == 200)
+            try await client.execute(uri: try path(of: many[0]), method: .get) { #expect($0.status == .forbidden) }
+            _ = try await signIn(client, many[199], cookieName: web.cookieName)
+            // The shift ends: the cookie no longer lets anything through.
+            fixture.time.advance(8 * 3600)
+            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) { response in
+                let body = try json(response)
+                #expect(response.status == .unauthorized && body["code"] as? String == "unauthorized")
+            }
+        }
+    }
+
+    @Test("with the cookie, reads pass; state-changing requests need the page's Origin; sign-out ends the cookie")
+    func originCheck() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture)
+        try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
+            let cookie = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
+            let scan = fixture.scanBody(try fixture.authority.token())
+            for (origin, status) in [
+                (nil, HTTPResponse.Status.forbidden), ("http://evil.example", .forbidden), ("null", .forbidden),
+                ("http://127.0.0.1:8788", .forbidden), (Self.origin, .ok), ("http://localhost:8787", .ok),
+            ] {
+                var headers: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+                if let origin { headers[.origin] = origin }
+                try await client.execute(uri: "/v1/scans", method: .post, headers: headers, body: scan) { response in
+                    #expect(response.status == status, "Origin \(origin ?? "none")")
+                    let body = try json(response)
+                    if status == .forbidden { #expect(body["code"] as? String == "origin_refused") }
+                }
+            }
+            // No cookie, no bearer: refused whatever the Origin.
+            try await client.execute(
+                uri: "/v1/scans", method: .post, headers: [.origin: Self.origin, .contentType: "application/json"],
+                body: scan
+            ) { #expect($0.status == .unauthorized) }
+            // The machine's bearer token needs no Origin (the HIS is not a browser).
+            try await client.execute(
+                uri: "/v1/scans", method: .post,
+                headers: [.authorization: "Bearer \(Self.bearer)", .contentType: "application/json"], body: scan
+            ) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/v1/web/signout", method: .post, headers: [.cookie: cookie, .origin: Self.origin]
+            ) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.setCookie]?.contains("Max-Age=0") == true)
+            }
+            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test("the page's files are served from the binary with a strict CSP; an unknown file is a 404 problem")
+    func pageFiles() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app(bearerToken: Self.bearer, web: signIns(fixture)).test(.router) { client in
+            for (path, type, marker) in [
+                ("/", "text/html; charset=utf-8", #"<script type="module" src="/web/app.js">"#),
+                ("/web/app.js", "text/javascript; charset=utf-8", "new EventSource"),
+                ("/web/style.css", "text/css; charset=utf-8", "--green"),
+                ("/web/text.js", "text/javascript; charset=utf-8", "請病人在 App 中重新產生條碼"),
+            ] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers[.contentType] == type)
+                    #expect(String(buffer: response.body).contains(marker), "\(path)")
+                    let csp = try #require(response.headers[HTTPField.Name("Content-Security-Policy")!])
+                    #expect(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"))
+                    #expect(!csp.contains("unsafe"))
+                    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+                    #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                }
+            }
+            // Every file is UTF-8 text the literal kept whole: the HTML ends as written.
+            #expect(PageFiles.named("index.html").map { "\($0.body)".hasSuffix("</html>\n") } == true)
+            try await client.execute(uri: "/web/nothing.js", method: .get) { response in
+                let body = try json(response)
+                #expect(response.status == .notFound && body["code"] as? String == "route_not_found")
+            }
+            // The API's answers carry the headers too, and are not cached.
+            try await client.execute(
+                uri: "/v1/status", method: .get, headers: [.authorization: "Bearer \(Self.bearer)"]
+            ) {
+                response in
+                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] != nil)
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+        }
+    }
+
+    @Test("a browser gets sessions masked; reveal gives the identity and is audited; the HIS still gets it in full")
+    func maskingAndReveal() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture)
+        try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
+            let cookie = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
+            let browser: HTTPFields = [.cookie: cookie, .origin: Self.origin, .contentType: "application/json"]
+            let id = try await client.execute(
+                uri: "/v1/scans", method: .post, headers: browser, body: fixture.scanBody(try fixture.authority.token())
+            ) { try #require((try json($0)["session"] as? [String: Any])?["id"] as? String) }
+            try await client.execute(uri: "/v1/sessions", method: .get, headers: browser) { response in
+                let session = try #require((try json(response)["sessions"] as? [[String: Any]])?.first)
+                #expect(session["holderID"] as? String == "A12****789")
+                #expect(session["holderName"] as? String == "王**")
+                #expect(session["holderBirthDate"] as? String == "")
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)", method: .get, headers: browser) { response in
+                let body = try json(response)
+                #expect(body["holderID"] as? String == "A12****789")
+            }
+            try await client.execute(
+                uri: "/v1/sessions", method: .get, headers: [.authorization: "Bearer \(Self.bearer)"]
+            ) { response in
+                let session = try #require((try json(response)["sessions"] as? [[String: Any]])?.first)
+                #expect(session["holderID"] as? String == "A123456789")
+            }
+            let before = try fixture.service.audit.entries().filter { $0.kind == "holder.revealed" }.count
+            try await client.execute(uri: "/v1/sessions/\(id)/reveal", method: .post, headers: browser) { response in
+                #expect(response.status == .ok)
+                let holder = try JSONDecoder().decode(HolderIdentity.self, from: Data(buffer: response.body))
+                #expect(holder.id == "A123456789" && holder.name == "王小明" && holder.birthDate == "1980-05-17")
+            }
+            let reveals = try fixture.service.audit.entries().filter { $0.kind == "holder.revealed" }
+            #expect(reveals.count == before + 1)
+            #expect(reveals.last?.subject == id && reveals.last?.detail.contains("page") == true)
+            try await client.execute(uri: "/v1/sessions/nope/reveal", method: .post, headers: browser) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("GET /v1/stats/day counts the day's scans per Taipei hour and refusals by code")
+    func dayStatistics() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            let token = try fixture.authority.token()
+            for _ in 0..<3 {
+                try await client.execute(uri: "/v1/scans", method: .post, body: fixture.scanBody(token)) { _ in }
+            }
+            try await client.execute(
+                uri: "/v1/scans", method: .post, body: fixture.scanBody(Array("not a card".utf8))
+            ) { _ in }
+            try await client.execute(uri: "/v1/stats/day", method: .get) { response in
+                #expect(response.status == .ok)
+                let day = try JSONDecoder().decode(DayStatistics.self, from: Data(buffer: response.body))
+                let hour = Int(((fixture.time.now + 8 * 3600) % 86_400) / 3600)
+                #expect(day.hours.count == 24)
+                #expect(day.hours[hour].accepted == 1 && day.hours[hour].refused == 3)
+                #expect(day.accepted == 1 && day.refused == 3)
+                #expect(day.refusals.map(\.code.rawValue) == ["replayed", "prefix_missing"])
+                #expect(day.refusals.map(\.count) == [2, 1])
+                #expect(day.start <= fixture.time.now && fixture.time.now < day.start + 86_400)
+                #expect((day.start + 8 * 3600) % 86_400 == 0)
+                let body = try json(response)
+                #expect(body["accepted"] as? Int == 1 && body["refused"] as? Int == 3)
+            }
+            // The next day starts from nothing.
+            fixture.time.advance(86_400)
+            try await client.execute(uri: "/v1/stats/day", method: .get) { response in
+                let day = try JSONDecoder().decode(DayStatistics.self, from: Data(buffer: response.body))
+                #expect(day.accepted == 0 && day.refused == 0 && day.refusals.isEmpty)
+            }
+        }
+    }
+
+    @Test("on the Unix socket, POST /v1/web/links hands out links (audited), or says the page is not served")
+    func links() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture)
+        try await fixture.app(web: web).test(.router) { client in
+            try await client.execute(uri: "/v1/web/links", method: .post) { response in
+                #expect(response.status == .ok)
+                let link = try JSONDecoder().decode(WebLink.self, from: Data(buffer: response.body))
+                #expect(link.url.hasPrefix(Self.origin + "/web/signin?link="))
+            }
+            // The Unix socket never serves the page itself.
+            try await client.execute(uri: "/", method: .get) { #expect($0.status == .notFound) }
+        }
+        #expect(try fixture.service.audit.entries().contains { $0.kind == "web.link_issued" })
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/v1/web/links", method: .post) { response in
+                let body = try json(response)
+                #expect(response.status == .conflict && body["code"] as? String == "web_not_configured")
+            }
+        }
+    }
+}

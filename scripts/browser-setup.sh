@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What the front-desk page's browser test needs (Tests/web/frontdesk_test.py): Debian's chromium and its
+# driver, CJK fonts (without them Traditional Chinese renders as boxes in the screenshots), and Selenium
+# from PyPI in a virtual environment. Idempotent; prints the virtual environment's python.
+#   scripts/browser-setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(chromium chromium-driver fonts-noto-cjk python3-venv)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "browser-setup: installing ${missing[*]}" >&2
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+venv=.build/web-venv
+if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import selenium" 2>/dev/null; then
+    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install --quiet "selenium>=4.20,<5" >&2
+fi
+echo "$venv/bin/python"

@@ -261,9 +261,11 @@ echo "proposed prescription: $proposed"
 step "Front desk: vhc web prints a one-time link to the page; a browser signs in with it (curl plays the browser)"
 link=$("$vhc" web "${desk[@]}" --no-open)
 echo "$link"
-curl --silent --show-error -o /dev/null -c web-cookies.txt -w 'first use → %{http_code}, to %{redirect_url}\n' "$link"
+redirect=$(curl --silent --show-error -o /dev/null -c web-cookies.txt -w '%{http_code} %{redirect_url}' "$link")
+echo "first use → ${redirect%%#*}#key=… (an HttpOnly cookie, and the page key in the fragment)"
+pagekey=${redirect##*#key=}
 curl --silent --show-error -b web-cookies.txt "http://127.0.0.1:$webport/" | grep -o '<title>[^<]*</title>'
-curl --silent --show-error -b web-cookies.txt "http://127.0.0.1:$webport/v1/stats/day" | python3 -c \
+curl --silent --show-error -b web-cookies.txt -H "X-VHC-Page-Key: $pagekey" "http://127.0.0.1:$webport/v1/stats/day" | python3 -c \
     'import json,sys; d=json.load(sys.stdin); print("the page'"'"'s day at a glance: %s, %d valid, %d refused" % (d["date"], d["accepted"], d["refused"]))'
 curl --silent --show-error -o /dev/null -w 'the same link again → %{http_code} (web_link_invalid)\n' "$link"
 echo "(open http://127.0.0.1:$webport/ with a fresh link from vhc web in a browser to see the page)"

@@ -40,7 +40,9 @@ public enum StationAPI {
         router.post("/v1/sessions/{id}/reveal") { _, context in try await Blocking.run { try routes.reveal(context) } }
         router.post("/v1/consents") { request, context in try await routes.requestConsent(request, context) }
         router.get("/v1/stats/day") { _, _ in try await Blocking.run { try routes.day() } }
-        router.get("/v1/events") { request, context in routes.events(request, closed: context.connectionClosed) }
+        router.get("/v1/events") { request, context in
+            routes.events(request, closed: context.connectionClosed, stillSignedIn: context.stillSignedIn)
+        }
         // Only on the Unix socket (no bearer token): resetting the clock needs the socket's privileges.
         if bearerToken == nil {
             router.post("/v1/clock/reset") { request, context in try await routes.resetClock(request, context) }
@@ -188,14 +190,18 @@ struct Routes: Sendable {
         }
         let format = query["format"].map(String.init) ?? "json"
         guard format == "json" || format == "fhir" else { throw Problem.badRequest("format must be json or fhir") }
+        // A FHIR bundle names the patient by ID number and birth date; a masked one would not be valid
+        // FHIR, and the page shows records, not patients. It is the HIS's.
+        guard format == "json" || context.access != .browser else {
+            throw Problem.badRequest("format=fhir is for the HIS (bearer token or the socket), not the page")
+        }
         let (session, grant) = try await grant(
             id, ["category": category.rawValue, "page": String(paging.page), "format": format], context)
         let records = try await uplink().records(
             grant: grant, category: category, page: paging.page, pageSize: paging.pageSize)
         guard format == "fhir" else { return try json(records) }
-        let shown = context.shown(session)
         let patient = FHIRBundle.Patient(
-            id: shown.holderID, name: shown.holderName, birthDate: shown.holderBirthDate, sex: shown.cloud?.sex)
+            id: session.holderID, name: session.holderName, birthDate: session.holderBirthDate, sex: session.cloud?.sex)
         return try json(
             FHIRBundle.make(records, patient: patient, institution: service.settings.institution),
             contentType: "application/fhir+json")
@@ -302,11 +308,11 @@ struct Routes: Sendable {
         let id = try sessionID(context)
         let check = try await Self.decodeJSON(IDCheckRequest.self, request, context)
         let service = service
-        return try json(
-            try await Blocking.run {
-                try service.recordIDCheck(
-                    sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator)
-            })
+        let checked = try await Blocking.run {
+            try service.recordIDCheck(
+                sessionID: id, document: check.document, lastFour: check.lastFour, operatorName: check.operator)
+        }
+        return try json(context.shown(checked))
     }
 
     /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
@@ -323,13 +329,15 @@ struct Routes: Sendable {
     }
 
     func close(_ context: StationRequestContext) throws -> Response {
-        try json(service.close(sessionID: try sessionID(context)))
+        try json(context.shown(service.close(sessionID: try sessionID(context))))
     }
 
     /// Server-sent events: one `event:`/`id:`/`data:` block per station event, and a comment line
     /// every `keepAlive` seconds so proxies and clients see the stream is alive. `Last-Event-ID`
     /// replays the kept events after that id first.
-    func events(_ request: Request, closed: EventLoopFuture<Void>) -> Response {
+    func events(
+        _ request: Request, closed: EventLoopFuture<Void>, stillSignedIn: @escaping @Sendable () -> Bool = { true }
+    ) -> Response {
         // A reconnecting client names the last event it saw and gets the kept ones after it.
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
         let stream = service.events.subscribe(after: lastEventID)
@@ -351,9 +359,11 @@ struct Routes: Sendable {
                             sink.finish()  // the bus finished: the daemon is stopping
                         }
                         group.addTask {
-                            while (try? await Task.sleep(for: .seconds(keepAlive))) != nil {
+                            // Each beat also checks the sign-in: a page signed out stops receiving.
+                            while (try? await Task.sleep(for: .seconds(keepAlive))) != nil, stillSignedIn() {
                                 sink.yield(ByteBuffer(string: ": keep-alive\n\n"))
                             }
+                            sink.finish()
                         }
                         await group.next()
                         group.cancelAll()

@@ -18,6 +18,10 @@ public struct StationRequestContext: RequestContext {
     public enum Access: Sendable, Equatable {
         case socket, machine, browser
     }
+
+    /// Whether the client's sign-in still holds: a browser's ends with its page session, which ends a
+    /// long answer (the event stream) in progress too.
+    public var stillSignedIn: @Sendable () -> Bool = { true }
     /// Completes when the connection closes: a long response (an event stream) stops at once instead of
     /// at its next write.
     public let connectionClosed: EventLoopFuture<Void>

@@ -9,33 +9,46 @@ import StationWeb
 import Synchronization
 
 /// Who may use the front-desk page. `vhc web` asks over the Unix socket (whose group already decides
-/// who runs the station) for a one-time link; the browser that opens it gets an HttpOnly, SameSite=Strict
-/// session cookie that lasts a shift. Only SHA-256 digests of links and cookies are kept, in memory: a
-/// restarted daemon signs every page out, and nothing on disk can be replayed.
+/// who runs the station) for a one-time link; the browser that opens it gets two secrets for the shift:
+/// an HttpOnly, SameSite=Strict session cookie (which the page's scripts cannot read) and a page key the
+/// page keeps in its origin's storage and sends as `X-VHC-Page-Key`. Browsers send a host's cookies to
+/// every port of it, so the cookie alone would reach any other listener on loopback the clerk's browser
+/// visits; origin storage is per port, so the key binds the sign-in to this station. Only SHA-256
+/// digests are kept, in memory: a restarted daemon signs every page out, and nothing on disk can be replayed.
 public final class WebSignIns: Sendable {
     /// The page's own origin (`http://127.0.0.1:8787`): links point there, state-changing requests
     /// must come from there (or its `localhost` spelling).
     public let origin: String
     public let allowedOrigins: Set<String>
-    /// Port-specific: browsers share cookies across the ports of one host, so two stations on one
-    /// machine must not read each other's.
+    /// Port-specific, so two stations on one machine keep apart cookies.
     public let cookieName: String
+    public static let pageKeyHeader = HTTPField.Name("X-VHC-Page-Key")!
     public let linkSeconds: Int64
     public let sessionSeconds: Int64
     let clock: @Sendable () -> Int64
     private let state = Mutex(State())
 
     private struct State {
-        /// Digest → expiry, for links not used yet and for signed-in browsers.
+        /// By digest: links not used yet, and signed-in browsers (by their cookie's digest).
         var links: [Data: Kept] = [:]
         var sessions: [Data: Kept] = [:]
-        /// Counts up with each link or session: the oldest goes first when the table is full.
+        /// Counts up with each link or session: the oldest goes first when the table is full, and a
+        /// session's number tells the audit log which sign-in did what.
         var serial = 0
     }
 
     private struct Kept {
         var expiry: Int64
         var serial: Int
+        /// A session's page key, hashed.
+        var pageKey = Data()
+    }
+
+    /// A browser's sign-in: the cookie's value, the page key, and when both end.
+    struct SignIn {
+        var cookie: String
+        var pageKey: String
+        var expiresAt: Int64
     }
 
     /// Outstanding links and sessions are bounded: a script asking for links in a loop cannot grow
@@ -70,28 +83,30 @@ public final class WebSignIns: Sendable {
             url: "\(origin)/web/signin?link=\(secret)", expiresAt: expiresAt, sessionSeconds: sessionSeconds)
     }
 
-    /// The link's secret turned into a session cookie's, once; nil when unknown, used or expired.
-    func redeem(link: String) -> (cookie: String, expiresAt: Int64)? {
+    /// The link's secret turned into a sign-in, once; nil when unknown, used or expired.
+    func redeem(link: String) -> SignIn? {
         let now = clock()
         let key = Self.digest(link)
         return state.withLock { state in
             guard let link = state.links.removeValue(forKey: key), link.expiry > now else { return nil }
-            let cookie = Self.secret()
+            let signIn = SignIn(cookie: Self.secret(), pageKey: Self.secret(), expiresAt: now + sessionSeconds)
             state.serial += 1
-            Self.keep(
-                &state.sessions, Self.digest(cookie), Kept(expiry: now + sessionSeconds, serial: state.serial), now: now
-            )
-            return (cookie, now + sessionSeconds)
+            let kept = Kept(expiry: signIn.expiresAt, serial: state.serial, pageKey: Self.digest(signIn.pageKey))
+            Self.keep(&state.sessions, Self.digest(signIn.cookie), kept, now: now)
+            return signIn
         }
     }
 
-    func isSignedIn(cookie: String) -> Bool {
+    /// The sign-in's number when the cookie and the page key are one live sign-in's; nil otherwise.
+    func session(cookie: String, pageKey: String) -> Int? {
         let now = clock()
         let key = Self.digest(cookie)
+        // Both digests are compared whole (Data's ==), and only after the lookup by the cookie's.
+        let presentedKey = Self.digest(pageKey)
         return state.withLock { state in
-            guard let session = state.sessions[key] else { return false }
+            guard let session = state.sessions[key] else { return nil }
             if session.expiry <= now { state.sessions[key] = nil }
-            return session.expiry > now
+            return session.expiry > now && session.pageKey == presentedKey ? session.serial : nil
         }
     }
 
@@ -120,9 +135,9 @@ public final class WebSignIns: Sendable {
 }
 
 /// Access on the loopback TCP listener. Machines (the HIS) send the bearer token; browsers send the
-/// page's session cookie, and then every request that changes something must carry the page's own
-/// `Origin` (a forged cross-site form or fetch cannot). The page's files and its sign-in are open: they
-/// hold no data.
+/// page's session cookie and page key, and then every request that changes something must carry the
+/// page's own `Origin` (a forged cross-site form or fetch cannot). The page's files and its sign-in are
+/// open: they hold no data.
 struct TCPAccessMiddleware: RouterMiddleware {
     typealias Context = StationRequestContext
     let expectedDigest: SHA256.Digest
@@ -153,9 +168,12 @@ struct TCPAccessMiddleware: RouterMiddleware {
             context.access = .machine
             return try await next(request, context)
         }
-        guard let web, let cookie = request.cookies[web.cookieName]?.value, web.isSignedIn(cookie: cookie) else {
-            return Self.unauthorized()
-        }
+        // An EventSource cannot send headers: the event stream takes the page key as `?key=`.
+        let pageKey =
+            request.headers[WebSignIns.pageKeyHeader] ?? request.uri.queryParameters["key"].map(String.init) ?? ""
+        guard let web, let cookie = request.cookies[web.cookieName]?.value,
+            let serial = web.session(cookie: cookie, pageKey: pageKey)
+        else { return Self.unauthorized() }
         if !Self.safeMethods.contains(request.method) {
             let origin = request.headers[.origin]
             guard let origin, web.allowedOrigins.contains(origin) else {
@@ -166,7 +184,9 @@ struct TCPAccessMiddleware: RouterMiddleware {
             }
         }
         context.access = .browser
-        context.client += " page"
+        context.client += " page \(serial)"
+        // A long answer (the event stream) ends when the sign-in does: signed out, or the shift over.
+        context.stillSignedIn = { web.session(cookie: cookie, pageKey: pageKey) != nil }
         return try await next(request, context)
     }
 
@@ -209,8 +229,14 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 
 /// The page's routes on the TCP listener: its files, the sign-in by link and the sign-out.
 enum WebPage {
-    /// Paths anyone may GET: the page's files and the sign-in (which checks its link itself).
-    static func isOpen(_ path: String) -> Bool { path == "/" || path.hasPrefix("/web/") }
+    /// Paths anyone may GET: the page, its files by exact name, and the sign-in (which checks its link
+    /// itself). An allow-list, not a prefix: `/web/../v1/status` must not slip past the access check.
+    static func isOpen(_ path: String) -> Bool {
+        if path == "/" || path == "/web/signin" { return true }
+        guard path.hasPrefix("/web/") else { return false }
+        let name = path.dropFirst("/web/".count)
+        return !name.contains("/") && PageFiles.named(String(name)) != nil
+    }
 
     static func add(to router: Router<StationRequestContext>, signIns: WebSignIns, audit: AuditLog) {
         router.get("/") { _, _ in try file("index.html") }
@@ -219,6 +245,7 @@ enum WebPage {
         }
         router.get("/web/{file}") { _, context in try file(try context.parameters.require("file")) }
         router.post("/v1/web/signout") { request, context in
+            // The access check let only a signed-in page here.
             if let cookie = request.cookies[signIns.cookieName]?.value { signIns.signOut(cookie: cookie) }
             _ = try? audit.append(at: signIns.clock(), kind: .webSignedOut, detail: ["client": context.client])
             var response = Response(status: .noContent)
@@ -245,18 +272,18 @@ enum WebPage {
         _ request: Request, context: StationRequestContext, signIns: WebSignIns, audit: AuditLog
     ) throws -> Response {
         let link = request.uri.queryParameters["link"].map(String.init) ?? ""
-        guard link.count <= 128, let session = signIns.redeem(link: link) else {
-            _ = try? audit.append(
-                at: signIns.clock(), kind: .webSignedIn, detail: ["client": context.client, "result": "refused"])
+        // Refusals are not audited: anyone on loopback could otherwise fill the append-only log.
+        guard link.count <= 128, let signIn = signIns.redeem(link: link) else {
             return Response(
                 status: .forbidden, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: refusedPage)))
         }
         try audit.append(at: signIns.clock(), kind: .webSignedIn, detail: ["client": context.client])
-        var response = Response(status: .seeOther, headers: [.location: "/"])
+        // The page key rides in the fragment, which the browser never sends on: the page stores it.
+        var response = Response(status: .seeOther, headers: [.location: "/#key=\(signIn.pageKey)"])
         response.setCookie(
             Cookie(
-                name: signIns.cookieName, value: session.cookie, maxAge: Int(signIns.sessionSeconds), path: "/",
+                name: signIns.cookieName, value: signIn.cookie, maxAge: Int(signIns.sessionSeconds), path: "/",
                 httpOnly: true, sameSite: .strict))
         return response
     }

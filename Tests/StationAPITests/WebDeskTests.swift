@@ -27,17 +27,33 @@ struct WebDeskTests {
         return url.path + "?" + (url.query ?? "")
     }
 
-    /// Signs in through `link` and returns the `Cookie` header the browser would send after.
-    func signIn(_ client: some TestClientProtocol, _ link: WebLink, cookieName: String) async throws -> String {
+    /// What a signed-in page sends: its cookie and its page key.
+    struct Browser {
+        var cookie: String
+        var key: String
+        var headers: HTTPFields { [.cookie: cookie, WebSignIns.pageKeyHeader: key] }
+        /// For a state-changing request from the page itself.
+        var posting: HTTPFields {
+            var fields = headers
+            fields[.origin] = WebDeskTests.origin
+            fields[.contentType] = "application/json"
+            return fields
+        }
+    }
+
+    /// Signs in through `link` as a browser does: the cookie from `Set-Cookie`, the key from the redirect's
+    /// fragment.
+    func signIn(_ client: some TestClientProtocol, _ link: WebLink, cookieName: String) async throws -> Browser {
         try await client.execute(uri: try path(of: link), method: .get) { response in
             #expect(response.status == .seeOther)
-            #expect(response.headers[.location] == "/")
+            let location = try #require(response.headers[.location])
+            #expect(location.hasPrefix("/#key="))
             let setCookie = try #require(response.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
             #expect(setCookie.contains("Max-Age=28800") && setCookie.contains("Path=/"))
             let pair = try #require(setCookie.split(separator: ";").first)
             #expect(pair.hasPrefix(cookieName + "="))
-            return String(pair)
+            return Browser(cookie: String(pair), key: String(location.dropFirst("/#key=".count)))
         }
     }
 
@@ -49,10 +65,22 @@ struct WebDeskTests {
             let link = web.issueLink()
             #expect(link.url.hasPrefix(Self.origin + "/web/signin?link="))
             #expect(link.expiresAt == fixture.time.now + 300 && link.sessionSeconds == 8 * 3600)
-            let cookie = try await signIn(client, link, cookieName: web.cookieName)
-            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) { response in
+            let browser = try await signIn(client, link, cookieName: web.cookieName)
+            try await client.execute(uri: "/v1/status", method: .get, headers: browser.headers) { response in
                 #expect(response.status == .ok)
             }
+            // The cookie alone (what another port of the host would receive) or with another key is refused.
+            for key in [nil, "", String(browser.key.reversed())] {
+                var headers: HTTPFields = [.cookie: browser.cookie]
+                if let key { headers[WebSignIns.pageKeyHeader] = key }
+                try await client.execute(uri: "/v1/status", method: .get, headers: headers) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+            // The event stream takes the key as a query parameter (an EventSource sends no headers).
+            try await client.execute(
+                uri: "/v1/status?key=\(browser.key)", method: .get, headers: [.cookie: browser.cookie]
+            ) { #expect($0.status == .ok) }
             try await client.execute(uri: try path(of: link), method: .get) { response in
                 #expect(response.status == .forbidden)
                 #expect(response.headers[.setCookie] == nil)
@@ -72,7 +100,7 @@ struct WebDeskTests {
             _ = try await signIn(client, many[199], cookieName: web.cookieName)
             // The shift ends: the cookie no longer lets anything through.
             fixture.time.advance(8 * 3600)
-            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) { response in
+            try await client.execute(uri: "/v1/status", method: .get, headers: browser.headers) { response in
                 let body = try json(response)
                 #expect(response.status == .unauthorized && body["code"] as? String == "unauthorized")
             }
@@ -84,13 +112,14 @@ struct WebDeskTests {
         let fixture = try APIFixture()
         let web = signIns(fixture)
         try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
-            let cookie = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
+            let browser = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
             let scan = fixture.scanBody(try fixture.authority.token())
             for (origin, status) in [
                 (nil, HTTPResponse.Status.forbidden), ("http://evil.example", .forbidden), ("null", .forbidden),
                 ("http://127.0.0.1:8788", .forbidden), (Self.origin, .ok), ("http://localhost:8787", .ok),
             ] {
-                var headers: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+                var headers = browser.headers
+                headers[.contentType] = "application/json"
                 if let origin { headers[.origin] = origin }
                 try await client.execute(uri: "/v1/scans", method: .post, headers: headers, body: scan) { response in
                     #expect(response.status == status, "Origin \(origin ?? "none")")
@@ -108,19 +137,17 @@ struct WebDeskTests {
                 uri: "/v1/scans", method: .post,
                 headers: [.authorization: "Bearer \(Self.bearer)", .contentType: "application/json"], body: scan
             ) { #expect($0.status == .ok) }
-            try await client.execute(
-                uri: "/v1/web/signout", method: .post, headers: [.cookie: cookie, .origin: Self.origin]
-            ) { response in
+            try await client.execute(uri: "/v1/web/signout", method: .post, headers: browser.posting) { response in
                 #expect(response.status == .noContent)
                 #expect(response.headers[.setCookie]?.contains("Max-Age=0") == true)
             }
-            try await client.execute(uri: "/v1/status", method: .get, headers: [.cookie: cookie]) {
+            try await client.execute(uri: "/v1/status", method: .get, headers: browser.headers) {
                 #expect($0.status == .unauthorized)
             }
         }
     }
 
-    @Test("the page's files are served from the binary with a strict CSP; an unknown file is a 404 problem")
+    @Test("the page's files are served from the binary with a strict CSP; other paths under /web/ are not open")
     func pageFiles() async throws {
         let fixture = try APIFixture()
         try await fixture.app(bearerToken: Self.bearer, web: signIns(fixture)).test(.router) { client in
@@ -143,9 +170,17 @@ struct WebDeskTests {
             }
             // Every file is UTF-8 text the literal kept whole: the HTML ends as written.
             #expect(PageFiles.named("index.html").map { "\($0.body)".hasSuffix("</html>\n") } == true)
-            try await client.execute(uri: "/web/nothing.js", method: .get) { response in
+            try await client.execute(
+                uri: "/web/nothing.js", method: .get, headers: [.authorization: "Bearer \(Self.bearer)"]
+            ) { response in
                 let body = try json(response)
                 #expect(response.status == .notFound && body["code"] as? String == "route_not_found")
+            }
+            // Only the page's own files are open: paths that climb out of /web/ still need a credential.
+            for sneaky in ["/web/../v1/status", "/web/%2e%2e/v1/status", "/web/app.js/../../v1/status", "/web/x"] {
+                try await client.execute(uri: sneaky, method: .get) { response in
+                    #expect(response.status == .unauthorized, "\(sneaky)")
+                }
             }
             // The API's answers carry the headers too, and are not cached.
             try await client.execute(
@@ -163,8 +198,7 @@ struct WebDeskTests {
         let fixture = try APIFixture()
         let web = signIns(fixture)
         try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
-            let cookie = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
-            let browser: HTTPFields = [.cookie: cookie, .origin: Self.origin, .contentType: "application/json"]
+            let browser = try await signIn(client, web.issueLink(), cookieName: web.cookieName).posting
             let id = try await client.execute(
                 uri: "/v1/scans", method: .post, headers: browser, body: fixture.scanBody(try fixture.authority.token())
             ) { try #require((try json($0)["session"] as? [String: Any])?["id"] as? String) }
@@ -195,6 +229,67 @@ struct WebDeskTests {
             #expect(reveals.last?.subject == id && reveals.last?.detail.contains("page") == true)
             try await client.execute(uri: "/v1/sessions/nope/reveal", method: .post, headers: browser) { response in
                 #expect(response.status == .notFound)
+            }
+            // What a page's actions answer comes masked too, and FHIR (which names the patient) is the HIS's.
+            try await client.execute(
+                uri: "/v1/sessions/\(id)/records/medications?format=fhir", method: .get, headers: browser
+            ) {
+                response in
+                let body = try json(response)
+                #expect(response.status == .badRequest && (body["detail"] as? String)?.contains("HIS") == true)
+            }
+            try await client.execute(uri: "/v1/sessions/\(id)/close", method: .post, headers: browser) { response in
+                let body = try json(response)
+                #expect(response.status == .ok && body["holderID"] as? String == "A12****789")
+                #expect(body["holderName"] as? String == "王**" && body["state"] as? String == "closed")
+            }
+            let photoless = try await client.execute(
+                uri: "/v1/scans", method: .post, headers: browser,
+                body: fixture.scanBody(try fixture.authority.token(holderID: "B220000000", name: "林美玲", photo: .none))
+            ) { try #require((try json($0)["session"] as? [String: Any])?["id"] as? String) }
+            try await client.execute(
+                uri: "/v1/sessions/\(photoless)/id-check", method: .post, headers: browser,
+                body: ByteBuffer(string: #"{"document":"passport","lastFour":"0000","operator":"林護理師"}"#)
+            ) { response in
+                let body = try json(response)
+                #expect(response.status == .ok && body["holderID"] as? String == "B22****000")
+                #expect(body["state"] as? String == "active" && body["holderBirthDate"] as? String == "")
+            }
+        }
+    }
+
+    @Test("a page's event stream ends when the page signs out, at the next keep-alive")
+    func streamEndsWithSignIn() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture)
+        let router = StationAPI.router(
+            service: fixture.service, camera: FixedCameraStatus(.none), bearerToken: Self.bearer, web: web,
+            keepAliveSeconds: 0.1)
+        try await Application(router: router).test(.router) { client in
+            let browser = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await client.execute(
+                        uri: "/v1/events?key=\(browser.key)", method: .get, headers: [.cookie: browser.cookie]
+                    ) {
+                        response in
+                        #expect(response.status == .ok)
+                        #expect(String(buffer: response.body).hasPrefix(": vhc-station events"))
+                        return true
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await client.execute(uri: "/v1/web/signout", method: .post, headers: browser.posting) {
+                        #expect($0.status == .noContent)
+                    }
+                    try await Task.sleep(for: .seconds(20))
+                    return false
+                }
+                // The stream's answer completes (true) long before the 20 s the other task waits.
+                let first = try await group.next()
+                #expect(first == true)
+                group.cancelAll()
             }
         }
     }

@@ -389,7 +389,11 @@ def main():
         check.that(cookie is not None and cookie["httpOnly"] and cookie.get("sameSite") == "Strict",
                    "the session cookie is HttpOnly and SameSite=Strict")
         check.that(page.js("return document.documentElement.lang") == "zh-Hant", "the page's lang is zh-Hant")
-        check.that(page.js("return document.getElementById('camera').dataset.camera") == "streaming",
+        check.that(page.js("return localStorage.getItem('vhc.pageKey')") and "#" not in driver.current_url,
+                   "the page key from the link's fragment is kept in the page's own storage, the fragment gone")
+        page.wait(lambda: page.js("return document.getElementById('camera').dataset.camera") == "streaming", 10,
+                  "the camera's state")
+        check.that(page.js("return document.getElementById('camera').textContent") == "運作中",
                    "the camera shows as streaming")
         page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10,
                   "the event stream")
@@ -440,7 +444,8 @@ def main():
         page.shot("05-id-check-form")
         driver.find_element(By.ID, "idcheck-submit").click()
         page.wait(lambda: page.row_state(masked(photoless)) == "active", 10, "the visit to turn active")
-        check.that(True, "the ID check typed and clicked turns the visit active")
+        check.that(page.row_state(masked(photoless)) == "active" and driver.find_element(By.ID, "idcheck").get_attribute("hidden"),
+                   "the ID check typed and clicked turns the visit active, and the form closes")
         page.wait(lambda: page.verdict()["color"] == "green", 10, "the verdict to follow the check")
         check.that(page.verdict()["color"] == "green", "the verdict follows the visit: green once checked")
 
@@ -504,7 +509,9 @@ def main():
                   "the page to show the cloud offline")
         page.wait(lambda: page.verdict()["color"] == "amber" and "待上傳" in page.verdict()["text"], 10,
                   "the verdict to say pending")
-        check.that(True, "the cloud cut shows offline, and the card valid, pending the cloud (amber)")
+        check.that(page.js("return document.getElementById('cloud').textContent") == "離線"
+                   and page.verdict()["color"] == "amber",
+                   "the cloud cut shows offline, and the card valid, pending the cloud (amber)")
 
         print("a hostile holder name", flush=True)
         hostile = desk.without_photo[1]
@@ -524,6 +531,7 @@ def main():
         page.shot("07-offline-pending-hostile-revealed")
         page.wait(lambda: int(page.js("return document.getElementById('outbox').dataset.length")) >= 3, 10,
                   "the outbox to hold the offline cards")
+        piled = int(page.js("return document.getElementById('outbox').dataset.length"))
         page.js("""window.drainSeen = [];
             new MutationObserver(() => window.drainSeen.push({hidden: document.getElementById('drain').hidden,
                 value: document.getElementById('drain-bar').value, text: document.getElementById('drain-text').textContent}))
@@ -532,7 +540,9 @@ def main():
         page.wait(lambda: page.js("return document.getElementById('drain').dataset.done") == "true", 40,
                   "the outbox to drain")
         seen = page.js("return window.drainSeen")
-        check.that(any(not entry["hidden"] for entry in seen), "the progress bar shows while the outbox drains")
+        # The outbox may empty between two reads of the status; the bar then shows all of it sent.
+        check.that(any(not entry["hidden"] and entry["text"] == f"{piled} / {piled}" for entry in seen),
+                   f"the progress bar shows the outbox draining, ending at {piled} / {piled} sent")
         page.shot("08-drained")
         check.that(page.js("return document.getElementById('cloud').dataset.cloud") == "online"
                    and page.js("return document.getElementById('outbox').dataset.length") == "0",
@@ -559,24 +569,31 @@ def main():
         driver.switch_to.alert.accept()
         page.wait(lambda: page.js("return document.querySelectorAll('#visits-body tr').length") == visits_before - 1, 10,
                   "the visit closed from the keyboard")
-        check.that(True, "Enter and the confirmation close the visit: every action is reachable by keyboard")
+        check.that(page.js("return document.activeElement !== document.body"),
+                   "Enter and the confirmation close the visit, and the focus stays on the list")
         session_id = page.js("return document.querySelector('#visits-body tr[data-session]').dataset.session")
         close = desk.origin + f"/v1/sessions/{session_id}/close"
         status, _, body = http("POST", close, {"Origin": desk.origin, "Content-Type": "application/json"}, b"{}")
         check.that(status == 401 and json.loads(body)["code"] == "unauthorized", "a POST without the cookie is refused (401)")
         cookie_header = f"{cookie['name']}={cookie['value']}"
-        status, _, body = http("POST", close, {"Cookie": cookie_header, "Origin": "http://evil.example",
+        key = page.js("return localStorage.getItem('vhc.pageKey')")
+        status, _, body = http("POST", close, {"Cookie": cookie_header, "Origin": desk.origin,
                                                "Content-Type": "application/json"}, b"{}")
+        check.that(status == 401, "the cookie without the page key is refused (401): the cookie alone, which "
+                   "other ports of the host would receive, is not enough")
+        status, _, body = http("POST", close, {"Cookie": cookie_header, "Origin": "http://evil.example",
+                                               "X-VHC-Page-Key": key, "Content-Type": "application/json"}, b"{}")
         check.that(status == 403 and json.loads(body)["code"] == "origin_refused",
                    "a POST with the cookie from another Origin is refused (403)")
-        status, _, body = http("POST", close, {"Cookie": cookie_header, "Content-Type": "application/json"}, b"{}")
+        status, _, body = http("POST", close, {"Cookie": cookie_header, "X-VHC-Page-Key": key,
+                                               "Content-Type": "application/json"}, b"{}")
         check.that(status == 403, "a POST with the cookie and no Origin is refused (403)")
         status, headers, _ = http("GET", desk.origin + "/")
         csp = headers.get("Content-Security-Policy", "")
         check.that("script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
                    and headers.get("X-Content-Type-Options") == "nosniff" and headers.get("Referrer-Policy") == "no-referrer",
                    "the page is served with a strict CSP, nosniff and no-referrer")
-        status, _, body = http("GET", desk.origin + "/v1/sessions", {"Cookie": cookie_header})
+        status, _, body = http("GET", desk.origin + "/v1/sessions", {"Cookie": cookie_header, "X-VHC-Page-Key": key})
         listed = json.loads(body)["sessions"]
         check.that(status == 200 and all("*" in s["holderID"] and s["holderBirthDate"] == "" for s in listed),
                    "the page's session list comes masked from the daemon, not just on screen")

@@ -4,12 +4,28 @@
 import { languages, text, nextSteps } from "/web/text.js";
 
 const $ = (id) => document.getElementById(id);
+
+// The sign-in's page key: the redirect after the one-time link puts it in the fragment (never sent to a
+// server); it lives in this origin's storage, which other ports cannot read, and goes with every request.
+const pageKey = (() => {
+  const handed = location.hash.match(/^#key=([A-Za-z0-9_-]{20,100})$/);
+  if (handed) {
+    localStorage.setItem("vhc.pageKey", handed[1]);
+    history.replaceState(null, "", "/");
+  }
+  return localStorage.getItem("vhc.pageKey") || "";
+})();
+
+const savedLanguage = localStorage.getItem("vhc.language");
 const state = {
-  language: localStorage.getItem("vhc.language") || "zh-Hant",
+  language: languages.includes(savedLanguage) ? savedLanguage : "zh-Hant",
   status: null,
   clockOffset: 0,          // station time − browser time, seconds
   sessions: [],
   revealed: new Map(),     // session id → the holder's full identity, while shown
+  revealTimers: new Map(), // session id → the timer that masks it again
+  source: null,            // the EventSource
+  streamOpens: 0,
   verdict: null,           // the last verdict: { event, sessionID }
   drainPeak: 0,            // the outbox's largest length since it last was empty
   records: null,           // { session, category }
@@ -43,10 +59,12 @@ class ProblemError extends Error {
 }
 
 async function api(path, { method = "GET", body } = {}) {
+  const headers = { "X-VHC-Page-Key": pageKey };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401) { showSignIn(); throw new ProblemError({ code: "unauthorized" }, 401); }
@@ -94,6 +112,7 @@ function verdictOf(event) {
 function showVerdict(event) {
   state.verdict = { event, sessionID: event.session?.id ?? null };
   paintVerdict();
+  announce();
   const box = $("verdict");
   requestAnimationFrame(() => { box.dataset.paintedAt = String(Date.now()); box.dataset.eventId = String(event.id); });
 }
@@ -116,7 +135,8 @@ function paintVerdict() {
   $("verdict-holder").textContent = holder
     ? `${t("verdict.holder")}: ${holder}${delegate ? ` · ${t("verdict.delegate")}: ${delegate}` : ""}` : "";
   const reason = event.reason ? (state.language === "en" ? event.reason.en : event.reason.zhHant) : "";
-  $("verdict-reason").textContent = event.type === "visit.refused" ? `${event.code ?? ""}` : reason;
+  $("verdict-reason").textContent = event.type === "visit.refused"
+    ? t("verdict.cloudRefusedReason", { code: event.code ?? event.session?.closeReason ?? "" }) : reason;
   const steps = nextSteps[state.language];
   $("verdict-next").textContent = steps[verdict.next] ?? steps.default;
   const meta = [];
@@ -127,14 +147,24 @@ function paintVerdict() {
   $("verdict-meta").textContent = meta.join(" · ");
 }
 
+// Screen readers hear a verdict once, when it is new or its colour changes, not on every repaint (a
+// language switch, the link's state): the live region is apart from the box.
+function announce() {
+  const words = [$("verdict-title"), $("verdict-holder"), $("verdict-reason"), $("verdict-next")]
+    .map((node) => node.textContent).filter(Boolean).join(" ");
+  $("verdict-announcer").textContent = words;
+}
+
 // A later event about the visit on screen (forwarded, checked, refused) updates the verdict in place.
 function followVerdict(event) {
   if (!event.session || state.verdict?.sessionID !== event.session.id) return;
   const previous = state.verdict.event;
+  const color = verdictOf(previous).color;
   state.verdict.event = event.type === "visit.refused"
     ? { ...event, id: previous.id, holder: previous.holder }
     : { ...previous, session: event.session };
   paintVerdict();
+  if (verdictOf(state.verdict.event).color !== color) announce();
 }
 
 // ---- the live stream ----
@@ -147,12 +177,17 @@ const eventTypes = [
 ];
 
 function connectEvents() {
-  // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed across a drop.
-  const source = new EventSource("/v1/events");
-  source.onopen = () => setStream("open");
+  // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed across a drop; a stream
+  // opened anew (after the daemon restarted) cannot say where it was, so the lists are read again.
+  const source = new EventSource(`/v1/events?key=${encodeURIComponent(pageKey)}`);
+  state.source = source;
+  source.onopen = () => {
+    setStream("open");
+    if (state.streamOpens++ > 0) reloadAll();
+  };
   source.onerror = () => {
     setStream(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
-    if (source.readyState === EventSource.CLOSED) setTimeout(() => checkSignIn().then(connectEvents), 3000);
+    if (source.readyState === EventSource.CLOSED) reconnect(1000);
   };
   for (const type of eventTypes) {
     source.addEventListener(type, (message) => {
@@ -161,6 +196,22 @@ function connectEvents() {
       handle(event);
     });
   }
+}
+
+// The stream closed for good (the daemon restarted, or the sign-in ended): try again, slower each time,
+// until the daemon answers; a sign-in that ended shows the sign-in panel instead.
+function reconnect(delay) {
+  setTimeout(() => {
+    checkSignIn().then(connectEvents).catch((error) => {
+      if (error?.status !== 401) reconnect(Math.min(delay * 2, 30000));
+    });
+  }, delay);
+}
+
+function reloadAll() {
+  refresh.soon("status", loadStatus, 0);
+  refresh.soon("sessions", loadSessions, 0);
+  refresh.soon("day", loadDay, 0);
 }
 
 function setStream(mode) {
@@ -185,7 +236,7 @@ function handle(event) {
       followVerdict(event);
       break;
     case "stream.gap":
-      refresh.soon("day", loadDay);
+      reloadAll();
       break;
     case "cloud.online":
     case "cloud.offline":
@@ -322,7 +373,7 @@ function paintSessions() {
     if (session.state === "awaiting_id_check") actions.append(button("visits.idCheck", () => openIDCheck(session), { "data-action": "id-check" }));
     if (session.cloud?.state === "forwarded") actions.append(button("visits.records", () => openRecords(session), { "data-action": "records" }));
     actions.append(revealed
-      ? button("visits.hide", () => { state.revealed.delete(session.id); paintSessions(); }, { "data-action": "hide" })
+      ? button("visits.hide", () => hideHolder(session.id), { "data-action": "hide" })
       : button("visits.reveal", () => reveal(session).catch(reportError), { "data-action": "reveal" }));
     actions.append(button("visits.close", () => closeVisit(session).catch(reportError), { "data-action": "close" }));
     return element("tr", { "data-session": session.id },
@@ -335,11 +386,23 @@ function paintSessions() {
   });
   // A repaint keeps the keyboard's place: the same button of the same visit gets the focus back.
   const focused = document.activeElement;
-  const place = focused?.closest?.("tr[data-session]") ? [focused.closest("tr").dataset.session, focused.dataset.action] : null;
+  const row = focused?.closest?.("tr[data-session]");
+  const place = row ? { session: row.dataset.session, action: focused.dataset.action } : null;
   $("visits-body").replaceChildren(...rows);
-  if (place) document.querySelector(`tr[data-session="${CSS.escape(place[0])}"] [data-action="${place[1]}"]`)?.focus();
+  if (place) focusVisit(place.session, place.action);
   $("visits-table").hidden = rows.length === 0;
   $("visits-empty").hidden = rows.length > 0;
+}
+
+// The focus goes back to a visit's button after a repaint or a closed panel: Reveal and Hide take each
+// other's place; a visit gone (closed) leaves it on the list's heading.
+const counterpart = { reveal: "hide", hide: "reveal" };
+function focusVisit(session, action) {
+  const row = document.querySelector(`tr[data-session="${CSS.escape(session ?? "")}"]`);
+  const target = row?.querySelector(`[data-action="${action}"]`)
+    ?? row?.querySelector(`[data-action="${counterpart[action] ?? action}"]`)
+    ?? row?.querySelector("button");
+  (target ?? $("visits-title")).focus();
 }
 
 // Every second only the times change: repainting the rows would take the keyboard focus away.
@@ -355,13 +418,22 @@ async function reveal(session) {
   const holder = await api(`/v1/sessions/${encodeURIComponent(session.id)}/reveal`, { method: "POST", body: {} });
   state.revealed.set(session.id, holder);
   paintSessions();
-  setTimeout(() => { state.revealed.delete(session.id); paintSessions(); }, 30000);
+  clearTimeout(state.revealTimers.get(session.id));
+  state.revealTimers.set(session.id, setTimeout(() => { hideHolder(session.id); }, 30000));
+}
+
+function hideHolder(id) {
+  clearTimeout(state.revealTimers.get(id));
+  state.revealTimers.delete(id);
+  state.revealed.delete(id);
+  paintSessions();
 }
 
 async function closeVisit(session) {
   if (!confirm(t("visits.closeConfirm"))) return;
   await api(`/v1/sessions/${encodeURIComponent(session.id)}/close`, { method: "POST", body: {} });
   await loadSessions();
+  focusVisit(null, "close");
 }
 
 // ---- the ID-document check ----
@@ -387,13 +459,20 @@ async function submitIDCheck(submitted) {
         operator: $("idcheck-operator").value.trim(),
       },
     });
-    $("idcheck").hidden = true;
+    closeIDCheck();
     $("idcheck-last-four").value = "";
-    state.idCheckSession = null;
     await loadSessions();
+    focusVisit(session.id, "records");
   } catch (error) {
     $("idcheck-error").textContent = `${error.message}${error.code ? ` (${error.code})` : ""}`;
   }
+}
+
+function closeIDCheck() {
+  const session = state.idCheckSession;
+  $("idcheck").hidden = true;
+  state.idCheckSession = null;
+  if (session) focusVisit(session.id, "id-check");
 }
 
 // ---- records ----
@@ -402,6 +481,7 @@ const categories = ["medications", "tcm", "allergies", "labs", "imaging", "surge
 
 function openRecords(session) {
   state.records = { session, category: "medications" };
+  $("alerts-atc").value = "";
   $("records").hidden = false;
   $("records-holder").textContent = `${session.holderID} ${session.holderName} · ${t("verdict.visit")} ${session.cloud?.visitSequence ?? ""}`;
   $("alerts").replaceChildren();
@@ -438,10 +518,12 @@ function reportRecordsError(error) {
 }
 
 async function loadRecords() {
-  const { session, category } = state.records;
+  const asked = { ...state.records };
   $("records-list").replaceChildren(element("p", { text: t("records.loading") }));
-  const page = await api(`/v1/sessions/${encodeURIComponent(session.id)}/records/${category}?pageSize=50`);
-  if (state.records?.category !== category) return;
+  const page = await api(`/v1/sessions/${encodeURIComponent(asked.session.id)}/records/${asked.category}?pageSize=50`);
+  // Another tab or another visit's records were asked for meanwhile: this answer is not theirs.
+  if (state.records?.session.id !== asked.session.id || state.records?.category !== asked.category) return;
+  const category = asked.category;
   const items = page.items.map((item) => element("li", {}, ...describe(category, item)));
   const list = items.length ? element("ul", { "data-category": category }, ...items) : element("p", { text: t("records.empty") });
   const more = page.total > page.items.length ? element("p", { text: t("records.more", { n: page.total - page.items.length }) }) : null;
@@ -477,6 +559,7 @@ async function checkAlerts(submitted) {
     const answer = await api(`/v1/sessions/${encodeURIComponent(session.id)}/alerts`, {
       method: "POST", body: { prescriptions: [{ atcCode }] },
     });
+    if (state.records?.session.id !== session.id) return;
     const alerts = answer.alerts.map((alert) => element("div", { class: "alert", role: "alert", "data-kind": alert.kind },
       element("strong", { text: `⚠ ${t(`alerts.${alert.kind}`)} (${alert.severity})` }),
       element("p", { text: alert.message }),
@@ -548,6 +631,13 @@ function applyLanguage() {
 }
 
 function showSignIn() {
+  // Signed out or expired: nothing more reaches this screen until a new link is used, and nothing of
+  // the last visits stays on it.
+  state.source?.close();
+  state.source = null;
+  for (const id of [...state.revealed.keys()]) hideHolder(id);
+  state.sessions = [];
+  paintSessions();
   $("signin").hidden = false;
   $("desk").hidden = true;
   $("signout").hidden = true;
@@ -568,11 +658,17 @@ async function start() {
     applyLanguage();
   });
   $("idcheck-form").addEventListener("submit", submitIDCheck);
-  $("idcheck-cancel").addEventListener("click", () => { $("idcheck").hidden = true; state.idCheckSession = null; });
+  $("idcheck-cancel").addEventListener("click", closeIDCheck);
   $("alerts-form").addEventListener("submit", checkAlerts);
-  $("records-close").addEventListener("click", () => { $("records").hidden = true; state.records = null; });
+  $("records-close").addEventListener("click", () => {
+    const session = state.records?.session;
+    $("records").hidden = true;
+    state.records = null;
+    if (session) focusVisit(session.id, "records");
+  });
   $("signout").addEventListener("click", async () => {
     await api("/v1/web/signout", { method: "POST", body: {} }).catch(() => {});
+    localStorage.removeItem("vhc.pageKey");
     showSignIn();
   });
   try {

@@ -587,6 +587,7 @@ function paintChart(hours) {
   const svgNS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(svgNS, "svg");
   svg.setAttribute("viewBox", "0 0 480 140");
+  svg.setAttribute("preserveAspectRatio", "xMinYMid meet");
   svg.setAttribute("aria-hidden", "true");
   const peak = Math.max(1, ...hours.map((hour) => hour.accepted + hour.refused));
   hours.forEach((hour, index) => {
@@ -671,14 +672,14 @@ async function start() {
     localStorage.removeItem("vhc.pageKey");
     showSignIn();
   });
-  try {
-    await checkSignIn();
-  } catch (error) {
-    if (error.status !== 401) reportError(error);
+  // The first reads go out together: a cold load waits for one round trip, not three in a row.
+  const [signedIn, ...rest] = await Promise.allSettled([checkSignIn(), loadSessions(), loadDay()]);
+  if (signedIn.status === "rejected") {
+    if (signedIn.reason?.status !== 401) reportError(signedIn.reason);
     return;
   }
+  for (const result of rest) if (result.status === "rejected") reportError(result.reason);
   connectEvents();
-  await Promise.all([loadSessions(), loadDay()]).catch(reportError);
   setInterval(() => loadStatus().catch(() => {}), 2000);
   setInterval(() => { paintClock(); paintTimesLeft(); }, 1000);
   document.body.dataset.readyAt = String(performance.now());

@@ -183,6 +183,17 @@ public final class StationDatabase: Sendable {
         migrator.registerMigration("v5: audit rows by time (the day's scan counts)") { db in
             try db.execute(sql: "CREATE INDEX audit_log_by_time ON audit_log (at, kind)")
         }
+        migrator.registerMigration("v6: front-desk page sign-ins") { db in
+            // Digests only: a row cannot be turned back into the cookie or the key it checks.
+            try db.execute(
+                sql: """
+                    CREATE TABLE web_session (
+                        cookie_digest BLOB PRIMARY KEY NOT NULL,
+                        key_digest BLOB NOT NULL,
+                        serial INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 }

@@ -339,7 +339,11 @@ struct Routes: Sendable {
         _ request: Request, closed: EventLoopFuture<Void>, stillSignedIn: @escaping @Sendable () -> Bool = { true }
     ) -> Response {
         // A reconnecting client names the last event it saw and gets the kept ones after it.
-        let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+        // `?after=` says the same for a first connection, which an EventSource cannot give headers (a page
+        // reloaded picks up where it was).
+        let lastEventID =
+            request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+            ?? request.uri.queryParameters["after"].flatMap { Int64($0) }
         let stream = service.events.subscribe(after: lastEventID)
         let keepAlive = keepAlive
         return Response(

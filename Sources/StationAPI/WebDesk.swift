@@ -14,7 +14,8 @@ import Synchronization
 /// page keeps in its origin's storage and sends as `X-VHC-Page-Key`. Browsers send a host's cookies to
 /// every port of it, so the cookie alone would reach any other listener on loopback the clerk's browser
 /// visits; origin storage is per port, so the key binds the sign-in to this station. Only SHA-256
-/// digests are kept, in memory: a restarted daemon signs every page out, and nothing on disk can be replayed.
+/// digests are kept: links in memory, sign-ins also in the station's database (`WebSessionStore`), so a
+/// screen stays signed in across a restart and nothing on disk can be replayed.
 public final class WebSignIns: Sendable {
     /// The page's own origin (`http://127.0.0.1:8787`): links point there, state-changing requests
     /// must come from there (or its `localhost` spelling).
@@ -27,6 +28,8 @@ public final class WebSignIns: Sendable {
     public let sessionSeconds: Int64
     let clock: @Sendable () -> Int64
     private let state = Mutex(State())
+    /// Where sign-ins outlive a restart (the station's database); nil keeps them in memory only.
+    private let store: WebSessionStore?
 
     private struct State {
         /// By digest: links not used yet, and signed-in browsers (by their cookie's digest).
@@ -56,9 +59,11 @@ public final class WebSignIns: Sendable {
     static let maximumKept = 64
 
     public init(
-        host: String, port: Int, sessionSeconds: Int64, linkSeconds: Int64 = 300,
+        host: String, port: Int, sessionSeconds: Int64, linkSeconds: Int64 = 300, store: WebSessionStore? = nil,
         clock: @escaping @Sendable () -> Int64
     ) {
+        self.store = store
+        state.withLock { $0.serial = (try? store?.highestSerial()) ?? 0 }
         let hostInURL = host.contains(":") ? "[\(host)]" : host
         origin = "http://\(hostInURL):\(port)"
         var origins: Set<String> = [origin]
@@ -93,6 +98,11 @@ public final class WebSignIns: Sendable {
             state.serial += 1
             let kept = Kept(expiry: signIn.expiresAt, serial: state.serial, pageKey: Self.digest(signIn.pageKey))
             Self.keep(&state.sessions, Self.digest(signIn.cookie), kept, now: now)
+            // On disk too, so the screen survives a restart; if the write fails it lasts until one.
+            try? store?.save(
+                .init(
+                    cookieDigest: Self.digest(signIn.cookie), keyDigest: kept.pageKey, serial: kept.serial,
+                    expiresAt: kept.expiry), now: now, keep: Self.maximumKept)
             return signIn
         }
     }
@@ -103,16 +113,22 @@ public final class WebSignIns: Sendable {
         let key = Self.digest(cookie)
         // Both digests are compared whole (Data's ==), and only after the lookup by the cookie's.
         let presentedKey = Self.digest(pageKey)
-        return state.withLock { state in
-            guard let session = state.sessions[key] else { return nil }
-            if session.expiry <= now { state.sessions[key] = nil }
-            return session.expiry > now && session.pageKey == presentedKey ? session.serial : nil
+        var session = state.withLock { $0.sessions[key] }
+        if session == nil, let stored = try? store?.find(cookieDigest: key, now: now) {
+            // Signed in before the daemon last started: known again from the database.
+            let kept = Kept(expiry: stored.expiresAt, serial: stored.serial, pageKey: stored.keyDigest)
+            state.withLock { Self.keep(&$0.sessions, key, kept, now: now) }
+            session = kept
         }
+        guard let session else { return nil }
+        if session.expiry <= now { _ = state.withLock { $0.sessions.removeValue(forKey: key) } }
+        return session.expiry > now && session.pageKey == presentedKey ? session.serial : nil
     }
 
     func signOut(cookie: String) {
         let key = Self.digest(cookie)
         _ = state.withLock { $0.sessions.removeValue(forKey: key) }
+        try? store?.remove(cookieDigest: key)
     }
 
     private static func keep(_ table: inout [Data: Kept], _ key: Data, _ kept: Kept, now: Int64) {

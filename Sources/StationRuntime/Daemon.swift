@@ -92,7 +92,7 @@ public struct Daemon {
         let web = config.api.tcp.map { address in
             WebSignIns(
                 host: address.host, port: address.port, sessionSeconds: config.cloud?.shiftSeconds ?? 8 * 3600,
-                clock: service.clock)
+                store: WebSessionStore(database: service.policy.database), clock: service.clock)
         }
         try Self.removeStaleSocket(config.api.socket)
         let unixAPI = Application(

@@ -382,13 +382,15 @@ struct StationAPITests {
             ])
     }
 
-    @Test("a client that reconnects with Last-Event-ID first gets the kept events it missed")
-    func eventReplay() async throws {
+    @Test(
+        "a client that reconnects with Last-Event-ID (or ?after=, a reloaded page) first gets the kept events it missed",
+        arguments: [("/v1/events", true), ("/v1/events?after=1", false)])
+    func eventReplay(uri: String, header: Bool) async throws {
         let fixture = try APIFixture()
         _ = try fixture.service.submit(try fixture.authority.token(), source: "camera")  // events 1 and 2
         try await fixture.app().test(.router) { client in
             async let stream = client.execute(
-                uri: "/v1/events", method: .get, headers: [HTTPField.Name("Last-Event-ID")!: "1"]
+                uri: uri, method: .get, headers: header ? [HTTPField.Name("Last-Event-ID")!: "1"] : [:]
             ) { String(buffer: $0.body) }
             while fixture.service.events.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
             _ = try fixture.service.submit(try fixture.authority.token(holderID: taiwanID("E12345678")), source: "api")

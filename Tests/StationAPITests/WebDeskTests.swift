@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -256,6 +257,47 @@ struct WebDeskTests {
                 #expect(body["state"] as? String == "active" && body["holderBirthDate"] as? String == "")
             }
         }
+    }
+
+    @Test("a sign-in outlives a daemon restart (kept as digests in the database); sign-out ends it there too")
+    func signInSurvivesRestart() async throws {
+        let fixture = try APIFixture()
+        let store = WebSessionStore(database: fixture.service.policy.database)
+        let time = fixture.time
+        func daemon() -> WebSignIns {
+            WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: 8 * 3600, store: store, clock: { time.now })
+        }
+        let before = daemon()
+        let browser = try await fixture.app(bearerToken: Self.bearer, web: before).test(.router) { client in
+            try await signIn(client, before.issueLink(), cookieName: before.cookieName)
+        }
+        // Nothing on disk is the cookie or the key themselves.
+        let stored = try #require(
+            try store.find(
+                cookieDigest: Data(SHA256.hash(data: Data(browser.cookie.split(separator: "=")[1].utf8))), now: time.now
+            ))
+        #expect(!String(decoding: stored.cookieDigest + stored.keyDigest, as: UTF8.self).contains(browser.key))
+        let after = daemon()
+        try await fixture.app(bearerToken: Self.bearer, web: after).test(.router) { client in
+            try await client.execute(uri: "/v1/status", method: .get, headers: browser.headers) {
+                #expect($0.status == .ok)
+            }
+            // Numbers keep rising: the next sign-in is told apart from the ones before the restart.
+            let next = try await signIn(client, after.issueLink(), cookieName: after.cookieName)
+            try await client.execute(uri: "/v1/sessions", method: .get, headers: next.headers) { _ in }
+            #expect(try fixture.service.audit.entries().last?.detail.contains("page \(stored.serial + 2)") == true)
+            try await client.execute(uri: "/v1/web/signout", method: .post, headers: browser.posting) {
+                #expect($0.status == .noContent)
+            }
+        }
+        try await fixture.app(bearerToken: Self.bearer, web: daemon()).test(.router) { client in
+            try await client.execute(uri: "/v1/status", method: .get, headers: browser.headers) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+        // The shift's end holds across restarts too.
+        time.advance(8 * 3600 + 1)
+        #expect(try store.find(cookieDigest: stored.cookieDigest, now: time.now) == nil)
     }
 
     @Test("a page's event stream ends when the page signs out, at the next keep-alive")

@@ -179,7 +179,11 @@ const eventTypes = [
 function connectEvents() {
   // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed across a drop; a stream
   // opened anew (after the daemon restarted) cannot say where it was, so the lists are read again.
-  const source = new EventSource(`/v1/events?key=${encodeURIComponent(pageKey)}`);
+  // A reloaded page asks for the events from just before its last verdict: the verdict comes back, and
+  // nothing that happened while it reloaded is missed.
+  const resume = Number(sessionStorage.getItem("vhc.resumeAfter"));
+  const after = Number.isSafeInteger(resume) && resume > 0 ? `&after=${resume}` : "";
+  const source = new EventSource(`/v1/events?key=${encodeURIComponent(pageKey)}${after}`);
   state.source = source;
   source.onopen = () => {
     setStream("open");
@@ -194,8 +198,15 @@ function connectEvents() {
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
       handle(event);
+      remember(event);
     });
   }
+}
+
+// Where a reload resumes: just before the verdict on screen, or after the last event when there is none.
+function remember(event) {
+  const verdictID = state.verdict?.event?.id;
+  sessionStorage.setItem("vhc.resumeAfter", String(verdictID ? verdictID - 1 : event.id));
 }
 
 // The stream closed for good (the daemon restarted, or the sign-in ended): try again, slower each time,

@@ -143,7 +143,7 @@ function paintVerdict() {
   if (event.code && event.type === "scan.rejected") meta.push(event.code);
   if (event.source) meta.push(`${t("verdict.source")}: ${event.source}`);
   if (event.session?.visitSequence) meta.push(`${t("verdict.visit")}: ${event.session.visitSequence}`);
-  meta.push(new Date(event.at * 1000).toLocaleTimeString(state.language));
+  meta.push(timeText(event.at));
   $("verdict-meta").textContent = meta.join(" · ");
 }
 
@@ -310,7 +310,7 @@ function paintStatus() {
   paintClock();
   const practitioner = status.practitioner;
   mark($("practitioner"), practitioner
-    ? `${practitioner.name} (${practitioner.id}) ${t("health.until")} ${new Date(practitioner.until * 1000).toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit" })}`
+    ? `${practitioner.name} (${practitioner.id}) ${t("health.until")} ${timeText(practitioner.until).slice(0, 5)}`
     : t("health.notLoggedIn"), practitioner ? "" : "warn");
   const problems = $("problems");
   problems.replaceChildren(...status.problems.map((problem) => element("li", { "data-problem": problem,
@@ -338,15 +338,27 @@ function paintDrain(outbox, cloudState) {
   $("drain-text").textContent = `${state.drainPeak - outbox} / ${state.drainPeak}`;
 }
 
+// Times as a clinic writes them, 24-hour, in the screen's own time zone. Written by hand: the browser's
+// Intl formatting costs a cold page tens of milliseconds to load its locale data.
+const two = (number) => String(number).padStart(2, "0");
+function timeText(seconds) {
+  const date = new Date(seconds * 1000);
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+function dateText(seconds) {
+  const date = new Date(seconds * 1000);
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+}
+
 function stationNow() { return Date.now() / 1000 + state.clockOffset; }
 
 function paintClock() {
   const now = new Date(stationNow() * 1000);
-  $("clock").textContent = now.toLocaleTimeString(state.language, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  $("clock").textContent = timeText(now.getTime() / 1000);
   const status = state.status;
   if (status) {
     const behind = status.clock.state === "rolled_back";
-    mark($("station-clock"), `${now.toLocaleString(state.language)}${behind ? ` · ${t("health.clockBehind")}` : ""}`, behind ? "bad" : "");
+    mark($("station-clock"), `${dateText(now.getTime() / 1000)} ${timeText(now.getTime() / 1000)}${behind ? ` · ${t("health.clockBehind")}` : ""}`, behind ? "bad" : "");
   }
 }
 
@@ -663,6 +675,8 @@ async function checkSignIn() {
 }
 
 async function start() {
+  // The first reads go out before anything is painted, together: a cold load waits for one round trip.
+  const firstReads = Promise.allSettled([checkSignIn(), loadSessions(), loadDay()]);
   applyLanguage();
   $("language").addEventListener("click", () => {
     state.language = state.language === "en" ? "zh-Hant" : "en";
@@ -683,8 +697,7 @@ async function start() {
     localStorage.removeItem("vhc.pageKey");
     showSignIn();
   });
-  // The first reads go out together: a cold load waits for one round trip, not three in a row.
-  const [signedIn, ...rest] = await Promise.allSettled([checkSignIn(), loadSessions(), loadDay()]);
+  const [signedIn, ...rest] = await firstReads;
   if (signedIn.status === "rejected") {
     if (signedIn.reason?.status !== 401) reportError(signedIn.reason);
     return;

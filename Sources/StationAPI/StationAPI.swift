@@ -50,7 +50,7 @@ public enum StationAPI {
             router.post("/v1/practitioner/login") { request, context in try await routes.login(request, context) }
             router.post("/v1/practitioner/logout") { _, _ in try await routes.logout() }
             // Sign-in links for the page: whoever may use the socket may hand out the page.
-            router.post("/v1/web/links") { _, context in try routes.webLink(web, context) }
+            router.post("/v1/web/links") { _, context in try await Blocking.run { try routes.webLink(web, context) } }
         } else if let web {
             WebPage.add(to: router, signIns: web, audit: service.audit)
         }

@@ -92,19 +92,22 @@ public final class WebSignIns: Sendable {
     func redeem(link: String) -> SignIn? {
         let now = clock()
         let key = Self.digest(link)
-        return state.withLock { state in
+        let made: (SignIn, Kept)? = state.withLock { state in
             guard let link = state.links.removeValue(forKey: key), link.expiry > now else { return nil }
             let signIn = SignIn(cookie: Self.secret(), pageKey: Self.secret(), expiresAt: now + sessionSeconds)
             state.serial += 1
             let kept = Kept(expiry: signIn.expiresAt, serial: state.serial, pageKey: Self.digest(signIn.pageKey))
             Self.keep(&state.sessions, Self.digest(signIn.cookie), kept, now: now)
-            // On disk too, so the screen survives a restart; if the write fails it lasts until one.
-            try? store?.save(
-                .init(
-                    cookieDigest: Self.digest(signIn.cookie), keyDigest: kept.pageKey, serial: kept.serial,
-                    expiresAt: kept.expiry), now: now, keep: Self.maximumKept)
-            return signIn
+            return (signIn, kept)
         }
+        guard let (signIn, kept) = made else { return nil }
+        // On disk too (outside the lock), so the screen survives a restart; if the write fails, the
+        // sign-in lasts until one.
+        try? store?.save(
+            .init(
+                cookieDigest: Self.digest(signIn.cookie), keyDigest: kept.pageKey, serial: kept.serial,
+                expiresAt: kept.expiry), now: now, keep: Self.maximumKept)
+        return signIn
     }
 
     /// The sign-in's number when the cookie and the page key are one live sign-in's; nil otherwise.
@@ -256,14 +259,18 @@ enum WebPage {
 
     static func add(to router: Router<StationRequestContext>, signIns: WebSignIns, audit: AuditLog) {
         router.get("/") { _, _ in try file("index.html") }
+        // Database work (the sign-in's row, the audit) runs off the event loop, as the API's does.
         router.get("/web/signin") { request, context in
-            try signIn(request, context: context, signIns: signIns, audit: audit)
+            try await Blocking.run { try signIn(request, context: context, signIns: signIns, audit: audit) }
         }
         router.get("/web/{file}") { _, context in try file(try context.parameters.require("file")) }
         router.post("/v1/web/signout") { request, context in
             // The access check let only a signed-in page here.
-            if let cookie = request.cookies[signIns.cookieName]?.value { signIns.signOut(cookie: cookie) }
-            _ = try? audit.append(at: signIns.clock(), kind: .webSignedOut, detail: ["client": context.client])
+            let cookie = request.cookies[signIns.cookieName]?.value
+            try await Blocking.run {
+                if let cookie { signIns.signOut(cookie: cookie) }
+                _ = try? audit.append(at: signIns.clock(), kind: .webSignedOut, detail: ["client": context.client])
+            }
             var response = Response(status: .noContent)
             response.setCookie(
                 Cookie(

@@ -5,18 +5,7 @@
 #   scripts/browser-setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(chromium chromium-driver fonts-noto-cjk python3-venv)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    echo "browser-setup: installing ${missing[*]}" >&2
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-packages.sh chromium chromium-driver fonts-noto-cjk python3-venv
 venv=.build/web-venv
 if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import selenium" 2>/dev/null; then
     python3 -m venv "$venv" >&2 && "$venv/bin/pip" install --quiet "selenium>=4.20,<5" >&2

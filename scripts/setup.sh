@@ -13,17 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
     python3-cryptography python3-venv openssl util-linux systemd curl)
 
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    echo "setup: installing ${missing[*]}"
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-packages.sh "${packages[@]}"
 
 # The python3 first on PATH may not be Debian's: make sure it can import cryptography.
 if ! python3 -c "import cryptography" 2>/dev/null; then

@@ -2,14 +2,15 @@ import AuditChain
 import Foundation
 import GRDB
 import StationModels
+import VirtualCard
 
 /// The day at a glance for the front-desk page: scans per hour and refusals by code, counted from the
 /// audit log's scan rows (the log is the one record of every verdict; nothing else is kept for this).
 extension AuditLog {
     /// The calendar day in Asia/Taipei (UTC+8, no daylight saving) that holds `now`.
     public func dayStatistics(now: Int64) throws -> DayStatistics {
-        let offset: Int64 = 8 * 3600
-        let start = (now + offset).floorDivided(by: 86_400) * 86_400 - offset
+        let day = CalendarDate(taipeiDateAt: now)
+        let start = day.taipeiMidnight
         var hours = (0..<24).map { DayStatistics.Hour(hour: $0, accepted: 0, refused: 0) }
         var refusals: [OutcomeCode: Int] = [:]
         try database.writer.read { db in
@@ -34,21 +35,10 @@ extension AuditLog {
                 }
             }
         }
-        let date = Date(timeIntervalSince1970: TimeInterval(start + offset))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return DayStatistics(
-            date: String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!), start: start, hours: hours,
+            date: day.iso, start: start, hours: hours,
             refusals: refusals.sorted { ($1.value, $0.key.rawValue) < ($0.value, $1.key.rawValue) }.map {
                 DayStatistics.Refusal(code: $0.key, count: $0.value, reason: StationReason(code: $0.key))
             })
-    }
-}
-
-extension Int64 {
-    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor < 0) ? quotient - 1 : quotient
     }
 }

@@ -1,3 +1,4 @@
+import CloudProtocol
 import Crypto
 import Foundation
 import HTTPTypes
@@ -7,6 +8,7 @@ import Station
 import StationModels
 import StationWeb
 import Synchronization
+import VirtualCard
 
 /// Who may use the front-desk page. `vhc web` asks over the Unix socket (whose group already decides
 /// who runs the station) for a one-time link; the browser that opens it gets two secrets for the shift:
@@ -142,13 +144,8 @@ public final class WebSignIns: Sendable {
         table[key] = kept
     }
 
-    /// 256 random bits, URL- and cookie-safe.
-    private static func secret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    /// 256 random bits as hex: URL- and cookie-safe, from the project's one source of random ids.
+    private static func secret() -> String { Hex.encode(VisitOpening.random(count: 32)) }
 
     private static func digest(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
 }

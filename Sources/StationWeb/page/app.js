@@ -83,9 +83,14 @@ const refresh = {
   },
 };
 
+// A failure as the clerk reads it: the daemon's words, and its stable code for whoever they call.
+function problemText(error) {
+  return `${error.message}${error.code ? ` (${error.code})` : ""}`;
+}
+
 function reportError(error) {
   if (error?.status === 401) return;
-  $("action-error").textContent = `${t("common.failed")}: ${error.message}${error.code ? ` (${error.code})` : ""}`;
+  $("action-error").textContent = `${t("common.failed")}: ${problemText(error)}`;
 }
 
 // ---- the verdict ----
@@ -304,8 +309,10 @@ function paintStatus() {
   $("outbox").dataset.length = String(outbox);
   paintDrain(outbox, cloud?.state);
   const lists = [];
-  if (status.trustList) lists.push(`${t("health.trust")} #${status.trustList.sequence} ${age(status.trustList.ageSeconds)} ${t("health.age")}${status.trustList.state === "expired" ? ` (${t("health.expired")})` : ""}`);
-  if (status.revocationList) lists.push(`${t("health.revocation")} #${status.revocationList.sequence} ${age(status.revocationList.ageSeconds)} ${t("health.age")}${status.revocationList.state === "expired" ? ` (${t("health.expired")})` : ""}`);
+  const listText = (name, list) =>
+    `${t(name)} #${list.sequence} ${age(list.ageSeconds)} ${t("health.age")}${list.state === "expired" ? ` (${t("health.expired")})` : ""}`;
+  if (status.trustList) lists.push(listText("health.trust", status.trustList));
+  if (status.revocationList) lists.push(listText("health.revocation", status.revocationList));
   mark($("lists"), lists.join(" · ") || t("health.none"), status.problems.some((p) => p.startsWith("trust_list") || p.startsWith("revocation")) ? "bad" : "");
   paintClock();
   const practitioner = status.practitioner;
@@ -487,7 +494,7 @@ async function submitIDCheck(submitted) {
     await loadSessions();
     focusVisit(session.id, "records");
   } catch (error) {
-    $("idcheck-error").textContent = `${error.message}${error.code ? ` (${error.code})` : ""}`;
+    $("idcheck-error").textContent = problemText(error);
   }
 }
 
@@ -537,7 +544,7 @@ function moveTab(key, category) {
 }
 
 function reportRecordsError(error) {
-  $("records-list").replaceChildren(element("p", { class: "error", text: `${error.message}${error.code ? ` (${error.code})` : ""}` }));
+  $("records-list").replaceChildren(element("p", { class: "error", text: problemText(error) }));
 }
 
 async function loadRecords() {
@@ -590,7 +597,7 @@ async function checkAlerts(submitted) {
       element("p", { text: alert.source })));
     $("alerts").replaceChildren(...(alerts.length ? alerts : [element("p", { text: t("alerts.none") })]));
   } catch (error) {
-    $("alerts").replaceChildren(element("p", { class: "error", text: `${error.message}${error.code ? ` (${error.code})` : ""}` }));
+    $("alerts").replaceChildren(element("p", { class: "error", text: problemText(error) }));
   }
 }
 

@@ -119,7 +119,7 @@ public final class CloudClient: Sendable {
     /// `CloudProblem` for a refusal, a `TransportError` for a reply that is neither.
     public static func decode<Answer>(_ reply: Reply, with decode: (Data) throws -> Answer) throws -> Answer {
         guard (200..<300).contains(reply.status) else {
-            if let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body) { throw problem }
+            if let problem = CloudProblem(body: reply.body, httpStatus: reply.status) { throw problem }
             throw TransportError(description: "the cloud answered \(reply.status) without a problem document")
         }
         do { return try decode(reply.body) } catch {

@@ -31,20 +31,23 @@ public struct VisitGrant: Sendable, Codable, Equatable {
         self.idCheckRequired = idCheckRequired
     }
 
+    /// The card data. The station reads the details it only shows (sex, card issue date, insurance
+    /// status) as optional: a value it does not know, or none, must not lose a visit the cloud has
+    /// opened. The cloud always sends them. `photo` is `verified` only when it says so.
     public struct Patient: Sendable, Codable, Equatable {
         public var cardNumber: String?
         public var id: String
         public var name: String
         /// `YYYY-MM-DD`.
         public var birthDate: String
-        public var sex: Sex
-        public var cardIssuedAt: String
-        public var insuranceStatus: InsuranceStatus
+        public var sex: Sex?
+        public var cardIssuedAt: String?
+        public var insuranceStatus: InsuranceStatus?
         public var photo: PhotoStatus
 
         public init(
-            cardNumber: String?, id: String, name: String, birthDate: String, sex: Sex, cardIssuedAt: String,
-            insuranceStatus: InsuranceStatus, photo: PhotoStatus
+            cardNumber: String?, id: String, name: String, birthDate: String, sex: Sex?, cardIssuedAt: String?,
+            insuranceStatus: InsuranceStatus?, photo: PhotoStatus
         ) {
             self.cardNumber = cardNumber
             self.id = id
@@ -58,6 +61,19 @@ public struct VisitGrant: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case cardNumber, id, name, birthDate, sex, cardIssuedAt, insuranceStatus, photo
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            id = try values.decode(String.self, forKey: .id)
+            name = try values.decode(String.self, forKey: .name)
+            birthDate = try values.decode(String.self, forKey: .birthDate)
+            cardNumber = Lenient.value(String.self, values, .cardNumber)
+            sex = Lenient.value(Sex.self, values, .sex)
+            cardIssuedAt = Lenient.value(String.self, values, .cardIssuedAt)
+            insuranceStatus = Lenient.value(InsuranceStatus.self, values, .insuranceStatus)
+            // Not a type to make optional: `PhotoStatus.none` and `nil` would read alike.
+            photo = Lenient.value(PhotoStatus.self, values, .photo) ?? PhotoStatus.none
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -87,6 +103,21 @@ public struct VisitGrant: Sendable, Codable, Equatable {
         case grant, visitSequence, openedAt, expiresAt, deferred, patient, delegation, idCheckRequired
     }
 
+    /// What the station needs is required (the grant, its sequence and times, the patient); `deferred`
+    /// and `idCheckRequired` read as false and `delegation` as none when absent or not of their type,
+    /// so a cloud's variation there does not keep an opened visit from being recorded.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        grant = try values.decode(String.self, forKey: .grant)
+        visitSequence = try values.decode(String.self, forKey: .visitSequence)
+        openedAt = try values.decode(String.self, forKey: .openedAt)
+        expiresAt = try values.decode(String.self, forKey: .expiresAt)
+        patient = try values.decode(Patient.self, forKey: .patient)
+        deferred = Lenient.value(Bool.self, values, .deferred) ?? false
+        delegation = Lenient.value(Delegation.self, values, .delegation)
+        idCheckRequired = Lenient.value(Bool.self, values, .idCheckRequired) ?? false
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(grant, forKey: .grant)
@@ -97,6 +128,15 @@ public struct VisitGrant: Sendable, Codable, Equatable {
         try container.encode(patient, forKey: .patient)
         try container.encode(delegation, forKey: .delegation)  // null when absent
         try container.encode(idCheckRequired, forKey: .idCheckRequired)
+    }
+}
+
+/// Optional members read from the network: absent, null or not of their type all read as nil.
+enum Lenient {
+    static func value<T: Decodable, Key: CodingKey>(
+        _ type: T.Type, _ container: KeyedDecodingContainer<Key>, _ key: Key
+    ) -> T? {
+        (try? container.decodeIfPresent(type, forKey: key)) ?? nil
     }
 }
 

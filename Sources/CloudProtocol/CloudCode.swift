@@ -1,3 +1,4 @@
+import Foundation
 import VirtualCard
 
 /// The cloud's answer codes (cloud-protocol.md §6), and the project's own for the routes the protocol
@@ -56,6 +57,18 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
         .categoryUnknown, .appCredentialInvalid, .patientUnknown, .cardNotDelegated, .delegationInvalid,
         .delegationUnknown, .consentUnknown, .consentRefused, .consentExpired, .consentAnswered,
     ]
+
+    /// §6's codes: what a visit opening may be refused with. Any other code on a visit opening is one
+    /// this station does not know (another cloud's, or a newer protocol's).
+    public static let visitOpeningCodes: Set<CloudCode> = [
+        .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown, .requestMalformed,
+        .practitionerCertificateInvalid, .requestSignatureInvalid, .institutionMismatch, .institutionNotEnrolled,
+        .practitionerNotAffiliated, .requestStale, .nonceReused, .idempotencyKeyReused, .tokenReplayed, .tokenInvalid,
+    ]
+
+    /// What the station closes a visit with when the cloud refused it with a code it does not know
+    /// (the raw code is logged and audited beside it).
+    public static let cloudRefused = CloudCode(rawValue: "cloud_refused")
 
     /// The HTTP status §6 assigns (413 for an oversized `request_malformed` is set where it is raised).
     public var status: Int {
@@ -157,8 +170,54 @@ public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCon
     }
 
     public var description: String {
-        "\(code)\(tokenCode.map { " (\($0.rawValue))" } ?? ""): \(detail)"
+        "\(code)\(tokenCode.map { " (\($0.rawValue))" } ?? "")" + (detail.isEmpty ? "" : ": \(detail)")
     }
 
     public static let mediaType = "application/problem+json"
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, tokenCode }
+
+    /// Read as cloud-protocol.md §2 promises and no further: `code` is the one member required.
+    /// RFC 9457 makes every other member optional (and `status` only advisory), so a member that is
+    /// absent or not of its type is taken as absent, and members this station does not know are
+    /// ignored. A problem another cloud sends with only `{"code": …}` is still that cloud's refusal.
+    public init(from decoder: any Decoder) throws {
+        let members = try decoder.container(keyedBy: CodingKeys.self)
+        code = try members.decode(CloudCode.self, forKey: .code)
+        type = Lenient.value(String.self, members, .type) ?? "about:blank"
+        title = Lenient.value(String.self, members, .title) ?? ""
+        status = Lenient.value(Int.self, members, .status) ?? 0
+        detail = Lenient.value(String.self, members, .detail) ?? ""
+        tokenCode = Lenient.value(TokenCode.self, members, .tokenCode)
+    }
+
+    /// The problem in an error answer's body, with the answer's HTTP status as its status (the body's
+    /// `status` is only advisory, RFC 9457 §3.1.2); nil when the body carries no `code`.
+    public init?(body: some Sequence<UInt8>, httpStatus: Int) {
+        guard var problem = try? JSONDecoder().decode(CloudProblem.self, from: Data(body)) else { return nil }
+        problem.status = httpStatus
+        self = problem
+    }
+}
+
+extension CloudCode {
+    /// The code as text safe to log, store and show: it came from the network.
+    public var printable: String { CodeText.printable(rawValue) }
+}
+
+extension TokenCode {
+    /// The code as text safe to log, store and show: it came from the network.
+    public var printable: String { CodeText.printable(rawValue) }
+}
+
+/// Codes are short snake_case words; one from another cloud may be anything.
+enum CodeText {
+    /// At most 64 characters; ASCII letters, digits, `_`, `-` and `.` kept, anything else `?`.
+    static func printable(_ raw: String) -> String {
+        let kept = raw.unicodeScalars.prefix(64).map { scalar -> Character in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_-.".unicodeScalars
+                .contains(scalar)) ? Character(scalar) : "?"
+        }
+        return kept.isEmpty ? "?" : String(kept)
+    }
 }

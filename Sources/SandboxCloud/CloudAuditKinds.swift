@@ -15,4 +15,6 @@ extension AuditKind {
     public static let consentRequested = AuditKind("consent.requested")
     public static let consentAnswered = AuditKind("consent.answered")
     public static let consentCollected = AuditKind("consent.collected")
+    /// A station asked whether a practitioner may sign its openings (`POST /v1/affiliations`).
+    public static let affiliationChecked = AuditKind("affiliation.checked")
 }

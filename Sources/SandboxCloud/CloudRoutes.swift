@@ -23,10 +23,11 @@ struct CloudRoutes: Sendable {
         router.add(
             middleware: InstitutionGate(
                 authority: cloud.authority, registry: cloud.registry, cache: CertificateCache(), clock: cloud.clock,
-                prefixes: ["/v1/visits", "/v1/consents", "/v1/consumed", "/v1/audit-heads"]))
+                prefixes: ["/v1/visits", "/v1/consents", "/v1/consumed", "/v1/audit-heads", "/v1/affiliations"]))
         router.post("/v1/visits") { request, context in try await openVisit(request, context) }
         router.get("/v1/visits/{grant}") { _, context in try await grantStatus(context) }
         router.post("/v1/consumed") { request, context in try await consumed(request, context) }
+        router.post("/v1/affiliations") { request, context in try await affiliation(request, context) }
         router.post("/v1/audit-heads") { request, context in try await auditHead(request, context) }
         router.get("/v1/audit-heads") { request, context in try await auditHeads(request, context) }
         router.get("/v1/visits/{grant}/records/{category}") { request, context in try await records(request, context) }
@@ -82,6 +83,20 @@ struct CloudRoutes: Sendable {
             GrantStatus(
                 grant: grant.grant, institution: grant.institution, setting: grant.setting,
                 openedAt: UTCTimestamp.iso8601(grant.openedAt), expiresAt: UTCTimestamp.iso8601(grant.expiresAt)))
+    }
+
+    /// The project's extension: would this practitioner's openings pass for this institution?
+    func affiliation(_ request: Request, _ context: CloudRequestContext) async throws -> Response {
+        let institution = try context.requireInstitution()
+        let check = try await decode(AffiliationCheck.self, request, limit: AffiliationCheck.maximumSize)
+        guard let certificate = check.certificateDER, !certificate.isEmpty else {
+            throw CloudProblem(.requestMalformed, "certificate must be a DER certificate in Base64")
+        }
+        let now = cloud.clock()
+        let answer = try await cloud.opener.affiliation(certificate: certificate, institution: institution, now: now)
+        try await cloud.store.audit(
+            at: now, kind: .affiliationChecked, subject: answer.practitioner, detail: ["institution": institution.code])
+        return try json(answer)
     }
 
     /// §7: token ids a station consumed offline.

@@ -44,21 +44,50 @@ public struct VisitOpener: Sendable {
         public var isNew: Bool
     }
 
+    /// The project's extension beside §3 (`POST /v1/affiliations`, docs/cloud.md): would an opening
+    /// signed with this certificate pass steps 3 and 4 for this institution, as far as the certificate
+    /// and the affiliation go? A station asks when a practitioner logs in, so a refusal is said then
+    /// and not at the first visit; it must not rely on a cloud answering it.
+    public func affiliation(
+        certificate: [UInt8], institution: InstitutionIdentity, now: Int64
+    ) async throws(CloudProblem) -> Affiliation {
+        let practitioner = try await practitioner(certificate, now: now)
+        try requireAffiliation(practitioner, with: institution)
+        return Affiliation(
+            practitioner: TaiwanID.masked(practitioner.id), profession: practitioner.profession,
+            institution: institution.code, certificateValidUntil: practitioner.validUntil)
+    }
+
+    /// Step 3's certificate half: issued by the CA, valid now, for signing, naming a practitioner.
+    private func practitioner(_ certificate: [UInt8], now: Int64) async throws(CloudProblem) -> PractitionerIdentity {
+        do {
+            return try await practitioners.identity(certificate, now: now) {
+                () async throws(CertificateAuthority.Refusal) in
+                try await authority.practitioner(der: certificate, at: now)
+            }
+        } catch {
+            throw CloudProblem(.practitionerCertificateInvalid, error.reason)
+        }
+    }
+
+    /// Step 4's last check.
+    private func requireAffiliation(
+        _ practitioner: PractitionerIdentity, with institution: InstitutionIdentity
+    ) throws(CloudProblem) {
+        guard registry.practitioner(practitioner.id)?.institutions.contains(institution.code) == true else {
+            throw CloudProblem(
+                .practitionerNotAffiliated,
+                "practitioner \(TaiwanID.masked(practitioner.id)) is not affiliated with \(institution.code)")
+        }
+    }
+
     public func open(_ body: [UInt8], institution: InstitutionIdentity, now: Int64) async throws -> Answer {
         // 2. Size, COSE structure, header, payload keys and types.
         let request = try SignedVisitOpening(body)
         let opening = request.opening
 
         // 3. The practitioner's certificate, then their signature.
-        let practitioner: PractitionerIdentity
-        do {
-            practitioner = try await practitioners.identity(request.certificate, now: now) {
-                () async throws(CertificateAuthority.Refusal) in
-                try await authority.practitioner(der: request.certificate, at: now)
-            }
-        } catch {
-            throw CloudProblem(.practitionerCertificateInvalid, error.reason)
-        }
+        let practitioner = try await practitioner(request.certificate, now: now)
         guard request.isSigned(by: practitioner.publicKey) else {
             throw CloudProblem(.requestSignatureInvalid, "the signature does not verify with the certificate's key")
         }
@@ -75,11 +104,7 @@ public struct VisitOpener: Sendable {
                 .institutionNotEnrolled,
                 "institution \(institution.code) is not enrolled in \(opening.setting.rawValue)")
         }
-        guard registry.practitioner(practitioner.id)?.institutions.contains(institution.code) == true else {
-            throw CloudProblem(
-                .practitionerNotAffiliated,
-                "practitioner \(TaiwanID.masked(practitioner.id)) is not affiliated with \(institution.code)")
-        }
+        try requireAffiliation(practitioner, with: institution)
 
         // 5. Time.
         let window = settings.deferralWindow

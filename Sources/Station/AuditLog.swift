@@ -74,6 +74,8 @@ extension AuditKind {
     public static let visitRefused = AuditKind("visit.refused")
     /// The cloud refused the practitioner's signature: the visit waits for a login to sign it again.
     public static let visitUnsigned = AuditKind("visit.unsigned")
+    /// An opening (or a scan waiting for a practitioner) given up after `cloud.give_up_hours`.
+    public static let visitUndeliverable = AuditKind("visit.undeliverable")
     /// A visit's records or alerts were read through the station (what, by whom; never the records).
     public static let recordsRead = AuditKind("records.read")
     /// A token used here had been used first elsewhere (the cloud's consumed-id answer).
@@ -84,4 +86,6 @@ extension AuditKind {
     public static let consentExpired = AuditKind("consent.expired")
     public static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
     public static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
+    /// The cloud said at login that it would refuse the practitioner's openings; the login was refused.
+    public static let practitionerLoginRefused = AuditKind("practitioner.login_refused")
 }

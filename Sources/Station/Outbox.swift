@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import StationModels
 import VirtualCard
+import X509
 
 /// The station's side of forwarding visits to the cloud, in its database: scans waiting for a
 /// practitioner to sign them, and signed openings waiting for the cloud's answer (the outbox).
@@ -42,6 +43,10 @@ public struct Outbox: Sendable {
         public var outbox: Int
         public var oldestScannedAt: Int64?
         public var awaitingPractitioner: Int
+        /// Given up after `cloud.give_up_hours`, and the last one's error.
+        public var undeliverable: Int = 0
+        public var lastUndeliverableError: String?
+        public var lastUndeliverableAt: Int64?
     }
 
     /// Inside the scan's transaction: the opening signed now by `signer` into the outbox, or, with
@@ -160,14 +165,26 @@ public struct Outbox: Sendable {
         /// `request_signature_invalid`, `practitioner_not_affiliated`): the cloud consumed nothing, so
         /// the visit waits for the next login to sign it again.
         case signatureRefused(code: String)
+        /// A final refusal with a code this station does not know (another cloud's, a newer protocol's):
+        /// the visit is closed as `cloud_refused`, the cloud's code kept beside it in the audit.
+        case refusedUnknown(cloudCode: String)
+
+        /// The code the station closes the visit with, for a refusal.
+        public var refusalCode: String? {
+            switch self {
+            case .opened: nil
+            case .refused(let code, _), .signatureRefused(let code): code
+            case .refusedUnknown: CloudCode.cloudRefused.rawValue
+            }
+        }
     }
 
     /// Applies the cloud's answers in one transaction: each opening leaves the outbox (and its token
     /// with it), its session records the visit or is closed with the refusal, and the audit notes it
-    /// with the token id. Returns the sessions, with whether each was refused.
-    public func apply(_ answers: [(Item, Answer)], now: Int64) throws -> [(VisitSession, Answer)] {
+    /// with the token id. Returns the items applied now, with their sessions as they are now.
+    public func apply(_ answers: [(Item, Answer)], now: Int64) throws -> [(Item, VisitSession, Answer)] {
         try database.writer.write { db in
-            var changed: [(VisitSession, Answer)] = []
+            var changed: [(Item, VisitSession, Answer)] = []
             for (item, answer) in answers {
                 try db.execute(sql: "DELETE FROM outbox WHERE request_id = ?", arguments: [Data(item.requestID)])
                 guard db.changesCount == 1 else { continue }  // applied already
@@ -180,21 +197,30 @@ public struct Outbox: Sendable {
                     try Self.wait(
                         db, sessionID: item.sessionID, token: signed.opening.token, tokenID: item.tokenID,
                         scannedAt: item.scannedAt, setting: signed.opening.setting)
-                    cloud = CloudVisit(state: .awaitingPractitioner)
+                    // Who was refused and why stay on the visit until the next signature.
+                    let signer = (try? Certificate(derEncoded: signed.certificate)).flatMap(PractitionerIdentity.init)
+                    cloud = CloudVisit(
+                        state: .awaitingPractitioner, practitioner: signer.map { PersonName.masked($0.name) },
+                        refusal: code)
                     detail["code"] = code
+                    if let signer { detail["practitioner"] = signer.id }
                     try AuditLog.append(db, at: now, kind: .visitUnsigned, subject: item.sessionID, detail: detail)
                 case .opened(let grant):
                     cloud.state = .forwarded
                     cloud.visitSequence = grant.visitSequence
                     cloud.deferred = grant.deferred
                     cloud.cardNumber = grant.patient.cardNumber
-                    cloud.insuranceStatus = grant.patient.insuranceStatus.rawValue
-                    cloud.sex = grant.patient.sex.rawValue
+                    cloud.insuranceStatus = grant.patient.insuranceStatus?.rawValue
+                    cloud.sex = grant.patient.sex?.rawValue
                     cloud.grantExpiresAt = Self.epochSeconds(grant.expiresAt)
                     detail["visit_sequence"] = grant.visitSequence
                     detail["deferred"] = String(grant.deferred)
                     try AuditLog.append(db, at: now, kind: .visitForwarded, subject: item.sessionID, detail: detail)
-                case .refused(let code, let tokenCode):
+                case .refused, .refusedUnknown:
+                    let code = answer.refusalCode ?? CloudCode.cloudRefused.rawValue
+                    var tokenCode: String?
+                    if case .refused(_, let profileCode) = answer { tokenCode = profileCode }
+                    if case .refusedUnknown(let cloudCode) = answer { detail["cloud_code"] = cloudCode }
                     if code != "token_replayed" {
                         // Used here, unknown to the cloud: it must learn of it (a replay it already knows).
                         try db.execute(
@@ -224,21 +250,99 @@ public struct Outbox: Sendable {
                         sql: "UPDATE visit_session SET cloud_grant = ? WHERE id = ?",
                         arguments: [grant.grant, item.sessionID])
                 }
-                changed.append((updated, answer))
+                changed.append((item, updated, answer))
             }
             return changed
         }
     }
 
     /// No answer this time (the cloud unreachable, busy or failing): each item is tried again at the
-    /// time `retryAt` gives for its count of attempts so far.
-    public func postpone(_ items: [Item], until retryAt: (Item) -> Int64) throws {
+    /// time `retryAt` gives for its count of attempts so far, and keeps why it failed.
+    public func postpone(_ items: [(item: Item, error: String)], until retryAt: (Item) -> Int64) throws {
         try database.writer.write { db in
-            for item in items {
+            for (item, error) in items {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE request_id = ?",
-                    arguments: [retryAt(item), Data(item.requestID)])
+                    sql: """
+                        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+                        WHERE request_id = ?
+                        """,
+                    arguments: [retryAt(item), String(error.prefix(Self.errorLength)), Data(item.requestID)])
             }
+        }
+    }
+
+    /// How much of an error is kept: enough to say what failed.
+    static let errorLength = 240
+
+    /// What the station closes a visit with when it gives it up.
+    public static let undeliverable = "cloud_undeliverable"
+
+    /// Gives up every opening signed before `cutoff`, and every scan still waiting for a practitioner
+    /// since before it: past the protocol's deferral window the cloud could only refuse them. In one
+    /// transaction each leaves the outbox with its token (the row is kept in `undeliverable_visit`
+    /// without it), its session is marked `undeliverable` (and closed if still open), the cloud is to
+    /// be told the token was used here, and the audit notes it. Nothing is dropped silently. Returns
+    /// the sessions.
+    public func giveUp(before cutoff: Int64, now: Int64) throws -> [VisitSession] {
+        try database.writer.write { db in
+            let signed = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT session_id, token_id, scanned_at, signed_at, attempts, last_error FROM outbox
+                    WHERE signed_at < ? ORDER BY scanned_at
+                    """,
+                arguments: [cutoff])
+            let unsigned = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT session_id, token_id, scanned_at, NULL AS signed_at, 0 AS attempts,
+                        'no practitioner signed it' AS last_error
+                    FROM awaiting_practitioner WHERE scanned_at < ? ORDER BY scanned_at
+                    """,
+                arguments: [cutoff])
+            var ended: [VisitSession] = []
+            for row in signed + unsigned {
+                let sessionID: String = row["session_id"]
+                let tokenID: Data = row["token_id"]
+                let lastError: String? = row["last_error"]
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO undeliverable_visit
+                            (session_id, token_id, scanned_at, signed_at, attempts, last_error, given_up_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        sessionID, tokenID, row["scanned_at"], row["signed_at"], row["attempts"], lastError, now,
+                    ])
+                try db.execute(sql: "DELETE FROM outbox WHERE session_id = ?", arguments: [sessionID])
+                try db.execute(sql: "DELETE FROM awaiting_practitioner WHERE session_id = ?", arguments: [sessionID])
+                // Used here and never opened at the cloud: it must learn of it, so it cannot be used elsewhere.
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO consumed_upload (token_id, consumed_at) VALUES (?, ?)",
+                    arguments: [tokenID, row["scanned_at"]])
+                var detail = [
+                    "token": Hex.encode([UInt8](tokenID)), "attempts": String(row["attempts"] as Int),
+                    "signed": row["signed_at"] == nil ? "no" : "yes",
+                ]
+                if let lastError { detail["last_error"] = lastError }
+                try AuditLog.append(db, at: now, kind: .visitUndeliverable, subject: sessionID, detail: detail)
+                guard var session = try VisitSessions.fetch(db, id: sessionID) else { continue }
+                var cloud = session.cloud ?? CloudVisit(state: .undeliverable)
+                cloud.state = .undeliverable
+                cloud.refusal = Self.undeliverable
+                session.cloud = cloud
+                if session.state.isOpen {
+                    session.state = .closed
+                    session.closedAt = now
+                    session.closeReason = CloseReason(rawValue: Self.undeliverable)
+                    try AuditLog.append(
+                        db, at: now, kind: .sessionClosed, subject: sessionID,
+                        detail: ["reason": Self.undeliverable, "holder": session.maskedHolder])
+                }
+                try VisitSessions.save(db, session)
+                ended.append(session)
+            }
+            return ended
         }
     }
 
@@ -277,7 +381,18 @@ public struct Outbox: Sendable {
         try database.writer.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(scanned_at) AS oldest FROM outbox")
             let awaiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM awaiting_practitioner") ?? 0
-            return Backlog(outbox: row?["n"] ?? 0, oldestScannedAt: row?["oldest"], awaitingPractitioner: awaiting)
+            let given = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT count(*) FROM undeliverable_visit) AS n, last_error, given_up_at
+                    FROM (SELECT NULL) LEFT JOIN
+                        (SELECT last_error, given_up_at FROM undeliverable_visit
+                         ORDER BY given_up_at DESC, rowid DESC LIMIT 1)
+                    """)
+            return Backlog(
+                outbox: row?["n"] ?? 0, oldestScannedAt: row?["oldest"], awaitingPractitioner: awaiting,
+                undeliverable: given?["n"] ?? 0, lastUndeliverableError: given?["last_error"],
+                lastUndeliverableAt: given?["given_up_at"])
         }
     }
 

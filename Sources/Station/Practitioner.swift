@@ -59,38 +59,58 @@ public struct PractitionerCredential: Sendable {
 
 /// Who is logged in now: one practitioner at a time, taking turns. In memory only; a restart logs out.
 public final class PractitionerDesk: Sendable {
-    private let current = Mutex<PractitionerCredential?>(nil)
+    private let state = Mutex<(current: PractitionerCredential?, refusal: PractitionerRefusal?)>((nil, nil))
 
     public init() {}
 
     /// The logged-in practitioner at `now`; nil when nobody is or the shift is over.
     public func credential(at now: Int64) -> PractitionerCredential? {
-        current.withLock { credential in credential.flatMap { $0.until > now ? $0 : nil } }
+        state.withLock { state in state.current.flatMap { $0.until > now ? $0 : nil } }
     }
+
+    /// The last practitioner the cloud refused, until the next login.
+    public var refusal: PractitionerRefusal? { state.withLock { $0.refusal } }
 
     /// Takes the desk; returns who held it before (a turn ends when the next one logs in).
     @discardableResult
     public func login(_ credential: PractitionerCredential) -> PractitionerCredential? {
-        current.withLock { held in
-            defer { held = credential }
-            return held
+        state.withLock { state in
+            defer { state = (credential, nil) }
+            return state.current
         }
     }
 
     /// Clears the desk; returns who was logged in.
     @discardableResult
     public func logout() -> PractitionerCredential? {
-        current.withLock { held in
-            defer { held = nil }
+        state.withLock { state in
+            defer { state.current = nil }
+            return state.current
+        }
+    }
+
+    /// The cloud refused an opening signed with `certificate`: when that is who holds the desk, their
+    /// login ends (every later opening would be refused alike) and the refusal is kept for the status.
+    /// Returns the credential that ended.
+    public func refuse(certificate: [UInt8], code: String, at now: Int64) -> PractitionerCredential? {
+        state.withLock { state in
+            guard let held = state.current, held.certificate == certificate else { return nil }
+            state = (nil, PractitionerRefusal(practitioner: held.status, code: code, at: now))
             return held
         }
     }
 
+    /// A login the cloud refused: kept for the status like a refusal of a signed opening; whoever holds
+    /// the desk keeps it.
+    public func noteRefusal(_ refusal: PractitionerRefusal) {
+        state.withLock { $0.refusal = refusal }
+    }
+
     /// Clears a shift that ended before `now`; returns it, so it can be audited once.
     public func endShiftIfDue(now: Int64) -> PractitionerCredential? {
-        current.withLock { held in
-            guard let ended = held, ended.until <= now else { return nil }
-            held = nil
+        state.withLock { state in
+            guard let ended = state.current, ended.until <= now else { return nil }
+            state.current = nil
             return ended
         }
     }

@@ -32,6 +32,9 @@ public struct StationConfig: Sendable, Equatable {
         public var listSyncSeconds: Int64 = 300
         /// The longest pause between tries while the cloud does not answer.
         public var retryMaxSeconds: Int64 = 60
+        /// How long an opening is tried before it is given up as undeliverable (its token wiped, the
+        /// clinic told): the protocol's deferral window, after which the cloud could only refuse it.
+        public var giveUpSeconds: Int64 = 72 * 3600
     }
 
     public struct Camera: Sendable, Equatable {
@@ -61,6 +64,8 @@ public struct StationConfig: Sendable, Equatable {
 
     public struct Storage: Sendable, Equatable {
         public var database: String
+        /// Where the database is unless `storage.database` says otherwise.
+        public static let defaultDatabase = "/var/lib/vhc-station/station.sqlite"
     }
 
     public struct API: Sendable, Equatable {
@@ -96,7 +101,7 @@ public struct StationConfig: Sendable, Equatable {
         ("trust.revocation_list", nil),
         ("trust.skew_seconds", "120"),
         ("session.length_seconds", "3600"),
-        ("storage.database", "/var/lib/vhc-station/station.sqlite"),
+        ("storage.database", Storage.defaultDatabase),
         ("api.socket", "/run/vhc-station/api.sock"),
         ("api.socket_group", nil),
         ("api.tcp", nil),
@@ -113,6 +118,7 @@ public struct StationConfig: Sendable, Equatable {
         ("cloud.shift_hours", "8"),
         ("cloud.list_sync_seconds", "300"),
         ("cloud.retry_max_seconds", "60"),
+        ("cloud.give_up_hours", "72"),
     ]
 
     public static let defaultPath = "/etc/vhc-station/station.yaml"
@@ -304,7 +310,8 @@ public struct StationConfig: Sendable, Equatable {
                 key: try needed("cloud.key"), station: station, setting: setting,
                 shiftSeconds: try integer("cloud.shift_hours", in: 1...24) * 3600,
                 listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400),
-                retryMaxSeconds: try integer("cloud.retry_max_seconds", in: 1...3600))
+                retryMaxSeconds: try integer("cloud.retry_max_seconds", in: 1...3600),
+                giveUpSeconds: try integer("cloud.give_up_hours", in: 1...720) * 3600)
         }
     }
 

@@ -194,6 +194,62 @@ public final class StationDatabase: Sendable {
                         expires_at INTEGER NOT NULL);
                     """)
         }
+        migrator.registerMigration("v7: openings given up as undeliverable") { db in
+            // The cloud state gains `undeliverable`: SQLite cannot change a CHECK in place, so the table
+            // is rebuilt (same columns in the same order, then its indexes).
+            try db.execute(
+                sql: """
+                    CREATE TABLE visit_session_v7 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        holder_id TEXT NOT NULL,
+                        holder_name TEXT NOT NULL,
+                        holder_birth_date TEXT NOT NULL,
+                        photo TEXT NOT NULL CHECK (photo IN ('verified', 'none')),
+                        delegate_id TEXT,
+                        institution TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('awaiting_id_check', 'active', 'closed', 'expired')),
+                        closed_at INTEGER,
+                        close_reason TEXT,
+                        id_check_document TEXT,
+                        id_check_last_four TEXT,
+                        id_check_operator TEXT,
+                        id_check_at INTEGER,
+                        cloud_state TEXT CHECK (cloud_state IN
+                            ('awaiting_practitioner', 'pending_cloud', 'forwarded', 'refused', 'undeliverable')),
+                        cloud_practitioner TEXT,
+                        visit_sequence TEXT,
+                        cloud_deferred INTEGER,
+                        cloud_refusal TEXT,
+                        cloud_token_code TEXT,
+                        card_number TEXT,
+                        insurance_status TEXT,
+                        patient_sex TEXT,
+                        grant_expires_at INTEGER,
+                        cloud_grant TEXT);
+                    INSERT INTO visit_session_v7 SELECT * FROM visit_session;
+                    DROP TABLE visit_session;
+                    ALTER TABLE visit_session_v7 RENAME TO visit_session;
+                    CREATE UNIQUE INDEX visit_session_one_open_per_holder ON visit_session (holder_id)
+                        WHERE state IN ('awaiting_id_check', 'active');
+                    CREATE INDEX visit_session_open_by_expiry ON visit_session (expires_at)
+                        WHERE state IN ('awaiting_id_check', 'active');
+                    -- Why the last try failed, for the status and for the row given up.
+                    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+                    -- Openings (and scans that waited for a practitioner) given up after cloud.give_up_hours:
+                    -- what the clinic needs to follow the visit up, never the token.
+                    CREATE TABLE undeliverable_visit (
+                        session_id TEXT PRIMARY KEY NOT NULL,
+                        token_id BLOB NOT NULL,
+                        scanned_at INTEGER NOT NULL,
+                        signed_at INTEGER,
+                        attempts INTEGER NOT NULL,
+                        last_error TEXT,
+                        given_up_at INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 }

@@ -89,6 +89,16 @@ public final class StationService: Sendable {
         return signed.count
     }
 
+    /// The cloud would refuse this practitioner's openings (asked at login): the login is refused,
+    /// audited with the cloud's code, and the refusal shows in the status until a login succeeds.
+    public func loginRefused(_ credential: PractitionerCredential, code: String) throws {
+        let now = clock()
+        desk.noteRefusal(PractitionerRefusal(practitioner: credential.status, code: code, at: now))
+        try audit.append(
+            at: now, kind: .practitionerLoginRefused, subject: credential.status.id,
+            detail: ["code": code, "profession": credential.status.profession])
+    }
+
     /// Clears the desk (`vhc logout`); nil when nobody was logged in.
     @discardableResult
     public func logout() throws -> PractitionerCredential? {
@@ -109,22 +119,50 @@ public final class StationService: Sendable {
             event: .practitionerLoggedOut, at: now, code: OutcomeCode(rawValue: reason), holder: credential.status.name)
     }
 
-    /// Applies the cloud's answers from the outbox worker and announces each: `visit.forwarded`, or
-    /// `visit.refused` with the cloud's code (the session closed with it).
+    /// Applies the cloud's answers from the outbox worker and announces each: `visit.forwarded`;
+    /// `visit.refused` with the station's code (the session closed with it); or `visit.unsigned` with the
+    /// cloud's code when it refused the practitioner, whose login then ends if they still hold the desk.
     public func applyCloudAnswers(_ answers: [(Outbox.Item, Outbox.Answer)]) throws {
         let now = clock()
-        for (session, answer) in try outbox.apply(answers, now: now) {
+        for (item, session, answer) in try outbox.apply(answers, now: now) {
             switch answer {
             case .opened: publish(.visitForwarded, session, at: now)
-            case .signatureRefused: publish(.sessionAwaitingPractitioner, session, at: now)
-            case .refused(let code, _):
+            case .signatureRefused(let code):
                 events.publish { id in
                     StationEvent(
-                        id: id, type: .visitRefused, at: now, code: OutcomeCode(rawValue: code),
+                        id: id, type: .visitUnsigned, at: now, code: OutcomeCode(rawValue: code),
+                        source: session.cloud?.practitioner, holder: session.maskedHolder,
+                        session: SessionSummary(session))
+                }
+                if let signer = try? SignedVisitOpening(item.body).certificate,
+                    let refused = desk.refuse(certificate: signer, code: code, at: now)
+                {
+                    try recordLogout(refused, reason: code, at: now)
+                }
+            case .refused, .refusedUnknown:
+                events.publish { id in
+                    StationEvent(
+                        id: id, type: .visitRefused, at: now, code: answer.refusalCode.map(OutcomeCode.init),
                         holder: session.maskedHolder, session: SessionSummary(session))
                 }
             }
         }
+    }
+
+    /// Gives up what waited longer than `seconds` for the cloud or a practitioner (Outbox.giveUp) and
+    /// announces each as `visit.undeliverable`. Returns how many.
+    @discardableResult
+    public func giveUpUndeliverable(after seconds: Int64) throws -> Int {
+        let now = clock()
+        let ended = try outbox.giveUp(before: now - seconds, now: now)
+        for session in ended {
+            events.publish { id in
+                StationEvent(
+                    id: id, type: .visitUndeliverable, at: now, code: OutcomeCode(rawValue: Outbox.undeliverable),
+                    holder: session.maskedHolder, session: SessionSummary(session))
+            }
+        }
+        return ended.count
     }
 
     /// The grant of a session whose records are asked for: the session must exist, be open, and have
@@ -295,6 +333,21 @@ public protocol CloudUplink: Sendable {
     /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
     /// to `consentEnded`. Throws `CloudAccessError`.
     func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent
+    /// Asks the cloud whether openings signed with this practitioner certificate (DER) would pass for
+    /// the institution (the project's `POST /v1/affiliations`); never throws: a cloud that cannot be
+    /// asked leaves the login unchecked.
+    func checkAffiliation(certificate: [UInt8]) async -> AffiliationCheck.Outcome
+}
+
+extension AffiliationCheck {
+    /// What the station makes of the cloud's answer at a login.
+    public enum Outcome: Sendable, Equatable {
+        case confirmed
+        /// The cloud would refuse this practitioner's openings: its code and detail.
+        case refused(code: String, detail: String)
+        /// Not asked or not answered as the extension answers (why).
+        case unchecked(String)
+    }
 }
 
 /// A records or alerts call the cloud did not serve: refused with its code (`grant_expired`…), or not

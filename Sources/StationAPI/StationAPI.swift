@@ -161,10 +161,26 @@ struct Routes: Sendable {
                 title: "The practitioner credential is refused",
                 detail: error.description)
         }
+        // Asked before the desk is taken, so a practitioner the cloud would refuse signs nothing.
+        let affiliation =
+            await service.uplink?.checkAffiliation(certificate: credential.certificate)
+            ?? .unchecked("the station forwards to no cloud")
         let service = service
+        if case .refused(let code, let detail) = affiliation {
+            try await Blocking.run { try service.loginRefused(credential, code: code) }
+            throw Problem(
+                status: .forbidden, code: APIErrorCode(rawValue: code),
+                title: "The cloud refuses this practitioner for this institution",
+                detail: "\(credential.status.name) (\(credential.status.id)): \(detail.isEmpty ? code : detail)")
+        }
         let signed = try await Blocking.run { try service.login(credential) }
         if signed > 0, let uplink = service.uplink { await uplink.flush(timeout: Self.cloudWait) }
-        return try json(LoginResponse(practitioner: credential.status, signed: signed))
+        var answer = LoginResponse(practitioner: credential.status, signed: signed, affiliation: .confirmed)
+        if case .unchecked(let why) = affiliation {
+            answer.affiliation = .unchecked
+            answer.affiliationNote = why
+        }
+        return try json(answer)
     }
 
     func logout() async throws -> Response {

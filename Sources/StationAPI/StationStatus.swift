@@ -42,9 +42,15 @@ extension StationStatus {
             link.outboxLength = backlog.outbox
             link.oldestOutboxAgeSeconds = backlog.oldestScannedAt.map { max(0, now - $0) }
             link.awaitingPractitioner = backlog.awaitingPractitioner
+            link.undeliverable = backlog.undeliverable
+            link.lastUndeliverableError = backlog.lastUndeliverableError
             if link.state == .offline { problems.append(.cloudOffline) }
+            // A problem for a week after the last one given up: long enough to be seen and followed up.
+            if let last = backlog.lastUndeliverableAt, now - last < 7 * 86_400 { problems.append(.outboxUndeliverable) }
             cloud = link
         }
+        let refusal = service.desk.refusal
+        if refusal != nil { problems.append(.practitionerRefused) }
         let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
@@ -52,6 +58,6 @@ extension StationStatus {
             clock: ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
             database: DatabaseStatus(state: .ok, openSessions: open, auditRows: try service.audit.count()),
             eventStreams: service.events.subscriberCount, cloud: cloud,
-            practitioner: service.desk.credential(at: now)?.status)
+            practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal)
     }
 }

@@ -28,11 +28,14 @@ public final class CloudLink: CloudUplink, Service {
         public var concurrency: Int
         /// How often a pending consent is polled.
         public var consentPollSeconds: Double
+        /// How long an opening (or a scan waiting for a practitioner) is kept before it is given up.
+        public var giveUpSeconds: Int64
 
         public init(
             root: P256.Signing.PublicKey, listSyncSeconds: Int64 = 300, maximumBackoffSeconds: Double = 60,
-            concurrency: Int = 8, consentPollSeconds: Double = 2
+            concurrency: Int = 8, consentPollSeconds: Double = 2, giveUpSeconds: Int64 = 72 * 3600
         ) {
+            self.giveUpSeconds = giveUpSeconds
             self.root = root
             self.listSyncSeconds = listSyncSeconds
             self.maximumBackoffSeconds = maximumBackoffSeconds
@@ -169,6 +172,13 @@ public final class CloudLink: CloudUplink, Service {
 
     /// Sends every opening due now, a batch at a time, until none is left or the cloud stops answering.
     func drain() async {
+        do {
+            if try service.giveUpUndeliverable(after: settings.giveUpSeconds) > 0 {
+                state.withLock { $0.scrubDue = true }  // their tokens leave the log too
+            }
+        } catch {
+            logger.error("openings past the give-up time could not be recorded", metadata: ["error": "\(error)"])
+        }
         while !Task.isCancelled {
             let now = service.clock()
             guard let batch = try? service.outbox.due(now: now, limit: settings.concurrency * 8), !batch.isEmpty
@@ -176,12 +186,17 @@ public final class CloudLink: CloudUplink, Service {
             let results = await send(batch)
             let answered = results.compactMap { item, result in result.answer.map { (item, $0) } }
             let unanswered = results.filter { $0.1.answer == nil }
+            for case (_, .refusedUnknown(let code)) in answered {
+                logger.warning(
+                    "the cloud refused a visit with a code this station does not know; it is closed as cloud_refused",
+                    metadata: ["cloud_code": "\(code)"])
+            }
             do {
                 try service.applyCloudAnswers(answered)
                 if !answered.isEmpty { state.withLock { $0.scrubDue = true } }
                 // Each waits by its own count of tries: one opening the cloud keeps failing backs off
                 // alone, while the others go on.
-                try service.outbox.postpone(unanswered.map(\.0)) { item in
+                try service.outbox.postpone(unanswered.map { ($0.0, $0.1.failure ?? "no answer") }) { item in
                     now + Int64(self.backoff(after: item.attempts + 1).rounded(.up))
                 }
             } catch {
@@ -259,21 +274,25 @@ public final class CloudLink: CloudUplink, Service {
         return Self.classify(reply)
     }
 
-    /// What an answer means for the outbox. A grant or a protocol refusal is final. Anything else
+    /// What an answer means for the outbox, read by what the protocol promises (§2, §3, §6) and no
+    /// more. The status says whether the answer is final: a grant (2xx), or a refusal (4xx but 408 and
+    /// 429) that carries a `code`, whatever else its problem document holds or lacks. The code says what
+    /// the refusal means; a code this station does not know still refuses the visit (`cloud_refused`,
+    /// the raw code kept beside it), since the same request would only be refused again. Anything else
     /// (a server error, a busy cloud, an answer that is not the protocol's) is tried again: a visit is
-    /// never dropped because something in between failed.
+    /// never dropped because something in between failed, until `cloud.give_up_hours` passes.
     static func classify(_ reply: CloudClient.Reply) -> Result {
-        if reply.status == 200 || reply.status == 201 {
+        if (200..<300).contains(reply.status) {
             guard let grant = try? JSONDecoder().decode(VisitGrant.self, from: reply.body), Self.isSound(grant) else {
                 return Result(failure: "the cloud's \(reply.status) answer is not a visit grant")
             }
             return Result(answer: .opened(grant))
         }
-        guard (400..<500).contains(reply.status), reply.status != 408, reply.status != 429,
-            let problem = try? JSONDecoder().decode(CloudProblem.self, from: reply.body),
-            problem.code.status == reply.status || problem.code == .requestMalformed
-        else {
+        guard (400..<500).contains(reply.status), reply.status != 408, reply.status != 429 else {
             return Result(failure: "the cloud answered \(reply.status)")
+        }
+        guard let problem = CloudProblem(body: reply.body, httpStatus: reply.status) else {
+            return Result(failure: "the cloud answered \(reply.status) without a problem document's code")
         }
         switch problem.code {
         case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown:
@@ -282,8 +301,10 @@ public final class CloudLink: CloudUplink, Service {
         case .practitionerCertificateInvalid, .requestSignatureInvalid, .practitionerNotAffiliated:
             // Refused before the token was consumed: another practitioner's signature can still open it.
             return Result(answer: .signatureRefused(code: problem.code.rawValue))
+        case let code where CloudCode.visitOpeningCodes.contains(code):
+            return Result(answer: .refused(code: code.rawValue, tokenCode: problem.tokenCode.map(\.printable)))
         default:
-            return Result(answer: .refused(code: problem.code.rawValue, tokenCode: problem.tokenCode?.rawValue))
+            return Result(answer: .refusedUnknown(cloudCode: problem.code.printable))
         }
     }
 
@@ -347,6 +368,36 @@ public final class CloudLink: CloudUplink, Service {
             try await self.client.send(.POST, "/v1/visits/\(URLComponentText.escape(grant))/alerts", body: body)
         }
         return try Self.answer(reply) { try JSONDecoder().decode(AlertAnswer.self, from: $0) }
+    }
+
+    // MARK: - A practitioner's affiliation, at login
+
+    public func checkAffiliation(certificate: [UInt8]) async -> AffiliationCheck.Outcome {
+        let reply: CloudClient.Reply
+        do {
+            let body = Array(try JSONEncoder().encode(AffiliationCheck(certificate: certificate)))
+            // One try: a person is waiting, and the first opening will tell anyway.
+            reply = try await client.send(.POST, "/v1/affiliations", body: body)
+        } catch {
+            noteFailure("\(error)")
+            return .unchecked("the cloud cannot be reached")
+        }
+        noteContact()
+        return Self.affiliation(reply)
+    }
+
+    /// A yes is any 2xx; a no is a refusal the opening itself would get. Anything else (404 or 405 from
+    /// a cloud without the extension, a server error) leaves the login unchecked: an extension the
+    /// protocol does not define must never stop a station.
+    static func affiliation(_ reply: CloudClient.Reply) -> AffiliationCheck.Outcome {
+        if (200..<300).contains(reply.status) { return .confirmed }
+        if (400..<500).contains(reply.status), let problem = CloudProblem(body: reply.body, httpStatus: reply.status),
+            [.practitionerCertificateInvalid, .practitionerNotAffiliated, .requestSignatureInvalid].contains(
+                problem.code)
+        {
+            return .refused(code: problem.code.rawValue, detail: String(problem.detail.prefix(240)))
+        }
+        return .unchecked("the cloud does not check affiliations (it answered \(reply.status))")
     }
 
     // MARK: - Remote consent

@@ -120,10 +120,29 @@ public struct LoginRequest: Codable, Sendable {
 public struct LoginResponse: Codable, Sendable, Equatable {
     public var practitioner: PractitionerStatus?
     public var signed: Int
-    public init(practitioner: PractitionerStatus?, signed: Int) {
+    /// Whether the cloud confirmed, at the login, that this practitioner may sign for the institution;
+    /// absent on a logout.
+    public var affiliation: AffiliationState?
+    /// Why the affiliation is `unchecked` (the cloud did not answer, or does not offer the check).
+    public var affiliationNote: String?
+    public init(
+        practitioner: PractitionerStatus?, signed: Int, affiliation: AffiliationState? = nil,
+        affiliationNote: String? = nil
+    ) {
         self.practitioner = practitioner
         self.signed = signed
+        self.affiliation = affiliation
+        self.affiliationNote = affiliationNote
     }
+}
+
+/// What the cloud said of a practitioner at login (`POST /v1/affiliations`, the project's extension).
+/// A refusal is not a state: the login itself is refused with the cloud's code.
+public enum AffiliationState: String, Codable, Sendable, Equatable {
+    /// The cloud confirmed the certificate and the affiliation.
+    case confirmed
+    /// The cloud could not be asked; the first opening will tell.
+    case unchecked
 }
 
 /// `POST /v1/consents`: ask a patient's consent for a remote visit (telemedicine, video consultation).

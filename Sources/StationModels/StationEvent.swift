@@ -74,8 +74,13 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let sessionExpired = EventKind(rawValue: "session.expired")
     /// First on a resumed stream that may have missed events; its `code` says why.
     public static let streamGap = EventKind(rawValue: "stream.gap")
-    /// The cloud refused the practitioner's signature: the visit waits for a login to sign it again.
-    public static let sessionAwaitingPractitioner = EventKind(rawValue: "session.awaiting_practitioner")
+    /// The cloud refused the practitioner's signature (`code`: `practitioner_not_affiliated`,
+    /// `practitioner_certificate_invalid`, `request_signature_invalid`; `source`: who signed, masked):
+    /// the visit waits for a login to sign it again.
+    public static let visitUnsigned = EventKind(rawValue: "visit.unsigned")
+    /// The station gave up on an opening the cloud never answered within `cloud.give_up_hours`
+    /// (`reason`: its last error); its token is wiped.
+    public static let visitUndeliverable = EventKind(rawValue: "visit.undeliverable")
     /// A waiting scan was signed by the practitioner who logged in; it is in the outbox now.
     public static let sessionSigned = EventKind(rawValue: "session.signed")
     /// The cloud opened the visit (its sequence number is in the session).

@@ -16,11 +16,14 @@ public struct StationStatus: Sendable, Codable, Equatable {
     public var cloud: CloudStatus?
     /// Who is logged in to sign visit openings, masked, and until when.
     public var practitioner: PractitionerStatus?
+    /// The last practitioner the cloud refused (their login ended with it), until the next login.
+    public var practitionerRefusal: PractitionerRefusal?
 
     public init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
         trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
-        eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil
+        eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil,
+        practitionerRefusal: PractitionerRefusal? = nil
     ) {
         self.institution = institution
         self.now = now
@@ -34,6 +37,7 @@ public struct StationStatus: Sendable, Codable, Equatable {
         self.eventStreams = eventStreams
         self.cloud = cloud
         self.practitioner = practitioner
+        self.practitionerRefusal = practitionerRefusal
     }
 
     public enum Health: String, Sendable, Codable, Equatable {
@@ -99,6 +103,11 @@ public struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cust
     public static let clockRolledBack = StatusProblem(rawValue: "clock_rolled_back")
     /// The cloud does not answer: scans open local sessions and their openings wait in the outbox.
     public static let cloudOffline = StatusProblem(rawValue: "cloud_offline")
+    /// The cloud refused the logged-in practitioner's signature (`practitionerRefusal` says who and why):
+    /// their login ended, and scans wait for another practitioner.
+    public static let practitionerRefused = StatusProblem(rawValue: "practitioner_refused")
+    /// Openings the cloud never answered within `cloud.give_up_hours` were given up (`cloud.undeliverable`).
+    public static let outboxUndeliverable = StatusProblem(rawValue: "outbox_undeliverable")
     /// The camera is configured and not streaming: `camera_opening`, `camera_stalled`, …
     public static func camera(_ state: CameraStatus.State) -> StatusProblem {
         StatusProblem(rawValue: "camera_\(state.rawValue)")
@@ -187,6 +196,10 @@ public struct CloudStatus: Sendable, Codable, Equatable {
     public var awaitingPractitioner: Int
     /// When the lists were last fetched from the cloud (changed or not), epoch seconds.
     public var listsCheckedAt: Int64?
+    /// Openings given up after `cloud.give_up_hours` without an answer (kept for the clinic to follow
+    /// up, their tokens wiped), and the last one's error.
+    public var undeliverable: Int
+    public var lastUndeliverableError: String?
 
     public enum Connection: String, Sendable, Codable, Equatable {
         case online, offline
@@ -194,9 +207,29 @@ public struct CloudStatus: Sendable, Codable, Equatable {
         case unknown
     }
 
+    enum CodingKeys: String, CodingKey {
+        case state, lastContactAt, lastError, outboxLength, oldestOutboxAgeSeconds, awaitingPractitioner
+        case listsCheckedAt, undeliverable, lastUndeliverableError
+    }
+
+    /// `undeliverable` may be absent: a daemon from before openings were given up.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        state = try values.decode(Connection.self, forKey: .state)
+        lastContactAt = try values.decodeIfPresent(Int64.self, forKey: .lastContactAt)
+        lastError = try values.decodeIfPresent(String.self, forKey: .lastError)
+        outboxLength = try values.decode(Int.self, forKey: .outboxLength)
+        oldestOutboxAgeSeconds = try values.decodeIfPresent(Int64.self, forKey: .oldestOutboxAgeSeconds)
+        awaitingPractitioner = try values.decode(Int.self, forKey: .awaitingPractitioner)
+        listsCheckedAt = try values.decodeIfPresent(Int64.self, forKey: .listsCheckedAt)
+        undeliverable = try values.decodeIfPresent(Int.self, forKey: .undeliverable) ?? 0
+        lastUndeliverableError = try values.decodeIfPresent(String.self, forKey: .lastUndeliverableError)
+    }
+
     public init(
         state: Connection, lastContactAt: Int64? = nil, lastError: String? = nil, outboxLength: Int = 0,
-        oldestOutboxAgeSeconds: Int64? = nil, awaitingPractitioner: Int = 0, listsCheckedAt: Int64? = nil
+        oldestOutboxAgeSeconds: Int64? = nil, awaitingPractitioner: Int = 0, listsCheckedAt: Int64? = nil,
+        undeliverable: Int = 0, lastUndeliverableError: String? = nil
     ) {
         self.state = state
         self.lastContactAt = lastContactAt
@@ -205,6 +238,8 @@ public struct CloudStatus: Sendable, Codable, Equatable {
         self.oldestOutboxAgeSeconds = oldestOutboxAgeSeconds
         self.awaitingPractitioner = awaitingPractitioner
         self.listsCheckedAt = listsCheckedAt
+        self.undeliverable = undeliverable
+        self.lastUndeliverableError = lastUndeliverableError
     }
 }
 
@@ -222,5 +257,18 @@ public struct PractitionerStatus: Sendable, Codable, Equatable {
         self.profession = profession
         self.since = since
         self.until = until
+    }
+}
+
+/// A practitioner whose signature the cloud refused (`code`: `practitioner_not_affiliated`,
+/// `practitioner_certificate_invalid`, `request_signature_invalid`), masked, and when.
+public struct PractitionerRefusal: Sendable, Codable, Equatable {
+    public var practitioner: PractitionerStatus
+    public var code: String
+    public var at: Int64
+    public init(practitioner: PractitionerStatus, code: String, at: Int64) {
+        self.practitioner = practitioner
+        self.code = code
+        self.at = at
     }
 }

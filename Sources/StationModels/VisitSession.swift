@@ -112,6 +112,9 @@ public struct CloudVisit: Sendable, Equatable, Codable {
         case forwarded
         /// The cloud refused the opening; the session was closed with the cloud's code.
         case refused
+        /// The cloud never answered within `cloud.give_up_hours`: the station stopped trying and wiped
+        /// the token; the clinic follows the visit up by other means.
+        case undeliverable
     }
 
     public var state: State

@@ -59,7 +59,7 @@ public struct Daemon {
                 client: client, service: service,
                 settings: .init(
                     root: settings.root, listSyncSeconds: cloud.listSyncSeconds,
-                    maximumBackoffSeconds: Double(cloud.retryMaxSeconds)),
+                    maximumBackoffSeconds: Double(cloud.retryMaxSeconds), giveUpSeconds: cloud.giveUpSeconds),
                 logger: logger)
         } else {
             cloudLink = nil

@@ -20,18 +20,34 @@ struct AuditCommand: AsyncParsableCommand {
                 (the first such row is named), 2 when the database cannot be read.
                 """)
 
-        @Option(help: ArgumentHelp("The station database.", valueName: "FILE"))
-        var database: String = "/var/lib/vhc-station/station.sqlite"
+        @Option(
+            help: ArgumentHelp(
+                "The station database (default: the one --config names, else /var/lib/vhc-station/station.sqlite).",
+                valueName: "FILE"))
+        var database: String?
         @Option(
             help: ArgumentHelp(
                 "Chain heads recorded outside the database: a file of the daemon's 'audit-head' lines "
                     + "(journalctl -u vhc-stationd -o cat > FILE), or 'cloud' for the heads the daemon sent "
                     + "to the cloud named in --config.", valueName: "FILE|cloud"))
         var anchors: String?
-        @Option(help: ArgumentHelp("With --anchors cloud: the station's configuration.", valueName: "FILE"))
-        var config: String = StationConfig.defaultPath
+        @Option(
+            help: ArgumentHelp(
+                "The station's configuration: its database, and with --anchors cloud its cloud.", valueName: "FILE"))
+        var config: String?
+
+        /// The database: --database, else the configuration's (when one is named, or the cloud is
+        /// asked), else the default place. One configuration names both, as `vhc audit push` reads it.
+        func databasePath() throws -> String {
+            if let database { return database }
+            if config != nil || anchors == "cloud" {
+                return try ConfiguredCloud.loadConfig(config ?? StationConfig.defaultPath).storage.database
+            }
+            return StationConfig.Storage.defaultDatabase
+        }
 
         func run() async throws {
+            let database = try databasePath()
             guard FileManager.default.fileExists(atPath: database) else {
                 throw UsageError("no station database at '\(database)'")
             }
@@ -63,7 +79,7 @@ struct AuditCommand: AsyncParsableCommand {
         /// The heads sent to the cloud (`GET /v1/audit-heads`), with the institution's certificate from
         /// the station's configuration.
         func cloudAnchors() async throws -> [AuditCheck.Anchor] {
-            let (cloud, loaded) = try ConfiguredCloud.load(config)
+            let (cloud, loaded) = try ConfiguredCloud.load(config ?? StationConfig.defaultPath)
             let list = try await ConfiguredCloud.call(cloud, institution: loaded.institution) { client in
                 try await client.call(.GET, "/v1/audit-heads?station=\(cloud.station)", as: AuditHeadList.self)
             }
@@ -107,9 +123,12 @@ struct AuditCommand: AsyncParsableCommand {
 
 /// The cloud named in the station's configuration, reached with the institution's certificate.
 enum ConfiguredCloud {
+    static func loadConfig(_ path: String) throws -> StationConfig {
+        do { return try StationConfig.load(path: path) } catch { throw UsageError("\(path): \(error)") }
+    }
+
     static func load(_ path: String) throws -> (StationConfig.Cloud, StationConfig) {
-        let loaded: StationConfig
-        do { loaded = try StationConfig.load(path: path) } catch { throw UsageError("\(path): \(error)") }
+        let loaded = try loadConfig(path)
         guard let cloud = loaded.cloud else { throw UsageError("\(path) names no cloud (cloud.url)") }
         return (cloud, loaded)
     }

@@ -212,10 +212,21 @@ struct StatusCommand: AsyncParsableCommand {
                 "cloud: \(cloud.state.rawValue), outbox \(cloud.outboxLength)\(oldest), "
                     + "awaiting a practitioner \(cloud.awaitingPractitioner)"
                     + (cloud.lastError.map { " (last error: \($0))" } ?? ""))
+            if cloud.undeliverable > 0 {
+                print(
+                    "undeliverable: \(cloud.undeliverable) visit openings given up after cloud.give_up_hours"
+                        + (cloud.lastUndeliverableError.map { " (last error: \($0))" } ?? ""))
+            }
             if let who = status.practitioner {
                 print("practitioner: " + Printer.practitioner(who))
             } else {
                 print("practitioner: nobody logged in")
+            }
+            if let refusal = status.practitionerRefusal {
+                print(
+                    "practitioner refused by the cloud (\(refusal.code)) at \(Printer.time(refusal.at)): "
+                        + "\(refusal.practitioner.name) \(refusal.practitioner.id); "
+                        + "log in with another practitioner's card")
             }
         }
     }

@@ -11,7 +11,9 @@ struct LoginCommand: AsyncParsableCommand {
         discussion: """
             The daemon keeps the key in memory only, until the shift ends (cloud.shift_hours, or \
             --shift-hours) or `vhc logout`. Scans that waited for a practitioner are signed at once. \
-            Another practitioner's login takes over the desk.
+            Another practitioner's login takes over the desk. When the cloud can be asked, it is asked \
+            first whether this practitioner may sign for the institution: a refusal (exit 1) names its \
+            code (practitioner_not_affiliated, practitioner_certificate_invalid) and nothing is signed.
             """)
     @OptionGroup var daemon: DaemonOptions
     @Option(help: ArgumentHelp("The practitioner's certificate (PEM).", valueName: "FILE")) var certificate: String
@@ -44,6 +46,14 @@ struct LoginCommand: AsyncParsableCommand {
         if daemon.json { return Printer.json(reply.body) }
         if let who = reply.answer.practitioner {
             print("logged in: " + Printer.practitioner(who))
+        }
+        switch reply.answer.affiliation {
+        case .confirmed?: print("the cloud confirmed the practitioner may sign for this institution")
+        case .unchecked?:
+            print(
+                "the cloud did not confirm the affiliation (\(reply.answer.affiliationNote ?? "not asked")): "
+                    + "the first visit opening will tell")
+        case nil: break
         }
         if reply.answer.signed > 0 { print("signed \(reply.answer.signed) waiting visit openings") }
     }

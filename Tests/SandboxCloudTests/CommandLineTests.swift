@@ -195,10 +195,11 @@ import VirtualCard
         let heads = try await cloud.store().auditHeads(station: "desk-1", institution: institution.code)
         #expect(heads.count == 1)
 
-        let verified = try await run(
-            "vhc",
-            ["audit", "verify", "--database", folder.path("station.sqlite"), "--anchors", "cloud", "--config", config])
+        // The database is the one the configuration names, as `vhc audit push` reads it.
+        let verified = try await run("vhc", ["audit", "verify", "--anchors", "cloud", "--config", config])
         #expect(verified.status == 0 && verified.stdout.contains("anchors"), "\(verified.stdout)\(verified.stderr)")
+        let local = try await run("vhc", ["audit", "verify", "--config", config])
+        #expect(local.status == 0 && local.stdout.hasPrefix("audit log intact"), "\(local.stdout)\(local.stderr)")
 
         // A copy cut back by its last rows (head made to agree) no longer reaches the cloud's anchors.
         let copy = folder.path("cut.sqlite")

@@ -28,7 +28,7 @@ final class ForwardingStation: @unchecked Sendable {
 
     init(
         _ cloud: CloudHarness, institution: SandboxManifest.Institution? = nil, setting: CareSetting = .outpatient,
-        caPEM: String? = nil, file: String = "station.sqlite"
+        caPEM: String? = nil, file: String = "station.sqlite", url: String? = nil, giveUpSeconds: Int64 = 72 * 3600
     ) async throws {
         self.cloud = cloud
         let institution = institution ?? cloud.everySetting
@@ -47,17 +47,29 @@ final class ForwardingStation: @unchecked Sendable {
             clock: { clock.now }, logins: .init(authority: try CertificateAuthority(pem: ca)))
         let identity = try cloud.credential(institution: institution.code)
         client = try CloudClient(
-            baseURL: cloud.url, caPEM: caPEM ?? ca,
+            baseURL: url ?? cloud.url, caPEM: caPEM ?? ca,
             identity: .init(certificatePEM: identity.certificate, keyPEM: identity.key), timeout: .seconds(5))
         var logger = Logger(label: "station-test")
         logger.logLevel = .critical
         link = CloudLink(
             client: client, service: service,
-            settings: .init(root: root, maximumBackoffSeconds: 1, consentPollSeconds: 0.05), logger: logger)
+            settings: .init(
+                root: root, maximumBackoffSeconds: 1, consentPollSeconds: 0.05, giveUpSeconds: giveUpSeconds),
+            logger: logger)
         service.uplink = link
     }
 
     func shutdown() async { try? await client.shutdown() }
+
+    /// The sandbox's current lists installed as from files: for a station whose link points at a cloud
+    /// that serves none (a scripted one).
+    func installLists() async throws {
+        let root = try P256.Signing.PublicKey(pemRepresentation: try cloud.directory.read(cloud.directory.trustRoot))
+        for (kind, list) in [(TrustState.Kind.trust, ListKind.trust), (.revocation, .revocation)] {
+            guard let published = try await cloud.store().currentList(list) else { throw HarnessError("no \(list)") }
+            _ = try service.trust.install(kind, cose: published.cose, root: root, now: cloud.clock.now)
+        }
+    }
 
     /// The practitioner's credential from the sandbox, checked as `vhc login` has the daemon check it.
     func credential(

@@ -191,6 +191,34 @@ struct ForwardingDaemonTests {
                 && started.stderr.contains(other), "\(started.stderr)")
     }
 
+    @Test("a practitioner of another institution: vhc login is refused with the cloud's code, and the status says so")
+    func loginOfAnotherInstitution() throws {
+        let setup = try Setup()
+        try setup.startCloud()
+        try setup.startProxy()
+        try setup.startDaemon()
+        let sandbox = setup.temporary.path("sandbox")
+        let practitioners = setup.manifest["practitioners"] as! [[String: Any]]
+        let stranger = try #require(
+            practitioners.first { !($0["institutions"] as! [String]).contains(setup.institution) }?["id"] as? String)
+        // A scan waits for a practitioner: the refused login must not sign it.
+        let waiting = try setup.submit(try setup.token(0))
+        let id = try #require((waiting["session"] as? [String: Any])?["id"] as? String)
+        let refused = try setup.client(
+            "login", "--certificate", "\(sandbox)/practitioners/\(stranger)/cert.pem", "--key",
+            "\(sandbox)/practitioners/\(stranger)/key.pem")
+        #expect(refused.status == 1 && refused.stderr.contains("practitioner_not_affiliated"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("signed"), "\(refused.stdout)")
+        #expect(try setup.cloudState(id) == "awaiting_practitioner")
+        let status = try setup.client("status")
+        #expect(
+            status.stdout.contains("practitioner refused by the cloud (practitioner_not_affiliated)")
+                && status.stdout.contains("practitioner: nobody logged in") && !status.stdout.contains(stranger),
+            "\(status.stdout)")
+        let json = try setup.client("status", "--json")
+        #expect(json.stdout.contains(#""practitioner_refused""#), "\(json.stdout)")
+    }
+
     @Test("login, an online scan opened in the same request, a SIGKILL between send and answer, an offline period")
     func forwarding() throws {
         let setup = try Setup()
@@ -210,6 +238,7 @@ struct ForwardingDaemonTests {
         }
         let login = try logIn()
         #expect(login.status == 0 && login.stdout.contains("signed 1 waiting"), "\(login.stdout)\(login.stderr)")
+        #expect(login.stdout.contains("the cloud confirmed"), "\(login.stdout)")
         #expect(try setup.cloudState(first) == "forwarded")
         let status = try setup.client("status")
         #expect(status.stdout.contains("cloud: online, outbox 0") && status.stdout.contains("practitioner: "))

@@ -88,6 +88,7 @@ class Desk:
             self.sandbox = json.load(manifest)
         self.institution = self.sandbox["institutions"][0]["code"]
         self.practitioner = [p["id"] for p in self.sandbox["practitioners"] if self.institution in p["institutions"]][0]
+        self.stranger = [p["id"] for p in self.sandbox["practitioners"] if self.institution not in p["institutions"]][0]
         active = [p for p in self.sandbox["patients"] if p["insuranceStatus"] == "active"]
         self.with_photo = [p for p in active if p["photo"] == "verified"]
         self.without_photo = [p for p in active if p["photo"] == "none"]
@@ -161,6 +162,13 @@ cloud:
         practitioners = os.path.join("sandbox", "practitioners", self.practitioner)
         self.run("vhc", "login", "--socket", "api.sock", "--certificate", os.path.join(practitioners, "cert.pem"),
                  "--key", os.path.join(practitioners, "key.pem"))
+
+    def login_refused(self):
+        """`vhc login` of a practitioner of no institution of this station's: the cloud refuses them."""
+        practitioners = os.path.join("sandbox", "practitioners", self.stranger)
+        return subprocess.run([os.path.join(self.bin, "vhc"), "login", "--socket", "api.sock", "--certificate",
+                               os.path.join(practitioners, "cert.pem"), "--key", os.path.join(practitioners, "key.pem")],
+                              cwd=self.folder, capture_output=True, text=True)
 
     def link(self):
         return self.run("vhc", "web", "--socket", "api.sock", "--no-open").strip()
@@ -582,6 +590,22 @@ def main():
         verdict = page.wait_verdict(before, "a card's verdict after the restart", color="green")
         check.that(masked(returning) in verdict["text"] and page.js("return document.getElementById('signin').hidden"),
                    "across a daemon restart the page stays signed in, its stream reconnects and verdicts arrive")
+
+        print("a practitioner the cloud refuses", flush=True)
+        refused = desk.login_refused()
+        check.that(refused.returncode == 1 and "practitioner_not_affiliated" in refused.stderr,
+                   "vhc login of another institution's practitioner is refused with the cloud's code")
+        page.wait(lambda: page.js("return document.querySelector('#problems [data-problem=practitioner_refused]')")
+                  is not None, 10, "the refusal in the health panel")
+        practitioner_line = page.text("practitioner")
+        check.that("雲端拒絕" in practitioner_line and "practitioner_not_affiliated" in practitioner_line
+                   and desk.stranger not in practitioner_line and page.js(
+                       "return document.getElementById('practitioner').dataset.state") == "bad",
+                   "the page says the cloud refused the practitioner (masked) and why; the desk keeps its login")
+        page.shot("09b-practitioner-refused")
+        desk.login()
+        page.wait(lambda: page.js("return document.querySelector('#problems [data-problem=practitioner_refused]')")
+                  is None, 10, "the refusal cleared by a login")
 
         print("refusals", flush=True)
         driver.get(link)

@@ -100,6 +100,10 @@ function verdictOf(event) {
   const cloudState = session?.cloud;
   if (event.type === "scan.rejected") return { color: "red", title: "verdict.refused", next: event.code };
   if (event.type === "visit.refused") return { color: "red", title: "verdict.cloudRefused", next: "cloudRefused" };
+  if (event.type === "visit.undeliverable") return { color: "red", title: "verdict.undeliverable", next: "undeliverable" };
+  if (event.type === "visit.unsigned") {
+    return { color: "amber", title: "verdict.practitionerRefused", next: "practitionerRefused" };
+  }
   if (session?.state === "awaiting_id_check") return { color: "amber", title: "verdict.idCheck", next: "idCheck" };
   if (cloudState === "awaiting_practitioner") {
     return { color: "amber", title: "verdict.awaitingPractitioner", next: "awaitingPractitioner" };
@@ -141,7 +145,10 @@ function paintVerdict() {
     ? `${t("verdict.holder")}: ${holder}${delegate ? ` · ${t("verdict.delegate")}: ${delegate}` : ""}` : "";
   const reason = event.reason ? (state.language === "en" ? event.reason.en : event.reason.zhHant) : "";
   $("verdict-reason").textContent = event.type === "visit.refused"
-    ? t("verdict.cloudRefusedReason", { code: event.code ?? event.session?.closeReason ?? "" }) : reason;
+    ? t("verdict.cloudRefusedReason", { code: event.code ?? event.session?.closeReason ?? "" })
+    : event.type === "visit.unsigned"
+      ? t("verdict.practitionerRefusedReason", { code: event.code ?? "", who: event.source ?? "" })
+      : event.type === "visit.undeliverable" ? t("verdict.undeliverableReason") : reason;
   const steps = nextSteps[state.language];
   $("verdict-next").textContent = steps[verdict.next] ?? steps.default;
   const meta = [];
@@ -165,7 +172,8 @@ function followVerdict(event) {
   if (!event.session || state.verdict?.sessionID !== event.session.id) return;
   const previous = state.verdict.event;
   const color = verdictOf(previous).color;
-  state.verdict.event = event.type === "visit.refused"
+  // A refusal or a give-up replaces the verdict (its code and words); other events bring the session.
+  state.verdict.event = ["visit.refused", "visit.unsigned", "visit.undeliverable"].includes(event.type)
     ? { ...event, id: previous.id, holder: previous.holder }
     : { ...previous, session: event.session };
   paintVerdict();
@@ -176,7 +184,7 @@ function followVerdict(event) {
 
 const eventTypes = [
   "scan.accepted", "scan.rejected", "session.opened", "session.id_checked", "session.closed", "session.expired",
-  "session.awaiting_practitioner", "session.signed", "visit.forwarded", "visit.refused", "stream.gap",
+  "visit.unsigned", "visit.undeliverable", "session.signed", "visit.forwarded", "visit.refused", "stream.gap",
   "practitioner.logged_in", "practitioner.logged_out", "token.double_use", "consent.requested",
   "consent.approved", "consent.refused", "consent.expired", "cloud.online", "cloud.offline",
 ];
@@ -248,7 +256,8 @@ function handle(event) {
     case "visit.refused":
     case "session.id_checked":
     case "session.signed":
-    case "session.awaiting_practitioner":
+    case "visit.unsigned":
+    case "visit.undeliverable":
       followVerdict(event);
       break;
     case "stream.gap":
@@ -305,7 +314,9 @@ function paintStatus() {
   const waiting = cloud?.awaitingPractitioner ?? 0;
   let outboxWords = outbox === 0 ? t("health.none") : `${outbox} · ${t("health.oldest")} ${age(cloud.oldestOutboxAgeSeconds)}`;
   if (waiting > 0) outboxWords += ` · ${t("cloudState.awaiting_practitioner")} ${waiting}`;
-  mark($("outbox"), outboxWords, outbox > 0 ? "warn" : "");
+  const undeliverable = cloud?.undeliverable ?? 0;
+  if (undeliverable > 0) outboxWords += ` · ${t("cloudState.undeliverable")} ${undeliverable}`;
+  mark($("outbox"), outboxWords, undeliverable > 0 ? "bad" : outbox > 0 ? "warn" : "");
   $("outbox").dataset.length = String(outbox);
   paintDrain(outbox, cloud?.state);
   const lists = [];
@@ -316,9 +327,14 @@ function paintStatus() {
   mark($("lists"), lists.join(" · ") || t("health.none"), status.problems.some((p) => p.startsWith("trust_list") || p.startsWith("revocation")) ? "bad" : "");
   paintClock();
   const practitioner = status.practitioner;
-  mark($("practitioner"), practitioner
+  const refusal = status.practitionerRefusal;
+  let practitionerWords = practitioner
     ? `${practitioner.name} (${practitioner.id}) ${t("health.until")} ${timeText(practitioner.until).slice(0, 5)}`
-    : t("health.notLoggedIn"), practitioner ? "" : "warn");
+    : t("health.notLoggedIn");
+  if (refusal) {
+    practitionerWords += ` · ${t("health.refused")}: ${refusal.practitioner.name} (${refusal.practitioner.id}), ${refusal.code}`;
+  }
+  mark($("practitioner"), practitionerWords, refusal ? "bad" : practitioner ? "" : "warn");
   const problems = $("problems");
   problems.replaceChildren(...status.problems.map((problem) => element("li", { "data-problem": problem,
     text: text[state.language][`problem.${problem}`] ?? problem.replaceAll("_", " ") })));

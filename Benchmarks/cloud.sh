@@ -4,6 +4,8 @@
 # same openings given to the visit opener in-process. Target: at least 1,000 openings/s, p99 ≤ 30 ms.
 #   Benchmarks/cloud.sh [OPENINGS] [CLIENTS]      (default 4000 openings, 32 clients)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 for product in vhc-cloud CloudBenchmark; do
     swift build -c release --product "$product" >/dev/null || swift build -c release --product "$product"

@@ -6,6 +6,8 @@
 # intact and consistent with the anchors the daemon wrote). scripts/test.sh runs a short version.
 #   Benchmarks/daemon-faults.sh [--short]
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 for product in vhc vhc-stationd; do
     swift build -c release --product "$product" >/dev/null || swift build -c release --product "$product"

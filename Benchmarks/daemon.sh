@@ -6,6 +6,8 @@
 # station needs no Swift toolchain), in its own build folder because the flags differ.
 #   Benchmarks/daemon.sh [REQUESTS]      (default 500 requests at 50/s)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 static=(-c release --static-swift-stdlib --scratch-path .build-static --product vhc-stationd)
 swift build "${static[@]}" >/dev/null || swift build "${static[@]}"

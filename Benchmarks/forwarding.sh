@@ -6,6 +6,8 @@
 # build deployed (as Benchmarks/daemon.sh builds it).
 #   Benchmarks/forwarding.sh [SAMPLES] [OFFLINE_SCANS]      (default 300 and 1000)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 static=(-c release --static-swift-stdlib --scratch-path .build-static --product vhc-stationd)
 swift build "${static[@]}" >/dev/null || swift build "${static[@]}"

@@ -5,6 +5,8 @@
 # (pip install zxing-cpp opencv-contrib-python-headless), and prints the table with the targets.
 #   Benchmarks/scan.sh [SET-DIRECTORY] [PER-CATEGORY]     (defaults: .build-bench/phone-screens, 50)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 set_dir="${1:-.build-bench/phone-screens}"
 per_category="${2:-50}"

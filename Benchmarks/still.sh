@@ -7,6 +7,8 @@
 # prints the table with the targets. A separate run reads one 12 MP photo for the peak memory.
 #   Benchmarks/still.sh [SET-DIRECTORY] [PER-CATEGORY]     (defaults: .build-bench/still-images, 16)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 set_dir="${1:-.build-bench/still-images}"
 per_category="${2:-16}"

@@ -6,6 +6,8 @@
 # events (the HIS's way): the page's own share is the difference.
 #   Benchmarks/web.sh [CARDS]        (default 40; figures in .build-bench/web/report.json)
 set -euo pipefail
+# The benchmark targets are declared only with this set (Package.swift).
+export VHC_BENCHMARKS=1
 cd "$(dirname "$0")/.."
 python="$(scripts/browser-setup.sh)"
 for product in vhc vhc-stationd vhc-cloud; do

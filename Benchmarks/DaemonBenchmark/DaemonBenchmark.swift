@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import QRRendering
 import Scanner
 import Station
@@ -45,7 +46,7 @@ enum DaemonBenchmark {
         let daemon = try Daemon(path: daemonPath, authority: authority, folder: folder, name: "api", camera: nil)
         defer { daemon.stop() }
         try await Task.sleep(for: .seconds(2))
-        let idle = daemon.residentMiB()  // started, lists installed, nothing asked yet
+        let idle = daemon.memory()  // started, lists installed, nothing asked yet
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let tokens = try (0..<(requests + 4000)).map { _ in try authority.token() }
         var next = tokens.makeIterator()
@@ -63,7 +64,7 @@ enum DaemonBenchmark {
                 percentile(saturated, 99)))
         let saturatedCount = saturated.count
 
-        say("\n## Resident memory of vhc-stationd (VmRSS)")
+        say("\n## Memory of vhc-stationd (RSS, its anonymous and file-backed parts, PSS)")
         let frames = folder + "/frames"
         try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
         try authority.frame(try authority.token()).writePNG(to: frames + "/phone.png")
@@ -73,9 +74,9 @@ enum DaemonBenchmark {
         try await Task.sleep(for: .seconds(5))
         let status = try await get("/v1/status", socket: streaming.socket, client: client)
         let fps = ((status["camera"] as? [String: Any])?["framesPerSecond"] as? Double) ?? 0
-        say(String(format: "idle (started, API only): %.1f MiB", idle))
-        say(String(format: "after %d API requests: %.1f MiB", requests + 20 + saturatedCount, daemon.residentMiB()))
-        say(String(format: "streaming a 640×480 camera at %.0f frames/s: %.1f MiB", fps, streaming.residentMiB()))
+        say("idle (started, API only): \(idle)")
+        say("after \(requests + 20 + saturatedCount) API requests: \(daemon.memory())")
+        say(String(format: "streaming a 640×480 camera at %.0f frames/s: ", fps) + streaming.memory())
         say("target: at most 40 MiB")
         try await client.shutdown()
     }
@@ -300,6 +301,9 @@ final class Daemon {
 
     /// VmRSS from /proc, in MiB.
     func residentMiB() -> Double { Loopback.residentMiB(of: process.processIdentifier) }
+
+    /// RSS with its anonymous and file-backed parts, and PSS.
+    func memory() -> String { Loopback.memoryReport(of: process.processIdentifier) }
 
     func stop() {
         guard process.isRunning else { return }

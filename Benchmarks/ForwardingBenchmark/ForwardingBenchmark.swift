@@ -398,13 +398,8 @@ final class Daemon: @unchecked Sendable {
 
     func residentMiB() -> Double { Loopback.residentMiB(of: process.processIdentifier) }
 
-    /// `45.2 MiB (anonymous 4.4, file-backed code 40.8)`.
-    func memory() -> String {
-        let pid = process.processIdentifier
-        return String(
-            format: "%.1f MiB (anonymous %.1f, file-backed %.1f)", Loopback.residentMiB(of: pid),
-            Loopback.statusMiB("RssAnon", of: pid), Loopback.statusMiB("RssFile", of: pid))
-    }
+    /// `RSS 45.2 MiB (anonymous 4.4, file-backed 40.8; PSS 41.0)`.
+    func memory() -> String { Loopback.memoryReport(of: process.processIdentifier) }
 
     func terminate() {
         guard process.isRunning else { return }

@@ -10,28 +10,28 @@ import NIOSSL
 /// phone-app simulation in `vhc app`, the station's forwarding, the benchmark. TLS 1.2 or newer; the
 /// server is checked against the given CA; an institution presents its certificate, the app none.
 /// Answers are decoded into the CloudProtocol types; a problem+json answer throws `CloudProblem`.
-public final class CloudClient: Sendable {
-    public let baseURL: String
+package final class CloudClient: Sendable {
+    package let baseURL: String
     let http: HTTPClient
-    public let timeout: TimeAmount
+    package let timeout: TimeAmount
 
     /// A client certificate and key, as PEM text.
-    public struct Identity: Sendable {
-        public var certificatePEM: String
-        public var keyPEM: String
-        public init(certificatePEM: String, keyPEM: String) {
+    package struct Identity: Sendable {
+        package var certificatePEM: String
+        package var keyPEM: String
+        package init(certificatePEM: String, keyPEM: String) {
             self.certificatePEM = certificatePEM
             self.keyPEM = keyPEM
         }
     }
 
-    public struct TransportError: Error, CustomStringConvertible {
-        public let description: String
+    package struct TransportError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// - Parameters:
     ///   - connections: connections kept alive per host (the benchmark raises it).
-    public init(
+    package init(
         baseURL: String, caPEM: String, identity: Identity? = nil, timeout: TimeAmount = .seconds(15),
         connections: Int = 8
     ) throws {
@@ -59,14 +59,14 @@ public final class CloudClient: Sendable {
         self.timeout = timeout
     }
 
-    public func shutdown() async throws { try await http.shutdown() }
+    package func shutdown() async throws { try await http.shutdown() }
 
     /// An answer as it came: status, headers, body.
-    public struct Reply: Sendable {
-        public var status: Int
-        public var headers: HTTPHeaders
-        public var body: Data
-        public init(status: Int, headers: HTTPHeaders, body: Data) {
+    package struct Reply: Sendable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: Data
+        package init(status: Int, headers: HTTPHeaders, body: Data) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -74,7 +74,7 @@ public final class CloudClient: Sendable {
     }
 
     /// One request. Transport failures throw `TransportError`; any status is returned.
-    public func send(
+    package func send(
         _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
         headers: [(String, String)] = []
     ) async throws -> Reply {
@@ -101,7 +101,7 @@ public final class CloudClient: Sendable {
     }()
 
     /// A request whose answer is `Answer` on 2xx, and a `CloudProblem` otherwise.
-    public func call<Answer: Decodable>(
+    package func call<Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, json: (some Encodable)? = Optional<Empty>.none,
         headers: [(String, String)] = [], as answer: Answer.Type
     ) async throws -> Answer {
@@ -111,13 +111,13 @@ public final class CloudClient: Sendable {
     }
 
     /// The answer of a 2xx reply, or the problem it carries.
-    public static func decode<Answer: Decodable>(_ reply: Reply, as answer: Answer.Type) throws -> Answer {
+    package static func decode<Answer: Decodable>(_ reply: Reply, as answer: Answer.Type) throws -> Answer {
         try decode(reply) { try JSONDecoder().decode(answer, from: $0) }
     }
 
     /// The same with the caller's decoding (an answer whose shape depends on the request): a
     /// `CloudProblem` for a refusal, a `TransportError` for a reply that is neither.
-    public static func decode<Answer>(_ reply: Reply, with decode: (Data) throws -> Answer) throws -> Answer {
+    package static func decode<Answer>(_ reply: Reply, with decode: (Data) throws -> Answer) throws -> Answer {
         guard (200..<300).contains(reply.status) else {
             if let problem = CloudProblem(body: reply.body, httpStatus: reply.status) { throw problem }
             throw TransportError(description: "the cloud answered \(reply.status) without a problem document")
@@ -128,41 +128,41 @@ public final class CloudClient: Sendable {
     }
 
     /// No body.
-    public struct Empty: Codable, Sendable {}
+    package struct Empty: Codable, Sendable {}
 }
 
 /// The phone app's calls, authenticated by the patient's app secret.
-public struct AppClient: Sendable {
-    public let cloud: CloudClient
+package struct AppClient: Sendable {
+    package let cloud: CloudClient
     let login: [(String, String)]
 
-    public init(cloud: CloudClient, secret: String) {
+    package init(cloud: CloudClient, secret: String) {
         self.cloud = cloud
         login = [("Authorization", "Bearer " + secret)]
     }
 
-    public func token(card: String? = nil) async throws -> AppToken {
+    package func token(card: String? = nil) async throws -> AppToken {
         try await cloud.call(
             .POST, "/v1/app/tokens", json: AppTokenRequest(card: card), headers: login, as: AppToken.self)
     }
 
-    public func delegations() async throws -> DelegationList {
+    package func delegations() async throws -> DelegationList {
         try await cloud.call(.GET, "/v1/app/delegations", headers: login, as: DelegationList.self)
     }
 
-    public func delegate(_ request: DelegationRequest) async throws -> Delegation {
+    package func delegate(_ request: DelegationRequest) async throws -> Delegation {
         try await cloud.call(.POST, "/v1/app/delegations", json: request, headers: login, as: Delegation.self)
     }
 
-    public func cancelDelegation(_ id: String) async throws -> Delegation {
+    package func cancelDelegation(_ id: String) async throws -> Delegation {
         try await cloud.call(.DELETE, "/v1/app/delegations/\(id)", headers: login, as: Delegation.self)
     }
 
-    public func pendingConsents() async throws -> PendingConsents {
+    package func pendingConsents() async throws -> PendingConsents {
         try await cloud.call(.GET, "/v1/app/consents", headers: login, as: PendingConsents.self)
     }
 
-    public func answerConsent(_ id: String, approve: Bool) async throws -> Consent {
+    package func answerConsent(_ id: String, approve: Bool) async throws -> Consent {
         try await cloud.call(
             .POST, "/v1/app/consents/\(id)", json: ConsentAnswer(approve: approve), headers: login, as: Consent.self)
     }

@@ -6,21 +6,21 @@ import NIOHTTPTypes
 /// Answers a request the HTTP parser cannot read with a problem+json body, as every other error is
 /// answered, then closes the connection (the stream cannot be trusted to resynchronise). Without it
 /// the server sends a bare 400. Installed through Hummingbird's `additionalChannelHandlers`.
-public final class MalformedRequestResponder: ChannelInboundHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias InboundOut = HTTPRequestPart
-    public typealias OutboundOut = HTTPResponsePart
+package final class MalformedRequestResponder: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundOut = HTTPResponsePart
 
     let body: [UInt8]
     let contentType: String
 
     /// - Parameter problem: the JSON body to answer with (its status must be 400).
-    public init(problem: [UInt8], contentType: String = "application/problem+json") {
+    package init(problem: [UInt8], contentType: String = "application/problem+json") {
         body = problem
         self.contentType = contentType
     }
 
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else {
             context.fireErrorCaught(error)
             return

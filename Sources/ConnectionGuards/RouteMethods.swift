@@ -3,13 +3,13 @@ import Synchronization
 /// Which methods each route answers, so that a known path asked with another method gets 405 and an
 /// `Allow` header instead of the router's 404. Filled from the router's own table after the routes
 /// are registered, so it cannot drift from them.
-public final class RouteMethods: Sendable {
+package final class RouteMethods: Sendable {
     private let table = Mutex<[(segments: [Substring], methods: Set<String>)]>([])
 
-    public init() {}
+    package init() {}
 
     /// Records the routes as `(path pattern, method)`; `{name}` and `:name` segments match any segment.
-    public func record(_ routes: [(path: String, method: String)]) {
+    package func record(_ routes: [(path: String, method: String)]) {
         var grouped: [String: Set<String>] = [:]
         for route in routes {
             let path = route.path.hasPrefix("/") ? route.path : "/" + route.path
@@ -21,7 +21,7 @@ public final class RouteMethods: Sendable {
     }
 
     /// The methods some route answers at `path`, sorted; empty when no route matches the path at all.
-    public func allowed(at path: String) -> [String] {
+    package func allowed(at path: String) -> [String] {
         let asked = Self.segments(path)
         return table.withLock { table in
             table.filter { Self.matches($0.segments, asked) }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }

@@ -9,16 +9,16 @@ import Foundation
 ///
 /// Written by hand: no package this project can use builds FHIR resources in Swift. The JSON is built
 /// from the typed records, never from text the cloud chose as markup; strings stay strings.
-public enum FHIRBundle {
+package enum FHIRBundle {
     /// Who the records are of, as the station's session knows them.
-    public struct Patient: Sendable {
-        public var id: String
-        public var name: String
+    package struct Patient: Sendable {
+        package var id: String
+        package var name: String
         /// `YYYY-MM-DD`.
-        public var birthDate: String
+        package var birthDate: String
         /// `M` or `F` from the cloud's card data; nil when not known.
-        public var sex: String?
-        public init(id: String, name: String, birthDate: String, sex: String?) {
+        package var sex: String?
+        package init(id: String, name: String, birthDate: String, sex: String?) {
             self.id = id
             self.name = name
             self.birthDate = birthDate
@@ -27,14 +27,14 @@ public enum FHIRBundle {
     }
 
     static let twCore = "https://twcore.mohw.gov.tw/ig/twcore/StructureDefinition/"
-    public static let nationalIDSystem = "http://www.moi.gov.tw"
-    public static let residentNumberSystem = "http://www.immigration.gov.tw"
-    public static let organizationIdentifierSystem =
+    package static let nationalIDSystem = "http://www.moi.gov.tw"
+    package static let residentNumberSystem = "http://www.immigration.gov.tw"
+    package static let organizationIdentifierSystem =
         "https://twcore.mohw.gov.tw/ig/twcore/CodeSystem/organization-identifier-tw"
     static let identifierTypes = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
     /// The bundle for `page`, read by `institution` (its 10-digit code) for `patient`.
-    public static func make(_ page: CategoryPage, patient: Patient, institution: String) -> JSONValue {
+    package static func make(_ page: CategoryPage, patient: Patient, institution: String) -> JSONValue {
         var builder = Builder(patient: patient)
         let patientReference = builder.add(patientResource(patient))
         _ = builder.add(
@@ -320,7 +320,7 @@ public enum FHIRBundle {
 
 /// A JSON value: what the FHIR builder writes. Keys are sorted on output, so a bundle encodes the same
 /// way every time.
-public indirect enum JSONValue: Sendable, Equatable, Encodable, ExpressibleByStringLiteral,
+package indirect enum JSONValue: Sendable, Equatable, Encodable, ExpressibleByStringLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
 {
     case string(String)
@@ -330,19 +330,19 @@ public indirect enum JSONValue: Sendable, Equatable, Encodable, ExpressibleByStr
     case object([String: JSONValue])
     case null
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
     }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
     /// Without empty strings, arrays and objects, at any depth; nil when nothing is left.
-    public var pruned: JSONValue? {
+    package var pruned: JSONValue? {
         switch self {
         case .string(let text): return text.isEmpty ? nil : self
         case .array(let items):
@@ -355,12 +355,12 @@ public indirect enum JSONValue: Sendable, Equatable, Encodable, ExpressibleByStr
         }
     }
 
-    public var string: String? {
+    package var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let text): try container.encode(text)

@@ -7,15 +7,15 @@
 /// Writing files that must not be half-written or briefly readable by others: the `vhc` command's
 /// outputs, the sandbox cloud's keys and certificates. (Foundation's `.atomic` option on Linux
 /// leaves a directory behind in /tmp on every write, and `createFile` cannot set a mode up front.)
-public enum SafeFile {
-    public struct WriteError: Error, CustomStringConvertible {
-        public let path: String
-        public let reason: String
-        public var description: String { "cannot write '\(path)': \(reason)" }
+package enum SafeFile {
+    package struct WriteError: Error, CustomStringConvertible {
+        package let path: String
+        package let reason: String
+        package var description: String { "cannot write '\(path)': \(reason)" }
     }
 
     /// Writes `bytes` to `path`, replacing it atomically: a temporary file beside it, fsync, rename.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(WriteError) {
+    package static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(WriteError) {
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
@@ -33,7 +33,7 @@ public enum SafeFile {
 
     /// Creates `path` with mode 0600 from the first byte on (never readable by others, not even
     /// briefly) and writes a secret to it. An existing file is not replaced.
-    public static func writeSecret(_ bytes: [UInt8], to path: String) throws(WriteError) {
+    package static func writeSecret(_ bytes: [UInt8], to path: String) throws(WriteError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
@@ -46,7 +46,7 @@ public enum SafeFile {
     }
 
     /// Creates a directory (and its parents) with `mode`; an existing one is kept.
-    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(WriteError) {
+    package static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(WriteError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component

@@ -8,21 +8,21 @@ import VirtualCard
 /// triggers removed, visit sessions with no audit row to account for them (a log wiped or cut and
 /// rebuilt), and anchors (chain heads the daemon wrote to its journal) that the log no longer reaches
 /// or no longer matches.
-public enum AuditCheck {
+package enum AuditCheck {
     /// A chain head recorded outside the database: row `sequence` had `hash`.
-    public struct Anchor: Sendable, Equatable {
-        public var sequence: Int64
-        public var hash: [UInt8]
-        public init(sequence: Int64, hash: [UInt8]) {
+    package struct Anchor: Sendable, Equatable {
+        package var sequence: Int64
+        package var hash: [UInt8]
+        package init(sequence: Int64, hash: [UInt8]) {
             self.sequence = sequence
             self.hash = hash
         }
 
         /// The line the daemon writes to its journal, and `anchors(in:)` reads back.
-        public var line: String { "audit-head sequence=\(sequence) hash=\(Hex.encode(hash))" }
+        package var line: String { "audit-head sequence=\(sequence) hash=\(Hex.encode(hash))" }
 
         /// Every anchor line in `text` (a journal export, a file of lines); other lines are ignored.
-        public static func anchors(in text: String) -> [Anchor] {
+        package static func anchors(in text: String) -> [Anchor] {
             text.split(whereSeparator: \.isNewline).compactMap { line in
                 guard let start = line.range(of: "audit-head sequence=") else { return nil }
                 let rest = line[start.upperBound...].split(separator: " ")
@@ -34,15 +34,15 @@ public enum AuditCheck {
         }
     }
 
-    public struct Report: Sendable, Equatable {
-        public var rows: Int
+    package struct Report: Sendable, Equatable {
+        package var rows: Int
         /// What does not check out, the chain's first break first; empty when intact.
-        public var findings: [String]
-        public var isIntact: Bool { findings.isEmpty }
+        package var findings: [String]
+        package var isIntact: Bool { findings.isEmpty }
     }
 
-    public struct OpenError: Error, CustomStringConvertible {
-        public let description: String
+    package struct OpenError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// The tables a station database has; a file without them is not one (and is never changed).
@@ -73,7 +73,7 @@ public enum AuditCheck {
     }
 
     /// The chain's head in the database at `path`, read-only (`vhc audit push`).
-    public static func head(path: String) throws(OpenError) -> Anchor? {
+    package static func head(path: String) throws(OpenError) -> Anchor? {
         try readStationDatabase(path) { db in
             try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1").map {
                 Anchor(sequence: $0["sequence"], hash: Array($0["hash"] as Data))
@@ -81,7 +81,7 @@ public enum AuditCheck {
         }
     }
 
-    public static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
+    package static func verify(path: String, anchors: [Anchor] = []) throws(OpenError) -> Report {
         try readStationDatabase(path) { db throws -> Report in
             let chain = try AuditChain.verify(db)
             var findings = chain.firstBroken.map { ["\($0)"] } ?? []
@@ -119,7 +119,7 @@ public enum AuditCheck {
 
 extension AuditLog {
     /// The chain's head now, as an anchor to write outside the database.
-    public func head() throws -> AuditCheck.Anchor? {
+    package func head() throws -> AuditCheck.Anchor? {
         try database.writer.read { db in
             try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1").map {
                 AuditCheck.Anchor(sequence: $0["sequence"], hash: Array($0["hash"] as Data))

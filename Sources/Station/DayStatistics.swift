@@ -8,7 +8,7 @@ import VirtualCard
 /// audit log's scan rows (the log is the one record of every verdict; nothing else is kept for this).
 extension AuditLog {
     /// The calendar day in Asia/Taipei (UTC+8, no daylight saving) that holds `now`.
-    public func dayStatistics(now: Int64) throws -> DayStatistics {
+    package func dayStatistics(now: Int64) throws -> DayStatistics {
         let day = CalendarDate(taipeiDateAt: now)
         let start = day.taipeiMidnight
         var hours = (0..<24).map { DayStatistics.Hour(hour: $0, accepted: 0, refused: 0) }

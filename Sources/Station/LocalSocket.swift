@@ -5,10 +5,10 @@
 /// Unix-domain socket addresses, for the daemon, its client and systemd's notify socket: one place
 /// that builds a `sockaddr_un` (a path, or `@name` in the abstract namespace) and asks whether
 /// something accepts connections on a path.
-public enum LocalSocket {
+package enum LocalSocket {
     /// Calls `body` with the address of `path` and its length, or returns nil when the path is too
     /// long for `sun_path`.
-    public static func withAddress<Result>(
+    package static func withAddress<Result>(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result
     ) -> Result? {
         var address = sockaddr_un()
@@ -26,7 +26,7 @@ public enum LocalSocket {
 
     /// Nil when something accepts stream connections on `path`; else the `errno` of the attempt
     /// (`ENAMETOOLONG` for a path that does not fit).
-    public static func connectError(_ path: String) -> Int32? {
+    package static func connectError(_ path: String) -> Int32? {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return errno }
         defer { close(descriptor) }

@@ -12,41 +12,41 @@ import X509
 /// the answer deletes it in the same transaction that records the grant or the refusal, and the
 /// audit keeps the token id alone. An opening keeps its request id from signing to answer, so sending
 /// it again (a timeout, a crash between send and answer) opens the visit once (cloud-protocol.md §5).
-public struct Outbox: Sendable {
+package struct Outbox: Sendable {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
     /// Where the station opens visits: its institution code and care setting.
-    public struct Forwarding: Sendable, Equatable {
-        public var institution: String
-        public var setting: CareSetting
-        public init(institution: String, setting: CareSetting) {
+    package struct Forwarding: Sendable, Equatable {
+        package var institution: String
+        package var setting: CareSetting
+        package init(institution: String, setting: CareSetting) {
             self.institution = institution
             self.setting = setting
         }
     }
 
     /// A signed opening as stored.
-    public struct Item: Sendable, Equatable {
-        public var requestID: [UInt8]
-        public var sessionID: String
-        public var tokenID: [UInt8]
+    package struct Item: Sendable, Equatable {
+        package var requestID: [UInt8]
+        package var sessionID: String
+        package var tokenID: [UInt8]
         /// The tagged COSE_Sign1 to POST to `/v1/visits`.
-        public var body: [UInt8]
-        public var scannedAt: Int64
-        public var attempts: Int
+        package var body: [UInt8]
+        package var scannedAt: Int64
+        package var attempts: Int
     }
 
     /// What waits, for the status.
-    public struct Backlog: Sendable, Equatable {
-        public var outbox: Int
-        public var oldestScannedAt: Int64?
-        public var awaitingPractitioner: Int
+    package struct Backlog: Sendable, Equatable {
+        package var outbox: Int
+        package var oldestScannedAt: Int64?
+        package var awaitingPractitioner: Int
         /// Given up after `cloud.give_up_hours`, and the last one's error.
-        public var undeliverable: Int = 0
-        public var lastUndeliverableError: String?
-        public var lastUndeliverableAt: Int64?
+        package var undeliverable: Int = 0
+        package var lastUndeliverableError: String?
+        package var lastUndeliverableAt: Int64?
     }
 
     /// Inside the scan's transaction: the opening signed now by `signer` into the outbox, or, with
@@ -108,7 +108,7 @@ public struct Outbox: Sendable {
 
     /// Signs every scan that waited for a practitioner, now, as `signer`: each moves to the outbox
     /// and its session to `pending_cloud`. Returns the sessions.
-    public func signWaiting(
+    package func signWaiting(
         by signer: PractitionerCredential, forwarding: Forwarding, now: Int64
     ) throws
         -> [VisitSession]
@@ -138,7 +138,7 @@ public struct Outbox: Sendable {
     }
 
     /// Openings due for a try at `now`, oldest scan first.
-    public func due(now: Int64, limit: Int) throws -> [Item] {
+    package func due(now: Int64, limit: Int) throws -> [Item] {
         try database.writer.read { db in
             try Row.fetchAll(
                 db,
@@ -157,7 +157,7 @@ public struct Outbox: Sendable {
     }
 
     /// The cloud's answer to one opening, as the outbox applies it.
-    public enum Answer: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
         case opened(VisitGrant)
         /// A refusal: the cloud's code, and the token profile's code with `token_invalid`.
         case refused(code: String, tokenCode: String?)
@@ -170,7 +170,7 @@ public struct Outbox: Sendable {
         case refusedUnknown(cloudCode: String)
 
         /// The code the station closes the visit with, for a refusal.
-        public var refusalCode: String? {
+        package var refusalCode: String? {
             switch self {
             case .opened: nil
             case .refused(let code, _), .signatureRefused(let code): code
@@ -182,7 +182,7 @@ public struct Outbox: Sendable {
     /// Applies the cloud's answers in one transaction: each opening leaves the outbox (and its token
     /// with it), its session records the visit or is closed with the refusal, and the audit notes it
     /// with the token id. Returns the items applied now, with their sessions as they are now.
-    public func apply(_ answers: [(Item, Answer)], now: Int64) throws -> [(Item, VisitSession, Answer)] {
+    package func apply(_ answers: [(Item, Answer)], now: Int64) throws -> [(Item, VisitSession, Answer)] {
         try database.writer.write { db in
             var changed: [(Item, VisitSession, Answer)] = []
             for (item, answer) in answers {
@@ -258,7 +258,7 @@ public struct Outbox: Sendable {
 
     /// No answer this time (the cloud unreachable, busy or failing): each item is tried again at the
     /// time `retryAt` gives for its count of attempts so far, and keeps why it failed.
-    public func postpone(_ items: [(item: Item, error: String)], until retryAt: (Item) -> Int64) throws {
+    package func postpone(_ items: [(item: Item, error: String)], until retryAt: (Item) -> Int64) throws {
         try database.writer.write { db in
             for (item, error) in items {
                 try db.execute(
@@ -274,92 +274,20 @@ public struct Outbox: Sendable {
     /// How much of an error is kept: enough to say what failed.
     static let errorLength = 240
 
-    /// What the station closes a visit with when it gives it up.
-    public static let undeliverable = "cloud_undeliverable"
-
-    /// Gives up every opening signed before `cutoff`, and every scan still waiting for a practitioner
-    /// since before it: past the protocol's deferral window the cloud could only refuse them. In one
-    /// transaction each leaves the outbox with its token (the row is kept in `undeliverable_visit`
-    /// without it), its session is marked `undeliverable` (and closed if still open), the cloud is to
-    /// be told the token was used here, and the audit notes it. Nothing is dropped silently. Returns
-    /// the sessions.
-    public func giveUp(before cutoff: Int64, now: Int64) throws -> [VisitSession] {
-        try database.writer.write { db in
-            let signed = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT session_id, token_id, scanned_at, signed_at, attempts, last_error FROM outbox
-                    WHERE signed_at < ? ORDER BY scanned_at
-                    """,
-                arguments: [cutoff])
-            let unsigned = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT session_id, token_id, scanned_at, NULL AS signed_at, 0 AS attempts,
-                        'no practitioner signed it' AS last_error
-                    FROM awaiting_practitioner WHERE scanned_at < ? ORDER BY scanned_at
-                    """,
-                arguments: [cutoff])
-            var ended: [VisitSession] = []
-            for row in signed + unsigned {
-                let sessionID: String = row["session_id"]
-                let tokenID: Data = row["token_id"]
-                let lastError: String? = row["last_error"]
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO undeliverable_visit
-                            (session_id, token_id, scanned_at, signed_at, attempts, last_error, given_up_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        sessionID, tokenID, row["scanned_at"], row["signed_at"], row["attempts"], lastError, now,
-                    ])
-                try db.execute(sql: "DELETE FROM outbox WHERE session_id = ?", arguments: [sessionID])
-                try db.execute(sql: "DELETE FROM awaiting_practitioner WHERE session_id = ?", arguments: [sessionID])
-                // Used here and never opened at the cloud: it must learn of it, so it cannot be used elsewhere.
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO consumed_upload (token_id, consumed_at) VALUES (?, ?)",
-                    arguments: [tokenID, row["scanned_at"]])
-                var detail = [
-                    "token": Hex.encode([UInt8](tokenID)), "attempts": String(row["attempts"] as Int),
-                    "signed": row["signed_at"] == nil ? "no" : "yes",
-                ]
-                if let lastError { detail["last_error"] = lastError }
-                try AuditLog.append(db, at: now, kind: .visitUndeliverable, subject: sessionID, detail: detail)
-                guard var session = try VisitSessions.fetch(db, id: sessionID) else { continue }
-                var cloud = session.cloud ?? CloudVisit(state: .undeliverable)
-                cloud.state = .undeliverable
-                cloud.refusal = Self.undeliverable
-                session.cloud = cloud
-                if session.state.isOpen {
-                    session.state = .closed
-                    session.closedAt = now
-                    session.closeReason = CloseReason(rawValue: Self.undeliverable)
-                    try AuditLog.append(
-                        db, at: now, kind: .sessionClosed, subject: sessionID,
-                        detail: ["reason": Self.undeliverable, "holder": session.maskedHolder])
-                }
-                try VisitSessions.save(db, session)
-                ended.append(session)
-            }
-            return ended
-        }
-    }
-
     /// Writes the log back into the database file and empties it: the pages that held a token the
     /// cloud has answered are overwritten in the file (`secure_delete`), and the log's copies go with
     /// this. Best effort: a reader in the middle of a read only delays it to the next time.
-    public func scrubLog() {
+    package func scrubLog() {
         try? database.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Makes every waiting opening due now (the cloud is back: no need to wait out each backoff).
-    public func makeAllDue() throws {
+    package func makeAllDue() throws {
         try database.writer.write { db in try db.execute(sql: "UPDATE outbox SET next_attempt_at = 0") }
     }
 
     /// Token ids to tell the cloud of, oldest first: (id, when it was used here).
-    public func consumedToUpload(limit: Int) throws -> [(tokenID: [UInt8], consumedAt: Int64)] {
+    package func consumedToUpload(limit: Int) throws -> [(tokenID: [UInt8], consumedAt: Int64)] {
         try database.writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT token_id, consumed_at FROM consumed_upload ORDER BY consumed_at LIMIT ?",
@@ -369,7 +297,7 @@ public struct Outbox: Sendable {
     }
 
     /// The cloud recorded these ids (and named those used elsewhere first, handled by the caller).
-    public func consumedUploaded(_ tokenIDs: [[UInt8]]) throws {
+    package func consumedUploaded(_ tokenIDs: [[UInt8]]) throws {
         try database.writer.write { db in
             for id in tokenIDs {
                 try db.execute(sql: "DELETE FROM consumed_upload WHERE token_id = ?", arguments: [Data(id)])
@@ -377,7 +305,7 @@ public struct Outbox: Sendable {
         }
     }
 
-    public func backlog() throws -> Backlog {
+    package func backlog() throws -> Backlog {
         try database.writer.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(scanned_at) AS oldest FROM outbox")
             let awaiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM awaiting_practitioner") ?? 0

@@ -8,22 +8,22 @@ import VirtualCard
 
 /// The practitioner card's equivalent (cloud-protocol.md §1): a signing certificate from the cloud's CA
 /// and its key. The daemon keeps it in memory for a shift and signs each visit opening with it.
-public struct PractitionerCredential: Sendable {
-    public let identity: PractitionerIdentity
+package struct PractitionerCredential: Sendable {
+    package let identity: PractitionerIdentity
     /// The certificate, DER, as the opening's `x5chain` carries it.
-    public let certificate: [UInt8]
+    package let certificate: [UInt8]
     let key: P256.Signing.PrivateKey
-    public let since: Int64
-    public let until: Int64
+    package let since: Int64
+    package let until: Int64
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Checks the certificate against the cloud's CA at `now` (validity, issuer, `digitalSignature`, an
     /// ID number and a profession in the subject) and that `keyPEM` is its key. The shift ends at
     /// `until`, or earlier when the certificate does.
-    public init(
+    package init(
         certificatePEM: String, keyPEM: String, authority: CertificateAuthority, now: Int64, until: Int64
     ) async throws(Invalid) {
         let der: [UInt8]
@@ -45,12 +45,12 @@ public struct PractitionerCredential: Sendable {
     }
 
     /// Signs `opening` as this practitioner: a tagged COSE_Sign1 with the certificate in its header.
-    public func sign(_ opening: VisitOpening) throws -> [UInt8] {
+    package func sign(_ opening: VisitOpening) throws -> [UInt8] {
         try opening.signed(by: key, certificate: certificate)
     }
 
     /// As shared screens and logs show the practitioner.
-    public var status: PractitionerStatus {
+    package var status: PractitionerStatus {
         PractitionerStatus(
             id: TaiwanID.masked(identity.id), name: PersonName.masked(identity.name),
             profession: identity.profession.rawValue, since: since, until: until)
@@ -58,22 +58,22 @@ public struct PractitionerCredential: Sendable {
 }
 
 /// Who is logged in now: one practitioner at a time, taking turns. In memory only; a restart logs out.
-public final class PractitionerDesk: Sendable {
+package final class PractitionerDesk: Sendable {
     private let state = Mutex<(current: PractitionerCredential?, refusal: PractitionerRefusal?)>((nil, nil))
 
-    public init() {}
+    package init() {}
 
     /// The logged-in practitioner at `now`; nil when nobody is or the shift is over.
-    public func credential(at now: Int64) -> PractitionerCredential? {
+    package func credential(at now: Int64) -> PractitionerCredential? {
         state.withLock { state in state.current.flatMap { $0.until > now ? $0 : nil } }
     }
 
     /// The last practitioner the cloud refused, until the next login.
-    public var refusal: PractitionerRefusal? { state.withLock { $0.refusal } }
+    package var refusal: PractitionerRefusal? { state.withLock { $0.refusal } }
 
     /// Takes the desk; returns who held it before (a turn ends when the next one logs in).
     @discardableResult
-    public func login(_ credential: PractitionerCredential) -> PractitionerCredential? {
+    package func login(_ credential: PractitionerCredential) -> PractitionerCredential? {
         state.withLock { state in
             defer { state = (credential, nil) }
             return state.current
@@ -82,7 +82,7 @@ public final class PractitionerDesk: Sendable {
 
     /// Clears the desk; returns who was logged in.
     @discardableResult
-    public func logout() -> PractitionerCredential? {
+    package func logout() -> PractitionerCredential? {
         state.withLock { state in
             defer { state.current = nil }
             return state.current
@@ -92,7 +92,7 @@ public final class PractitionerDesk: Sendable {
     /// The cloud refused an opening signed with `certificate`: when that is who holds the desk, their
     /// login ends (every later opening would be refused alike) and the refusal is kept for the status.
     /// Returns the credential that ended.
-    public func refuse(certificate: [UInt8], code: String, at now: Int64) -> PractitionerCredential? {
+    package func refuse(certificate: [UInt8], code: String, at now: Int64) -> PractitionerCredential? {
         state.withLock { state in
             guard let held = state.current, held.certificate == certificate else { return nil }
             state = (nil, PractitionerRefusal(practitioner: held.status, code: code, at: now))
@@ -102,12 +102,12 @@ public final class PractitionerDesk: Sendable {
 
     /// A login the cloud refused: kept for the status like a refusal of a signed opening; whoever holds
     /// the desk keeps it.
-    public func noteRefusal(_ refusal: PractitionerRefusal) {
+    package func noteRefusal(_ refusal: PractitionerRefusal) {
         state.withLock { $0.refusal = refusal }
     }
 
     /// Clears a shift that ended before `now`; returns it, so it can be audited once.
-    public func endShiftIfDue(now: Int64) -> PractitionerCredential? {
+    package func endShiftIfDue(now: Int64) -> PractitionerCredential? {
         state.withLock { state in
             guard let ended = state.current, ended.until <= now else { return nil }
             state.current = nil

@@ -5,19 +5,19 @@ import VirtualCard
 /// The station's SQLite database (GRDB, WAL): the replay store, the lists and their held sequence
 /// numbers, the clock's high-water mark, visit sessions and the audit log. Raw tokens are never
 /// stored: only the 16-byte token id (`cti`) a replay check needs.
-public final class StationDatabase: Sendable {
+package final class StationDatabase: Sendable {
     /// WAL with separate reader connections: reads (the status, session lists) never wait behind a
     /// write, ours or another process's.
     let writer: DatabasePool
 
-    public struct OpenError: Error, CustomStringConvertible {
-        public let path: String
-        public let underlying: any Error
-        public var description: String { "cannot open the station database \(path): \(underlying)" }
+    package struct OpenError: Error, CustomStringConvertible {
+        package let path: String
+        package let underlying: any Error
+        package var description: String { "cannot open the station database \(path): \(underlying)" }
     }
 
     /// Opens (creating with mode 0600) and migrates the database at `path`.
-    public init(path: String) throws(OpenError) {
+    package init(path: String) throws(OpenError) {
         do {
             // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
             // (Not FileManager.createFile: on Linux it writes through a temporary directory it leaves behind.)
@@ -46,11 +46,19 @@ public final class StationDatabase: Sendable {
         }
     }
 
-    public static let busyTimeout: TimeInterval = 3
+    package static let busyTimeout: TimeInterval = 3
+
+    /// Whether `error` is the database's lock held by another process past the busy timeout (or a
+    /// table locked): a passing condition the client should retry, not a failure. Callers outside this
+    /// module ask here rather than read SQLite's codes themselves.
+    package static func isBusy(_ error: any Error) -> Bool {
+        guard let database = error as? DatabaseError else { return false }
+        return database.resultCode == .SQLITE_BUSY || database.resultCode == .SQLITE_LOCKED
+    }
 
     /// Reserves the next `count` event ids: ids keep rising across restarts (and crashes) at the
     /// cost of one write per block. Returns the block.
-    public func reserveEventIDs(_ count: Int64) throws -> ClosedRange<Int64> {
+    package func reserveEventIDs(_ count: Int64) throws -> ClosedRange<Int64> {
         try writer.write { db in
             let last = try Int64.fetchOne(db, sql: "SELECT reserved_until FROM event_ids WHERE id = 1") ?? 0
             try db.execute(
@@ -255,12 +263,12 @@ public final class StationDatabase: Sendable {
 }
 
 /// The replay store of §6.4 on SQLite: a unique row per consumed token id.
-public struct SQLiteConsumedTokenStore: ConsumedTokenStore {
+package struct SQLiteConsumedTokenStore: ConsumedTokenStore {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
-    public func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
+    package func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
         try database.writer.write { db in try Self.consume(db, tokenID: tokenID, keepUntil: keepUntil, now: now) }
     }
 
@@ -275,23 +283,23 @@ public struct SQLiteConsumedTokenStore: ConsumedTokenStore {
     }
 
     /// How many token ids are held (for tests and status).
-    public func count() throws -> Int {
+    package func count() throws -> Int {
         try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consumed_token") ?? 0 }
     }
 }
 
 /// The highest sequence numbers of the lists the station has used: a lower one is a rollback.
-public struct HeldListStore: Sendable {
+package struct HeldListStore: Sendable {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
-    public func held() throws -> HeldSequences {
+    package func held() throws -> HeldSequences {
         try database.writer.read { db in try Self.held(db) }
     }
 
     /// Raises the held sequences to those of the lists just used; never lowers them.
-    public func record(trustList: Int64, revocationList: Int64?) throws {
+    package func record(trustList: Int64, revocationList: Int64?) throws {
         try database.writer.write { db in
             try Self.raise(db, kind: "trust", to: trustList)
             if let revocationList { try Self.raise(db, kind: "revocation", to: revocationList) }

@@ -7,7 +7,7 @@ import VirtualCard
 /// events, so a stalled client costs a fixed amount of memory and never slows the scan path. The
 /// latest `bufferSize` events are also kept, so a client that reconnects (SSE's `Last-Event-ID`) gets
 /// what it missed.
-public final class EventBus: Sendable {
+package final class EventBus: Sendable {
     private struct State {
         var nextEventID: Int64
         /// The last id of the block reserved in the database; past it, another block is reserved.
@@ -18,14 +18,14 @@ public final class EventBus: Sendable {
         var finished = false
     }
     private let state: Mutex<State>
-    public let bufferSize: Int
+    package let bufferSize: Int
     /// The first id of this run: a client resuming from below it saw a previous run.
     let firstEventID: Int64
     /// Reserves a block of ids (`StationDatabase.reserveEventIDs`); nil for ids from 1 in memory (tests).
     let reserve: (@Sendable (Int64) throws -> ClosedRange<Int64>)?
     static let blockSize: Int64 = 1000
 
-    public init(bufferSize: Int = 256) {
+    package init(bufferSize: Int = 256) {
         self.bufferSize = bufferSize
         firstEventID = 1
         reserve = nil
@@ -33,7 +33,7 @@ public final class EventBus: Sendable {
     }
 
     /// Event ids from `database`, so they keep rising across restarts.
-    public init(database: StationDatabase, bufferSize: Int = 256) throws {
+    package init(database: StationDatabase, bufferSize: Int = 256) throws {
         self.bufferSize = bufferSize
         let reserve: @Sendable (Int64) throws -> ClosedRange<Int64> = { try database.reserveEventIDs($0) }
         let block = try reserve(Self.blockSize)
@@ -44,7 +44,7 @@ public final class EventBus: Sendable {
 
     /// A stream of the events published from now on, preceded by the kept ones after `lastEventID`
     /// when given; it ends when the subscriber stops iterating or the bus is finished (shutdown).
-    public func subscribe(after lastEventID: Int64? = nil) -> AsyncStream<StationEvent> {
+    package func subscribe(after lastEventID: Int64? = nil) -> AsyncStream<StationEvent> {
         // Room for every kept event and the gap notice before them.
         let (stream, continuation) = AsyncStream.makeStream(
             of: StationEvent.self, bufferingPolicy: .bufferingNewest(bufferSize + 1))
@@ -94,7 +94,7 @@ public final class EventBus: Sendable {
 
     /// Publishes an event (its `id` is assigned here) to every current subscriber.
     @discardableResult
-    public func publish(_ make: (Int64) -> StationEvent) -> StationEvent {
+    package func publish(_ make: (Int64) -> StationEvent) -> StationEvent {
         state.withLock { state in
             if state.nextEventID > state.reservedUntil, let reserve {
                 // Rare (once a block): a failed reservation leaves the ids rising in memory.
@@ -115,10 +115,10 @@ public final class EventBus: Sendable {
         }
     }
 
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    package var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     /// Ends every stream (shutdown); later subscribers get an empty stream.
-    public func finish() {
+    package func finish() {
         let continuations = state.withLock { state in
             state.finished = true
             defer { state.subscribers.removeAll() }

@@ -13,16 +13,16 @@ import VirtualCard
 /// one), the clock's high-water mark and the audit entries. Either all of it is stored or none of it:
 /// a crash or a SIGTERM mid-scan never leaves a token consumed without its session. Concurrent
 /// submissions of one token serialise on the database writer, so exactly one opens a session.
-public final class StationPolicy: Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var institution: String
-        public var skewSeconds: Int64
-        public var sessionLengthSeconds: Int64
+package final class StationPolicy: Sendable {
+    package struct Settings: Sendable, Equatable {
+        package var institution: String
+        package var skewSeconds: Int64
+        package var sessionLengthSeconds: Int64
         /// Set when the station forwards visits to a cloud: each accepted scan is signed into the outbox
         /// (or waits for a practitioner) in its own transaction.
-        public var forwarding: Outbox.Forwarding?
+        package var forwarding: Outbox.Forwarding?
 
-        public init(
+        package init(
             institution: String, skewSeconds: Int64 = 120, sessionLengthSeconds: Int64 = 3600,
             forwarding: Outbox.Forwarding? = nil
         ) {
@@ -32,51 +32,44 @@ public final class StationPolicy: Sendable {
             self.forwarding = forwarding
         }
 
-        public init(_ config: StationConfig) {
-            self.init(
-                institution: config.institution, skewSeconds: config.trust.skewSeconds,
-                sessionLengthSeconds: config.session.lengthSeconds,
-                forwarding: config.cloud.map { Outbox.Forwarding(institution: config.institution, setting: $0.setting) }
-            )
-        }
     }
 
     /// What became of one scan.
-    public struct Outcome: Sendable, Equatable {
-        public var code: OutcomeCode
-        public var reason: StationReason
-        public var session: VisitSession?
+    package struct Outcome: Sendable, Equatable {
+        package var code: OutcomeCode
+        package var reason: StationReason
+        package var session: VisitSession?
         /// The holder's previous session, closed because this scan opened a new one.
-        public var superseded: VisitSession?
+        package var superseded: VisitSession?
         /// The holder as shown on shared screens, when the token got far enough to name one.
-        public var maskedHolder: String?
+        package var maskedHolder: String?
 
-        public var accepted: Bool { session != nil }
+        package var accepted: Bool { session != nil }
     }
 
-    public let database: StationDatabase
-    public let settings: Settings
+    package let database: StationDatabase
+    package let settings: Settings
     let root: P256.Signing.PublicKey
     /// The verifier for the held lists, rebuilt only when a list changes (parsing a list checks its
     /// signature, which each scan need not repeat).
     private let verifierCache = Mutex<(key: [Int64?], verifier: TokenVerifier)?>(nil)
 
-    public init(database: StationDatabase, root: P256.Signing.PublicKey, settings: Settings) {
+    package init(database: StationDatabase, root: P256.Signing.PublicKey, settings: Settings) {
         self.database = database
         self.root = root
         self.settings = settings
     }
 
-    public var sessions: VisitSessions { VisitSessions(database: database) }
-    public var trust: TrustState { TrustState(database: database) }
-    public var audit: AuditLog { AuditLog(database: database) }
+    package var sessions: VisitSessions { VisitSessions(database: database) }
+    package var trust: TrustState { TrustState(database: database) }
+    package var audit: AuditLog { AuditLog(database: database) }
 
     /// Verifies `text` (as scanned, bytes) from `source` at `now` and, when valid, opens its session
     /// and, with forwarding on, hands the visit to the outbox signed by `signer` (or to wait for one).
     /// `setting` overrides the station's care setting for this visit (a consented telemedicine visit).
     /// `signer` is asked inside the transaction, so a login's signing of the waiting scans (a write of
     /// its own) either sees this scan waiting or this scan sees the login.
-    public func submit(
+    package func submit(
         _ text: [UInt8], source: String, now: Int64, signer: () -> PractitionerCredential? = { nil },
         setting: CareSetting? = nil
     ) throws -> Outcome {

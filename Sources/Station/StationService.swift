@@ -7,55 +7,54 @@ import VirtualCard
 
 /// The station as the daemon's parts use it: the policy, its stores and the event bus behind one
 /// set of operations, each of which records what it did and publishes the events it caused. The
-/// camera pipeline and the local API call the same methods, so a scan is a scan wherever it came from.
-public final class StationService: Sendable {
-    public let policy: StationPolicy
-    public let events: EventBus
+/// camera pipeline, the local API and the cloud link call the same methods, so a scan is a scan
+/// wherever it came from. Its parts are the package's, not the API's: outside this module, a change
+/// to the station goes through one of these methods.
+package final class StationService: Sendable {
+    package let policy: StationPolicy
+    package let events: EventBus
     /// Epoch seconds now: the system clock, or a test's.
-    public let clock: @Sendable () -> Int64
+    package let clock: @Sendable () -> Int64
     /// The practitioner logged in to sign visit openings (forwarding only).
-    public let desk = PractitionerDesk()
-    /// What sends the outbox to the cloud; set by the daemon when it forwards (StationCloud).
-    private let uplinkSlot = Mutex<(any CloudUplink)?>(nil)
+    package let desk = PractitionerDesk()
+    /// What reaches the cloud (StationCloud's `CloudCalls`), when the station forwards to one. Given at
+    /// construction; it holds no reference back to the station.
+    package let uplink: (any CloudUplink)?
 
     /// How practitioners' credentials are checked, with forwarding on.
-    public let logins: LoginRules?
+    package let logins: LoginRules?
 
     /// The cloud's CA, which issues practitioner certificates, and the default shift.
-    public struct LoginRules: Sendable {
-        public var authority: CertificateAuthority
-        public var shiftSeconds: Int64
-        public init(authority: CertificateAuthority, shiftSeconds: Int64 = 8 * 3600) {
+    package struct LoginRules: Sendable {
+        package var authority: CertificateAuthority
+        package var shiftSeconds: Int64
+        package init(authority: CertificateAuthority, shiftSeconds: Int64 = 8 * 3600) {
             self.authority = authority
             self.shiftSeconds = shiftSeconds
         }
     }
 
-    public init(
+    package init(
         policy: StationPolicy, events: EventBus = EventBus(), clock: @escaping @Sendable () -> Int64,
-        logins: LoginRules? = nil
+        logins: LoginRules? = nil, uplink: (any CloudUplink)? = nil
     ) {
         self.policy = policy
         self.events = events
         self.clock = clock
         self.logins = logins
+        self.uplink = uplink
     }
 
-    public var uplink: (any CloudUplink)? {
-        get { uplinkSlot.withLock { $0 } }
-        set { uplinkSlot.withLock { $0 = newValue } }
-    }
+    package var outbox: Outbox { Outbox(database: policy.database) }
 
-    public var outbox: Outbox { Outbox(database: policy.database) }
-
-    public var sessions: VisitSessions { policy.sessions }
-    public var trust: TrustState { policy.trust }
-    public var audit: AuditLog { policy.audit }
-    public var settings: StationPolicy.Settings { policy.settings }
+    package var sessions: VisitSessions { policy.sessions }
+    package var trust: TrustState { policy.trust }
+    package var audit: AuditLog { policy.audit }
+    package var settings: StationPolicy.Settings { policy.settings }
 
     /// Verifies a scanned token and publishes `scan.accepted` or `scan.rejected`, and the session
     /// events it caused (`session.closed` for a superseded session, then `session.opened`).
-    public func submit(_ text: [UInt8], source: String, setting: CareSetting? = nil) throws -> StationPolicy.Outcome {
+    package func submit(_ text: [UInt8], source: String, setting: CareSetting? = nil) throws -> StationPolicy.Outcome {
         let now = clock()
         let desk = desk
         let outcome = try policy.submit(
@@ -74,7 +73,7 @@ public final class StationService: Sendable {
 
     /// A practitioner takes the desk: audited, announced, and every scan that waited for one is
     /// signed now and handed to the outbox. Returns how many were signed.
-    public func login(_ credential: PractitionerCredential) throws -> Int {
+    package func login(_ credential: PractitionerCredential) throws -> Int {
         guard let forwarding = settings.forwarding else { return 0 }
         let now = clock()
         let previous = desk.login(credential)
@@ -91,7 +90,7 @@ public final class StationService: Sendable {
 
     /// The cloud would refuse this practitioner's openings (asked at login): the login is refused,
     /// audited with the cloud's code, and the refusal shows in the status until a login succeeds.
-    public func loginRefused(_ credential: PractitionerCredential, code: String) throws {
+    package func loginRefused(_ credential: PractitionerCredential, code: String) throws {
         let now = clock()
         desk.noteRefusal(PractitionerRefusal(practitioner: credential.status, code: code, at: now))
         try audit.append(
@@ -101,14 +100,14 @@ public final class StationService: Sendable {
 
     /// Clears the desk (`vhc logout`); nil when nobody was logged in.
     @discardableResult
-    public func logout() throws -> PractitionerCredential? {
+    package func logout() throws -> PractitionerCredential? {
         guard let credential = desk.logout() else { return nil }
         try recordLogout(credential, reason: "logout", at: clock())
         return credential
     }
 
     /// Ends a shift that is over (the maintenance tick): audited and announced once.
-    public func endShiftIfDue() throws {
+    package func endShiftIfDue() throws {
         let now = clock()
         if let ended = desk.endShiftIfDue(now: now) { try recordLogout(ended, reason: "shift_ended", at: now) }
     }
@@ -122,7 +121,7 @@ public final class StationService: Sendable {
     /// Applies the cloud's answers from the outbox worker and announces each: `visit.forwarded`;
     /// `visit.refused` with the station's code (the session closed with it); or `visit.unsigned` with the
     /// cloud's code when it refused the practitioner, whose login then ends if they still hold the desk.
-    public func applyCloudAnswers(_ answers: [(Outbox.Item, Outbox.Answer)]) throws {
+    package func applyCloudAnswers(_ answers: [(Outbox.Item, Outbox.Answer)]) throws {
         let now = clock()
         for (item, session, answer) in try outbox.apply(answers, now: now) {
             switch answer {
@@ -152,7 +151,7 @@ public final class StationService: Sendable {
     /// Gives up what waited longer than `seconds` for the cloud or a practitioner (Outbox.giveUp) and
     /// announces each as `visit.undeliverable`. Returns how many.
     @discardableResult
-    public func giveUpUndeliverable(after seconds: Int64) throws -> Int {
+    package func giveUpUndeliverable(after seconds: Int64) throws -> Int {
         let now = clock()
         let ended = try outbox.giveUp(before: now - seconds, now: now)
         for session in ended {
@@ -168,7 +167,7 @@ public final class StationService: Sendable {
     /// The grant of a session whose records are asked for: the session must exist, be open, and have
     /// been opened at the cloud with a grant still running. The access is audited with who asked and
     /// what (the records themselves are never stored).
-    public func recordsGrant(
+    package func recordsGrant(
         sessionID: String, reading what: [String: String], by client: String
     ) throws -> (session: VisitSession, grant: String) {
         let now = clock()
@@ -195,7 +194,7 @@ public final class StationService: Sendable {
 
     /// The cloud says these tokens, used here, were used first elsewhere: each is an event and an audit
     /// row for the clinic to look into (the token id and the first institution, no holder).
-    public func recordDoubleUse(_ uses: [ConsumedAnswer.DoubleUse]) throws {
+    package func recordDoubleUse(_ uses: [ConsumedAnswer.DoubleUse]) throws {
         let now = clock()
         for use in uses {
             try record(
@@ -208,9 +207,21 @@ public final class StationService: Sendable {
 
     // MARK: - Remote consent
 
+    /// Asks the patient's consent through the cloud (not retried: a second request would ask twice);
+    /// audited and announced with the patient masked, whatever the cloud sent, then followed by the link
+    /// until the patient answers or the window ends. Throws `CloudAccessError`.
+    package func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent {
+        guard let uplink else { throw CloudAccessError.unavailable("the station forwards to no cloud") }
+        let consent = try await uplink.requestConsent(patientID: patientID, setting: setting)
+        let patient = TaiwanID.masked(patientID)
+        try consentRequested(consent, patient: patient)
+        uplink.follow(consent, patient: patient)
+        return consent
+    }
+
     /// The cloud took the consent request for `patient` (masked here, whatever the cloud sent):
     /// audited and announced.
-    public func consentRequested(_ consent: Consent, patient: String) throws {
+    package func consentRequested(_ consent: Consent, patient: String) throws {
         let now = clock()
         try record(
             .consentRequested, subject: consent.id, detail: ["patient": patient, "setting": consent.setting.rawValue],
@@ -221,7 +232,7 @@ public final class StationService: Sendable {
     /// The patient approved: the token the cloud handed over is verified and opens the session as a
     /// scan does (and goes to the cloud like one).
     @discardableResult
-    public func consentApproved(_ consent: Consent, patient: String, token: String) throws -> StationPolicy.Outcome {
+    package func consentApproved(_ consent: Consent, patient: String, token: String) throws -> StationPolicy.Outcome {
         let now = clock()
         try record(
             .consentApproved, subject: consent.id, detail: ["patient": patient], event: .consentApproved, at: now,
@@ -230,7 +241,7 @@ public final class StationService: Sendable {
     }
 
     /// The patient refused, or did not answer in time (`code`: the cloud's, or `consent_expired`).
-    public func consentEnded(_ consent: Consent, patient: String, code: String) throws {
+    package func consentEnded(_ consent: Consent, patient: String, code: String) throws {
         let now = clock()
         let refused = code == "consent_refused"
         try record(
@@ -239,7 +250,7 @@ public final class StationService: Sendable {
             code: OutcomeCode(rawValue: code), source: "consent", holder: patient)
     }
 
-    public func recordIDCheck(
+    package func recordIDCheck(
         sessionID: String, document: IDDocument, lastFour: String, operatorName: String
     ) throws
         -> VisitSession
@@ -251,7 +262,7 @@ public final class StationService: Sendable {
         return session
     }
 
-    public func close(sessionID: String) throws -> VisitSession {
+    package func close(sessionID: String) throws -> VisitSession {
         let now = clock()
         let session = try sessions.close(sessionID: sessionID, now: now)
         publish(.sessionClosed, session, at: now)
@@ -260,7 +271,7 @@ public final class StationService: Sendable {
 
     /// Expires what is due now and publishes `session.expired` for each.
     @discardableResult
-    public func expireDue() throws -> [VisitSession] {
+    package func expireDue() throws -> [VisitSession] {
         let now = clock()
         let expired = try sessions.expireDue(now: now)
         for session in expired { publish(.sessionExpired, session, at: now) }
@@ -268,21 +279,21 @@ public final class StationService: Sendable {
     }
 
     /// One session, full (the HIS needs the holder's identity); the read itself is audited.
-    public func session(id: String, readBy client: String) throws -> VisitSession? {
+    package func session(id: String, readBy client: String) throws -> VisitSession? {
         guard let session = try sessions.session(id: id) else { return nil }
         try audit.append(at: clock(), kind: .sessionRead, subject: id, detail: ["client": client])
         return session
     }
 
     /// A holder's full identity for a screen that masks it: an explicit read, audited with who asked.
-    public func revealHolder(sessionID: String, to client: String) throws -> VisitSession? {
+    package func revealHolder(sessionID: String, to client: String) throws -> VisitSession? {
         guard let session = try sessions.session(id: sessionID) else { return nil }
         try audit.append(at: clock(), kind: .holderRevealed, subject: sessionID, detail: ["client": client])
         return session
     }
 
     /// Sessions newest first; listing is audited like a read, with the filters used.
-    public func listSessions(
+    package func listSessions(
         state: VisitSession.State?, holderID: String?, readBy client: String
     ) throws
         -> [VisitSession]
@@ -317,7 +328,7 @@ public final class StationService: Sendable {
 }
 
 /// What sends the outbox to the cloud, as the station's core sees it (implemented by StationCloud).
-public protocol CloudUplink: Sendable {
+package protocol CloudUplink: Sendable {
     /// Something was added to the outbox: send it now rather than at the next tick.
     func wake()
     /// Sends what is due now and returns when the cloud answered or `timeout` passed (the API waits
@@ -329,10 +340,12 @@ public protocol CloudUplink: Sendable {
     func records(grant: String, category: RecordCategory, page: Int, pageSize: Int) async throws -> CategoryPage
     /// Alerts (duplicates, interactions) for what the clinician proposes. Throws `CloudAccessError`.
     func alerts(grant: String, proposal: AlertRequest) async throws -> AlertAnswer
-    /// Asks the patient's consent for a remote visit, then polls for the answer in the background: an
-    /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
-    /// to `consentEnded`. Throws `CloudAccessError`.
+    /// Asks the cloud for the patient's consent to a remote visit (one try). Throws `CloudAccessError`.
     func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent
+    /// Polls a consent the cloud took in the background until the patient answers or the window ends: an
+    /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
+    /// to `consentEnded`.
+    func follow(_ consent: Consent, patient: String)
     /// Asks the cloud whether openings signed with this practitioner certificate (DER) would pass for
     /// the institution (the project's `POST /v1/affiliations`); never throws: a cloud that cannot be
     /// asked leaves the login unchecked.
@@ -341,7 +354,7 @@ public protocol CloudUplink: Sendable {
 
 extension AffiliationCheck {
     /// What the station makes of the cloud's answer at a login.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case confirmed
         /// The cloud would refuse this practitioner's openings: its code and detail.
         case refused(code: String, detail: String)
@@ -352,11 +365,11 @@ extension AffiliationCheck {
 
 /// A records or alerts call the cloud did not serve: refused with its code (`grant_expired`…), or not
 /// reachable.
-public enum CloudAccessError: Error, CustomStringConvertible {
+package enum CloudAccessError: Error, CustomStringConvertible {
     case refused(CloudProblem)
     case unavailable(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .refused(let problem): "the cloud refused: \(problem)"
         case .unavailable(let reason): "the cloud cannot be reached: \(reason)"

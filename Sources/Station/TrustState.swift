@@ -8,43 +8,43 @@ import VirtualCard
 /// `iat`). A list is replaced only by a valid one with a higher sequence, atomically, with its audit
 /// entry. A system clock more than the skew behind the high-water mark has been rolled back (or the
 /// battery died): offline verification is refused until it is put right.
-public struct TrustState: Sendable {
+package struct TrustState: Sendable {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case trust
         case revocation
     }
 
     /// A list as held: its signed bytes and what the station shows about it.
-    public struct Held: Sendable, Equatable {
-        public var kind: Kind
-        public var sequence: Int64
-        public var issuedAt: Int64
-        public var expiresAt: Int64
-        public var installedAt: Int64
-        public var cose: [UInt8]
+    package struct Held: Sendable, Equatable {
+        package var kind: Kind
+        package var sequence: Int64
+        package var issuedAt: Int64
+        package var expiresAt: Int64
+        package var installedAt: Int64
+        package var cose: [UInt8]
     }
 
-    public enum Installed: Sendable, Equatable {
+    package enum Installed: Sendable, Equatable {
         case installed(sequence: Int64)
         /// The same list (same sequence, same bytes) is already held.
         case unchanged(sequence: Int64)
     }
 
     /// Why a list was not installed: a stable code (the verifier's, where one fits) and a reason.
-    public struct InstallError: Error, Equatable, CustomStringConvertible {
-        public let code: String
-        public let reason: String
-        public var description: String { "\(code): \(reason)" }
+    package struct InstallError: Error, Equatable, CustomStringConvertible {
+        package let code: String
+        package let reason: String
+        package var description: String { "\(code): \(reason)" }
     }
 
     /// Checks a list's signature (a revocation list against the held trust list) and installs it
     /// when its sequence is higher than the held one.
     @discardableResult
-    public func install(_ kind: Kind, cose: [UInt8], root: P256.Signing.PublicKey, now: Int64) throws -> Installed {
+    package func install(_ kind: Kind, cose: [UInt8], root: P256.Signing.PublicKey, now: Int64) throws -> Installed {
         try database.writer.write { db in
             let parsed: (sequence: Int64, issuedAt: Int64, expiresAt: Int64)
             switch kind {
@@ -108,21 +108,21 @@ public struct TrustState: Sendable {
         }
     }
 
-    public func held(_ kind: Kind) throws -> Held? {
+    package func held(_ kind: Kind) throws -> Held? {
         try database.writer.read { db in try Self.fetch(db, kind) }
     }
 
-    public func highWater() throws -> Int64? {
+    package func highWater() throws -> Int64? {
         try database.writer.read { db in try Self.highWater(db) }
     }
 
     /// Clock health at `now`: rolled back when more than `skew` behind the high-water mark.
-    public func clockRolledBack(now: Int64, skew: Int64) throws -> Bool {
+    package func clockRolledBack(now: Int64, skew: Int64) throws -> Bool {
         Self.isRolledBack(now: now, highWater: try highWater(), skew: skew)
     }
 
     /// The rule itself, for callers that already hold the mark: more than `skew` behind it.
-    public static func isRolledBack(now: Int64, highWater: Int64?, skew: Int64) -> Bool {
+    package static func isRolledBack(now: Int64, highWater: Int64?, skew: Int64) -> Bool {
         guard let highWater else { return false }
         return now < highWater - skew
     }
@@ -131,7 +131,7 @@ public struct TrustState: Sendable {
     /// ran ahead): the mark becomes `now`, with the operator and the old mark on the audit log.
     /// Returns the old mark.
     @discardableResult
-    public func resetHighWater(now: Int64, operator name: String) throws -> Int64? {
+    package func resetHighWater(now: Int64, operator name: String) throws -> Int64? {
         try database.writer.write { db in
             let previous = try Self.highWater(db)
             try db.execute(

@@ -4,25 +4,25 @@ import StationModels
 import VirtualCard
 
 /// A session operation that cannot be done: a stable code and a plain message.
-public struct SessionError: Error, Equatable, CustomStringConvertible {
+package struct SessionError: Error, Equatable, CustomStringConvertible {
     /// The API's codes: a session error reaches clients as a problem with this code.
-    public typealias Code = APIErrorCode
+    package typealias Code = APIErrorCode
 
-    public let code: Code
-    public let message: String
-    public init(_ code: Code, _ message: String) {
+    package let code: Code
+    package let message: String
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { "\(code): \(message)" }
+    package var description: String { "\(code): \(message)" }
 }
 
 /// The sessions table and its state machine. Every transition is written with its audit entry in
 /// one transaction. At most one session per holder is open: the database's unique index enforces it.
-public struct VisitSessions: Sendable {
+package struct VisitSessions: Sendable {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
     /// Opens a session for a verified token inside the caller's transaction; an open session of the
     /// same holder is closed as `superseded` first. Returns the new session and the superseded one.
@@ -54,12 +54,12 @@ public struct VisitSessions: Sendable {
         return (session, superseded)
     }
 
-    public func session(id: String) throws -> VisitSession? {
+    package func session(id: String) throws -> VisitSession? {
         try database.writer.read { db in try Self.fetch(db, id: id) }
     }
 
     /// Sessions newest first, optionally of one state and one holder ID number.
-    public func list(
+    package func list(
         state: VisitSession.State? = nil, holderID: String? = nil, limit: Int = 200
     ) throws -> [VisitSession] {
         try database.writer.read { db in
@@ -75,16 +75,16 @@ public struct VisitSessions: Sendable {
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(
+            return try VisitSessionRecord.fetchAll(
                 db, sql: "SELECT * FROM visit_session \(filter) ORDER BY opened_at DESC, rowid DESC LIMIT ?",
                 arguments: arguments
-            ).map(Self.session(from:))
+            ).map(\.session)
         }
     }
 
     /// Records an operator's ID-document check on a session awaiting one; it becomes active.
     /// A national ID card or NHI card carries the holder's ID number: its last four must match.
-    public func recordIDCheck(
+    package func recordIDCheck(
         sessionID: String, document: IDDocument, lastFour: String, operatorName: String, now: Int64
     ) throws -> VisitSession {
         let lastFour = lastFour.uppercased()
@@ -123,7 +123,7 @@ public struct VisitSessions: Sendable {
     }
 
     /// Closes an open session at an operator's request.
-    public func close(sessionID: String, now: Int64) throws -> VisitSession {
+    package func close(sessionID: String, now: Int64) throws -> VisitSession {
         try database.writer.write { db in
             guard var session = try Self.fetch(db, id: sessionID) else {
                 throw SessionError(.sessionNotFound, "no session \(sessionID)")
@@ -143,13 +143,13 @@ public struct VisitSessions: Sendable {
     }
 
     /// Expires every open session whose hour is up at `now`, and returns them.
-    public func expireDue(now: Int64) throws -> [VisitSession] {
+    package func expireDue(now: Int64) throws -> [VisitSession] {
         try database.writer.write { db in
-            let due = try Row.fetchAll(
+            let due = try VisitSessionRecord.fetchAll(
                 db,
                 sql: "SELECT * FROM visit_session WHERE state IN ('awaiting_id_check', 'active') AND expires_at <= ?",
                 arguments: [now]
-            ).map(Self.session(from:))
+            ).map(\.session)
             return try due.map { session in
                 var expired = session
                 expired.state = .expired
@@ -163,7 +163,7 @@ public struct VisitSessions: Sendable {
     }
 
     /// How many sessions are open (awaiting an ID check or active).
-    public func openCount() throws -> Int {
+    package func openCount() throws -> Int {
         try database.writer.read { db in
             try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM visit_session WHERE state IN ('awaiting_id_check', 'active')") ?? 0
@@ -171,7 +171,7 @@ public struct VisitSessions: Sendable {
     }
 
     /// When the next open session expires (for the daemon's timer), if any is open.
-    public func nextExpiry() throws -> Int64? {
+    package func nextExpiry() throws -> Int64? {
         try database.writer.read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT min(expires_at) FROM visit_session WHERE state IN ('awaiting_id_check', 'active')")
@@ -179,75 +179,28 @@ public struct VisitSessions: Sendable {
     }
 
     /// A session with the cloud's grant for its records (nil when the cloud has not opened it).
-    public func cloudGrant(sessionID: String) throws -> (VisitSession, String?)? {
+    package func cloudGrant(sessionID: String) throws -> (VisitSession, String?)? {
         try database.writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM visit_session WHERE id = ?", arguments: [sessionID]).map {
-                (Self.session(from: $0), $0["cloud_grant"])
+                (try VisitSessionRecord(row: $0).session, $0["cloud_grant"])
             }
         }
     }
 
     static func fetch(_ db: Database, id: String) throws -> VisitSession? {
-        try Row.fetchOne(db, sql: "SELECT * FROM visit_session WHERE id = ?", arguments: [id]).map(session(from:))
+        try VisitSessionRecord.fetchOne(db, id: id)?.session
     }
 
     static func fetchOpen(_ db: Database, holderID: String) throws -> VisitSession? {
-        try Row.fetchOne(
+        try VisitSessionRecord.fetchOne(
             db, sql: "SELECT * FROM visit_session WHERE holder_id = ? AND state IN ('awaiting_id_check', 'active')",
             arguments: [holderID]
-        ).map(session(from:))
+        )?.session
     }
 
-    static func save(_ db: Database, _ s: VisitSession) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO visit_session (id, holder_id, holder_name, holder_birth_date, photo, delegate_id,
-                    institution, source, opened_at, expires_at, state, closed_at, close_reason,
-                    id_check_document, id_check_last_four, id_check_operator, id_check_at, cloud_state,
-                    cloud_practitioner, visit_sequence, cloud_deferred, cloud_refusal, cloud_token_code, card_number,
-                    insurance_status, patient_sex, grant_expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET state = excluded.state, closed_at = excluded.closed_at,
-                    close_reason = excluded.close_reason, id_check_document = excluded.id_check_document,
-                    id_check_last_four = excluded.id_check_last_four, id_check_operator = excluded.id_check_operator,
-                    id_check_at = excluded.id_check_at, cloud_state = excluded.cloud_state,
-                    cloud_practitioner = excluded.cloud_practitioner, visit_sequence = excluded.visit_sequence,
-                    cloud_deferred = excluded.cloud_deferred, cloud_refusal = excluded.cloud_refusal,
-                    cloud_token_code = excluded.cloud_token_code, card_number = excluded.card_number,
-                    insurance_status = excluded.insurance_status, patient_sex = excluded.patient_sex,
-                    grant_expires_at = excluded.grant_expires_at
-                """,
-            arguments: [
-                s.id, s.holderID, s.holderName, s.holderBirthDate, s.photo, s.delegateID, s.institution, s.source,
-                s.openedAt, s.expiresAt, s.state.rawValue, s.closedAt, s.closeReason?.rawValue,
-                s.idCheck?.document.rawValue,
-                s.idCheck?.lastFour, s.idCheck?.operatorName, s.idCheck?.at, s.cloud?.state.rawValue,
-                s.cloud?.practitioner, s.cloud?.visitSequence, s.cloud?.deferred, s.cloud?.refusal, s.cloud?.tokenCode,
-                s.cloud?.cardNumber, s.cloud?.insuranceStatus, s.cloud?.sex, s.cloud?.grantExpiresAt,
-            ])
-    }
-
-    static func session(from row: Row) -> VisitSession {
-        var idCheck: VisitSession.IDCheck?
-        if let document = (row["id_check_document"] as String?).flatMap(IDDocument.init(rawValue:)) {
-            idCheck = .init(
-                document: document, lastFour: row["id_check_last_four"], operatorName: row["id_check_operator"],
-                at: row["id_check_at"])
-        }
-        let cloud = (row["cloud_state"] as String?).flatMap(CloudVisit.State.init(rawValue:)).map { state in
-            CloudVisit(
-                state: state, practitioner: row["cloud_practitioner"], visitSequence: row["visit_sequence"],
-                deferred: row["cloud_deferred"], refusal: row["cloud_refusal"], tokenCode: row["cloud_token_code"],
-                cardNumber: row["card_number"], insuranceStatus: row["insurance_status"], sex: row["patient_sex"],
-                grantExpiresAt: row["grant_expires_at"])
-        }
-        return VisitSession(
-            id: row["id"], holderID: row["holder_id"], holderName: row["holder_name"],
-            holderBirthDate: row["holder_birth_date"], photo: row["photo"], delegateID: row["delegate_id"],
-            institution: row["institution"], source: row["source"], openedAt: row["opened_at"],
-            expiresAt: row["expires_at"], state: VisitSession.State(rawValue: row["state"]) ?? .closed,
-            closedAt: row["closed_at"], closeReason: (row["close_reason"] as String?).map(CloseReason.init(rawValue:)),
-            idCheck: idCheck, cloud: cloud)
+    /// Inserts a session's row, or updates an existing one's changing columns (`cloud_grant` untouched).
+    static func save(_ db: Database, _ session: VisitSession) throws {
+        try VisitSessionRecord(session).insertOrUpdate(db)
     }
 
 }

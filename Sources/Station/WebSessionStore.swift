@@ -5,17 +5,17 @@ import GRDB
 /// update, a crash that systemd restarts): a clerk who never opens a shell cannot run `vhc web` again.
 /// Only SHA-256 digests of the cookie and the page key are kept, with the sign-in's number and end;
 /// expired rows go at each write, and at most `keep` rows stay (the newest).
-public struct WebSessionStore: Sendable {
+package struct WebSessionStore: Sendable {
     let database: StationDatabase
 
-    public init(database: StationDatabase) { self.database = database }
+    package init(database: StationDatabase) { self.database = database }
 
-    public struct SignIn: Sendable, Equatable {
-        public var cookieDigest: Data
-        public var keyDigest: Data
-        public var serial: Int
-        public var expiresAt: Int64
-        public init(cookieDigest: Data, keyDigest: Data, serial: Int, expiresAt: Int64) {
+    package struct SignIn: Sendable, Equatable {
+        package var cookieDigest: Data
+        package var keyDigest: Data
+        package var serial: Int
+        package var expiresAt: Int64
+        package init(cookieDigest: Data, keyDigest: Data, serial: Int, expiresAt: Int64) {
             self.cookieDigest = cookieDigest
             self.keyDigest = keyDigest
             self.serial = serial
@@ -23,7 +23,7 @@ public struct WebSessionStore: Sendable {
         }
     }
 
-    public func save(_ row: SignIn, now: Int64, keep: Int) throws {
+    package func save(_ row: SignIn, now: Int64, keep: Int) throws {
         try database.writer.write { db in
             try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [now])
             try db.execute(
@@ -40,7 +40,7 @@ public struct WebSessionStore: Sendable {
     }
 
     /// The live sign-in with this cookie digest, if any.
-    public func find(cookieDigest: Data, now: Int64) throws -> SignIn? {
+    package func find(cookieDigest: Data, now: Int64) throws -> SignIn? {
         try database.writer.read { db in
             try GRDB.Row.fetchOne(
                 db, sql: "SELECT * FROM web_session WHERE cookie_digest = ? AND expires_at > ?",
@@ -53,14 +53,14 @@ public struct WebSessionStore: Sendable {
         }
     }
 
-    public func remove(cookieDigest: Data) throws {
+    package func remove(cookieDigest: Data) throws {
         try database.writer.write { db in
             try db.execute(sql: "DELETE FROM web_session WHERE cookie_digest = ?", arguments: [cookieDigest])
         }
     }
 
     /// The last number given, so numbers keep rising across restarts (the audit tells sign-ins apart).
-    public func highestSerial() throws -> Int {
+    package func highestSerial() throws -> Int {
         try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT max(serial) FROM web_session") ?? 0 }
     }
 }

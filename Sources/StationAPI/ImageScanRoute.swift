@@ -1,28 +1,28 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Imaging
 import NIOCore
-import Scanner
+import Station
 import StationModels
 import Synchronization
 
 /// `POST /v1/scans/image` (issue 11): a PNG or JPEG (a screenshot of a video call, a photo of the
-/// patient's phone) read by the still ladder, every code read submitted as a scan. Limits: the body's
-/// size, the image's pixels (GrayImage's), one image at a time, and the ladder's time budget. The image
-/// lives in memory for the request only: never written, never logged.
+/// patient's phone) read by the runtime's `StillImageReader`, every code read submitted as a scan.
+/// Limits: the body's size, the image's pixels (the reader's), one image at a time, and the ladder's
+/// time budget. The image lives in memory for the request only: never written, never logged.
 extension Routes {
     /// The longest an image's upload may take while it holds the gate.
     static let imageUploadLimit: Duration = .seconds(30)
 
     /// The body, collected and read under the gate: one image in memory at a time, so a burst of large
     /// pictures cannot exhaust a laptop's memory nor crowd out the camera. The verdicts come after it.
-    private func readImage(_ request: Request) async throws -> StillImageRead {
+    private func readImage(_ request: Request) async throws -> StillImageCodes {
+        guard let reader = images else { throw Problem.imageFormat("this station reads no images") }
         guard imageGate.enter() else { throw Problem.imageBusy }
         defer { imageGate.leave() }
-        let decoded = try await Self.decode(try await upload(request))
-        // The body is gone by now: only the grey image stays in memory while the ladder runs.
-        return try await Blocking.run { FrameDecoder().decodeImage(decoded) }
+        let decoded = try await Self.decode(try await upload(request), with: reader)
+        // The body is gone by now: only the decoded image stays in memory while the ladder runs.
+        return try await Blocking.run { reader.read(decoded) }
     }
 
     /// The whole body, within the size and time limits.
@@ -47,13 +47,11 @@ extension Routes {
     }
 
     /// Decoded where the body lies (a large image is not copied first), a large JPEG reduced.
-    private static func decode(_ body: ByteBuffer) async throws -> GrayImage.Decoded {
+    private static func decode(_ body: ByteBuffer, with reader: any StillImageReader) async throws -> DecodedStill {
         try await Blocking.run {
             do {
-                return try body.withUnsafeReadableBytes { bytes throws(ImageError) in
-                    try FrameDecoder().decodeStill(encoded: bytes)
-                }
-            } catch let error as ImageError { throw Problem.image(error) }
+                return try body.withUnsafeReadableBytes { bytes throws(StillImageError) in try reader.decode(bytes) }
+            } catch let error as StillImageError { throw Problem.image(error) }
         }
     }
 
@@ -74,7 +72,7 @@ extension Routes {
         let elapsed = started.duration(to: .now).components
         return try json(
             ImageScanResponse(
-                codes: codes, ignored: read.ignored, complete: read.passesSkipped == 0, size: read.size,
+                codes: codes, ignored: read.ignored, complete: read.complete, size: read.size,
                 milliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15))
     }
 }
@@ -109,15 +107,15 @@ extension Problem {
         status: .serviceUnavailable, code: .imageBusy, title: "Another image is being read",
         detail: "the station reads one image at a time; try again in a moment")
 
-    /// An image that cannot be read, by the imaging library's stable code.
-    static func image(_ error: ImageError) -> Problem {
+    /// An image that cannot be read, by the reader's stable code.
+    static func image(_ error: StillImageError) -> Problem {
         switch error.code {
-        case .unsupportedFormat: .imageFormat(error.message)
-        case .badDimensions:
+        case .formatUnsupported: .imageFormat(error.message)
+        case .dimensionsInvalid:
             Problem(
                 status: .unprocessableContent, code: .imageDimensionsInvalid,
                 title: "The image's dimensions are outside the limits", detail: error.message)
-        default:
+        case .corrupt:
             Problem(
                 status: .unprocessableContent, code: .imageCorrupt, title: "The image is damaged",
                 detail: error.message)

@@ -1,6 +1,5 @@
 import ConnectionGuards
 import Foundation
-import GRDB
 import Hummingbird
 import NIOCore
 import Station
@@ -8,11 +7,11 @@ import StationModels
 
 /// The shared problem document, made from this server's errors.
 extension Problem {
-    public init(status: HTTPResponse.Status, code: APIErrorCode, title: String, detail: String) {
+    package init(status: HTTPResponse.Status, code: APIErrorCode, title: String, detail: String) {
         self.init(status: status.code, code: code, title: title, detail: detail)
     }
 
-    public static func badRequest(_ detail: String) -> Problem {
+    package static func badRequest(_ detail: String) -> Problem {
         Problem(status: .badRequest, code: .requestMalformed, title: "The request is malformed", detail: detail)
     }
 
@@ -48,8 +47,7 @@ extension Problem {
                 detail: reason)
         case is DecodingError:
             return .badRequest("the body is not the JSON this route expects")
-        case let database as DatabaseError
-        where database.resultCode == .SQLITE_BUSY || database.resultCode == .SQLITE_LOCKED:
+        case let busy where StationDatabase.isBusy(busy):
             return .databaseBusy
         case is NIOTooManyBytesError:
             return .tooLarge
@@ -98,9 +96,9 @@ extension Problem {
         detail: "send Content-Type: application/json")
 
     /// What the server answers when the HTTP parser cannot read a request.
-    public static let unreadable = Problem.badRequest("the request is not HTTP/1.1 this server can read")
+    package static let unreadable = Problem.badRequest("the request is not HTTP/1.1 this server can read")
 
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(self)) ?? Data(#"{"code":"internal_error"}"#.utf8))

@@ -6,27 +6,27 @@ import StationModels
 
 /// The request context of the station's API: small bodies (a token is a few hundred bytes), and the
 /// listener the request came in on, which the audit log records for session reads.
-public struct StationRequestContext: RequestContext {
-    public static let maximumBodySize = 16 * 1024
-    public var coreContext: CoreRequestContextStorage
+package struct StationRequestContext: RequestContext {
+    package static let maximumBodySize = 16 * 1024
+    package var coreContext: CoreRequestContextStorage
     /// `unix` or `tcp`, with the peer where one is known.
-    public var client: String
+    package var client: String
     /// How the request was let in: the Unix socket, the bearer token (a machine), or the page's
     /// sign-in cookie (a browser, whose screen masks holders).
-    public var access: Access
+    package var access: Access
 
-    public enum Access: Sendable, Equatable {
+    package enum Access: Sendable, Equatable {
         case socket, machine, browser
     }
 
     /// Whether the client's sign-in still holds: a browser's ends with its page session, which ends a
     /// long answer (the event stream) in progress too.
-    public var stillSignedIn: @Sendable () -> Bool = { true }
+    package var stillSignedIn: @Sendable () -> Bool = { true }
     /// Completes when the connection closes: a long response (an event stream) stops at once instead of
     /// at its next write.
-    public let connectionClosed: EventLoopFuture<Void>
+    package let connectionClosed: EventLoopFuture<Void>
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         connectionClosed = source.channel.closeFuture
         client =
@@ -38,7 +38,7 @@ public struct StationRequestContext: RequestContext {
         access = client == "unix" ? .socket : .machine
     }
 
-    public var maxUploadSize: Int { Self.maximumBodySize }
+    package var maxUploadSize: Int { Self.maximumBodySize }
 }
 
 extension StationRequestContext {

@@ -1,41 +1,41 @@
 import VirtualCard
 
 /// `GET /v1/stats/day`: the day's scans per hour and its refusals by code, for the front-desk page.
-public struct DayStatistics: Sendable, Codable, Equatable {
+package struct DayStatistics: Sendable, Codable, Equatable {
     /// The calendar day in Asia/Taipei, `YYYY-MM-DD`, and its first second (epoch seconds).
-    public var date: String
-    public var start: Int64
+    package var date: String
+    package var start: Int64
     /// 24 entries, hour 0 to 23 of that day.
-    public var hours: [Hour]
+    package var hours: [Hour]
     /// Most frequent first.
-    public var refusals: [Refusal]
+    package var refusals: [Refusal]
 
-    public var accepted: Int { hours.reduce(0) { $0 + $1.accepted } }
-    public var refused: Int { hours.reduce(0) { $0 + $1.refused } }
+    package var accepted: Int { hours.reduce(0) { $0 + $1.accepted } }
+    package var refused: Int { hours.reduce(0) { $0 + $1.refused } }
 
-    public struct Hour: Sendable, Codable, Equatable {
-        public var hour: Int
-        public var accepted: Int
-        public var refused: Int
-        public init(hour: Int, accepted: Int, refused: Int) {
+    package struct Hour: Sendable, Codable, Equatable {
+        package var hour: Int
+        package var accepted: Int
+        package var refused: Int
+        package init(hour: Int, accepted: Int, refused: Int) {
             self.hour = hour
             self.accepted = accepted
             self.refused = refused
         }
     }
 
-    public struct Refusal: Sendable, Codable, Equatable {
-        public var code: OutcomeCode
-        public var count: Int
-        public var reason: StationReason
-        public init(code: OutcomeCode, count: Int, reason: StationReason) {
+    package struct Refusal: Sendable, Codable, Equatable {
+        package var code: OutcomeCode
+        package var count: Int
+        package var reason: StationReason
+        package init(code: OutcomeCode, count: Int, reason: StationReason) {
             self.code = code
             self.count = count
             self.reason = reason
         }
     }
 
-    public init(date: String, start: Int64, hours: [Hour], refusals: [Refusal]) {
+    package init(date: String, start: Int64, hours: [Hour], refusals: [Refusal]) {
         self.date = date
         self.start = start
         self.hours = hours
@@ -44,7 +44,7 @@ public struct DayStatistics: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case date, start, hours, refusals, accepted, refused }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         date = try values.decode(String.self, forKey: .date)
         start = try values.decode(Int64.self, forKey: .start)
@@ -53,7 +53,7 @@ public struct DayStatistics: Sendable, Codable, Equatable {
     }
 
     /// The totals go on the wire too, so the page need not add them up.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var values = encoder.container(keyedBy: CodingKeys.self)
         try values.encode(date, forKey: .date)
         try values.encode(start, forKey: .start)
@@ -66,19 +66,19 @@ public struct DayStatistics: Sendable, Codable, Equatable {
 
 /// `POST /v1/sessions/{id}/reveal`: a holder's identity in full, for the screen that masks it. Each
 /// answer is an audited read.
-public struct HolderIdentity: Sendable, Codable, Equatable {
-    public var id: String
-    public var name: String
-    public var birthDate: String
-    public var delegateID: String?
-    public init(id: String, name: String, birthDate: String, delegateID: String?) {
+package struct HolderIdentity: Sendable, Codable, Equatable {
+    package var id: String
+    package var name: String
+    package var birthDate: String
+    package var delegateID: String?
+    package init(id: String, name: String, birthDate: String, delegateID: String?) {
         self.id = id
         self.name = name
         self.birthDate = birthDate
         self.delegateID = delegateID
     }
 
-    public init(_ session: VisitSession) {
+    package init(_ session: VisitSession) {
         self.init(
             id: session.holderID, name: session.holderName, birthDate: session.holderBirthDate,
             delegateID: session.delegateID)
@@ -87,13 +87,13 @@ public struct HolderIdentity: Sendable, Codable, Equatable {
 
 /// `POST /v1/web/links` (Unix socket only, `vhc web`): a one-time link that signs a browser in to the
 /// front-desk page.
-public struct WebLink: Sendable, Codable, Equatable {
-    public var url: String
+package struct WebLink: Sendable, Codable, Equatable {
+    package var url: String
     /// The link works once, until then (epoch seconds).
-    public var expiresAt: Int64
+    package var expiresAt: Int64
     /// How long the browser stays signed in once it used the link.
-    public var sessionSeconds: Int64
-    public init(url: String, expiresAt: Int64, sessionSeconds: Int64) {
+    package var sessionSeconds: Int64
+    package init(url: String, expiresAt: Int64, sessionSeconds: Int64) {
         self.url = url
         self.expiresAt = expiresAt
         self.sessionSeconds = sessionSeconds
@@ -103,7 +103,7 @@ public struct WebLink: Sendable, Codable, Equatable {
 extension VisitSession {
     /// The session as a screen that may face a waiting room shows it: ID numbers, the name and the
     /// card number masked, the birth date left out. The full identity is a separate, audited read.
-    public var maskedForSharedScreen: VisitSession {
+    package var maskedForSharedScreen: VisitSession {
         var shown = self
         shown.holderID = TaiwanID.masked(holderID)
         shown.holderName = PersonName.masked(holderName)

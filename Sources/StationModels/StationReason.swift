@@ -2,12 +2,12 @@ import VirtualCard
 
 /// A verdict's reason in plain words, in Traditional Chinese for the front desk and in English:
 /// what the screen says, the event carries and the API returns beside the stable code.
-public struct StationReason: Sendable, Equatable, Codable {
-    public var zhHant: String
-    public var en: String
+package struct StationReason: Sendable, Equatable, Codable {
+    package var zhHant: String
+    package var en: String
 
     /// The reason for a verification code or a station code; an unknown code gets a generic one.
-    public init(code: OutcomeCode) {
+    package init(code: OutcomeCode) {
         if let verification = VerificationCode(rawValue: code.rawValue) {
             en = verification.reason
             zhHant = Self.traditionalChinese[verification] ?? "卡片無法驗證。"
@@ -55,18 +55,18 @@ public struct StationReason: Sendable, Equatable, Codable {
 /// The stable code of a verdict or an event: one of the token profile's verification codes, or the
 /// station's own (`clock_rolled_back`, `trust_list_unavailable`, a resumed stream's gap). Clients
 /// compare these, people read the reason beside them.
-public struct OutcomeCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ verification: VerificationCode) { rawValue = verification.rawValue }
-    public var description: String { rawValue }
+package struct OutcomeCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    package let rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ verification: VerificationCode) { rawValue = verification.rawValue }
+    package var description: String { rawValue }
 
-    public static let valid = OutcomeCode(.valid)
+    package static let valid = OutcomeCode(.valid)
     /// The station's clock is behind the latest trusted time by more than the skew.
-    public static let clockRolledBack = OutcomeCode(rawValue: "clock_rolled_back")
-    public static let trustListUnavailable = OutcomeCode(rawValue: "trust_list_unavailable")
+    package static let clockRolledBack = OutcomeCode(rawValue: "clock_rolled_back")
+    package static let trustListUnavailable = OutcomeCode(rawValue: "trust_list_unavailable")
     /// A resumed event stream: events of an earlier run or older than the kept ones were missed.
-    public static let eventsMissed = OutcomeCode(rawValue: "events_missed")
+    package static let eventsMissed = OutcomeCode(rawValue: "events_missed")
     /// A resumed event stream named an id this station never gave.
-    public static let eventIDUnknown = OutcomeCode(rawValue: "event_id_unknown")
+    package static let eventIDUnknown = OutcomeCode(rawValue: "event_id_unknown")
 }

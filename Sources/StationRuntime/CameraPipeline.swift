@@ -3,14 +3,13 @@ import Logging
 import Scanner
 import ServiceLifecycle
 import Station
-import StationAPI
 import StationModels
 import Synchronization
 
 /// The camera side of the daemon: capture (with its recovery), decode each frame as part of a
 /// stream, de-duplicate, and hand each new code to the station. Capture and decoding block, so they
 /// run on a thread of their own; a graceful shutdown lets the frame in hand (and its scan) finish.
-public final class CameraPipeline: Service, CameraStatusProviding {
+package final class CameraPipeline: Service, CameraStatusProviding {
     let path: String
     let width: Int
     let height: Int
@@ -24,7 +23,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
     /// Frame arrival times in the last second, for the status's frames per second.
     private let frameTimes = Mutex<[Double]>([])
 
-    public init(
+    package init(
         path: String, width: Int, height: Int, service: StationService, logger: Logger,
         system: (any VideoDeviceSystem)? = nil
     ) {
@@ -37,7 +36,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         status = Mutex(CameraStatus(state: .opening, device: path))
     }
 
-    public func cameraStatus() -> CameraStatus {
+    package func cameraStatus() -> CameraStatus {
         let now = MonotonicSeconds.now()
         let rate = frameTimes.withLock { times in Double(times.filter { now - $0 <= 1 }.count) }
         return status.withLock { status in
@@ -47,7 +46,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -70,7 +69,7 @@ public final class CameraPipeline: Service, CameraStatusProviding {
         }
     }
 
-    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+    package func stop() { stopRequested.store(true, ordering: .relaxed) }
 
     private func capture() throws {
         let (system, player) = try self.system.map { ($0, nil) } ?? CameraSource.system(for: path)

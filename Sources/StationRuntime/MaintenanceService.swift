@@ -3,13 +3,12 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Station
-import StationAPI
 import StationModels
 import Synchronization
 
 /// The daemon's clockwork: expires sessions on time whether or not anyone is asking, installs list
 /// files that changed on disk, pings the systemd watchdog and keeps its one-line STATUS current.
-struct MaintenanceService: Service {
+package struct MaintenanceService: Service {
     let service: StationService
     let camera: any CameraStatusProviding
     let listFiles: ListFiles
@@ -20,7 +19,18 @@ struct MaintenanceService: Service {
     /// How often the audit chain's head goes to the journal (when it moved), and once at shutdown.
     var anchorInterval: Duration = .seconds(60)
 
-    func run() async throws {
+    package init(
+        service: StationService, camera: any CameraStatusProviding, listFiles: ListFiles, notifier: SystemdNotifier,
+        logger: Logger
+    ) {
+        self.service = service
+        self.camera = camera
+        self.listFiles = listFiles
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    package func run() async throws {
         var lastStatus = ""
         var lastWatchdog = ContinuousClock.now
         var lastListCheck = ContinuousClock.now
@@ -61,14 +71,14 @@ struct MaintenanceService: Service {
     /// The audit chain's head, to the journal when it has moved: anchors outside the database that
     /// `vhc audit verify --anchors` checks the log against, so cutting or rewriting it shows.
     func writeAnchor(_ last: inout String) {
-        guard let line = (try? service.audit.head())??.line, line != last else { return }
+        guard let line = (try? service.auditHead())??.line, line != last else { return }
         logger.notice("\(line)")
         last = line
     }
 
     /// `ok: camera streaming 30 fps, 3 open sessions, trust list 7` or `degraded: …`.
-    func statusLine() -> String {
-        guard let status = try? StationStatus.read(service, camera: camera.cameraStatus()) else {
+    package func statusLine() -> String {
+        guard let status = try? service.status(camera: camera.cameraStatus()) else {
             return "degraded: the database cannot be read"
         }
         let camera = "camera \(status.camera.state.rawValue) \(Int(status.camera.framesPerSecond.rounded())) fps"
@@ -80,13 +90,13 @@ struct MaintenanceService: Service {
 }
 
 /// The list files named in the configuration: installed at start, and again whenever one changes.
-final class ListFiles: Sendable {
+package final class ListFiles: Sendable {
     let trustList: String?
     let revocationList: String?
     let root: P256.Signing.PublicKey
     private let seen = Mutex<[String: Date]>([:])
 
-    init(trustList: String?, revocationList: String?, root: P256.Signing.PublicKey) {
+    package init(trustList: String?, revocationList: String?, root: P256.Signing.PublicKey) {
         self.trustList = trustList
         self.revocationList = revocationList
         self.root = root
@@ -94,7 +104,7 @@ final class ListFiles: Sendable {
 
     /// Installs each configured list whose file changed since the last look. A list that is not
     /// newer than the held one is reported and left: the station keeps what it holds.
-    func installChanged(into service: StationService, logger: Logger) {
+    package func installChanged(into service: StationService, logger: Logger) {
         for (kind, path) in [(TrustState.Kind.trust, trustList), (.revocation, revocationList)] {
             guard let path else { continue }
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
@@ -109,7 +119,7 @@ final class ListFiles: Sendable {
                 continue
             }
             do {
-                let result = try service.trust.install(kind, cose: [UInt8](data), root: root, now: service.clock())
+                let result = try service.installList(kind, cose: [UInt8](data), root: root)
                 logger.info("list", metadata: ["kind": "\(kind.rawValue)", "result": "\(result)"])
             } catch {
                 logger.error("list not installed", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])

@@ -8,12 +8,12 @@ import Station
 /// systemd's readiness protocol without libsystemd: datagrams such as `READY=1`, `WATCHDOG=1` and
 /// `STATUS=…` to the Unix socket named by `NOTIFY_SOCKET` (a path, or `@name` in the abstract
 /// namespace). Outside systemd the variable is absent and every call does nothing.
-struct SystemdNotifier: Sendable {
+package struct SystemdNotifier: Sendable {
     let socketPath: String?
     /// Half of `WATCHDOG_USEC`, when systemd asked for watchdog pings for this process.
-    let watchdogInterval: Duration?
+    package let watchdogInterval: Duration?
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         let forThisProcess = environment["WATCHDOG_PID"].map { Int32($0) == getpid() } ?? true
         if forThisProcess, let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0 {
@@ -25,7 +25,7 @@ struct SystemdNotifier: Sendable {
 
     /// Sends one notification; failures are ignored (systemd may be gone at shutdown).
     @discardableResult
-    func notify(_ state: String) -> Bool {
+    package func notify(_ state: String) -> Bool {
         guard let socketPath else { return false }
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }

@@ -7,6 +7,7 @@ import Scanner
 import ServiceLifecycle
 import Station
 import StationCloud
+import StationConfiguration
 import StationRuntime
 
 #if canImport(Glibc)
@@ -143,7 +144,7 @@ struct StationDaemon: AsyncParsableCommand {
         }
         // The cloud's files, and the certificate being this institution's, before anything starts.
         if let cloud = loaded.cloud {
-            do { _ = try CloudClient.StationFiles(cloud, institution: loaded.institution) } catch {
+            do { _ = try CloudFiles(cloud, institution: loaded.institution) } catch {
                 throw fail("\(error)")
             }
         }

@@ -7,11 +7,23 @@ struct VHC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc",
         abstract: "Virtual NHI Card (虛擬健保卡) station tools: verify and issue VHC1 tokens, keys and lists.",
-        subcommands: [
-            Verify.self, Issue.self, Keys.self, TrustListCommand.self, RevocationsCommand.self, Scan.self,
-            CameraCommand.self, AuditCommand.self, StatusCommand.self, SessionsCommand.self, EventsCommand.self,
-            SubmitCommand.self, ClockCommand.self, LoginCommand.self, LogoutCommand.self, RecordsCommand.self,
-            AlertsCommand.self, ConsentCommand.self, AppCommand.self, WebCommand.self,
+        // Grouped in the help by who runs them, as the folders Operator/, Issuer/ and App/ are.
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Station operator",
+                subcommands: [
+                    StatusCommand.self, SessionsCommand.self, EventsCommand.self, SubmitCommand.self,
+                    ClockCommand.self, LoginCommand.self, LogoutCommand.self, RecordsCommand.self,
+                    AlertsCommand.self, ConsentCommand.self, WebCommand.self, AuditCommand.self, CameraCommand.self,
+                    ScanCommand.self,
+                ]),
+            CommandGroup(
+                name: "Issuer",
+                subcommands: [
+                    VerifyCommand.self, IssueCommand.self, KeysCommand.self, TrustListCommand.self,
+                    RevocationsCommand.self,
+                ]),
+            CommandGroup(name: "Phone app", subcommands: [AppCommand.self]),
         ])
 }
 
@@ -41,16 +53,4 @@ enum Main {
             Foundation.exit(ExitCode.usage.rawValue)
         }
     }
-}
-
-extension ExitCode {
-    static let invalid = ExitCode(1)
-    static let usage = ExitCode(2)
-}
-
-/// A usage or configuration error: a message on standard error and exit status 2.
-struct UsageError: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
 }

@@ -40,7 +40,7 @@ struct CloudAnswerTests {
     @Test("final or not is the status's; what a refusal means is the code's")
     func classification() {
         func answer(_ status: Int, _ body: String) -> Outbox.Answer? {
-            CloudLink.classify(Self.reply(status, body)).answer
+            OutboxDrain.classify(Self.reply(status, body)).answer
         }
         // Minimal problems: final, with the cloud's code.
         #expect(answer(409, #"{"code":"token_replayed"}"#) == .refused(code: "token_replayed", tokenCode: nil))
@@ -70,7 +70,7 @@ struct CloudAnswerTests {
         let grant = String(repeating: "g", count: 32)
         let body =
             #"{"grant":"\#(grant)","visitSequence":"0007","openedAt":"2026-12-03T00:00:00Z","expiresAt":"2026-12-03T01:00:00Z","patient":{"id":"A123456789","name":"王小明","birthDate":"1980-05-17","sex":"X","insuranceStatus":"paused","photo":null},"extension":{"a":1}}"#
-        guard case .opened(let opened)? = CloudLink.classify(Self.reply(201, body)).answer else {
+        guard case .opened(let opened)? = OutboxDrain.classify(Self.reply(201, body)).answer else {
             Issue.record("not opened")
             return
         }
@@ -90,7 +90,7 @@ struct CloudAnswerTests {
         other.script(.visits, .init(status: 409, body: #"{"code":"token_replayed"}"#))
         let events = station.service.events.subscribe()
         let outcome = try station.scan(cloud.patient())
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         #expect(other.requests(.visits) == 1)
         let session = try #require(try station.service.sessions.session(id: outcome.session!.id))
         #expect(session.state == .closed && session.closeReason == CloseReason(rawValue: "token_replayed"))
@@ -107,7 +107,7 @@ struct CloudAnswerTests {
         // A code the station does not know: closed as cloud_refused, the cloud's code in the audit.
         other.script(.visits, .init(status: 422, body: #"{"code":"holder_deceased","detail":"x","foo":{}}"#))
         let second = try station.scan(cloud.patient(photo: .none))
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let closed = try #require(try station.service.sessions.session(id: second.session!.id))
         #expect(closed.closeReason == CloseReason(rawValue: "cloud_refused") && closed.cloud?.refusal == "cloud_refused")
         let refusal = try #require(try station.service.audit.entries().last { $0.kind == "visit.refused" })
@@ -128,14 +128,14 @@ struct CloudAnswerTests {
         other.script(.records, .init(status: 410, body: #"{"code":"grant_expired"}"#))
         other.script(.alerts, .init(status: 403, body: #"{"code":"grant_not_yours","type":"urn:x","title":null}"#))
         do {
-            _ = try await station.link.records(grant: "g", category: .labs, page: 1, pageSize: 20)
+            _ = try await station.uplink.records(grant: "g", category: .labs, page: 1, pageSize: 20)
             Issue.record("served")
         } catch let error as CloudAccessError {
             guard case .refused(let problem) = error else { Issue.record("\(error)"); return }
             #expect(problem.code == .grantExpired && problem.status == 410)
         }
         do {
-            _ = try await station.link.alerts(grant: "g", proposal: AlertRequest(prescriptions: [.init(atcCode: "B01AA03")]))
+            _ = try await station.uplink.alerts(grant: "g", proposal: AlertRequest(prescriptions: [.init(atcCode: "B01AA03")]))
             Issue.record("served")
         } catch let error as CloudAccessError {
             guard case .refused(let problem) = error else { Issue.record("\(error)"); return }
@@ -144,11 +144,61 @@ struct CloudAnswerTests {
         // No code: not the protocol's refusal, so unavailable.
         other.script(.records, .init(status: 404, body: "no such thing", contentType: "text/plain"))
         do {
-            _ = try await station.link.records(grant: "g", category: .labs, page: 1, pageSize: 20)
+            _ = try await station.uplink.records(grant: "g", category: .labs, page: 1, pageSize: 20)
             Issue.record("served")
         } catch let error as CloudAccessError {
             guard case .unavailable = error else { Issue.record("\(error)"); return }
         }
+        await station.shutdown()
+        try await other.stop()
+        try await cloud.stop()
+    }
+
+    @Test("consent polling reads answers by what it needs: a state it does not know is asked again, a bare code ends it")
+    func consentPolling() async throws {
+        let cloud = try await CloudHarness()
+        let other = try await ScriptedCloud(directory: cloud.directory)
+        let station = try await ForwardingStation(cloud, url: other.url)
+        try await station.installLists()
+        let patient = cloud.patient()
+        let token = try cloud.token(for: patient)
+        func consent(_ id: String, _ state: String, token: String? = nil) -> ScriptedCloud.Answer {
+            let now = cloud.clock.now
+            let tokenMember = token.map { #","token":"\#($0)""# } ?? ""
+            return .init(
+                status: 200,
+                body:
+                    #"{"id":"\#(id)","institution":"\#(station.institution.code)","patient":"A12****789","setting":"telemedicine","state":"\#(state)","requestedAt":\#(now),"expiresAt":\#(now + 600)\#(tokenMember),"extra":true}"#,
+                contentType: "application/json")
+        }
+        let events = station.service.events.subscribe()
+        // Pending, a state this station does not know (asked again), then approved with the token.
+        other.script(.consentRequest, consent("c1", "pending"))
+        other.script(
+            .consentPoll, [consent("c1", "pending"), consent("c1", "on_hold"), consent("c1", "approved", token: token)])
+        let asked = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
+        #expect(asked.id == "c1")
+        var opened: StationEvent?
+        for await event in events where event.type == .sessionOpened || event.type == .consentExpired {
+            opened = event
+            break
+        }
+        #expect(opened?.type == .sessionOpened)
+        let session = try #require(try station.service.sessions.list().first)
+        #expect(session.source == "consent")
+        #expect(other.requests(.consentPoll) == 3)
+
+        // A refusal with only a code: the consent ends with it.
+        let more = station.service.events.subscribe()
+        other.script(.consentRequest, consent("c2", "pending"))
+        other.script(.consentPoll, .init(status: 404, body: #"{"code":"consent_unknown"}"#))
+        _ = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
+        var ended: StationEvent?
+        for await event in more where event.type == .consentRefused || event.type == .consentExpired {
+            ended = event
+            break
+        }
+        #expect(ended?.code?.rawValue == "consent_unknown")
         await station.shutdown()
         try await other.stop()
         try await cloud.stop()
@@ -159,16 +209,16 @@ struct CloudAnswerTests {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
         let affiliated = try await station.credential(cloud.practitioner(at: station.institution.code))
-        #expect(await station.link.checkAffiliation(certificate: affiliated.certificate) == .confirmed)
+        #expect(await station.uplink.checkAffiliation(certificate: affiliated.certificate) == .confirmed)
         let stranger = try await station.credential(cloud.unaffiliated)
-        guard case .refused(let code, let detail) = await station.link.checkAffiliation(certificate: stranger.certificate)
+        guard case .refused(let code, let detail) = await station.uplink.checkAffiliation(certificate: stranger.certificate)
         else {
             Issue.record("not refused")
             return
         }
         #expect(code == "practitioner_not_affiliated" && !detail.contains(cloud.unaffiliated.id))
         let institution = try cloud.directory.loadCertificate(cloud.directory.institutionCertificate(station.institution.code))
-        guard case .refused(let invalid, _) = await station.link.checkAffiliation(certificate: institution.derBytes) else {
+        guard case .refused(let invalid, _) = await station.uplink.checkAffiliation(certificate: institution.derBytes) else {
             Issue.record("an institution's certificate passed as a practitioner's")
             return
         }
@@ -179,19 +229,19 @@ struct CloudAnswerTests {
         let other = try await ScriptedCloud(directory: cloud.directory)
         let elsewhere = try await ForwardingStation(cloud, file: "other.sqlite", url: other.url)
         // No such route there (404 route_not_found), a server error, a yes with any body.
-        guard case .unchecked = await elsewhere.link.checkAffiliation(certificate: affiliated.certificate) else {
+        guard case .unchecked = await elsewhere.uplink.checkAffiliation(certificate: affiliated.certificate) else {
             Issue.record("a cloud without the route decided the login")
             return
         }
         other.script(.affiliations, .init(status: 500, body: ""))
-        guard case .unchecked = await elsewhere.link.checkAffiliation(certificate: affiliated.certificate) else {
+        guard case .unchecked = await elsewhere.uplink.checkAffiliation(certificate: affiliated.certificate) else {
             Issue.record("a failing cloud decided the login")
             return
         }
         other.script(.affiliations, .init(status: 200, body: "{}", contentType: "application/json"))
-        #expect(await elsewhere.link.checkAffiliation(certificate: affiliated.certificate) == .confirmed)
+        #expect(await elsewhere.uplink.checkAffiliation(certificate: affiliated.certificate) == .confirmed)
         other.script(.affiliations, .init(status: 403, body: #"{"code":"practitioner_not_affiliated"}"#))
-        guard case .refused = await elsewhere.link.checkAffiliation(certificate: affiliated.certificate) else {
+        guard case .refused = await elsewhere.uplink.checkAffiliation(certificate: affiliated.certificate) else {
             Issue.record("a minimal refusal was not read")
             return
         }
@@ -204,12 +254,12 @@ struct CloudAnswerTests {
     func practitionerRefusalIsSaid() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         // Logged in past the check (as with a cloud that offers none): the first opening tells.
         _ = try station.service.login(try await station.credential(cloud.unaffiliated))
         let events = station.service.events.subscribe()
         let id = try #require(try station.scan(cloud.patient()).session?.id)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let waiting = try #require(try station.service.sessions.session(id: id))
         #expect(waiting.cloud?.state == .awaitingPractitioner && waiting.cloud?.refusal == "practitioner_not_affiliated")
         #expect(station.service.desk.credential(at: cloud.clock.now) == nil)
@@ -240,12 +290,12 @@ struct CloudAnswerTests {
     func undeliverableAfterTheGiveUpTime() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud, giveUpSeconds: 3600)
-        await station.link.syncLists()
+        await station.services.syncLists()
         try await station.loginAffiliated()
         await cloud.cut()
         let events = station.service.events.subscribe()
         let signed = try #require(try station.scan(cloud.patient()).session?.id)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         _ = try station.service.logout()
         let waiting = try #require(try station.scan(cloud.patient(photo: .none)).session?.id)
         #expect(try station.service.outbox.backlog().outbox == 1)
@@ -253,11 +303,11 @@ struct CloudAnswerTests {
 
         // Not yet: nothing is given up before the time.
         cloud.clock.advance(by: 1800)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         #expect(try station.service.outbox.backlog().undeliverable == 0)
 
         cloud.clock.advance(by: 1801)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let backlog = try station.service.outbox.backlog()
         #expect(backlog.outbox == 0 && backlog.awaitingPractitioner == 0 && backlog.undeliverable == 2)
         #expect(backlog.lastUndeliverableError != nil && backlog.lastUndeliverableAt == cloud.clock.now)

@@ -29,9 +29,12 @@ final class ScriptedCloud: @unchecked Sendable {
         case alerts = "POST /v1/visits/{grant}/alerts"
         case affiliations = "POST /v1/affiliations"
         case consumed = "POST /v1/consumed"
+        case consentRequest = "POST /v1/consents"
+        case consentPoll = "GET /v1/consents/{id}"
     }
 
-    private let answers = Mutex<[Route: Answer]>([:])
+    /// Each route's answers in order; the last one repeats.
+    private let answers = Mutex<[Route: [Answer]]>([:])
     private let counts = Mutex<[Route: Int]>([:])
     private(set) var port = 0
     private var serverTask: Task<Void, any Error>?
@@ -71,7 +74,10 @@ final class ScriptedCloud: @unchecked Sendable {
     }
 
     /// From now on `route` answers `answer`.
-    func script(_ route: Route, _ answer: Answer) { answers.withLock { $0[route] = answer } }
+    func script(_ route: Route, _ answer: Answer) { script(route, [answer]) }
+
+    /// From now on `route` answers these in turn, then the last one again and again.
+    func script(_ route: Route, _ sequence: [Answer]) { answers.withLock { $0[route] = sequence } }
 
     /// How many requests `route` received.
     func requests(_ route: Route) -> Int { counts.withLock { $0[route] ?? 0 } }
@@ -79,7 +85,11 @@ final class ScriptedCloud: @unchecked Sendable {
     private func respond(_ route: Route) -> Response {
         counts.withLock { $0[route, default: 0] += 1 }
         let answer =
-            answers.withLock { $0[route] } ?? Answer(status: 404, body: #"{"code":"route_not_found"}"#)
+            answers.withLock { answers -> Answer? in
+                guard let queue = answers[route], let first = queue.first else { return nil }
+                if queue.count > 1 { answers[route] = Array(queue.dropFirst()) }
+                return first
+            } ?? Answer(status: 404, body: #"{"code":"route_not_found"}"#)
         return Response(
             status: HTTPResponse.Status(code: answer.status),
             headers: [.contentType: answer.contentType],

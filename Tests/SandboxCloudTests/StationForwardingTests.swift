@@ -16,7 +16,8 @@ import VirtualCard
 @testable import StationCloud
 
 /// A station forwarding to a real sandbox cloud on loopback (mutual TLS, certificates made at test
-/// time): its database, service and cloud link in-process, on the cloud's test clock.
+/// time): its database, service and cloud link in-process, on the cloud's test clock. The link's
+/// services run as in the daemon unless `running` is false (a test that sends by hand).
 final class ForwardingStation: @unchecked Sendable {
     let cloud: CloudHarness
     let institution: SandboxManifest.Institution
@@ -24,11 +25,16 @@ final class ForwardingStation: @unchecked Sendable {
     let service: StationService
     let client: CloudClient
     let link: CloudLink
+    let services: CloudLink.Services
     let path: String
+    private var running: Task<Void, Never>?
+
+    var uplink: CloudCalls { link.uplink }
 
     init(
         _ cloud: CloudHarness, institution: SandboxManifest.Institution? = nil, setting: CareSetting = .outpatient,
-        caPEM: String? = nil, file: String = "station.sqlite", url: String? = nil, giveUpSeconds: Int64 = 72 * 3600
+        caPEM: String? = nil, file: String = "station.sqlite", url: String? = nil, giveUpSeconds: Int64 = 72 * 3600,
+        running: Bool = true
     ) async throws {
         self.cloud = cloud
         let institution = institution ?? cloud.everySetting
@@ -38,28 +44,46 @@ final class ForwardingStation: @unchecked Sendable {
         let root = try P256.Signing.PublicKey(pemRepresentation: try cloud.directory.read(cloud.directory.trustRoot))
         let clock = cloud.clock
         let ca = try cloud.directory.read(cloud.directory.caCertificate)
-        service = StationService(
-            policy: StationPolicy(
-                database: database, root: root,
-                settings: .init(
-                    institution: institution.code,
-                    forwarding: .init(institution: institution.code, setting: setting))),
-            clock: { clock.now }, logins: .init(authority: try CertificateAuthority(pem: ca)))
         let identity = try cloud.credential(institution: institution.code)
         client = try CloudClient(
             baseURL: url ?? cloud.url, caPEM: caPEM ?? ca,
             identity: .init(certificatePEM: identity.certificate, keyPEM: identity.key), timeout: .seconds(5))
         var logger = Logger(label: "station-test")
         logger.logLevel = .critical
+        let events = EventBus()
         link = CloudLink(
-            client: client, service: service,
+            client: client, events: events, clock: { clock.now },
             settings: .init(
-                root: root, maximumBackoffSeconds: 1, consentPollSeconds: 0.05, giveUpSeconds: giveUpSeconds),
+                root: root, maximumBackoffSeconds: 1, consentPollSeconds: 0.05, giveUpSeconds: giveUpSeconds,
+                tick: .milliseconds(100)),
             logger: logger)
-        service.uplink = link
+        service = StationService(
+            policy: StationPolicy(
+                database: database, root: root,
+                settings: .init(
+                    institution: institution.code,
+                    forwarding: .init(institution: institution.code, setting: setting))),
+            events: events, clock: { clock.now }, logins: .init(authority: try CertificateAuthority(pem: ca)),
+            uplink: link.uplink)
+        services = link.services(for: service)
+        if running { start() }
     }
 
-    func shutdown() async { try? await client.shutdown() }
+    /// Runs the link's services, as the daemon's group does.
+    func start() {
+        let services = services.all
+        running = Task {
+            await withDiscardingTaskGroup { group in
+                for service in services { group.addTask { try? await service.run() } }
+            }
+        }
+    }
+
+    func shutdown() async {
+        running?.cancel()
+        await running?.value
+        try? await client.shutdown()
+    }
 
     /// The sandbox's current lists installed as from files: for a station whose link points at a cloud
     /// that serves none (a scripted one).
@@ -123,12 +147,12 @@ struct StationForwardingTests {
     func onlineScanOpensTheVisit() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         try await station.loginAffiliated()
         let patient = cloud.patient()
         let outcome = try station.scan(patient)
         #expect(outcome.accepted && outcome.session?.cloud?.state == .pendingCloud)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let session = try #require(try station.service.sessions.session(id: outcome.session!.id))
         #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == "0001")
         #expect(session.cloud?.insuranceStatus == "active" && session.cloud?.deferred == false)
@@ -138,7 +162,7 @@ struct StationForwardingTests {
         #expect(!(try station.storedText()).contains("VHC1:"))
         let kinds = try station.auditKinds()
         #expect(kinds.suffix(4) == ["session.opened", "visit.signed", "scan.accepted", "visit.forwarded"], "\(kinds)")
-        #expect(station.link.connectionStatus().state == .online)
+        #expect(station.uplink.connectionStatus().state == .online)
         // The cloud opened it once, for this institution.
         #expect(try await cloud.auditDetails(.visitOpened).count == 1)
         await station.shutdown()
@@ -150,7 +174,7 @@ struct StationForwardingTests {
     func awaitingPractitioner() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         let events = station.service.events.subscribe()
         let outcome = try station.scan(cloud.patient())
         let id = try #require(outcome.session?.id)
@@ -162,7 +186,7 @@ struct StationForwardingTests {
         let credential = try await station.credential(practitioner, hours: 1)
         #expect(try station.service.login(credential) == 1)
         #expect(station.service.desk.credential(at: cloud.clock.now)?.status.id == TaiwanID.masked(practitioner.id))
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let session = try #require(try station.service.sessions.session(id: id))
         #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == "0001")
         #expect(!(try station.storedText()).contains("VHC1:"))
@@ -198,17 +222,17 @@ struct StationForwardingTests {
     func signatureRefusedWaitsForAnotherLogin() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         _ = try station.service.login(try await station.credential(cloud.unaffiliated))
         let id = try #require(try station.scan(cloud.patient()).session?.id)
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let waiting = try #require(try station.service.sessions.session(id: id))
         #expect(
             waiting.state == .active && waiting.cloud?.state == .awaitingPractitioner,
             "\(String(describing: waiting.cloud))")
         #expect(try station.auditKinds().contains("visit.unsigned"))
         try await station.loginAffiliated()
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         #expect(try station.service.sessions.session(id: id)?.cloud?.state == .forwarded)
         #expect(try await cloud.auditDetails(.visitOpened).count == 1)
         await station.shutdown()
@@ -219,7 +243,7 @@ struct StationForwardingTests {
     func offlineThenBack() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         try await station.loginAffiliated()
         let port = cloud.port
         await cloud.cut()
@@ -230,9 +254,9 @@ struct StationForwardingTests {
             let outcome = try station.scan(patient)
             #expect(outcome.accepted && outcome.session?.cloud?.state == .pendingCloud)
             ids.append(outcome.session!.id)
-            await station.link.flush(timeout: .seconds(10))
+            await station.uplink.flush(timeout: .seconds(10))
         }
-        #expect(station.link.connectionStatus().state == .offline)
+        #expect(station.uplink.connectionStatus().state == .offline)
         #expect(try station.service.outbox.backlog().outbox == 3)
         for id in ids { #expect(try station.service.sessions.session(id: id)?.cloud?.state == .pendingCloud) }
 
@@ -240,13 +264,13 @@ struct StationForwardingTests {
         cloud.clock.advance(by: 3 * 3600)
         try await cloud.start(port: port)
         try station.service.outbox.makeAllDue()
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         #expect(try station.service.outbox.backlog().outbox == 0)
         let sequences = try ids.map { try station.service.sessions.session(id: $0)?.cloud?.visitSequence }
         #expect(Set(sequences.compactMap { $0 }).count == 3, "\(sequences)")
         for id in ids { #expect(try station.service.sessions.session(id: id)?.cloud?.deferred == true) }
         #expect(try await cloud.auditDetails(.visitOpened).count == 3)
-        #expect(station.link.connectionStatus().state == .online)
+        #expect(station.uplink.connectionStatus().state == .online)
         await station.shutdown()
         try await cloud.stop()
     }
@@ -254,20 +278,20 @@ struct StationForwardingTests {
     @Test("a crash between the send and the answer: after a restart the same opening is sent again and opens once")
     func crashBetweenSendAndAnswer() async throws {
         let cloud = try await CloudHarness()
-        var station: ForwardingStation? = try await ForwardingStation(cloud)
-        await station!.link.syncLists()
+        var station: ForwardingStation? = try await ForwardingStation(cloud, running: false)
+        await station!.services.syncLists()
         try await station!.loginAffiliated()
         let id = try #require(try station!.scan(cloud.patient()).session?.id)
         // The opening reaches the cloud, which opens the visit; the station dies before recording it.
         let item = try #require(try station!.service.outbox.due(now: cloud.clock.now, limit: 10).first)
-        let sent = await station!.link.open(item)
+        let sent = await station!.services.drain.open(item)
         guard case .opened(let first)? = sent.answer else { Issue.record("not opened: \(sent)"); return }
         await station!.shutdown()
         station = nil
 
         let restarted = try await ForwardingStation(cloud)
         #expect(try restarted.service.sessions.session(id: id)?.cloud?.state == .pendingCloud)
-        await restarted.link.flush(timeout: .seconds(10))
+        await restarted.uplink.flush(timeout: .seconds(10))
         let session = try #require(try restarted.service.sessions.session(id: id))
         #expect(session.cloud?.state == .forwarded && session.cloud?.visitSequence == first.visitSequence)
         #expect(try await cloud.auditDetails(.visitOpened).count == 1)
@@ -280,7 +304,7 @@ struct StationForwardingTests {
     func refusals() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         try await station.loginAffiliated()
         let events = station.service.events.subscribe()
         // The same token already used at another institution.
@@ -296,7 +320,7 @@ struct StationForwardingTests {
         }
         #expect(elsewhere.status == 201)
         let outcome = try station.service.submit(Array(token.utf8), source: "camera")
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let refused = try #require(try station.service.sessions.session(id: outcome.session!.id))
         #expect(refused.state == .closed && refused.closeReason == CloseReason(rawValue: "token_replayed"))
         #expect(refused.cloud?.state == .refused && refused.cloud?.refusal == "token_replayed")
@@ -312,14 +336,14 @@ struct StationForwardingTests {
         let telemedicine = cloud.telemedicineOnly
         let misconfigured = try await ForwardingStation(
             cloud, institution: telemedicine, setting: .homeCare, file: "other.sqlite")
-        await misconfigured.link.syncLists()
+        await misconfigured.services.syncLists()
         try await misconfigured.loginAffiliated()
         let second = try misconfigured.scan(cloud.patient())
-        await misconfigured.link.flush(timeout: .seconds(10))
+        await misconfigured.uplink.flush(timeout: .seconds(10))
         let closed = try #require(try misconfigured.service.sessions.session(id: second.session!.id))
         #expect(closed.closeReason == CloseReason(rawValue: "institution_not_enrolled"))
         // The cloud never consumed that token: the station tells it, so it cannot be used elsewhere.
-        await misconfigured.link.uploadConsumed()
+        await misconfigured.services.uploadConsumed()
         #expect(try misconfigured.service.outbox.consumedToUpload(limit: 10).isEmpty)
         #expect(try await cloud.auditDetails(.consumedUploaded).count == 1)
 
@@ -337,8 +361,8 @@ struct StationForwardingTests {
         #expect(firstAnswer.status == 201)
         let doubles = misconfigured.service.events.subscribe()
         _ = try misconfigured.service.submit(Array(early.utf8), source: "camera")
-        await misconfigured.link.flush(timeout: .seconds(10))
-        await misconfigured.link.uploadConsumed()
+        await misconfigured.uplink.flush(timeout: .seconds(10))
+        await misconfigured.services.uploadConsumed()
         misconfigured.service.events.finish()
         var double: StationEvent?
         for await event in doubles where event.type == .tokenDoubleUse { double = event }
@@ -354,9 +378,9 @@ struct StationForwardingTests {
         let stranger = try await CloudHarness()
         let station = try await ForwardingStation(
             cloud, caPEM: try stranger.directory.read(stranger.directory.caCertificate))
-        await station.link.syncLists()
-        #expect(station.link.connectionStatus().state == .offline)
-        #expect(station.link.connectionStatus().lastError != nil)
+        await station.services.syncLists()
+        #expect(station.uplink.connectionStatus().state == .offline)
+        #expect(station.uplink.connectionStatus().lastError != nil)
         #expect(try station.service.trust.held(.trust) == nil)
         await station.shutdown()
         try await cloud.stop()
@@ -367,9 +391,9 @@ struct StationForwardingTests {
     func listSyncRefusesRollback() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         let held = try #require(try station.service.trust.held(.trust))
-        #expect(station.link.connectionStatus().listsCheckedAt != nil)
+        #expect(station.uplink.connectionStatus().listsCheckedAt != nil)
         // A newer list signed by the same root is installed from elsewhere (a file): the cloud's older
         // one must not replace it.
         let keys = try cloud.directory.loadIssuerKeys()
@@ -383,7 +407,7 @@ struct StationForwardingTests {
             root: keys.root)
         let root = try P256.Signing.PublicKey(pemRepresentation: try cloud.directory.read(cloud.directory.trustRoot))
         _ = try station.service.trust.install(.trust, cose: newer, root: root, now: cloud.clock.now)
-        await station.link.syncLists()
+        await station.services.syncLists()
         #expect(try station.service.trust.held(.trust)?.sequence == held.sequence + 10)
         await station.shutdown()
         try await cloud.stop()
@@ -426,7 +450,7 @@ struct StationForwardingTests {
     func recordsThroughTheStation() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         // Not forwarded yet: no grant, no records.
         let waiting = try #require(try station.scan(cloud.patient()).session)
         let notYet = #expect(throws: SessionError.self) {
@@ -446,10 +470,10 @@ struct StationForwardingTests {
                     json: String(decoding: try JSONEncoder().encode(warfarin), as: UTF8.self))
             ], category: .medications, patientID: cloud.patient().id)
         try await station.loginAffiliated()
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let (_, grant) = try station.service.recordsGrant(
             sessionID: waiting.id, reading: ["category": "medications"], by: "test")
-        let page = try await station.link.records(grant: grant, category: .medications, page: 1, pageSize: 100)
+        let page = try await station.uplink.records(grant: grant, category: .medications, page: 1, pageSize: 100)
         guard case .medications(let medications) = page else { Issue.record("not medications: \(page)"); return }
         // The same page as the cloud gives the institution directly.
         let direct = try await withClient(
@@ -460,7 +484,7 @@ struct StationForwardingTests {
         #expect(try direct.decode(RecordPage<MedicationRecord>.self) == medications)
         let medication = try #require(medications.items.first)
         #expect(medication.atcCode == "B01AA03" && medication.daysRemaining == 28)
-        let answer = try await station.link.alerts(
+        let answer = try await station.uplink.alerts(
             grant: grant, proposal: AlertRequest(prescriptions: [.init(atcCode: medication.atcCode)]))
         #expect(answer.alerts.contains { $0.kind == .duplicateMedication && $0.existing.atcCode == medication.atcCode })
         let reads = try station.service.audit.entries().filter { $0.kind == "records.read" }
@@ -470,7 +494,7 @@ struct StationForwardingTests {
 
         // A grant the cloud does not know is its refusal, with its code.
         do {
-            _ = try await station.link.records(grant: "nope", category: .labs, page: 1, pageSize: 20)
+            _ = try await station.uplink.records(grant: "nope", category: .labs, page: 1, pageSize: 20)
             Issue.record("an unknown grant was served")
         } catch let error as CloudAccessError {
             guard case .refused(let problem) = error else { Issue.record("\(error)"); return }
@@ -496,53 +520,26 @@ struct StationForwardingTests {
         func grant(_ sequence: String, _ grant: String) -> String {
             #"{"grant":"\#(grant)","visitSequence":"\#(sequence)","openedAt":"2026-12-03T00:00:00Z","expiresAt":"2026-12-03T01:00:00Z","deferred":false,"patient":\#(patient),"delegation":null,"idCheckRequired":false}"#
         }
-        let good = CloudLink.classify(reply(201, grant("0001", String(repeating: "g", count: 32))))
+        let good = OutboxDrain.classify(reply(201, grant("0001", String(repeating: "g", count: 32))))
         guard case .opened(let opened)? = good.answer else { Issue.record("\(good)"); return }
         #expect(opened.visitSequence == "0001")
         // Not the protocol's: a sequence of five digits, a grant with a space, a 500, a 404 page of HTML,
         // a problem whose code does not go with its status: kept for another try.
-        #expect(CloudLink.classify(reply(201, grant("00001", String(repeating: "g", count: 32)))).answer == nil)
-        #expect(CloudLink.classify(reply(200, grant("0002", "has space inside the grant"))).answer == nil)
-        #expect(CloudLink.classify(reply(500, #"{"code":"internal_error"}"#)).answer == nil)
-        #expect(CloudLink.classify(reply(404, "<html>not found</html>")).answer == nil)
-        #expect(CloudLink.classify(reply(429, "")).answer == nil)
-        let refused = CloudLink.classify(
+        #expect(OutboxDrain.classify(reply(201, grant("00001", String(repeating: "g", count: 32)))).answer == nil)
+        #expect(OutboxDrain.classify(reply(200, grant("0002", "has space inside the grant"))).answer == nil)
+        #expect(OutboxDrain.classify(reply(500, #"{"code":"internal_error"}"#)).answer == nil)
+        #expect(OutboxDrain.classify(reply(404, "<html>not found</html>")).answer == nil)
+        #expect(OutboxDrain.classify(reply(429, "")).answer == nil)
+        let refused = OutboxDrain.classify(
             reply(
                 409, #"{"type":"x","title":"t","status":409,"detail":"d","code":"token_replayed"}"#))
         guard case .refused(let code, _)? = refused.answer else { Issue.record("\(refused)"); return }
         #expect(code == "token_replayed")
         #expect(
-            CloudLink.classify(
+            OutboxDrain.classify(
                 reply(503, #"{"type":"x","title":"t","status":409,"detail":"d","code":"token_replayed"}"#)
             )
             .answer == nil)
-    }
-
-    @Test("the drain gate runs one body at a time, every caller's, even when they pile up")
-    func drainGate() async {
-        final class Counter: Sendable {
-            let value = Mutex((now: 0, most: 0, runs: 0))
-        }
-        let gate = DrainGate()
-        let inside = Counter()
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<50 {
-                group.addTask {
-                    await gate.run {
-                        inside.value.withLock {
-                            $0.now += 1
-                            $0.most = max($0.most, $0.now)
-                        }
-                        try? await Task.sleep(for: .milliseconds(1))
-                        inside.value.withLock {
-                            $0.now -= 1
-                            $0.runs += 1
-                        }
-                    }
-                }
-            }
-        }
-        #expect(inside.value.withLock { $0.most == 1 && $0.runs == 50 })
     }
 
     /// Waits (briefly) for the first event of one of `kinds`.
@@ -568,19 +565,19 @@ struct StationForwardingTests {
     func remoteConsent() async throws {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud)
-        await station.link.syncLists()
+        await station.services.syncLists()
         try await station.loginAffiliated()
         let patient = cloud.patient()
         let app = AppClient(cloud: try cloud.appClient(), secret: String(try cloud.appLogin(patient)[0].1.dropFirst(7)))
 
         // Approved in the app: the station's poll receives the token and opens the session.
         var events = station.service.events.subscribe()
-        let asked = try await station.link.requestConsent(patientID: patient.id, setting: .telemedicine)
+        let asked = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
         #expect(asked.state == .pending && asked.patient == TaiwanID.masked(patient.id) && asked.token == nil)
         _ = try await app.answerConsent(asked.id, approve: true)
         let opened = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
         #expect(opened?.type == .sessionOpened && opened?.session?.holder == VisitSessionMask.of(patient))
-        await station.link.flush(timeout: .seconds(10))
+        await station.uplink.flush(timeout: .seconds(10))
         let session = try #require(try station.service.sessions.list().first)
         #expect(session.source == "consent" && session.cloud?.state == .forwarded)
         let kinds = try station.auditKinds()
@@ -588,14 +585,14 @@ struct StationForwardingTests {
 
         // Refused in the app.
         events = station.service.events.subscribe()
-        let refused = try await station.link.requestConsent(patientID: patient.id, setting: .videoConsultation)
+        let refused = try await station.service.requestConsent(patientID: patient.id, setting: .videoConsultation)
         _ = try await app.answerConsent(refused.id, approve: false)
         let refusal = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
         #expect(refusal?.type == .consentRefused && refusal?.code?.rawValue == "consent_refused")
 
         // Not answered: the window passes.
         events = station.service.events.subscribe()
-        _ = try await station.link.requestConsent(patientID: patient.id, setting: .telemedicine)
+        _ = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
         cloud.clock.advance(by: ConsentRequest.answerWindow + 1)
         let expiry = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
         #expect(expiry?.type == .consentExpired && expiry?.code?.rawValue == "consent_expired")

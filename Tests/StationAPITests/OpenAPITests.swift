@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Station
 import StationAPI
 import Testing
 import Yams

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Station
 import StationAPI
+import StationRuntime
 import StationTestSupport
 import Synchronization
 import TestSupport
@@ -33,7 +34,7 @@ final class APIFixture: Sendable {
         Application(
             router: StationAPI.router(
                 service: service, camera: FixedCameraStatus(.init(state: .streaming, device: "/dev/video0")),
-                bearerToken: bearerToken, web: web))
+                images: LadderStillReader(), bearerToken: bearerToken, web: web))
     }
 
     func scanBody(_ token: [UInt8], source: String? = nil) -> ByteBuffer {

@@ -6,17 +6,17 @@ import VirtualCard
 
 /// A test issuing authority: a root key, a token-signing key and a revocation-signing key, with
 /// builders for the lists and tokens the station tests need. Keys are fresh for every test.
-public struct TestAuthority: Sendable {
-    public let root = P256.Signing.PrivateKey()
-    public let tokenKey = P256.Signing.PrivateKey()
-    public let revocationKey = P256.Signing.PrivateKey()
-    public let issuer = "NHIA-TEST"
+package struct TestAuthority: Sendable {
+    package let root = P256.Signing.PrivateKey()
+    package let tokenKey = P256.Signing.PrivateKey()
+    package let revocationKey = P256.Signing.PrivateKey()
+    package let issuer = "NHIA-TEST"
     /// A fixed "now" for the tests: 2026-11-22 12:00:00 UTC.
-    public static let now: Int64 = 1_795_348_800
+    package static let now: Int64 = 1_795_348_800
 
-    public init() {}
+    package init() {}
 
-    public func trustList(
+    package func trustList(
         sequence: Int64, issuedAt: Int64 = now - 3600, expiresAt: Int64 = now + 30 * 86_400
     ) throws
         -> [UInt8]
@@ -32,7 +32,7 @@ public struct TestAuthority: Sendable {
             issuer: issuer, sequence: sequence, issuedAt: issuedAt, expiresAt: expiresAt, keys: keys, root: root)
     }
 
-    public func revocationList(
+    package func revocationList(
         sequence: Int64, revoked: [[UInt8]] = [], issuedAt: Int64 = now - 600, expiresAt: Int64 = now + 86_400
     ) throws -> [UInt8] {
         try RevocationList.build(
@@ -45,7 +45,7 @@ public struct TestAuthority: Sendable {
             signer: revocationKey)
     }
 
-    public func token(
+    package func token(
         holderID: String = "A123456789", name: String = "王小明", photo: TokenClaims.Photo = .verified,
         delegateID: String? = nil, delegationID: [UInt8] = Array(repeating: 9, count: 16), issuedAt: Int64 = now
     ) throws -> [UInt8] {
@@ -63,7 +63,7 @@ public struct TestAuthority: Sendable {
     }
 
     /// A station over a fresh database in `folder`, with this authority's trust list installed.
-    public func station(
+    package func station(
         in folder: TemporaryFolder, name: String = "station.sqlite", institution: String = "0123456789",
         sessionLength: Int64 = 3600, installTrustList: Bool = true
     ) throws -> StationPolicy {
@@ -78,6 +78,6 @@ public struct TestAuthority: Sendable {
 }
 
 /// Valid Taiwan ID numbers for tests: the check digit found by trying each.
-public func taiwanID(_ prefix: String) -> String {
+package func taiwanID(_ prefix: String) -> String {
     (0...9).map { prefix + String($0) }.first(where: TaiwanID.isValid)!
 }

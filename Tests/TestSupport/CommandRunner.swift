@@ -1,22 +1,22 @@
 import Foundation
 
 /// Runs the built `vhc` (or any program; `executable(named:)` finds `vhc-cloud` and the others) as a separate process, as a user or script would.
-public struct CommandResult: Sendable {
-    public let status: Int32
-    public let stdout: String
-    public let stderr: String
+package struct CommandResult: Sendable {
+    package let status: Int32
+    package let stdout: String
+    package let stderr: String
 }
 
-public enum Command {
-    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+package enum Command {
+    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// The `vhc` built beside this test bundle (override with VHC_BIN).
-    public static let vhc: String = ProcessInfo.processInfo.environment["VHC_BIN"] ?? executable(named: "vhc")
+    package static let vhc: String = ProcessInfo.processInfo.environment["VHC_BIN"] ?? executable(named: "vhc")
 
     /// A product of this package built beside the test bundle.
-    public static func executable(named name: String) -> String {
+    package static func executable(named name: String) -> String {
         let candidates =
             [
                 Bundle.main.bundleURL.appendingPathComponent(name),
@@ -25,7 +25,7 @@ public enum Command {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path ?? "\(name)-not-built"
     }
 
-    public static func run(
+    package static func run(
         _ executable: String, _ arguments: [String], stdin: Data? = nil, in directory: URL? = nil
     ) throws
         -> CommandResult
@@ -53,12 +53,12 @@ public enum Command {
             stderr: String(decoding: errorData, as: UTF8.self))
     }
 
-    public static func vhc(_ arguments: String..., stdin: String? = nil, in directory: URL) throws -> CommandResult {
+    package static func vhc(_ arguments: String..., stdin: String? = nil, in directory: URL) throws -> CommandResult {
         try run(vhc, arguments, stdin: stdin.map { Data($0.utf8) }, in: directory)
     }
 
     /// `python3` from PATH: the reference implementation's interpreter.
-    public static let python: String = {
+    package static let python: String = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/python3"

@@ -5,9 +5,9 @@ import Foundation
 #endif
 
 /// Loopback TCP ports and processes, for tests and benchmarks that start servers as processes.
-public enum Loopback {
+package enum Loopback {
     /// A TCP port on 127.0.0.1 nothing listens on now (the kernel picks it).
-    public static func freePort() -> Int {
+    package static func freePort() -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = address(port: 0)
@@ -22,7 +22,7 @@ public enum Loopback {
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port`.
-    public static func isListening(_ port: Int) -> Bool {
+    package static func isListening(_ port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = address(port: port)
@@ -42,12 +42,29 @@ public enum Loopback {
     }
 
     /// A process's resident memory (VmRSS from /proc), in MiB.
-    public static func residentMiB(of pid: Int32) -> Double { statusMiB("VmRSS", of: pid) }
+    package static func residentMiB(of pid: Int32) -> Double { statusMiB("VmRSS", of: pid) }
 
     /// One of /proc/PID/status's kB lines (`VmRSS`, `RssAnon`, `RssFile`), in MiB.
-    public static func statusMiB(_ field: String, of pid: Int32) -> Double {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+    package static func statusMiB(_ field: String, of pid: Int32) -> Double {
+        kilobytesMiB(field, in: "/proc/\(pid)/status")
+    }
+
+    /// The proportional set size (shared pages divided among the processes that map them), in MiB.
+    package static func proportionalMiB(of pid: Int32) -> Double { kilobytesMiB("Pss", in: "/proc/\(pid)/smaps_rollup") }
+
+    /// Memory as it matters for a laptop: RSS, and of it what is the process's own (anonymous: heap,
+    /// stacks) and what is file-backed (its code, shared with every copy), and PSS.
+    /// `RSS 45.2 MiB (anonymous 4.4, file-backed 40.8; PSS 41.0)`.
+    package static func memoryReport(of pid: Int32) -> String {
+        String(
+            format: "RSS %.1f MiB (anonymous %.1f, file-backed %.1f; PSS %.1f)", residentMiB(of: pid),
+            statusMiB("RssAnon", of: pid), statusMiB("RssFile", of: pid), proportionalMiB(of: pid))
+    }
+
+    /// A `Name:  N kB` line of a /proc file, in MiB (0 when absent).
+    static func kilobytesMiB(_ field: String, in path: String) -> Double {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 }

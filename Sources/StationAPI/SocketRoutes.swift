@@ -1,0 +1,99 @@
+import CloudProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RecordsFHIR
+import Station
+import StationModels
+import VirtualCard
+
+/// What only the Unix socket serves (its file mode is the permission): the practitioner's login and
+/// logout (the card's key never crosses the TCP listener), the clock's reset, and the page's sign-in
+/// links.
+extension Routes {
+    func socketRoutes(web: WebSignIns?) -> RouteCollection<StationRequestContext> {
+        let routes = RouteCollection(context: StationRequestContext.self)
+        routes.post("/v1/clock/reset") { request, context in try await self.resetClock(request, context) }
+        routes.post("/v1/practitioner/login") { request, context in try await self.login(request, context) }
+        routes.post("/v1/practitioner/logout") { _, _ in try await self.logout() }
+        routes.post("/v1/web/links") { _, context in try await Blocking.run { try self.webLink(web, context) } }
+        return routes
+    }
+
+    /// `POST /v1/practitioner/login`: the certificate is checked against the cloud's CA and the key
+    /// against the certificate; the credential stays in memory for the shift.
+    func login(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        guard let rules = service.logins else { throw Problem.cloudNotConfigured }
+        let asked = try await Self.decodeJSON(LoginRequest.self, request, context)
+        let shift =
+            try asked.shiftHours.map { hours -> Int64 in
+                guard hours.isFinite, hours > 0, hours <= 24 else {
+                    throw Problem.badRequest("shiftHours must be from 0 to 24")
+                }
+                return Int64(hours * 3600)
+            } ?? rules.shiftSeconds
+        let now = service.clock()
+        let credential: PractitionerCredential
+        do {
+            credential = try await PractitionerCredential(
+                certificatePEM: asked.certificate, keyPEM: asked.key, authority: rules.authority, now: now,
+                until: now + shift)
+        } catch {
+            throw Problem(
+                status: .unprocessableContent, code: .credentialInvalid,
+                title: "The practitioner credential is refused",
+                detail: error.description)
+        }
+        // Asked before the desk is taken, so a practitioner the cloud would refuse signs nothing.
+        let affiliation =
+            await service.uplink?.checkAffiliation(certificate: credential.certificate)
+            ?? .unchecked("the station forwards to no cloud")
+        let service = service
+        if case .refused(let code, let detail) = affiliation {
+            try await Blocking.run { try service.loginRefused(credential, code: code) }
+            throw Problem(
+                status: .forbidden, code: APIErrorCode(rawValue: code),
+                title: "The cloud refuses this practitioner for this institution",
+                detail: "\(credential.status.name) (\(credential.status.id)): \(detail.isEmpty ? code : detail)")
+        }
+        let signed = try await Blocking.run { try service.login(credential) }
+        if signed > 0, let uplink = service.uplink { await uplink.flush(timeout: Self.cloudWait) }
+        var answer = LoginResponse(practitioner: credential.status, signed: signed, affiliation: .confirmed)
+        if case .unchecked(let why) = affiliation {
+            answer.affiliation = .unchecked
+            answer.affiliationNote = why
+        }
+        return try json(answer)
+    }
+
+    func logout() async throws -> Response {
+        let service = service
+        _ = try await Blocking.run { try service.logout() }
+        return try json(LoginResponse(practitioner: nil, signed: 0))
+    }
+
+    /// `POST /v1/web/links` (Unix socket): a one-time sign-in link for the page; audited.
+    func webLink(_ web: WebSignIns?, _ context: StationRequestContext) throws -> Response {
+        guard let web else {
+            throw Problem(
+                status: .conflict, code: .webNotConfigured, title: "The station serves no page",
+                detail: "the page is served on the loopback TCP listener: set api.tcp and api.token_file")
+        }
+        let link = web.issueLink()
+        try service.recordWebLink(client: context.client, expiresAt: link.expiresAt)
+        return try json(link)
+    }
+    /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
+    func resetClock(_ request: Request, _ context: StationRequestContext) async throws -> Response {
+        let asked = try await Self.decodeJSON(ClockResetRequest.self, request, context)
+        let name = asked.operator.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(name.count),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw Problem.badRequest("operator must be 1 to 64 characters, no control characters") }
+        let service = service
+        let reset = try await Blocking.run { try service.resetClock(operator: name) }
+        return try json(ClockResetResponse(previousHighWater: reset.previous, highWater: reset.highWater))
+    }
+
+}

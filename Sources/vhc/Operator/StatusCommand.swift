@@ -1,0 +1,60 @@
+import ArgumentParser
+import StationModels
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the station daemon's state: camera, lists, clock, sessions.")
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() async throws {
+        let reply = try await DaemonClient(socketPath: daemon.socketPath).call(
+            .GET, "/v1/status", as: StationStatus.self)
+        if daemon.json { return Printer.json(reply.body) }
+        let status = reply.answer
+        let problems = status.problems.map(\.rawValue)
+        print(
+            "station \(status.institution): \(status.state.rawValue)"
+                + (problems.isEmpty ? "" : " (\(problems.joined(separator: ", ")))"))
+        print("camera: \(status.camera.state.rawValue), \(status.camera.framesPerSecond) frames/s")
+        let ignored = status.camera.ignoredReads
+        if ignored.empty + ignored.notPrintableASCII > 0 {
+            print(
+                "  reads ignored (not token text): \(ignored.notPrintableASCII) not printable ASCII, \(ignored.empty) empty"
+            )
+        }
+        for (name, list) in [("trust list", status.trustList), ("revocation list", status.revocationList)] {
+            if let list {
+                print(
+                    "\(name): sequence \(list.sequence), \(list.state.rawValue), \(Printer.age(list.ageSeconds)) old, "
+                        + "expires \(Printer.time(list.expiresAt))")
+            } else {
+                print("\(name): none")
+            }
+        }
+        print("clock: \(status.clock.state.rawValue)")
+        print("open sessions: \(status.database.openSessions)")
+        if let cloud = status.cloud {
+            let oldest = cloud.oldestOutboxAgeSeconds.map { ", oldest \(Printer.age($0))" } ?? ""
+            print(
+                "cloud: \(cloud.state.rawValue), outbox \(cloud.outboxLength)\(oldest), "
+                    + "awaiting a practitioner \(cloud.awaitingPractitioner)"
+                    + (cloud.lastError.map { " (last error: \($0))" } ?? ""))
+            if cloud.undeliverable > 0 {
+                print(
+                    "undeliverable: \(cloud.undeliverable) visit openings given up after cloud.give_up_hours"
+                        + (cloud.lastUndeliverableError.map { " (last error: \($0))" } ?? ""))
+            }
+            if let who = status.practitioner {
+                print("practitioner: " + Printer.practitioner(who))
+            } else {
+                print("practitioner: nobody logged in")
+            }
+            if let refusal = status.practitionerRefusal {
+                print(
+                    "practitioner refused by the cloud (\(refusal.code)) at \(Printer.time(refusal.at)): "
+                        + "\(refusal.practitioner.name) \(refusal.practitioner.id); "
+                        + "log in with another practitioner's card")
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ConnectionGuards
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+@Suite("Request-head timeout: a head that does not arrive in time closes the connection")
+struct RequestHeadTimeoutTests {
+    static let timeout = TimeAmount.seconds(5)
+
+    func bareChannel() throws -> (EmbeddedChannel, EmbeddedEventLoop) {
+        let loop = EmbeddedEventLoop()
+        return (try EmbeddedConnections.bare(RequestHeadTimeoutHandler(timeout: Self.timeout), loop: loop), loop)
+    }
+
+    func http1Channel() throws -> (EmbeddedChannel, EmbeddedEventLoop) {
+        let loop = EmbeddedEventLoop()
+        return (try EmbeddedConnections.http1(RequestHeadTimeoutHandler(timeout: Self.timeout), loop: loop), loop)
+    }
+
+    static let head = HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/health"))
+
+    @Test("no head by the deadline: open one nanosecond before it, closed at it")
+    func closesAtTheDeadline() throws {
+        let (channel, loop) = try bareChannel()
+        try expectClosed(channel, loop, after: Self.timeout)
+    }
+
+    @Test("a head in time disarms the deadline and is passed on")
+    func headInTime() throws {
+        let (channel, loop) = try bareChannel()
+        loop.advanceTime(by: Self.timeout - .milliseconds(1))
+        try channel.writeInbound(Self.head)
+        loop.advanceTime(by: Self.timeout * 10)
+        #expect(channel.isActive)
+        guard case .head(let request) = try channel.readInbound(as: HTTPRequestPart.self) else {
+            Issue.record("the head was not passed on")
+            return
+        }
+        #expect(request.path == "/v1/health")
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("the end of a response starts a new deadline for the next request's head")
+    func rearmedAfterResponse() throws {
+        let (channel, loop) = try bareChannel()
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        // A slow handler: the deadline does not run while the response is being made.
+        loop.advanceTime(by: Self.timeout * 3)
+        #expect(channel.isActive)
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        loop.advanceTime(by: Self.timeout * 3)
+        #expect(channel.isActive, "a response head alone does not arm the deadline")
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try expectClosed(channel, loop, after: Self.timeout)
+    }
+
+    @Test("a keep-alive connection whose next head arrives in time stays open")
+    func nextHeadInTime() throws {
+        let (channel, loop) = try bareChannel()
+        for _ in 0..<3 {
+            loop.advanceTime(by: Self.timeout - .milliseconds(1))
+            try channel.writeInbound(Self.head)
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+            try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        try expectClosed(channel, loop, after: Self.timeout)
+    }
+
+    @Test("a removed handler leaves no deadline behind")
+    func removedHandler() throws {
+        let loop = EmbeddedEventLoop()
+        let handler = RequestHeadTimeoutHandler(timeout: Self.timeout)
+        let channel = try EmbeddedConnections.bare(handler, loop: loop)
+        channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
+        loop.advanceTime(by: Self.timeout * 2)
+        #expect(channel.isActive)
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("slowloris: a head trickled a byte a second never completes and the connection is closed")
+    func trickledHead() throws {
+        let (channel, loop) = try http1Channel()
+        // Each byte is activity an idle timeout would count; none completes the head.
+        for byte in "GET /v1/health HTTP/1.1\r\n".utf8.prefix(4) {
+            try channel.writeInbound(channel.allocator.buffer(bytes: [byte]))
+            loop.advanceTime(by: .seconds(1))
+            #expect(channel.isActive)
+        }
+        #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
+        loop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        // The decoder reports the half head it was left with when the connection closed: NIO's, not ours.
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("through the HTTP/1 codec: a whole head in time keeps the connection open")
+    func parsedHeadInTime() throws {
+        let (channel, loop) = try http1Channel()
+        loop.advanceTime(by: .seconds(4))
+        try channel.writeInbound(channel.allocator.buffer(string: "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"))
+        guard case .head(let request) = try channel.readInbound(as: HTTPRequestPart.self) else {
+            Issue.record("the parsed head did not reach the application")
+            return
+        }
+        #expect(request.method == .get && request.path == "/v1/health")
+        loop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive)
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+}

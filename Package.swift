@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain",
+                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain", "SafeFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -7,21 +7,21 @@ import GRDB
 /// row's hash and its own content, so an edited row breaks its own hash and a deleted one breaks the
 /// chain; the head (last sequence and hash) is kept apart, so cutting rows off the end shows too.
 /// Triggers refuse updates and deletes; the chain catches whoever goes around them.
-public enum AuditChain {
-    public struct Entry: Sendable, Equatable, Codable {
-        public var sequence: Int64
-        public var at: Int64
+package enum AuditChain {
+    package struct Entry: Sendable, Equatable, Codable {
+        package var sequence: Int64
+        package var at: Int64
         /// What happened, as a dotted kind (`scan.accepted`, `visit.opened`, …).
-        public var kind: String
+        package var kind: String
         /// What it concerns: a session id, a grant's short id; empty when nothing in particular.
-        public var subject: String
+        package var subject: String
         /// Masked details as a JSON object.
-        public var detail: String
+        package var detail: String
     }
 
     /// The tables and triggers, for a database that does not have them yet (the station's own
     /// migration created the same before this type existed, and migrations are never edited).
-    public static let schema = """
+    package static let schema = """
         CREATE TABLE audit_log (
             sequence INTEGER PRIMARY KEY NOT NULL,
             at INTEGER NOT NULL,
@@ -43,7 +43,7 @@ public enum AuditChain {
     /// Appends an entry inside the caller's transaction, so the entry and the change it records
     /// commit together or not at all.
     @discardableResult
-    public static func append(
+    package static func append(
         _ db: Database, at: Int64, kind: AuditKind, subject: String = "", detail: [String: String] = [:]
     ) throws -> Entry {
         let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit_head WHERE id = 1"))
@@ -69,7 +69,7 @@ public enum AuditChain {
     }
 
     /// Entries after `sequence`, oldest first, at most `limit`.
-    public static func entries(_ db: Database, after sequence: Int64 = 0, limit: Int = 1000) throws -> [Entry] {
+    package static func entries(_ db: Database, after sequence: Int64 = 0, limit: Int = 1000) throws -> [Entry] {
         try Row.fetchAll(
             db,
             sql:
@@ -82,32 +82,32 @@ public enum AuditChain {
     }
 
     /// How many rows the log holds.
-    public static func count(_ db: Database) throws -> Int64 {
+    package static func count(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0
     }
 
     /// The head: the last row's sequence and hash (a zero hash and 0 for an empty log).
-    public static func head(_ db: Database) throws -> (sequence: Int64, hash: Data) {
+    package static func head(_ db: Database) throws -> (sequence: Int64, hash: Data) {
         let row = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_head WHERE id = 1")
         return (row?["sequence"] ?? 0, row?["hash"] ?? Data(count: 32))
     }
 
     /// The outcome of checking the chain: how many rows were checked and the first broken one.
-    public struct Verification: Sendable, Equatable {
-        public var rows: Int
-        public var firstBroken: Broken?
-        public var isIntact: Bool { firstBroken == nil }
+    package struct Verification: Sendable, Equatable {
+        package var rows: Int
+        package var firstBroken: Broken?
+        package var isIntact: Bool { firstBroken == nil }
 
-        public struct Broken: Sendable, Equatable, CustomStringConvertible {
+        package struct Broken: Sendable, Equatable, CustomStringConvertible {
             /// The sequence number of the first row that does not check out.
-            public var sequence: Int64
-            public var reason: String
-            public var description: String { "row \(sequence): \(reason)" }
+            package var sequence: Int64
+            package var reason: String
+            package var description: String { "row \(sequence): \(reason)" }
         }
     }
 
     /// Walks the whole chain from the first row and reports the first row that does not check out.
-    public static func verify(_ db: Database) throws -> Verification {
+    package static func verify(_ db: Database) throws -> Verification {
         var previousHash = Data(count: 32)
         var expected: Int64 = 1
         var rows = 0
@@ -151,7 +151,7 @@ public enum AuditChain {
 
     /// SHA-256 over the previous hash and the entry's fields, each length-prefixed so that no two
     /// different entries share an encoding.
-    public static func hash(_ entry: Entry, previous: Data) -> Data {
+    package static func hash(_ entry: Entry, previous: Data) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
         for field in ["\(entry.sequence)", "\(entry.at)", entry.kind, entry.subject, entry.detail] {

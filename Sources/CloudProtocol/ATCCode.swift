@@ -1,6 +1,6 @@
 /// A WHO ATC code: a letter, two digits, two letters, two digits (or a shorter level of the same).
-public enum ATCCode {
-    public static func isValid(_ code: String) -> Bool {
+package enum ATCCode {
+    package static func isValid(_ code: String) -> Bool {
         let pattern: [Character] = ["L", "D", "D", "L", "L", "D", "D"]
         let characters = Array(code)
         guard [1, 3, 4, 5, 7].contains(characters.count) else { return false }

@@ -6,27 +6,27 @@ import Foundation
 /// (`practitioner_certificate_invalid`, `practitioner_not_affiliated`). A station uses it when a
 /// practitioner logs in and never requires it: a cloud that does not answer it is not asked again
 /// for that login, and the login goes on unchecked.
-public struct AffiliationCheck: Sendable, Codable, Equatable {
+package struct AffiliationCheck: Sendable, Codable, Equatable {
     /// The practitioner's certificate, DER, in standard Base64.
-    public var certificate: String
-    public init(certificate: [UInt8]) { self.certificate = Data(certificate).base64EncodedString() }
+    package var certificate: String
+    package init(certificate: [UInt8]) { self.certificate = Data(certificate).base64EncodedString() }
 
     /// The certificate's bytes; nil when `certificate` is not Base64.
-    public var certificateDER: [UInt8]? { Data(base64Encoded: certificate).map { [UInt8]($0) } }
+    package var certificateDER: [UInt8]? { Data(base64Encoded: certificate).map { [UInt8]($0) } }
 
     /// A certificate is far smaller; a larger body is malformed.
-    public static let maximumSize = 16 * 1024
+    package static let maximumSize = 16 * 1024
 }
 
 /// The cloud's yes: the practitioner (masked) may sign openings for the institution.
-public struct Affiliation: Sendable, Codable, Equatable {
+package struct Affiliation: Sendable, Codable, Equatable {
     /// Masked ID number (`A12****789`).
-    public var practitioner: String
-    public var profession: Profession
-    public var institution: String
+    package var practitioner: String
+    package var profession: Profession
+    package var institution: String
     /// The certificate's `notValidAfter`, epoch seconds.
-    public var certificateValidUntil: Int64
-    public init(practitioner: String, profession: Profession, institution: String, certificateValidUntil: Int64) {
+    package var certificateValidUntil: Int64
+    package init(practitioner: String, profession: Profession, institution: String, certificateValidUntil: Int64) {
         self.practitioner = practitioner
         self.profession = profession
         self.institution = institution

@@ -1,21 +1,21 @@
 /// `POST /v1/visits/{grant}/alerts`: what the clinician proposes to prescribe.
-public struct AlertRequest: Sendable, Codable, Equatable {
-    public var prescriptions: [ProposedPrescription]
-    public init(prescriptions: [ProposedPrescription]) { self.prescriptions = prescriptions }
+package struct AlertRequest: Sendable, Codable, Equatable {
+    package var prescriptions: [ProposedPrescription]
+    package init(prescriptions: [ProposedPrescription]) { self.prescriptions = prescriptions }
 
-    public struct ProposedPrescription: Sendable, Codable, Equatable {
-        public var atcCode: String
-        public var name: String?
-        public init(atcCode: String, name: String? = nil) {
+    package struct ProposedPrescription: Sendable, Codable, Equatable {
+        package var atcCode: String
+        package var name: String?
+        package init(atcCode: String, name: String? = nil) {
             self.atcCode = atcCode
             self.name = name
         }
     }
-    public static let maximumCount = 50
+    package static let maximumCount = 50
 
     /// Why the proposal is not one the cloud reads, or nil: 1 to `maximumCount` prescriptions, each a
     /// WHO ATC code. The cloud refuses such a proposal and the station does not forward it.
-    public var malformation: String? {
+    package var malformation: String? {
         guard (1...Self.maximumCount).contains(prescriptions.count) else {
             return "propose 1 to \(Self.maximumCount) prescriptions"
         }
@@ -28,20 +28,20 @@ public struct AlertRequest: Sendable, Codable, Equatable {
 
 /// The alerts for a proposed prescription: the same drug still in supply from any institution, and
 /// interactions from the documented table (docs/drug-interactions.md).
-public struct AlertAnswer: Sendable, Codable, Equatable {
-    public var alerts: [Alert]
-    public init(alerts: [Alert]) { self.alerts = alerts }
+package struct AlertAnswer: Sendable, Codable, Equatable {
+    package var alerts: [Alert]
+    package init(alerts: [Alert]) { self.alerts = alerts }
 
-    public struct Alert: Sendable, Codable, Equatable {
-        public var kind: AlertKind
-        public var proposedAtcCode: String
+    package struct Alert: Sendable, Codable, Equatable {
+        package var kind: AlertKind
+        package var proposedAtcCode: String
         /// The medication on record it concerns.
-        public var existing: MedicationRecord
-        public var severity: String
-        public var message: String
+        package var existing: MedicationRecord
+        package var severity: String
+        package var message: String
         /// Where the interaction is documented; for a duplicate, the record itself.
-        public var source: String
-        public init(
+        package var source: String
+        package init(
             kind: AlertKind, proposedAtcCode: String, existing: MedicationRecord, severity: String, message: String,
             source: String
         ) {
@@ -54,7 +54,7 @@ public struct AlertAnswer: Sendable, Codable, Equatable {
         }
     }
 
-    public enum AlertKind: String, Sendable, Codable, Equatable {
+    package enum AlertKind: String, Sendable, Codable, Equatable {
         case duplicateMedication = "duplicate_medication"
         case interaction
     }

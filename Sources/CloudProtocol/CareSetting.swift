@@ -1,6 +1,6 @@
 /// Where care happens (cloud-protocol.md §1): an institution is enrolled in some of these, and every
 /// visit opening names one.
-public enum CareSetting: String, Sendable, Codable, CaseIterable, Hashable {
+package enum CareSetting: String, Sendable, Codable, CaseIterable, Hashable {
     case homeCare = "home_care"
     case telemedicine
     case videoConsultation = "video_consultation"
@@ -8,6 +8,6 @@ public enum CareSetting: String, Sendable, Codable, CaseIterable, Hashable {
 }
 
 /// A practitioner's profession, carried in the `title` attribute of their certificate (§1).
-public enum Profession: String, Sendable, Codable, CaseIterable, Hashable {
+package enum Profession: String, Sendable, Codable, CaseIterable, Hashable {
     case physician, nurse, pharmacist, other
 }

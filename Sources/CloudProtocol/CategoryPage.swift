@@ -2,7 +2,7 @@ import Foundation
 
 /// One page of any category, typed: what a client of `/v1/visits/{grant}/records/{category}` decodes
 /// the answer into (the category says which record shape), and what it can re-encode or convert.
-public enum CategoryPage: Sendable, Equatable, Encodable {
+package enum CategoryPage: Sendable, Equatable, Encodable {
     case medications(RecordPage<MedicationRecord>)
     case tcm(RecordPage<TCMRecord>)
     case allergies(RecordPage<AllergyRecord>)
@@ -13,7 +13,7 @@ public enum CategoryPage: Sendable, Equatable, Encodable {
     case preventive(RecordPage<PreventiveRecord>)
 
     /// Decodes `json` as a page of `category`; a page that names another category is refused.
-    public init(category: RecordCategory, json: Data) throws {
+    package init(category: RecordCategory, json: Data) throws {
         let decoder = JSONDecoder()
         switch category {
         case .medications: self = .medications(try decoder.decode(RecordPage<MedicationRecord>.self, from: json))
@@ -32,7 +32,7 @@ public enum CategoryPage: Sendable, Equatable, Encodable {
         }
     }
 
-    public var category: RecordCategory {
+    package var category: RecordCategory {
         switch self {
         case .medications(let page): page.category
         case .tcm(let page): page.category
@@ -45,7 +45,7 @@ public enum CategoryPage: Sendable, Equatable, Encodable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         switch self {
         case .medications(let page): try page.encode(to: encoder)
         case .tcm(let page): try page.encode(to: encoder)

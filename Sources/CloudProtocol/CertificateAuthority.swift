@@ -8,21 +8,21 @@ import VirtualCard
 /// practitioner signatures (cloud-protocol.md §1). A certificate is refused when expired, not yet
 /// valid, not issued by this CA, or lacking its usage. Chain building and time checks are
 /// swift-certificates' `Verifier` with the RFC 5280 policy; the usages are checked here.
-public struct CertificateAuthority: Sendable {
-    public let certificate: Certificate
+package struct CertificateAuthority: Sendable {
+    package let certificate: Certificate
 
-    public init(certificate: Certificate) { self.certificate = certificate }
+    package init(certificate: Certificate) { self.certificate = certificate }
 
-    public init(pem: String) throws { certificate = try Certificate(pemEncoded: pem) }
+    package init(pem: String) throws { certificate = try Certificate(pemEncoded: pem) }
 
     /// Why a certificate was refused (the caller picks the protocol code).
-    public struct Refusal: Error, Sendable, CustomStringConvertible {
-        public let reason: String
-        public var description: String { reason }
+    package struct Refusal: Error, Sendable, CustomStringConvertible {
+        package let reason: String
+        package var description: String { reason }
     }
 
     /// Validates `der` as issued by this CA and valid at `now` (epoch seconds).
-    public func validate(der: [UInt8], at now: Int64) async throws(Refusal) -> Certificate {
+    package func validate(der: [UInt8], at now: Int64) async throws(Refusal) -> Certificate {
         let leaf: Certificate
         do { leaf = try Certificate(derEncoded: der) } catch { throw Refusal(reason: "not a DER X.509 certificate") }
         let time = Date(timeIntervalSince1970: TimeInterval(now))
@@ -48,7 +48,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// §1 institution: a client certificate (EKU `clientAuth`) whose subject carries the code.
-    public func institution(der: [UInt8], at now: Int64) async throws(Refusal) -> InstitutionIdentity {
+    package func institution(der: [UInt8], at now: Int64) async throws(Refusal) -> InstitutionIdentity {
         let leaf = try await validate(der: der, at: now)
         guard P256.Signing.PublicKey(leaf.publicKey) != nil else {
             throw Refusal(reason: "the certificate's key is not ECDSA P-256")
@@ -64,7 +64,7 @@ public struct CertificateAuthority: Sendable {
 
     /// §1 practitioner: a signing certificate (key usage `digitalSignature`) whose subject carries a
     /// Taiwan ID number and a profession.
-    public func practitioner(der: [UInt8], at now: Int64) async throws(Refusal) -> PractitionerIdentity {
+    package func practitioner(der: [UInt8], at now: Int64) async throws(Refusal) -> PractitionerIdentity {
         let leaf = try await validate(der: der, at: now)
         guard (try? leaf.extensions.keyUsage)?.digitalSignature == true else {
             throw Refusal(reason: "the certificate lacks the digitalSignature key usage")

@@ -3,21 +3,21 @@ import VirtualCard
 /// The answer to a visit opening (cloud-protocol.md §3): `201` the first time, `200` with the same
 /// answer for the same request again (§5). `cardNumber` and `delegation` are written as `null` when
 /// absent, as the protocol shows them, so the encoding is spelled out rather than synthesised.
-public struct VisitGrant: Sendable, Codable, Equatable {
+package struct VisitGrant: Sendable, Codable, Equatable {
     /// Opaque, at least 128 bits of randomness; bound to the institution and the practitioner.
-    public var grant: String
+    package var grant: String
     /// Four digits, from `0001` per institution and Asia/Taipei calendar day.
-    public var visitSequence: String
+    package var visitSequence: String
     /// ISO 8601: the scan time.
-    public var openedAt: String
-    public var expiresAt: String
+    package var openedAt: String
+    package var expiresAt: String
     /// Forwarded more than 300 s after it was signed (after an offline period).
-    public var deferred: Bool
-    public var patient: Patient
-    public var delegation: Delegation?
-    public var idCheckRequired: Bool
+    package var deferred: Bool
+    package var patient: Patient
+    package var delegation: Delegation?
+    package var idCheckRequired: Bool
 
-    public init(
+    package init(
         grant: String, visitSequence: String, openedAt: String, expiresAt: String, deferred: Bool, patient: Patient,
         delegation: Delegation?, idCheckRequired: Bool
     ) {
@@ -34,18 +34,18 @@ public struct VisitGrant: Sendable, Codable, Equatable {
     /// The card data. The station reads the details it only shows (sex, card issue date, insurance
     /// status) as optional: a value it does not know, or none, must not lose a visit the cloud has
     /// opened. The cloud always sends them. `photo` is `verified` only when it says so.
-    public struct Patient: Sendable, Codable, Equatable {
-        public var cardNumber: String?
-        public var id: String
-        public var name: String
+    package struct Patient: Sendable, Codable, Equatable {
+        package var cardNumber: String?
+        package var id: String
+        package var name: String
         /// `YYYY-MM-DD`.
-        public var birthDate: String
-        public var sex: Sex?
-        public var cardIssuedAt: String?
-        public var insuranceStatus: InsuranceStatus?
-        public var photo: PhotoStatus
+        package var birthDate: String
+        package var sex: Sex?
+        package var cardIssuedAt: String?
+        package var insuranceStatus: InsuranceStatus?
+        package var photo: PhotoStatus
 
-        public init(
+        package init(
             cardNumber: String?, id: String, name: String, birthDate: String, sex: Sex?, cardIssuedAt: String?,
             insuranceStatus: InsuranceStatus?, photo: PhotoStatus
         ) {
@@ -63,7 +63,7 @@ public struct VisitGrant: Sendable, Codable, Equatable {
             case cardNumber, id, name, birthDate, sex, cardIssuedAt, insuranceStatus, photo
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let values = try decoder.container(keyedBy: CodingKeys.self)
             id = try values.decode(String.self, forKey: .id)
             name = try values.decode(String.self, forKey: .name)
@@ -76,7 +76,7 @@ public struct VisitGrant: Sendable, Codable, Equatable {
             photo = Lenient.value(PhotoStatus.self, values, .photo) ?? PhotoStatus.none
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(cardNumber, forKey: .cardNumber)  // null when absent
             try container.encode(id, forKey: .id)
@@ -89,11 +89,11 @@ public struct VisitGrant: Sendable, Codable, Equatable {
         }
     }
 
-    public struct Delegation: Sendable, Codable, Equatable {
-        public var delegateId: String
+    package struct Delegation: Sendable, Codable, Equatable {
+        package var delegateId: String
         /// Lower-case hex.
-        public var delegationId: String
-        public init(delegateId: String, delegationId: String) {
+        package var delegationId: String
+        package init(delegateId: String, delegationId: String) {
             self.delegateId = delegateId
             self.delegationId = delegationId
         }
@@ -106,7 +106,7 @@ public struct VisitGrant: Sendable, Codable, Equatable {
     /// What the station needs is required (the grant, its sequence and times, the patient); `deferred`
     /// and `idCheckRequired` read as false and `delegation` as none when absent or not of their type,
     /// so a cloud's variation there does not keep an opened visit from being recorded.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         grant = try values.decode(String.self, forKey: .grant)
         visitSequence = try values.decode(String.self, forKey: .visitSequence)
@@ -118,7 +118,7 @@ public struct VisitGrant: Sendable, Codable, Equatable {
         idCheckRequired = Lenient.value(Bool.self, values, .idCheckRequired) ?? false
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(grant, forKey: .grant)
         try container.encode(visitSequence, forKey: .visitSequence)
@@ -140,36 +140,36 @@ enum Lenient {
     }
 }
 
-public enum Sex: String, Sendable, Codable, CaseIterable { case male = "M", female = "F" }
-public enum InsuranceStatus: String, Sendable, Codable, CaseIterable { case active, suspended }
-public enum PhotoStatus: String, Sendable, Codable, CaseIterable { case verified, none }
+package enum Sex: String, Sendable, Codable, CaseIterable { case male = "M", female = "F" }
+package enum InsuranceStatus: String, Sendable, Codable, CaseIterable { case active, suspended }
+package enum PhotoStatus: String, Sendable, Codable, CaseIterable { case verified, none }
 
 /// `POST /v1/consumed` (§7): token ids a station consumed while offline, with when.
-public struct ConsumedUpload: Sendable, Codable, Equatable {
+package struct ConsumedUpload: Sendable, Codable, Equatable {
     /// 32 lower- or upper-case hex digits each.
-    public var tokenIds: [String]
+    package var tokenIds: [String]
     /// Epoch seconds, one per token id.
-    public var consumedAt: [Int64]
-    public init(tokenIds: [String], consumedAt: [Int64]) {
+    package var consumedAt: [Int64]
+    package init(tokenIds: [String], consumedAt: [Int64]) {
         self.tokenIds = tokenIds
         self.consumedAt = consumedAt
     }
     /// The most ids one upload may carry.
-    public static let maximumCount = 1000
+    package static let maximumCount = 1000
 }
 
 /// The answer to a consumed-id upload: the ids already consumed elsewhere; the rest are now recorded.
-public struct ConsumedAnswer: Sendable, Codable, Equatable {
-    public var doubleUse: [DoubleUse]
-    public init(doubleUse: [DoubleUse]) { self.doubleUse = doubleUse }
+package struct ConsumedAnswer: Sendable, Codable, Equatable {
+    package var doubleUse: [DoubleUse]
+    package init(doubleUse: [DoubleUse]) { self.doubleUse = doubleUse }
 
-    public struct DoubleUse: Sendable, Codable, Equatable {
-        public var tokenId: String
+    package struct DoubleUse: Sendable, Codable, Equatable {
+        package var tokenId: String
         /// The institution that consumed it first.
-        public var firstInstitution: String
+        package var firstInstitution: String
         /// Epoch seconds of the first consumption.
-        public var firstAt: Int64
-        public init(tokenId: String, firstInstitution: String, firstAt: Int64) {
+        package var firstAt: Int64
+        package init(tokenId: String, firstInstitution: String, firstAt: Int64) {
             self.tokenId = tokenId
             self.firstInstitution = firstInstitution
             self.firstAt = firstAt
@@ -178,14 +178,14 @@ public struct ConsumedAnswer: Sendable, Codable, Equatable {
 }
 
 /// `POST /v1/audit-heads`: a station's audit chain head, so its log can later be proven not cut.
-public struct AuditHeadUpload: Sendable, Codable, Equatable {
+package struct AuditHeadUpload: Sendable, Codable, Equatable {
     /// The station's own name for itself (host name or configured id), 1 to 64 characters.
-    public var station: String
+    package var station: String
     /// The last row's sequence number, which is also the row count.
-    public var sequence: Int64
+    package var sequence: Int64
     /// The last row's hash, 64 hex digits.
-    public var hash: String
-    public init(station: String, sequence: Int64, hash: String) {
+    package var hash: String
+    package init(station: String, sequence: Int64, hash: String) {
         self.station = station
         self.sequence = sequence
         self.hash = hash
@@ -193,16 +193,16 @@ public struct AuditHeadUpload: Sendable, Codable, Equatable {
 }
 
 /// The heads the cloud holds for one station, newest first (`GET /v1/audit-heads`).
-public struct AuditHeadList: Sendable, Codable, Equatable {
-    public var heads: [Head]
-    public init(heads: [Head]) { self.heads = heads }
-    public struct Head: Sendable, Codable, Equatable {
-        public var station: String
-        public var sequence: Int64
-        public var hash: String
+package struct AuditHeadList: Sendable, Codable, Equatable {
+    package var heads: [Head]
+    package init(heads: [Head]) { self.heads = heads }
+    package struct Head: Sendable, Codable, Equatable {
+        package var station: String
+        package var sequence: Int64
+        package var hash: String
         /// Epoch seconds when the cloud received it.
-        public var receivedAt: Int64
-        public init(station: String, sequence: Int64, hash: String, receivedAt: Int64) {
+        package var receivedAt: Int64
+        package init(station: String, sequence: Int64, hash: String, receivedAt: Int64) {
             self.station = station
             self.sequence = sequence
             self.hash = hash
@@ -212,13 +212,13 @@ public struct AuditHeadList: Sendable, Codable, Equatable {
 }
 
 /// `GET /v1/visits/{grant}`: a grant's binding and life, for a station that checks it is still usable.
-public struct GrantStatus: Sendable, Codable, Equatable {
-    public var grant: String
-    public var institution: String
-    public var setting: CareSetting
-    public var openedAt: String
-    public var expiresAt: String
-    public init(grant: String, institution: String, setting: CareSetting, openedAt: String, expiresAt: String) {
+package struct GrantStatus: Sendable, Codable, Equatable {
+    package var grant: String
+    package var institution: String
+    package var setting: CareSetting
+    package var openedAt: String
+    package var expiresAt: String
+    package init(grant: String, institution: String, setting: CareSetting, openedAt: String, expiresAt: String) {
         self.grant = grant
         self.institution = institution
         self.setting = setting
@@ -228,11 +228,11 @@ public struct GrantStatus: Sendable, Codable, Equatable {
 }
 
 /// `GET /v1/health`: whether the cloud serves lists, and their sequence numbers.
-public struct CloudHealth: Sendable, Codable, Equatable {
-    public var status: String
-    public var trustListSequence: Int64?
-    public var revocationListSequence: Int64?
-    public init(status: String, trustListSequence: Int64?, revocationListSequence: Int64?) {
+package struct CloudHealth: Sendable, Codable, Equatable {
+    package var status: String
+    package var trustListSequence: Int64?
+    package var revocationListSequence: Int64?
+    package init(status: String, trustListSequence: Int64?, revocationListSequence: Int64?) {
         self.status = status
         self.trustListSequence = trustListSequence
         self.revocationListSequence = revocationListSequence

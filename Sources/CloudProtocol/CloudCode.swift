@@ -3,53 +3,53 @@ import VirtualCard
 
 /// The cloud's answer codes (cloud-protocol.md §6), and the project's own for the routes the protocol
 /// leaves to it (records, the app side, consent). Clients compare codes, never titles.
-public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
+package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    package let rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     // §6, in the order of the visit opening's checks.
-    public static let clientCertificateMissing = CloudCode(rawValue: "client_certificate_missing")
-    public static let institutionCertificateInvalid = CloudCode(rawValue: "institution_certificate_invalid")
-    public static let institutionUnknown = CloudCode(rawValue: "institution_unknown")
-    public static let requestMalformed = CloudCode(rawValue: "request_malformed")
-    public static let practitionerCertificateInvalid = CloudCode(rawValue: "practitioner_certificate_invalid")
-    public static let requestSignatureInvalid = CloudCode(rawValue: "request_signature_invalid")
-    public static let institutionMismatch = CloudCode(rawValue: "institution_mismatch")
-    public static let institutionNotEnrolled = CloudCode(rawValue: "institution_not_enrolled")
-    public static let practitionerNotAffiliated = CloudCode(rawValue: "practitioner_not_affiliated")
-    public static let requestStale = CloudCode(rawValue: "request_stale")
-    public static let nonceReused = CloudCode(rawValue: "nonce_reused")
-    public static let idempotencyKeyReused = CloudCode(rawValue: "idempotency_key_reused")
-    public static let tokenReplayed = CloudCode(rawValue: "token_replayed")
-    public static let tokenInvalid = CloudCode(rawValue: "token_invalid")
-    public static let grantUnknown = CloudCode(rawValue: "grant_unknown")
-    public static let grantNotYours = CloudCode(rawValue: "grant_not_yours")
-    public static let grantExpired = CloudCode(rawValue: "grant_expired")
+    package static let clientCertificateMissing = CloudCode(rawValue: "client_certificate_missing")
+    package static let institutionCertificateInvalid = CloudCode(rawValue: "institution_certificate_invalid")
+    package static let institutionUnknown = CloudCode(rawValue: "institution_unknown")
+    package static let requestMalformed = CloudCode(rawValue: "request_malformed")
+    package static let practitionerCertificateInvalid = CloudCode(rawValue: "practitioner_certificate_invalid")
+    package static let requestSignatureInvalid = CloudCode(rawValue: "request_signature_invalid")
+    package static let institutionMismatch = CloudCode(rawValue: "institution_mismatch")
+    package static let institutionNotEnrolled = CloudCode(rawValue: "institution_not_enrolled")
+    package static let practitionerNotAffiliated = CloudCode(rawValue: "practitioner_not_affiliated")
+    package static let requestStale = CloudCode(rawValue: "request_stale")
+    package static let nonceReused = CloudCode(rawValue: "nonce_reused")
+    package static let idempotencyKeyReused = CloudCode(rawValue: "idempotency_key_reused")
+    package static let tokenReplayed = CloudCode(rawValue: "token_replayed")
+    package static let tokenInvalid = CloudCode(rawValue: "token_invalid")
+    package static let grantUnknown = CloudCode(rawValue: "grant_unknown")
+    package static let grantNotYours = CloudCode(rawValue: "grant_not_yours")
+    package static let grantExpired = CloudCode(rawValue: "grant_expired")
 
     // The project's own.
-    public static let routeNotFound = CloudCode(rawValue: "route_not_found")
-    public static let methodNotAllowed = CloudCode(rawValue: "method_not_allowed")
-    public static let internalError = CloudCode(rawValue: "internal_error")
-    public static let serviceBusy = CloudCode(rawValue: "service_busy")
-    public static let categoryUnknown = CloudCode(rawValue: "category_unknown")
-    public static let appCredentialInvalid = CloudCode(rawValue: "app_credential_invalid")
-    public static let patientUnknown = CloudCode(rawValue: "patient_unknown")
-    public static let cardNotDelegated = CloudCode(rawValue: "card_not_delegated")
-    public static let delegationInvalid = CloudCode(rawValue: "delegation_invalid")
-    public static let delegationUnknown = CloudCode(rawValue: "delegation_unknown")
-    public static let consentUnknown = CloudCode(rawValue: "consent_unknown")
-    public static let consentRefused = CloudCode(rawValue: "consent_refused")
-    public static let consentExpired = CloudCode(rawValue: "consent_expired")
-    public static let consentAnswered = CloudCode(rawValue: "consent_answered")
+    package static let routeNotFound = CloudCode(rawValue: "route_not_found")
+    package static let methodNotAllowed = CloudCode(rawValue: "method_not_allowed")
+    package static let internalError = CloudCode(rawValue: "internal_error")
+    package static let serviceBusy = CloudCode(rawValue: "service_busy")
+    package static let categoryUnknown = CloudCode(rawValue: "category_unknown")
+    package static let appCredentialInvalid = CloudCode(rawValue: "app_credential_invalid")
+    package static let patientUnknown = CloudCode(rawValue: "patient_unknown")
+    package static let cardNotDelegated = CloudCode(rawValue: "card_not_delegated")
+    package static let delegationInvalid = CloudCode(rawValue: "delegation_invalid")
+    package static let delegationUnknown = CloudCode(rawValue: "delegation_unknown")
+    package static let consentUnknown = CloudCode(rawValue: "consent_unknown")
+    package static let consentRefused = CloudCode(rawValue: "consent_refused")
+    package static let consentExpired = CloudCode(rawValue: "consent_expired")
+    package static let consentAnswered = CloudCode(rawValue: "consent_answered")
 
     /// Every code the cloud answers with (docs/cloud-openapi.yaml lists the same; a test checks).
-    public static let all: [CloudCode] = [
+    package static let all: [CloudCode] = [
         .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown, .requestMalformed,
         .practitionerCertificateInvalid, .requestSignatureInvalid, .institutionMismatch, .institutionNotEnrolled,
         .practitionerNotAffiliated, .requestStale, .nonceReused, .idempotencyKeyReused, .tokenReplayed, .tokenInvalid,
@@ -60,7 +60,7 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
     /// §6's codes: what a visit opening may be refused with. Any other code on a visit opening is one
     /// this station does not know (another cloud's, or a newer protocol's).
-    public static let visitOpeningCodes: Set<CloudCode> = [
+    package static let visitOpeningCodes: Set<CloudCode> = [
         .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown, .requestMalformed,
         .practitionerCertificateInvalid, .requestSignatureInvalid, .institutionMismatch, .institutionNotEnrolled,
         .practitionerNotAffiliated, .requestStale, .nonceReused, .idempotencyKeyReused, .tokenReplayed, .tokenInvalid,
@@ -68,10 +68,10 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
     /// What the station closes a visit with when the cloud refused it with a code it does not know
     /// (the raw code is logged and audited beside it).
-    public static let cloudRefused = CloudCode(rawValue: "cloud_refused")
+    package static let cloudRefused = CloudCode(rawValue: "cloud_refused")
 
     /// The HTTP status §6 assigns (413 for an oversized `request_malformed` is set where it is raised).
-    public var status: Int {
+    package var status: Int {
         switch self {
         case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown,
             .practitionerCertificateInvalid, .requestSignatureInvalid:
@@ -93,7 +93,7 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     }
 
     /// A short title for people; the code is what programs compare.
-    public var title: String {
+    package var title: String {
         switch self {
         case .clientCertificateMissing: "No institution certificate was presented"
         case .institutionCertificateInvalid: "The institution certificate is not valid"
@@ -132,35 +132,35 @@ public struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
 /// The `tokenCode` of a `token_invalid` answer: the token profile's code (`expired`,
 /// `delegation_revoked`…), or one of the cloud's two holder codes.
-public struct TokenCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ code: VerificationCode) { rawValue = code.rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
+package struct TokenCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    package let rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ code: VerificationCode) { rawValue = code.rawValue }
+    package init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// The token verified, but the cloud knows no patient with its ID number.
-    public static let holderUnknown = TokenCode(rawValue: "holder_unknown")
+    package static let holderUnknown = TokenCode(rawValue: "holder_unknown")
     /// The cloud's record of the holder has another name or birth date.
-    public static let holderMismatch = TokenCode(rawValue: "holder_mismatch")
+    package static let holderMismatch = TokenCode(rawValue: "holder_mismatch")
 }
 
 /// An error answer as RFC 9457 problem details (`application/problem+json`) with the protocol's `code`
 /// member, and `tokenCode` (the token profile's code) for `token_invalid`. One type for both sides:
 /// the cloud throws and encodes it, the station decodes it.
-public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringConvertible {
-    public var type: String
-    public var title: String
-    public var status: Int
-    public var detail: String
-    public var code: CloudCode
-    public var tokenCode: TokenCode?
+package struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    package var type: String
+    package var title: String
+    package var status: Int
+    package var detail: String
+    package var code: CloudCode
+    package var tokenCode: TokenCode?
 
-    public init(_ code: CloudCode, _ detail: String, status: Int? = nil, tokenCode: TokenCode? = nil) {
+    package init(_ code: CloudCode, _ detail: String, status: Int? = nil, tokenCode: TokenCode? = nil) {
         self.type = "https://vhc-station.example/cloud/problems/\(code.rawValue)"
         self.title = code.title
         self.status = status ?? code.status
@@ -169,11 +169,11 @@ public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCon
         self.tokenCode = tokenCode
     }
 
-    public var description: String {
+    package var description: String {
         "\(code)\(tokenCode.map { " (\($0.rawValue))" } ?? "")" + (detail.isEmpty ? "" : ": \(detail)")
     }
 
-    public static let mediaType = "application/problem+json"
+    package static let mediaType = "application/problem+json"
 
     enum CodingKeys: String, CodingKey { case type, title, status, detail, code, tokenCode }
 
@@ -181,7 +181,7 @@ public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCon
     /// RFC 9457 makes every other member optional (and `status` only advisory), so a member that is
     /// absent or not of its type is taken as absent, and members this station does not know are
     /// ignored. A problem another cloud sends with only `{"code": …}` is still that cloud's refusal.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let members = try decoder.container(keyedBy: CodingKeys.self)
         code = try members.decode(CloudCode.self, forKey: .code)
         type = Lenient.value(String.self, members, .type) ?? "about:blank"
@@ -193,7 +193,7 @@ public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCon
 
     /// The problem in an error answer's body, with the answer's HTTP status as its status (the body's
     /// `status` is only advisory, RFC 9457 §3.1.2); nil when the body carries no `code`.
-    public init?(body: some Sequence<UInt8>, httpStatus: Int) {
+    package init?(body: some Sequence<UInt8>, httpStatus: Int) {
         guard var problem = try? JSONDecoder().decode(CloudProblem.self, from: Data(body)) else { return nil }
         problem.status = httpStatus
         self = problem
@@ -202,12 +202,12 @@ public struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCon
 
 extension CloudCode {
     /// The code as text safe to log, store and show: it came from the network.
-    public var printable: String { CodeText.printable(rawValue) }
+    package var printable: String { CodeText.printable(rawValue) }
 }
 
 extension TokenCode {
     /// The code as text safe to log, store and show: it came from the network.
-    public var printable: String { CodeText.printable(rawValue) }
+    package var printable: String { CodeText.printable(rawValue) }
 }
 
 /// Codes are short snake_case words; one from another cloud may be anything.

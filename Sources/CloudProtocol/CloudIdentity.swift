@@ -5,15 +5,15 @@ import VirtualCard
 import X509
 
 /// The subject attributes the protocol's identities use (cloud-protocol.md §1).
-public enum SubjectAttribute {
-    public static let commonName: ASN1ObjectIdentifier = [2, 5, 4, 3]
+package enum SubjectAttribute {
+    package static let commonName: ASN1ObjectIdentifier = [2, 5, 4, 3]
     /// The institution code, or the practitioner's Taiwan ID number.
-    public static let serialNumber: ASN1ObjectIdentifier = [2, 5, 4, 5]
+    package static let serialNumber: ASN1ObjectIdentifier = [2, 5, 4, 5]
     /// The practitioner's profession.
-    public static let title: ASN1ObjectIdentifier = [2, 5, 4, 12]
+    package static let title: ASN1ObjectIdentifier = [2, 5, 4, 12]
 
     /// The first value of `type` in a distinguished name, as text.
-    public static func value(_ type: ASN1ObjectIdentifier, in name: DistinguishedName) -> String? {
+    package static func value(_ type: ASN1ObjectIdentifier, in name: DistinguishedName) -> String? {
         for rdn in name {
             for attribute in rdn where attribute.type == type {
                 if let text = String(attribute.value) { return text }
@@ -24,20 +24,20 @@ public enum SubjectAttribute {
 }
 
 /// The institution card's equivalent: who a TLS client certificate says it is.
-public struct InstitutionIdentity: Sendable, Hashable {
+package struct InstitutionIdentity: Sendable, Hashable {
     /// The 10-digit institution code from the subject's `serialNumber`.
-    public var code: String
-    public var name: String
+    package var code: String
+    package var name: String
     /// The certificate's `notValidAfter`, epoch seconds.
-    public var validUntil: Int64
-    public init(code: String, name: String, validUntil: Int64) {
+    package var validUntil: Int64
+    package init(code: String, name: String, validUntil: Int64) {
         self.code = code
         self.name = name
         self.validUntil = validUntil
     }
 
     /// Reads the identity; nil when the subject has no 10-digit `serialNumber`.
-    public init?(certificate: Certificate) {
+    package init?(certificate: Certificate) {
         guard let code = SubjectAttribute.value(SubjectAttribute.serialNumber, in: certificate.subject),
             VisitOpening.isInstitutionCode(code)
         else { return nil }
@@ -48,18 +48,18 @@ public struct InstitutionIdentity: Sendable, Hashable {
 }
 
 /// The practitioner card's equivalent: who signs a visit opening.
-public struct PractitionerIdentity: Sendable {
+package struct PractitionerIdentity: Sendable {
     /// The practitioner's Taiwan ID number from the subject's `serialNumber`.
-    public var id: String
-    public var name: String
-    public var profession: Profession
-    public var publicKey: P256.Signing.PublicKey
+    package var id: String
+    package var name: String
+    package var profession: Profession
+    package var publicKey: P256.Signing.PublicKey
     /// The certificate's `notValidAfter`, epoch seconds.
-    public var validUntil: Int64
+    package var validUntil: Int64
 
     /// Reads the identity; nil when the subject lacks a valid ID number or a known profession, or the
     /// key is not P-256.
-    public init?(certificate: Certificate) {
+    package init?(certificate: Certificate) {
         guard let id = SubjectAttribute.value(SubjectAttribute.serialNumber, in: certificate.subject),
             TaiwanID.isValid(id),
             let title = SubjectAttribute.value(SubjectAttribute.title, in: certificate.subject),
@@ -75,7 +75,7 @@ public struct PractitionerIdentity: Sendable {
 }
 
 /// An identity read from a validated certificate, good until the certificate expires.
-public protocol CertifiedIdentity: Sendable {
+package protocol CertifiedIdentity: Sendable {
     var validUntil: Int64 { get }
 }
 

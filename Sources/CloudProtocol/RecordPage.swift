@@ -1,12 +1,12 @@
 /// One page of a category, newest first. `nextPage` is absent on the last page.
-public struct RecordPage<Item: MedicalRecord>: Sendable, Codable, Equatable {
-    public var category: RecordCategory
-    public var page: Int
-    public var pageSize: Int
-    public var total: Int
-    public var nextPage: Int?
-    public var items: [Item]
-    public init(category: RecordCategory, page: Int, pageSize: Int, total: Int, nextPage: Int?, items: [Item]) {
+package struct RecordPage<Item: MedicalRecord>: Sendable, Codable, Equatable {
+    package var category: RecordCategory
+    package var page: Int
+    package var pageSize: Int
+    package var total: Int
+    package var nextPage: Int?
+    package var items: [Item]
+    package init(category: RecordCategory, page: Int, pageSize: Int, total: Int, nextPage: Int?, items: [Item]) {
         self.category = category
         self.page = page
         self.pageSize = pageSize
@@ -15,6 +15,6 @@ public struct RecordPage<Item: MedicalRecord>: Sendable, Codable, Equatable {
         self.items = items
     }
 
-    public static var defaultPageSize: Int { 20 }
-    public static var maximumPageSize: Int { 100 }
+    package static var defaultPageSize: Int { 20 }
+    package static var maximumPageSize: Int { 100 }
 }

@@ -1,12 +1,12 @@
 /// `?page=N&pageSize=M` of a records request: pages count from 1; the size is 1 to 100, 20 when
 /// absent. The cloud serves it and the station passes it on, so both read it here.
-public struct RecordPaging: Sendable, Equatable {
-    public let page: Int
-    public let pageSize: Int
-    public var offset: Int { (page - 1) * pageSize }
+package struct RecordPaging: Sendable, Equatable {
+    package let page: Int
+    package let pageSize: Int
+    package var offset: Int { (page - 1) * pageSize }
 
     /// From a query's values (`value(name)`); a bad one is the message that names it and its range.
-    public init(value: (String) -> String?) throws(Malformed) {
+    package init(value: (String) -> String?) throws(Malformed) {
         func number(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(Malformed) -> Int {
             guard let text = value(name) else { return fallback }
             guard let number = Int(text), range.contains(number) else {
@@ -19,7 +19,7 @@ public struct RecordPaging: Sendable, Equatable {
         pageSize = try number("pageSize", default: 20, in: 1...100)
     }
 
-    public struct Malformed: Error, CustomStringConvertible {
-        public let description: String
+    package struct Malformed: Error, CustomStringConvertible {
+        package let description: String
     }
 }

@@ -4,11 +4,11 @@ import VirtualCard
 /// The MediCloud-like record categories a grant reads (cloud-protocol.md §4). The protocol fixes the
 /// categories; the shapes below are the project's (docs/cloud-openapi.yaml), shared by the cloud and
 /// the station's client.
-public enum RecordCategory: String, Sendable, Codable, CaseIterable, Hashable {
+package enum RecordCategory: String, Sendable, Codable, CaseIterable, Hashable {
     case medications, tcm, allergies, labs, imaging, surgeries, discharges, preventive
 
     /// The item type a page of this category carries.
-    public var recordType: any MedicalRecord.Type {
+    package var recordType: any MedicalRecord.Type {
         switch self {
         case .medications: MedicationRecord.self
         case .tcm: TCMRecord.self
@@ -24,7 +24,7 @@ public enum RecordCategory: String, Sendable, Codable, CaseIterable, Hashable {
 
 /// One item of a record category. `asOf` brings what depends on the day (days of supply left) to
 /// `today`; the stored record keeps what was true when it was made.
-public protocol MedicalRecord: Codable, Sendable, Equatable {
+package protocol MedicalRecord: Codable, Sendable, Equatable {
     static var category: RecordCategory { get }
     /// `YYYY-MM-DD`: the order of a category is newest first by this date.
     var date: String { get }
@@ -32,7 +32,7 @@ public protocol MedicalRecord: Codable, Sendable, Equatable {
 }
 
 extension MedicalRecord {
-    public func asOf(_ today: CalendarDate) -> Self { self }
+    package func asOf(_ today: CalendarDate) -> Self { self }
 
     /// Days of a supply dispensed on `date` left on `today` (the day of dispensing counts as day one).
     static func daysRemaining(supply: Int, dispensed date: String, today: CalendarDate) -> Int {
@@ -43,23 +43,23 @@ extension MedicalRecord {
 }
 
 /// A prescription dispensed to the patient, with what is left of it today.
-public struct MedicationRecord: MedicalRecord {
-    public static var category: RecordCategory { .medications }
+package struct MedicationRecord: MedicalRecord {
+    package static var category: RecordCategory { .medications }
     /// `YYYY-MM-DD`, when it was dispensed.
-    public var date: String
-    public var institution: String
+    package var date: String
+    package var institution: String
     /// The WHO ATC code (7 characters).
-    public var atcCode: String
-    public var name: String
-    public var dose: String
-    public var daysSupply: Int
+    package var atcCode: String
+    package var name: String
+    package var dose: String
+    package var daysSupply: Int
     /// Days of supply left today; 0 once used up.
-    public var daysRemaining: Int
+    package var daysRemaining: Int
     /// A chronic-illness continuous prescription (慢性病連續處方箋).
-    public var chronic: Bool
+    package var chronic: Bool
     /// Refills left on a chronic prescription.
-    public var refillsRemaining: Int
-    public init(
+    package var refillsRemaining: Int
+    package init(
         date: String, institution: String, atcCode: String, name: String, dose: String, daysSupply: Int,
         daysRemaining: Int, chronic: Bool, refillsRemaining: Int
     ) {
@@ -74,7 +74,7 @@ public struct MedicationRecord: MedicalRecord {
         self.refillsRemaining = refillsRemaining
     }
 
-    public func asOf(_ today: CalendarDate) -> MedicationRecord {
+    package func asOf(_ today: CalendarDate) -> MedicationRecord {
         var record = self
         record.daysRemaining = Self.daysRemaining(supply: daysSupply, dispensed: date, today: today)
         return record
@@ -82,14 +82,14 @@ public struct MedicationRecord: MedicalRecord {
 }
 
 /// A traditional Chinese medicine prescription (中醫用藥).
-public struct TCMRecord: MedicalRecord {
-    public static var category: RecordCategory { .tcm }
-    public var date: String
-    public var institution: String
-    public var formula: String
-    public var daysSupply: Int
-    public var daysRemaining: Int
-    public init(date: String, institution: String, formula: String, daysSupply: Int, daysRemaining: Int) {
+package struct TCMRecord: MedicalRecord {
+    package static var category: RecordCategory { .tcm }
+    package var date: String
+    package var institution: String
+    package var formula: String
+    package var daysSupply: Int
+    package var daysRemaining: Int
+    package init(date: String, institution: String, formula: String, daysSupply: Int, daysRemaining: Int) {
         self.date = date
         self.institution = institution
         self.formula = formula
@@ -97,23 +97,23 @@ public struct TCMRecord: MedicalRecord {
         self.daysRemaining = daysRemaining
     }
 
-    public func asOf(_ today: CalendarDate) -> TCMRecord {
+    package func asOf(_ today: CalendarDate) -> TCMRecord {
         var record = self
         record.daysRemaining = Self.daysRemaining(supply: daysSupply, dispensed: date, today: today)
         return record
     }
 }
 
-public struct AllergyRecord: MedicalRecord {
-    public static var category: RecordCategory { .allergies }
-    public var date: String
-    public var substance: String
+package struct AllergyRecord: MedicalRecord {
+    package static var category: RecordCategory { .allergies }
+    package var date: String
+    package var substance: String
     /// The ATC code of the drug, when the allergy is to one.
-    public var atcCode: String?
-    public var reaction: String
+    package var atcCode: String?
+    package var reaction: String
     /// `mild`, `moderate` or `severe`.
-    public var severity: String
-    public init(date: String, substance: String, atcCode: String?, reaction: String, severity: String) {
+    package var severity: String
+    package init(date: String, substance: String, atcCode: String?, reaction: String, severity: String) {
         self.date = date
         self.substance = substance
         self.atcCode = atcCode
@@ -123,20 +123,20 @@ public struct AllergyRecord: MedicalRecord {
 }
 
 /// A laboratory result with its reference range.
-public struct LabRecord: MedicalRecord {
-    public static var category: RecordCategory { .labs }
-    public var date: String
-    public var institution: String
-    public var test: String
+package struct LabRecord: MedicalRecord {
+    package static var category: RecordCategory { .labs }
+    package var date: String
+    package var institution: String
+    package var test: String
     /// The LOINC code of the test.
-    public var loinc: String
-    public var value: Double
-    public var unit: String
-    public var referenceLow: Double?
-    public var referenceHigh: Double?
+    package var loinc: String
+    package var value: Double
+    package var unit: String
+    package var referenceLow: Double?
+    package var referenceHigh: Double?
     /// `low`, `normal` or `high` against the reference range.
-    public var flag: String
-    public init(
+    package var flag: String
+    package init(
         date: String, institution: String, test: String, loinc: String, value: Double, unit: String,
         referenceLow: Double?, referenceHigh: Double?, flag: String
     ) {
@@ -152,15 +152,15 @@ public struct LabRecord: MedicalRecord {
     }
 }
 
-public struct ImagingRecord: MedicalRecord {
-    public static var category: RecordCategory { .imaging }
-    public var date: String
-    public var institution: String
+package struct ImagingRecord: MedicalRecord {
+    package static var category: RecordCategory { .imaging }
+    package var date: String
+    package var institution: String
     /// DICOM modality: `CR`, `CT`, `MR`, `US`, `MG`.
-    public var modality: String
-    public var bodySite: String
-    public var report: String
-    public init(date: String, institution: String, modality: String, bodySite: String, report: String) {
+    package var modality: String
+    package var bodySite: String
+    package var report: String
+    package init(date: String, institution: String, modality: String, bodySite: String, report: String) {
         self.date = date
         self.institution = institution
         self.modality = modality
@@ -169,14 +169,14 @@ public struct ImagingRecord: MedicalRecord {
     }
 }
 
-public struct SurgeryRecord: MedicalRecord {
-    public static var category: RecordCategory { .surgeries }
-    public var date: String
-    public var institution: String
-    public var procedure: String
+package struct SurgeryRecord: MedicalRecord {
+    package static var category: RecordCategory { .surgeries }
+    package var date: String
+    package var institution: String
+    package var procedure: String
     /// ICD-10-PCS code of the procedure.
-    public var code: String
-    public init(date: String, institution: String, procedure: String, code: String) {
+    package var code: String
+    package init(date: String, institution: String, procedure: String, code: String) {
         self.date = date
         self.institution = institution
         self.procedure = procedure
@@ -184,17 +184,17 @@ public struct SurgeryRecord: MedicalRecord {
     }
 }
 
-public struct DischargeRecord: MedicalRecord {
-    public static var category: RecordCategory { .discharges }
+package struct DischargeRecord: MedicalRecord {
+    package static var category: RecordCategory { .discharges }
     /// The discharge date; `admittedOn` the admission.
-    public var date: String
-    public var admittedOn: String
-    public var institution: String
+    package var date: String
+    package var admittedOn: String
+    package var institution: String
     /// ICD-10-CM code of the main diagnosis.
-    public var diagnosisCode: String
-    public var diagnosis: String
-    public var summary: String
-    public init(
+    package var diagnosisCode: String
+    package var diagnosis: String
+    package var summary: String
+    package init(
         date: String, admittedOn: String, institution: String, diagnosisCode: String, diagnosis: String,
         summary: String
     ) {
@@ -208,13 +208,13 @@ public struct DischargeRecord: MedicalRecord {
 }
 
 /// Preventive care and cancer screening (成人預防保健, 四癌篩檢).
-public struct PreventiveRecord: MedicalRecord {
-    public static var category: RecordCategory { .preventive }
-    public var date: String
-    public var institution: String
-    public var service: String
-    public var result: String
-    public init(date: String, institution: String, service: String, result: String) {
+package struct PreventiveRecord: MedicalRecord {
+    package static var category: RecordCategory { .preventive }
+    package var date: String
+    package var institution: String
+    package var service: String
+    package var result: String
+    package init(date: String, institution: String, service: String, result: String) {
         self.date = date
         self.institution = institution
         self.service = service

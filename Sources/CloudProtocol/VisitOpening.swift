@@ -3,28 +3,28 @@ import VirtualCard
 
 /// The payload of a visit opening (cloud-protocol.md §3): a CBOR map with exactly keys 1–7, signed by
 /// the practitioner as a COSE_Sign1 whose protected header carries their certificate.
-public struct VisitOpening: Sendable, Hashable {
+package struct VisitOpening: Sendable, Hashable {
     /// The VHC1 token as scanned, at most one trailing newline removed.
-    public var token: String
+    package var token: String
     /// The institution's 10-digit code; must equal its TLS certificate's.
-    public var institution: String
-    public var setting: CareSetting
+    package var institution: String
+    package var setting: CareSetting
     /// When the practitioner signed, epoch seconds.
-    public var signedAt: Int64
+    package var signedAt: Int64
     /// 16 random bytes, never reused by this practitioner within the deferral window.
-    public var nonce: [UInt8]
+    package var nonce: [UInt8]
     /// 16 bytes: the idempotency key (§5). The same opening sent again keeps it.
-    public var requestID: [UInt8]
+    package var requestID: [UInt8]
     /// When the station read and verified the token, epoch seconds.
-    public var scannedAt: Int64
+    package var scannedAt: Int64
 
-    public static let nonceLength = 16
-    public static let requestIDLength = 16
+    package static let nonceLength = 16
+    package static let requestIDLength = 16
     /// The largest signed opening the cloud reads (§3).
-    public static let maximumSize = 8192
-    public static let mediaType = "application/cose"
+    package static let maximumSize = 8192
+    package static let mediaType = "application/cose"
 
-    public init(
+    package init(
         token: String, institution: String, setting: CareSetting, signedAt: Int64, nonce: [UInt8] = Self.random(),
         requestID: [UInt8] = Self.random(), scannedAt: Int64
     ) {
@@ -38,7 +38,7 @@ public struct VisitOpening: Sendable, Hashable {
     }
 
     /// Fresh random bytes: 16 for a nonce, a request id or a delegation id.
-    public static func random(count: Int = 16) -> [UInt8] {
+    package static func random(count: Int = 16) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
@@ -50,7 +50,7 @@ public struct VisitOpening: Sendable, Hashable {
     }
 
     /// The payload map in deterministic encoding.
-    public var payload: [UInt8] {
+    package var payload: [UInt8] {
         CBOREncoder.encode(
             .map([
                 Key.token: .text(token), Key.institution: .text(institution), Key.setting: .text(setting.rawValue),
@@ -60,12 +60,12 @@ public struct VisitOpening: Sendable, Hashable {
     }
 
     /// Signs the opening as the practitioner: a tagged COSE_Sign1, `{1: -7, 33: certificate}`.
-    public func signed(by key: P256.Signing.PrivateKey, certificate: [UInt8]) throws -> [UInt8] {
+    package func signed(by key: P256.Signing.PrivateKey, certificate: [UInt8]) throws -> [UInt8] {
         try COSESign1.sign(payload: payload, with: key, certificate: certificate)
     }
 
     /// Reads the payload's keys and types (§3, step 2). Every failure is `request_malformed`.
-    public init(payload: CBOR) throws(CloudProblem) {
+    package init(payload: CBOR) throws(CloudProblem) {
         func malformed(_ detail: String) -> CloudProblem { CloudProblem(.requestMalformed, detail) }
         guard let map = payload.map else { throw malformed("the payload is not a map") }
         guard Set(map.keys) == Key.all else { throw malformed("the payload must have exactly the keys 1 to 7") }
@@ -97,22 +97,22 @@ public struct VisitOpening: Sendable, Hashable {
     }
 
     /// An institution code: exactly 10 ASCII digits.
-    public static func isInstitutionCode(_ text: String) -> Bool {
+    package static func isInstitutionCode(_ text: String) -> Bool {
         text.utf8.count == 10 && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 }
 
 /// A visit opening as received: the COSE message, the practitioner's certificate from `x5chain`, and
 /// the payload read. The signature is checked later, once the certificate is (§3, step 3).
-public struct SignedVisitOpening: Sendable {
-    public let message: COSESign1
+package struct SignedVisitOpening: Sendable {
+    package let message: COSESign1
     /// The practitioner's certificate, DER, exactly as carried in the protected header.
-    public let certificate: [UInt8]
-    public let opening: VisitOpening
+    package let certificate: [UInt8]
+    package let opening: VisitOpening
 
     /// §3 step 2: size, COSE structure, header, payload keys and types. Any failure is
     /// `request_malformed` (status 413 when the body is too large).
-    public init(_ body: [UInt8]) throws(CloudProblem) {
+    package init(_ body: [UInt8]) throws(CloudProblem) {
         guard body.count <= VisitOpening.maximumSize else {
             throw CloudProblem(
                 .requestMalformed, "the body is larger than \(VisitOpening.maximumSize) bytes", status: 413)
@@ -136,10 +136,10 @@ public struct SignedVisitOpening: Sendable {
     }
 
     /// SHA-256 of the payload bytes: what the idempotency record compares (§5).
-    public var payloadDigest: [UInt8] { Array(SHA256.hash(data: message.payloadBytes)) }
+    package var payloadDigest: [UInt8] { Array(SHA256.hash(data: message.payloadBytes)) }
 
     /// Whether the practitioner's key signed it (§3 step 3, after the certificate was checked).
-    public func isSigned(by key: P256.Signing.PublicKey) -> Bool {
+    package func isSigned(by key: P256.Signing.PublicKey) -> Bool {
         guard let signature = message.es256Signature else { return false }
         return message.isSignatureValid(signature, for: key)
     }

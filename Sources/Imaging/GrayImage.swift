@@ -6,56 +6,56 @@ import CTurboJPEG
 #endif
 
 /// An 8-bit greyscale image, row by row without padding: the one pixel format the scanner works in.
-public struct GrayImage: Sendable, Hashable {
-    public let width: Int
-    public let height: Int
-    public var pixels: [UInt8]
+package struct GrayImage: Sendable, Hashable {
+    package let width: Int
+    package let height: Int
+    package var pixels: [UInt8]
 
-    public init(width: Int, height: Int, pixels: [UInt8]) {
+    package init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width >= 0 && height >= 0 && pixels.count == width * height, "pixel count must be width × height")
         self.width = width
         self.height = height
         self.pixels = pixels
     }
 
-    public init(width: Int, height: Int, filledWith value: UInt8) {
+    package init(width: Int, height: Int, filledWith value: UInt8) {
         self.init(width: width, height: height, pixels: [UInt8](repeating: value, count: width * height))
     }
 
-    public subscript(x: Int, y: Int) -> UInt8 {
+    package subscript(x: Int, y: Int) -> UInt8 {
         get { pixels[y * width + x] }
         set { pixels[y * width + x] = newValue }
     }
 
     /// Images larger than this are refused before any pixel memory is allocated.
-    public static let maximumSide = 16_384
-    public static let maximumPixels = 64 << 20
+    package static let maximumSide = 16_384
+    package static let maximumPixels = 64 << 20
 }
 
 /// Why an image could not be read or written. `code` is stable and what callers compare.
-public struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+package struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
+    package struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        package let rawValue: String
+        package init(rawValue: String) { self.rawValue = rawValue }
+        package var description: String { rawValue }
 
         /// The file cannot be opened or read.
-        public static let unreadable = Code(rawValue: "image_unreadable")
+        package static let unreadable = Code(rawValue: "image_unreadable")
         /// Not a PNG or JPEG file.
-        public static let unsupportedFormat = Code(rawValue: "image_format_unsupported")
+        package static let unsupportedFormat = Code(rawValue: "image_format_unsupported")
         /// A PNG or JPEG whose data is damaged or truncated.
-        public static let corrupt = Code(rawValue: "image_corrupt")
+        package static let corrupt = Code(rawValue: "image_corrupt")
         /// Dimensions beyond `GrayImage.maximumSide` / `maximumPixels`, or zero.
-        public static let badDimensions = Code(rawValue: "image_dimensions_invalid")
+        package static let badDimensions = Code(rawValue: "image_dimensions_invalid")
         /// The image cannot be written.
-        public static let unwritable = Code(rawValue: "image_unwritable")
+        package static let unwritable = Code(rawValue: "image_unwritable")
     }
 
-    public let code: Code
-    public let message: String
-    public var description: String { "\(code): \(message)" }
+    package let code: Code
+    package let message: String
+    package var description: String { "\(code): \(message)" }
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -65,12 +65,12 @@ public struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension GrayImage {
     /// Reads a PNG or JPEG file (by its content, not its name) as 8-bit grey.
-    public static func read(contentsOf path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> GrayImage {
+    package static func read(contentsOf path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> GrayImage {
         try decode(fileBytes(path, maximumFileSize: maximumFileSize))
     }
 
     /// A file's bytes, refused past `maximumFileSize` (an image file, before decoding).
-    public static func fileBytes(_ path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> [UInt8] {
+    package static func fileBytes(_ path: String, maximumFileSize: Int = 64 << 20) throws(ImageError) -> [UInt8] {
         guard let file = fopen(path, "rb") else { throw ImageError(.unreadable, "cannot open \(path)") }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -88,29 +88,29 @@ extension GrayImage {
     }
 
     /// Decodes PNG or JPEG bytes, recognised by their signature.
-    public static func decode(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
+    package static func decode(_ bytes: [UInt8]) throws(ImageError) -> GrayImage {
         let result = bytes.withUnsafeBytes { buffer in Result { () throws(ImageError) in try decode(buffer) } }
         return try result.get()
     }
 
     /// Decodes PNG or JPEG bytes in place (a request body: no copy of a large image).
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage {
         try decode(bytes, fittingPixels: nil).image
     }
 
     /// An image decoded, possibly reduced: `reduction` is the divisor applied (1 when none), `width` and
     /// `height` the encoded image's own size.
-    public struct Decoded: Sendable {
-        public var image: GrayImage
-        public var reduction: Int
-        public var width: Int
-        public var height: Int
+    package struct Decoded: Sendable {
+        package var image: GrayImage
+        package var reduction: Int
+        package var width: Int
+        package var height: Int
     }
 
     /// Decodes PNG or JPEG bytes; a JPEG of more than `fittingPixels` pixels is decoded at the largest
     /// of TurboJPEG's reductions (½, ¼, ⅛) that fits, which costs a fraction of decoding it whole and
     /// averaging it down. The image's own size must be within the limits either way.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             let image = try decodePNG(bytes)
             return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
@@ -183,7 +183,7 @@ extension GrayImage {
     }
 
     /// Writes an 8-bit greyscale PNG through libpng's simplified API.
-    public func writePNG(to path: String) throws(ImageError) {
+    package func writePNG(to path: String) throws(ImageError) {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
@@ -196,7 +196,7 @@ extension GrayImage {
     }
 
     /// Encodes as JPEG (grey) at `quality` 1…100: fixtures and the camera model of the benchmark.
-    public func jpegData(quality: Int = 85) throws(ImageError) -> [UInt8] {
+    package func jpegData(quality: Int = 85) throws(ImageError) -> [UInt8] {
         guard let handle = tjInitCompress() else { throw ImageError(.unwritable, "JPEG encoder unavailable") }
         defer { tjDestroy(handle) }
         var output: UnsafeMutablePointer<UInt8>? = nil

@@ -2,7 +2,7 @@
 /// small grey frames. Kept here, not in a general imaging library, because these are all we use.
 extension GrayImage {
     /// Every pixel inverted: dark-mode wallets show light modules on dark.
-    public func inverted() -> GrayImage {
+    package func inverted() -> GrayImage {
         // A plain loop over raw pointers vectorises; `map` over the array does not.
         var out = [UInt8](repeating: 0, count: pixels.count)
         pixels.withUnsafeBufferPointer { source in
@@ -14,7 +14,7 @@ extension GrayImage {
     }
 
     /// Downscaled by area averaging so its longer side is `longSide` (never upscaled).
-    public func downscaled(toLongSide longSide: Int) -> GrayImage {
+    package func downscaled(toLongSide longSide: Int) -> GrayImage {
         let longest = max(width, height)
         guard longest > longSide, longSide > 0 else { return self }
         let newWidth = max(1, (width * longSide + longest / 2) / longest)
@@ -25,7 +25,7 @@ extension GrayImage {
     /// Area-averaging resize (each output pixel is the mean of the input area it covers). Row by row:
     /// besides the result it holds one row of floats, so a 12 MP photo is reduced in place of memory
     /// (issue 11: under 64 MB for a 12 MP photo).
-    public func resizedByArea(width newWidth: Int, height newHeight: Int) -> GrayImage {
+    package func resizedByArea(width newWidth: Int, height newHeight: Int) -> GrayImage {
         let horizontal = Self.areaWeights(from: width, to: newWidth)
         let vertical = Self.areaWeights(from: height, to: newHeight)
         var result = [UInt8](repeating: 0, count: newWidth * newHeight)
@@ -70,7 +70,7 @@ extension GrayImage {
 
     /// Upscaled by an integer `factor` with bilinear interpolation: small codes (under about
     /// 2.5 camera pixels per module) give decoders' binarisers more to work with.
-    public func upscaled(by factor: Int) -> GrayImage {
+    package func upscaled(by factor: Int) -> GrayImage {
         guard factor > 1, width > 0, height > 0 else { return self }
         if factor == 2 { return upscaledTwice() }
         let newWidth = width * factor, newHeight = height * factor
@@ -140,7 +140,7 @@ extension GrayImage {
     }
 
     /// Separable Gaussian blur with standard deviation `sigma` (pixels); edges are clamped.
-    public func gaussianBlurred(sigma: Double) -> GrayImage {
+    package func gaussianBlurred(sigma: Double) -> GrayImage {
         guard sigma > 0.05, width > 0, height > 0 else { return self }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var kernel = (-radius...radius).map { Float(exp(-Double($0 * $0) / (2 * sigma * sigma))) }
@@ -189,7 +189,7 @@ extension GrayImage {
 
     /// Rotated by `degrees` (counter-clockwise) about the centre, bilinear, into a canvas that holds
     /// the whole result; uncovered pixels are `background`.
-    public func rotated(degrees: Double, background: UInt8 = 255) -> GrayImage {
+    package func rotated(degrees: Double, background: UInt8 = 255) -> GrayImage {
         let radians = degrees * .pi / 180
         let c = cos(radians), s = sin(radians)
         let newWidth = Int((abs(Double(width) * c) + abs(Double(height) * s)).rounded(.up))
@@ -210,7 +210,7 @@ extension GrayImage {
     }
 
     /// Bilinear sample at a fractional position; `nil` outside the image.
-    public func bilinear(x: Double, y: Double) -> UInt8? {
+    package func bilinear(x: Double, y: Double) -> UInt8? {
         guard x > -1, y > -1, x < Double(width), y < Double(height) else { return nil }
         let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
         let fx = x - Double(x0), fy = y - Double(y0)

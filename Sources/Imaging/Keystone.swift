@@ -1,12 +1,12 @@
 /// A plane projective transform (3×3 matrix, last entry 1): the map between a tilted view of a flat
 /// screen and a straight one.
-public struct Homography: Sendable, Hashable {
+package struct Homography: Sendable, Hashable {
     /// Row-major h11 … h32 (h33 = 1).
-    public var m: [Double]
+    package var m: [Double]
 
     /// The homography that takes each of the four `from` points to the matching `to` point, or
     /// `nil` when three of them are in a line (no such transform).
-    public init?(from: [(x: Double, y: Double)], to: [(x: Double, y: Double)]) {
+    package init?(from: [(x: Double, y: Double)], to: [(x: Double, y: Double)]) {
         guard from.count == 4, to.count == 4 else { return nil }
         // Each correspondence gives two rows of the 8×8 system A·h = b (the standard DLT with h33 = 1).
         var rows: [[Double]] = []
@@ -18,7 +18,7 @@ public struct Homography: Sendable, Hashable {
         m = solution
     }
 
-    public func apply(x: Double, y: Double) -> (x: Double, y: Double) {
+    package func apply(x: Double, y: Double) -> (x: Double, y: Double) {
         let w = m[6] * x + m[7] * y + 1
         return ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
     }
@@ -42,7 +42,7 @@ public struct Homography: Sendable, Hashable {
 }
 
 /// The edge of a frame that a keystone correction shortens.
-public enum KeystoneEdge: String, Sendable, CaseIterable {
+package enum KeystoneEdge: String, Sendable, CaseIterable {
     case top, bottom, left, right
 }
 
@@ -53,7 +53,7 @@ extension GrayImage {
     /// side brings the code back towards a square, which older QR detectors (zxing-cpp 1.4, which
     /// samples the grid through one homography) need. Returns the new image and the homography that
     /// takes its coordinates back to this frame's. Pixels from outside the frame repeat its edge.
-    public func keystoneCorrected(
+    package func keystoneCorrected(
         shortening edge: KeystoneEdge, by fraction: Double
     ) -> (
         image: GrayImage, toSource: Homography

@@ -6,30 +6,30 @@ import Imaging
 #endif
 
 /// A QR code symbol: `size × size` modules, `true` for dark.
-public struct QRCode: Sendable, Hashable {
-    public let version: Int
-    public let size: Int
-    public let modules: [Bool]
+package struct QRCode: Sendable, Hashable {
+    package let version: Int
+    package let size: Int
+    package let modules: [Bool]
 
-    public subscript(x: Int, y: Int) -> Bool { modules[y * size + x] }
+    package subscript(x: Int, y: Int) -> Bool { modules[y * size + x] }
 
     /// Error-correction levels of ISO/IEC 18004. The profile renders tokens at Q.
-    public enum ErrorCorrection: Sendable { case low, medium, quartile, high }
+    package enum ErrorCorrection: Sendable { case low, medium, quartile, high }
 
-    public struct EncodingError: Error, CustomStringConvertible, Sendable {
-        public let description: String
+    package struct EncodingError: Error, CustomStringConvertible, Sendable {
+        package let description: String
     }
 
     /// Encodes `text` in alphanumeric mode alone (VHC1 text is `0-9A-Z $%*+-./:` only), so the
     /// symbol is as small as the profile's size estimates assume.
-    public static func alphanumeric(
+    package static func alphanumeric(
         _ text: String, errorCorrection: ErrorCorrection = .quartile, minimumVersion: Int = 0
     ) throws(EncodingError) -> QRCode {
         try encode(Array(text.utf8), mode: QR_MODE_AN, errorCorrection: errorCorrection, minimumVersion: minimumVersion)
     }
 
     /// Encodes arbitrary bytes in byte mode (test fixtures: binary and non-ASCII payloads).
-    public static func bytes(
+    package static func bytes(
         _ data: [UInt8], errorCorrection: ErrorCorrection = .medium, minimumVersion: Int = 0
     ) throws(EncodingError) -> QRCode {
         try encode(data, mode: QR_MODE_8, errorCorrection: errorCorrection, minimumVersion: minimumVersion)
@@ -65,7 +65,7 @@ public struct QRCode: Sendable, Hashable {
     }
 
     /// An 8-bit grey image of the symbol: black modules on white, with a quiet zone.
-    public func image(pixelsPerModule: Int = 8, quietZoneModules: Int = 4) -> GrayImage {
+    package func image(pixelsPerModule: Int = 8, quietZoneModules: Int = 4) -> GrayImage {
         let side = (size + 2 * quietZoneModules) * pixelsPerModule
         var pixels = [UInt8](repeating: 255, count: side * side)
         for y in 0..<size {
@@ -85,7 +85,7 @@ extension QRCode {
     /// The symbol as terminal text, two module rows per line with half blocks, drawn black on white
     /// whatever the terminal's colours (a camera needs dark modules on a light ground), with a quiet
     /// zone. Each line resets the colours at its end.
-    public func terminalText(quietZoneModules: Int = 2) -> String {
+    package func terminalText(quietZoneModules: Int = 2) -> String {
         let side = size + 2 * quietZoneModules
         func dark(_ x: Int, _ y: Int) -> Bool {
             let (column, row) = (x - quietZoneModules, y - quietZoneModules)

@@ -45,6 +45,18 @@ package enum SafeFile {
         }
     }
 
+    /// Makes sure `path` exists, creating it empty with mode 0600 if it does not (a database the process
+    /// alone may read; SQLite gives its -wal and -shm files the same mode). An existing file is kept as
+    /// it is. (Not FileManager.createFile: on Linux it writes through a temporary file it leaves behind.)
+    package static func createPrivate(_ path: String) throws(WriteError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw WriteError(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
     /// Creates a directory (and its parents) with `mode`; an existing one is kept.
     package static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(WriteError) {
         var prefix = path.hasPrefix("/") ? "" : "."

@@ -148,15 +148,15 @@ extension CloudRoutes {
 }
 
 /// A patient's app secret: 32 random bytes as 64 hex digits, kept by the cloud only as its SHA-256.
-public struct AppSecret: Sendable {
-    public let text: String
+package struct AppSecret: Sendable {
+    package let text: String
 
-    public init() { text = Hex.encode(VisitOpening.random(count: 32)) }
+    package init() { text = Hex.encode(VisitOpening.random(count: 32)) }
 
-    public init?(text: String) {
+    package init?(text: String) {
         guard text.utf8.count == 64, Hex.decode(text) != nil else { return nil }
         self.text = text.lowercased()
     }
 
-    public var hash: [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+    package var hash: [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
 }

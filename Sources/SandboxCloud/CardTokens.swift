@@ -4,14 +4,14 @@ import VirtualCard
 /// Issues the tokens a patient's app shows, and the one a remote consent hands over: the token
 /// profile's claims for a sandbox patient, signed with the sandbox's token key, 5-minute life and a
 /// fresh `cti` each time.
-public struct CardTokens: Sendable {
+package struct CardTokens: Sendable {
     let issuer: TokenIssuer
-    public static let lifetime: Int64 = 300
+    package static let lifetime: Int64 = 300
 
-    public init(issuer: TokenIssuer) { self.issuer = issuer }
+    package init(issuer: TokenIssuer) { self.issuer = issuer }
 
     /// A token for `patient`'s card, carrying `delegation` when a delegate shows it.
-    public func issue(
+    package func issue(
         for patient: SandboxManifest.Patient, delegation: StoredDelegation?, now: Int64
     ) throws
         -> AppToken

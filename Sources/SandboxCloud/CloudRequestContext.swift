@@ -5,13 +5,13 @@ import NIOSSL
 
 /// The request context of the cloud's routes: the connection (for its TLS client certificate) and,
 /// once `InstitutionGate` has checked it, the institution it proves.
-public struct CloudRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct CloudRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// nil in router tests, which have no TLS connection.
     let channel: (any Channel)?
-    public var institution: InstitutionIdentity?
+    package var institution: InstitutionIdentity?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }

@@ -7,7 +7,7 @@ import VirtualCard
 /// The cloud's state behind one small interface: one-time use across every station is a shared-database
 /// problem, so a second backend (several cloud instances on one PostgreSQL) implements this and nothing
 /// else changes. Every method that changes state does all of it in one transaction.
-public protocol CloudStore: Sendable {
+package protocol CloudStore: Sendable {
     /// §5 and §6 in one read: what the cloud answered to `requestID` before, if anything, and whether
     /// this practitioner has used `nonce` before.
     func precheck(
@@ -90,7 +90,7 @@ public protocol CloudStore: Sendable {
 }
 
 /// What the cloud knows of a request id (§5).
-public enum PriorRequest: Sendable, Equatable {
+package enum PriorRequest: Sendable, Equatable {
     case none
     /// The same payload: the first answer, sent again with 200.
     case same(VisitGrant)
@@ -101,33 +101,33 @@ public enum PriorRequest: Sendable, Equatable {
 }
 
 /// A request refused after the idempotency and nonce checks (§3 steps 7 and 8).
-public struct RefusalRecord: Sendable {
-    public var requestID: [UInt8]
-    public var payloadDigest: [UInt8]
-    public var nonce: [UInt8]
-    public var practitioner: String
-    public var problem: CloudProblem
-    public var now: Int64
+package struct RefusalRecord: Sendable {
+    package var requestID: [UInt8]
+    package var payloadDigest: [UInt8]
+    package var nonce: [UInt8]
+    package var practitioner: String
+    package var problem: CloudProblem
+    package var now: Int64
 }
 
 /// Everything one successful visit opening writes.
-public struct OpeningCommit: Sendable {
-    public var requestID: [UInt8]
-    public var payloadDigest: [UInt8]
-    public var nonce: [UInt8]
-    public var practitioner: String
-    public var institution: String
-    public var setting: CareSetting
-    public var tokenID: [UInt8]
-    public var patientID: String
-    public var scannedAt: Int64
-    public var expiresAt: Int64
-    public var now: Int64
+package struct OpeningCommit: Sendable {
+    package var requestID: [UInt8]
+    package var payloadDigest: [UInt8]
+    package var nonce: [UInt8]
+    package var practitioner: String
+    package var institution: String
+    package var setting: CareSetting
+    package var tokenID: [UInt8]
+    package var patientID: String
+    package var scannedAt: Int64
+    package var expiresAt: Int64
+    package var now: Int64
     /// The answer, given the visit sequence number the store allocated and a fresh grant.
-    public var answer: @Sendable (_ visitSequence: Int, _ grant: String) -> VisitGrant
+    package var answer: @Sendable (_ visitSequence: Int, _ grant: String) -> VisitGrant
 }
 
-public enum OpeningOutcome: Sendable, Equatable {
+package enum OpeningOutcome: Sendable, Equatable {
     case opened(VisitGrant)
     /// A concurrent copy of the same request won the race: its answer.
     case repeated(VisitGrant)
@@ -137,31 +137,31 @@ public enum OpeningOutcome: Sendable, Equatable {
 }
 
 /// A visit grant as the cloud keeps it: bound to the institution and the practitioner.
-public struct StoredGrant: Sendable, Equatable {
-    public var grant: String
-    public var institution: String
-    public var practitioner: String
-    public var patientID: String
-    public var setting: CareSetting
-    public var openedAt: Int64
-    public var expiresAt: Int64
+package struct StoredGrant: Sendable, Equatable {
+    package var grant: String
+    package var institution: String
+    package var practitioner: String
+    package var patientID: String
+    package var setting: CareSetting
+    package var openedAt: Int64
+    package var expiresAt: Int64
 }
 
-public enum ListKind: String, Sendable, CaseIterable {
+package enum ListKind: String, Sendable, CaseIterable {
     case trust, revocation
 }
 
 /// A signed list as served: its COSE bytes, sequence, times and strong ETag.
-public struct PublishedList: Sendable, Equatable {
-    public var kind: ListKind
-    public var sequence: Int64
-    public var issuedAt: Int64
-    public var expiresAt: Int64
-    public var cose: [UInt8]
+package struct PublishedList: Sendable, Equatable {
+    package var kind: ListKind
+    package var sequence: Int64
+    package var issuedAt: Int64
+    package var expiresAt: Int64
+    package var cose: [UInt8]
     /// A strong ETag: the quoted hex SHA-256 of the bytes.
-    public var etag: String
+    package var etag: String
 
-    public init(kind: ListKind, sequence: Int64, issuedAt: Int64, expiresAt: Int64, cose: [UInt8]) {
+    package init(kind: ListKind, sequence: Int64, issuedAt: Int64, expiresAt: Int64, cose: [UInt8]) {
         self.kind = kind
         self.sequence = sequence
         self.issuedAt = issuedAt
@@ -172,11 +172,11 @@ public struct PublishedList: Sendable, Equatable {
 }
 
 /// A medical record as stored: its category, date (`YYYY-MM-DD`, for newest-first order) and JSON.
-public struct StoredRecord: Sendable, Equatable {
-    public var category: RecordCategory
-    public var date: String
-    public var json: String
-    public init(category: RecordCategory, date: String, json: String) {
+package struct StoredRecord: Sendable, Equatable {
+    package var category: RecordCategory
+    package var date: String
+    package var json: String
+    package init(category: RecordCategory, date: String, json: String) {
         self.category = category
         self.date = date
         self.json = json
@@ -184,28 +184,28 @@ public struct StoredRecord: Sendable, Equatable {
 }
 
 /// A delegation as the cloud keeps it.
-public struct StoredDelegation: Sendable, Equatable {
-    public var id: [UInt8]
-    public var holderID: String
-    public var delegateID: String
-    public var validFrom: CalendarDate
-    public var validTo: CalendarDate
-    public var createdAt: Int64
-    public var cancelledAt: Int64?
+package struct StoredDelegation: Sendable, Equatable {
+    package var id: [UInt8]
+    package var holderID: String
+    package var delegateID: String
+    package var validFrom: CalendarDate
+    package var validTo: CalendarDate
+    package var createdAt: Int64
+    package var cancelledAt: Int64?
 
     /// Usable on `today`: not cancelled, and `today` within its dates.
-    public func isUsable(on today: CalendarDate) -> Bool {
+    package func isUsable(on today: CalendarDate) -> Bool {
         cancelledAt == nil && validFrom <= today && today <= validTo
     }
 
-    public func state(on today: CalendarDate) -> DelegationState {
+    package func state(on today: CalendarDate) -> DelegationState {
         if cancelledAt != nil { return .cancelled }
         if today < validFrom { return .scheduled }
         return today > validTo ? .expired : .active
     }
 
     /// The wire shape, with its state on `today`.
-    public func wire(on today: CalendarDate) -> Delegation {
+    package func wire(on today: CalendarDate) -> Delegation {
         Delegation(
             id: Hex.encode(id), holderId: holderID, delegateId: delegateID, validFrom: validFrom.iso,
             validTo: validTo.iso, createdAt: createdAt, cancelledAt: cancelledAt, state: state(on: today))
@@ -213,21 +213,21 @@ public struct StoredDelegation: Sendable, Equatable {
 }
 
 /// A consent request as the cloud keeps it: never the token handed over, only its id.
-public struct StoredConsent: Sendable, Equatable {
-    public enum State: String, Sendable { case pending, approved, collected, refused }
-    public var id: String
-    public var institution: String
-    public var patientID: String
-    public var setting: CareSetting
-    public var requestedAt: Int64
-    public var expiresAt: Int64
-    public var state: State
-    public var answeredAt: Int64?
-    public var tokenID: [UInt8]?
+package struct StoredConsent: Sendable, Equatable {
+    package enum State: String, Sendable { case pending, approved, collected, refused }
+    package var id: String
+    package var institution: String
+    package var patientID: String
+    package var setting: CareSetting
+    package var requestedAt: Int64
+    package var expiresAt: Int64
+    package var state: State
+    package var answeredAt: Int64?
+    package var tokenID: [UInt8]?
 
     /// The state as the protocol reports it at `now`: a request not answered, or an approval not
     /// collected, within the window has expired.
-    public func reported(at now: Int64) -> ConsentState {
+    package func reported(at now: Int64) -> ConsentState {
         switch state {
         case .pending: now > expiresAt ? .expired : .pending
         case .approved: now > (answeredAt ?? expiresAt) + ConsentRequest.answerWindow ? .expired : .approved
@@ -237,7 +237,7 @@ public struct StoredConsent: Sendable, Equatable {
     }
 }
 
-public enum ConsentAnswerOutcome: Sendable, Equatable {
+package enum ConsentAnswerOutcome: Sendable, Equatable {
     case answered(StoredConsent)
     case unknown
     case alreadyAnswered

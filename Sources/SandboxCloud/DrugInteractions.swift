@@ -1,7 +1,7 @@
 import CloudProtocol
 
 /// The interaction table the alerts use: a small, documented set of well-known pairs, each with the
-/// public source that states it (docs/drug-interactions.md lists the same). A pair matches by ATC
+/// package source that states it (docs/drug-interactions.md lists the same). A pair matches by ATC
 /// prefix, in either direction: a proposed drug against one still in supply.
 enum DrugInteractions {
     struct Pair: Sendable {

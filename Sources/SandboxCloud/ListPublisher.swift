@@ -8,12 +8,12 @@ import VirtualCard
 /// sandbox issuer's keys: at start, on a timer well before they expire, and whenever a delegation is
 /// cancelled. Sequence numbers only rise (the store refuses a lower one). It also hands the visit
 /// opener a verifier over the lists currently served.
-public final class ListPublisher: Sendable {
-    public struct Keys: Sendable {
-        public var root: P256.Signing.PrivateKey
-        public var token: P256.Signing.PrivateKey
-        public var revocation: P256.Signing.PrivateKey
-        public init(root: P256.Signing.PrivateKey, token: P256.Signing.PrivateKey, revocation: P256.Signing.PrivateKey)
+package final class ListPublisher: Sendable {
+    package struct Keys: Sendable {
+        package var root: P256.Signing.PrivateKey
+        package var token: P256.Signing.PrivateKey
+        package var revocation: P256.Signing.PrivateKey
+        package init(root: P256.Signing.PrivateKey, token: P256.Signing.PrivateKey, revocation: P256.Signing.PrivateKey)
         {
             self.root = root
             self.token = token
@@ -22,12 +22,12 @@ public final class ListPublisher: Sendable {
     }
 
     /// How long a published list is valid, and how long before its expiry it is replaced.
-    public struct Schedule: Sendable {
-        public var trustListLifetime: Int64 = 7 * 86_400
-        public var revocationListLifetime: Int64 = 86_400
+    package struct Schedule: Sendable {
+        package var trustListLifetime: Int64 = 7 * 86_400
+        package var revocationListLifetime: Int64 = 86_400
         /// A list with less than this fraction of its lifetime left is replaced.
-        public var renewFraction: Double = 0.5
-        public init() {}
+        package var renewFraction: Double = 0.5
+        package init() {}
     }
 
     let keys: Keys
@@ -39,7 +39,7 @@ public final class ListPublisher: Sendable {
     let revocations: @Sendable () async throws -> [RevocationList.Entry]
     private let current = Mutex<(trust: PublishedList, revocation: PublishedList, verifier: TokenVerifier)?>(nil)
 
-    public init(
+    package init(
         keys: Keys, issuer: String, keyValidity: ClosedRange<Int64>, store: any CloudStore,
         schedule: Schedule = .init(),
         revocations: @escaping @Sendable () async throws -> [RevocationList.Entry]
@@ -53,7 +53,7 @@ public final class ListPublisher: Sendable {
     }
 
     /// The lists as served now. `refresh` must have run once.
-    public func served() -> (trust: PublishedList, revocation: PublishedList)? {
+    package func served() -> (trust: PublishedList, revocation: PublishedList)? {
         current.withLock { $0.map { ($0.trust, $0.revocation) } }
     }
 
@@ -67,7 +67,7 @@ public final class ListPublisher: Sendable {
 
     /// Loads what the store holds and publishes a new list of each kind that is missing, expiring
     /// (`force` for the revocation list: a delegation was just cancelled).
-    public func refresh(now: Int64, forceRevocation: Bool = false) async throws {
+    package func refresh(now: Int64, forceRevocation: Bool = false) async throws {
         var trust = try await store.currentList(.trust)
         if trust == nil || isDue(trust!, lifetime: schedule.trustListLifetime, now: now) {
             let sequence = (trust?.sequence ?? 0) + 1

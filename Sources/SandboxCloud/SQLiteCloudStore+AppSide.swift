@@ -6,7 +6,7 @@ import VirtualCard
 
 // The app side and remote consent on SQLite: each change and its audit row in one transaction.
 extension SQLiteCloudStore {
-    public func registerAppCredential(secretHash: [UInt8], patientID: String) async throws {
+    package func registerAppCredential(secretHash: [UInt8], patientID: String) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO app_credential (secret_hash, patient_id) VALUES (?, ?)",
@@ -14,7 +14,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func patient(appSecretHash: [UInt8]) async throws -> String? {
+    package func patient(appSecretHash: [UInt8]) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(
                 db, sql: "SELECT patient_id FROM app_credential WHERE secret_hash = ?", arguments: [Data(appSecretHash)]
@@ -24,7 +24,7 @@ extension SQLiteCloudStore {
 
     // MARK: - Delegations
 
-    public func createDelegation(
+    package func createDelegation(
         _ delegation: StoredDelegation, maximumActive: Int, today: CalendarDate
     ) async throws
         -> Bool
@@ -61,15 +61,15 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func delegations(holder: String) async throws -> [StoredDelegation] {
+    package func delegations(holder: String) async throws -> [StoredDelegation] {
         try await pool.read { db in try Self.delegations(db, where: "holder_id = ?", holder) }
     }
 
-    public func delegations(delegate: String) async throws -> [StoredDelegation] {
+    package func delegations(delegate: String) async throws -> [StoredDelegation] {
         try await pool.read { db in try Self.delegations(db, where: "delegate_id = ?", delegate) }
     }
 
-    public func cancelDelegation(
+    package func cancelDelegation(
         _ id: [UInt8], holder: String, now: Int64
     ) async throws
         -> (delegation: StoredDelegation, cancelledNow: Bool)?
@@ -88,7 +88,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func revokedDelegations(today: CalendarDate) async throws -> [RevocationList.Entry] {
+    package func revokedDelegations(today: CalendarDate) async throws -> [RevocationList.Entry] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
@@ -130,7 +130,7 @@ extension SQLiteCloudStore {
 
     // MARK: - Remote consent
 
-    public func createConsent(_ consent: StoredConsent) async throws {
+    package func createConsent(_ consent: StoredConsent) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -150,11 +150,11 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func consent(_ id: String) async throws -> StoredConsent? {
+    package func consent(_ id: String) async throws -> StoredConsent? {
         try await pool.read { db in try Self.consents(db, where: "id = ?", [id]).first }
     }
 
-    public func pendingConsents(patientID: String, now: Int64) async throws -> [StoredConsent] {
+    package func pendingConsents(patientID: String, now: Int64) async throws -> [StoredConsent] {
         try await pool.read { db in
             try Self.consents(
                 db, where: "patient_id = ? AND state = 'pending' AND expires_at >= ? ORDER BY requested_at",
@@ -162,7 +162,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func answerConsent(
+    package func answerConsent(
         _ id: String, patientID: String, approve: Bool, now: Int64
     ) async throws
         -> ConsentAnswerOutcome
@@ -187,7 +187,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func collectConsent(_ id: String, tokenID: [UInt8], now: Int64) async throws -> Bool {
+    package func collectConsent(_ id: String, tokenID: [UInt8], now: Int64) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE consent SET state = 'collected', token_id = ? WHERE id = ? AND state = 'approved'",

@@ -5,7 +5,7 @@ import VirtualCard
 
 // The signed trust and revocation lists as published, one current list of each kind.
 extension SQLiteCloudStore {
-    public func currentList(_ kind: ListKind) async throws -> PublishedList? {
+    package func currentList(_ kind: ListKind) async throws -> PublishedList? {
         try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT sequence, issued_at, expires_at, cose FROM signed_list WHERE kind = ?",
@@ -18,7 +18,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func publish(_ list: PublishedList, now: Int64) async throws -> Bool {
+    package func publish(_ list: PublishedList, now: Int64) async throws -> Bool {
         try await pool.write { db in
             // Sequence numbers only rise, whatever the caller does.
             try db.execute(

@@ -7,7 +7,7 @@ import VirtualCard
 // Visit openings on SQLite: the read-only prechecks, then one group-committed write that decides
 // one-time use, numbers the visit and records the grant with its audit row.
 extension SQLiteCloudStore {
-    public func precheck(
+    package func precheck(
         _ requestID: [UInt8], payloadDigest: [UInt8], nonce: [UInt8], practitioner: String
     )
         async throws -> (prior: PriorRequest, nonceUsed: Bool)
@@ -38,7 +38,7 @@ extension SQLiteCloudStore {
             arguments: [practitioner, Data(nonce)]) ?? false
     }
 
-    public func commitOpening(_ opening: OpeningCommit) async throws -> OpeningOutcome {
+    package func commitOpening(_ opening: OpeningCommit) async throws -> OpeningOutcome {
         try await openings.write { db in
             // The earlier read-only checks may have lost a race with a concurrent request: check again.
             switch try Self.priorRequest(db, opening.requestID, opening.payloadDigest) {
@@ -101,7 +101,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func recordRefusal(_ refusal: RefusalRecord) async throws {
+    package func recordRefusal(_ refusal: RefusalRecord) async throws {
         let problem = String(decoding: try Self.encoder.encode(refusal.problem), as: UTF8.self)
         try await openings.write { db in
             try db.cachedStatement(
@@ -119,7 +119,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func grant(_ grant: String) async throws -> StoredGrant? {
+    package func grant(_ grant: String) async throws -> StoredGrant? {
         try await pool.read { db in
             try Row.fetchOne(
                 db,

@@ -3,7 +3,7 @@ import GRDB
 
 // Medical records: stored by patient and category, read a page at a time.
 extension SQLiteCloudStore {
-    public func storeRecords(_ records: [StoredRecord], patientID: String) async throws {
+    package func storeRecords(_ records: [StoredRecord], patientID: String) async throws {
         try await pool.write { db in
             for record in records {
                 try db.execute(
@@ -15,7 +15,7 @@ extension SQLiteCloudStore {
 
     /// Replaces a patient's records of one category: for arranging a known history (tests,
     /// demonstrations); the served cloud only ever adds records.
-    public func replaceRecords(_ records: [StoredRecord], category: RecordCategory, patientID: String) async throws {
+    package func replaceRecords(_ records: [StoredRecord], category: RecordCategory, patientID: String) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "DELETE FROM medical_record WHERE patient_id = ? AND category = ?",
@@ -28,7 +28,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func records(
+    package func records(
         patientID: String, category: RecordCategory, offset: Int, limit: Int
     ) async throws
         -> (total: Int, payloads: [String])

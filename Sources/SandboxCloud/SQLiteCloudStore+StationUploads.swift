@@ -6,7 +6,7 @@ import VirtualCard
 
 // What stations upload: consumed token ids (double use across institutions) and audit-log heads.
 extension SQLiteCloudStore {
-    public func recordConsumed(
+    package func recordConsumed(
         _ ids: [(tokenID: [UInt8], at: Int64)], institution: String, now: Int64
     ) async throws
         -> [ConsumedAnswer.DoubleUse]
@@ -43,7 +43,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func recordAuditHead(_ head: AuditHeadUpload, institution: String, now: Int64) async throws {
+    package func recordAuditHead(_ head: AuditHeadUpload, institution: String, now: Int64) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -54,7 +54,7 @@ extension SQLiteCloudStore {
         }
     }
 
-    public func auditHeads(station: String, institution: String) async throws -> [AuditHeadList.Head] {
+    package func auditHeads(station: String, institution: String) async throws -> [AuditHeadList.Head] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,

@@ -1,31 +1,27 @@
 import AuditChain
 import Foundation
 import GRDB
+import SafeFiles
 
 /// `CloudStore` on one SQLite file in the sandbox directory (GRDB, WAL, a pool for concurrent reads).
 /// Writes are serialised by SQLite; every opening is one transaction, so a crash keeps all of it or
 /// none of it, and a restart loses nothing that was answered.
-public final class SQLiteCloudStore: CloudStore {
+package final class SQLiteCloudStore: CloudStore {
     let pool: DatabasePool
     /// Visit openings commit in groups (see `GroupCommit`).
     let openings: GroupCommit
     let checkpointer: Checkpointer
 
-    public struct OpenError: Error, CustomStringConvertible {
-        public let path: String
-        public let underlying: any Error
-        public var description: String { "cannot open the cloud database \(path): \(underlying)" }
+    package struct OpenError: Error, CustomStringConvertible {
+        package let path: String
+        package let underlying: any Error
+        package var description: String { "cannot open the cloud database \(path): \(underlying)" }
     }
 
     /// Opens (creating with mode 0600) and migrates the database at `path`.
-    public init(path: String) throws(OpenError) {
+    package init(path: String) throws(OpenError) {
         do {
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if descriptor >= 0 {
-                close(descriptor)
-            } else if errno != EEXIST {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
+            try SafeFile.createPrivate(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in

@@ -13,29 +13,29 @@ import VirtualCard
 /// The sandbox cloud, assembled from a sandbox directory: its registry, database, lists, the visit
 /// opener and the routes. `vhc-cloud serve` runs `application(...)` in a ServiceGroup; tests do the
 /// same on port 0.
-public struct SandboxCloud: Sendable {
-    public let directory: SandboxDirectory
-    public let registry: Registry
-    public let store: any CloudStore
-    public let lists: ListPublisher
-    public let authority: CertificateAuthority
-    public let opener: VisitOpener
-    public let tokens: CardTokens
-    public let clock: @Sendable () -> Int64
-    public let logger: Logger
+package struct SandboxCloud: Sendable {
+    package let directory: SandboxDirectory
+    package let registry: Registry
+    package let store: any CloudStore
+    package let lists: ListPublisher
+    package let authority: CertificateAuthority
+    package let opener: VisitOpener
+    package let tokens: CardTokens
+    package let clock: @Sendable () -> Int64
+    package let logger: Logger
 
     /// Server limits: an unauthenticated client must not be able to hold the cloud.
-    public struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Concurrent connections; more wait in the kernel's backlog until one closes.
-        public var maximumConnections = 512
+        package var maximumConnections = 512
         /// A connection with nothing to read for this long is closed (also covers a stalled handshake).
-        public var idleTimeout: TimeAmount = .seconds(30)
+        package var idleTimeout: TimeAmount = .seconds(30)
         /// A request head must be complete this long after the connection opens or the last response.
-        public var requestHeadTimeout: TimeAmount = .seconds(10)
-        public init() {}
+        package var requestHeadTimeout: TimeAmount = .seconds(10)
+        package init() {}
     }
 
-    public static func open(
+    package static func open(
         _ directory: SandboxDirectory, settings: VisitOpener.Settings = .init(),
         listSchedule: ListPublisher.Schedule = .init(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
@@ -63,7 +63,7 @@ public struct SandboxCloud: Sendable {
             clock: clock, logger: logger)
     }
 
-    public func router() -> Router<CloudRequestContext> {
+    package func router() -> Router<CloudRequestContext> {
         let router = Router(context: CloudRequestContext.self)
         CloudRoutes(cloud: self).register(on: router)
         return router
@@ -71,7 +71,7 @@ public struct SandboxCloud: Sendable {
 
     /// The HTTPS application: TLS 1.2 or newer with the sandbox server certificate; a client
     /// certificate is asked for but judged by the routes, so each refusal gets its protocol code.
-    public func application(
+    package func application(
         host: String, port: Int, limits: Limits = .init(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {

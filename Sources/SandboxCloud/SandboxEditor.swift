@@ -6,17 +6,17 @@ import VirtualCard
 /// `vhc-cloud enrol`, `affiliate` and `patient add`: grow a sandbox after `init`. Each rewrites
 /// `sandbox.json` atomically and makes what the new party needs (a certificate and key, or an app
 /// secret and records). A running `vhc-cloud serve` reads `sandbox.json` at start: restart it.
-public struct SandboxEditor {
-    public let directory: SandboxDirectory
-    public let now: Int64
+package struct SandboxEditor {
+    package let directory: SandboxDirectory
+    package let now: Int64
 
-    public init(directory: SandboxDirectory, now: Int64) {
+    package init(directory: SandboxDirectory, now: Int64) {
         self.directory = directory
         self.now = now
     }
 
-    public struct EditError: Error, CustomStringConvertible {
-        public let description: String
+    package struct EditError: Error, CustomStringConvertible {
+        package let description: String
         init(_ description: String) { self.description = description }
     }
 
@@ -27,11 +27,11 @@ public struct SandboxEditor {
                 Double(SandboxMaker.certificateYears) * 365 * 86_400)
     }
 
-    public static func syntheticID(sex: Sex, using generator: inout some RandomNumberGenerator) -> String {
+    package static func syntheticID(sex: Sex, using generator: inout some RandomNumberGenerator) -> String {
         SyntheticPeople.nationalID(sex: sex, using: &generator)
     }
 
-    public static func syntheticName(using generator: inout some RandomNumberGenerator) -> String {
+    package static func syntheticName(using generator: inout some RandomNumberGenerator) -> String {
         SyntheticPeople.name(using: &generator)
     }
 
@@ -44,7 +44,7 @@ public struct SandboxEditor {
     /// Enrols a new institution in `settings` with a new certificate, or changes the settings (and
     /// name) of one already enrolled.
     @discardableResult
-    public func enrol(code: String, name: String, settings: [CareSetting]) throws -> SandboxManifest.Institution {
+    package func enrol(code: String, name: String, settings: [CareSetting]) throws -> SandboxManifest.Institution {
         guard code.utf8.count == 10, code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw EditError("an institution code is 10 digits")
         }
@@ -68,7 +68,7 @@ public struct SandboxEditor {
     }
 
     /// A new practitioner with a signing certificate, affiliated with no institution yet.
-    public func addPractitioner(
+    package func addPractitioner(
         id: String?, name: String?, profession: Profession, sex: Sex = .female
     ) throws
         -> SandboxManifest.Practitioner
@@ -96,7 +96,7 @@ public struct SandboxEditor {
 
     /// Affiliates a practitioner with an institution, or ends the affiliation.
     @discardableResult
-    public func affiliate(
+    package func affiliate(
         practitioner id: String, institution code: String, remove: Bool = false
     ) throws
         -> SandboxManifest.Practitioner
@@ -116,7 +116,7 @@ public struct SandboxEditor {
     }
 
     /// A new patient with an app secret and MediCloud-like records.
-    public func addPatient(_ patient: SandboxManifest.Patient) async throws {
+    package func addPatient(_ patient: SandboxManifest.Patient) async throws {
         guard TaiwanID.isValid(patient.id) else { throw EditError("'\(patient.id)' is not a valid ID number") }
         try Self.checkName(patient.name)
         guard let birth = CalendarDate(iso: patient.birthDate), birth <= CalendarDate(taipeiDateAt: now),

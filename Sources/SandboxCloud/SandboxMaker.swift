@@ -11,16 +11,16 @@ import X509
 /// and video consultation only), practitioners of each profession (every institution with one, one
 /// affiliated with two institutions, one with none), and patients with and without a photo or a card
 /// number, one whose insurance is suspended. Keys and people are new every time.
-public enum SandboxMaker {
-    public static let issuer = "TW-NHIA"
-    public static let certificateYears = 2
+package enum SandboxMaker {
+    package static let issuer = "TW-NHIA"
+    package static let certificateYears = 2
 
     /// The window the sandbox's token and revocation keys are published with, from its creation time.
-    public static func keyValidity(createdAt: Int64) -> ClosedRange<Int64> {
+    package static func keyValidity(createdAt: Int64) -> ClosedRange<Int64> {
         (createdAt - 30 * 86_400)...(createdAt + 5 * 365 * 86_400)
     }
 
-    public static func make(
+    package static func make(
         in directory: SandboxDirectory, now: Int64, patientCount: Int = 24
     ) async throws
         -> SandboxManifest
@@ -46,7 +46,7 @@ public enum SandboxMaker {
             key: serverKey, certificate: try pki.issue(.server, key: serverKey.publicKey, validity: validity),
             keyPath: directory.serverKey, certificatePath: directory.serverCertificate)
 
-        // The token profile's issuer keys; a station pins the root's public key.
+        // The token profile's issuer keys; a station pins the root's package key.
         try SafeFile.makeDirectory(directory.file("issuer"), mode: 0o700)
         let keys = ListPublisher.Keys(
             root: P256.Signing.PrivateKey(), token: P256.Signing.PrivateKey(), revocation: P256.Signing.PrivateKey())
@@ -121,7 +121,7 @@ public enum SandboxMaker {
 
     /// What a patient needs beyond the manifest: an app secret (the file for `vhc app`, its hash in
     /// the database) and MediCloud-like records. Audited.
-    public static func provision(
+    package static func provision(
         _ patient: SandboxManifest.Patient, in directory: SandboxDirectory, store: any CloudStore, now: Int64,
         using generator: inout some RandomNumberGenerator
     ) async throws {

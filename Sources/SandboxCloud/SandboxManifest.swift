@@ -5,35 +5,35 @@ import VirtualCard
 /// `DIR/sandbox.json` (cloud-protocol.md §8): who the sandbox holds. The cloud reads it at start; the
 /// `vhc-cloud enrol`, `affiliate` and `patient add` commands rewrite it. Checkers and HIS developers
 /// read it to find an institution, a practitioner and patients to try.
-public struct SandboxManifest: Codable, Sendable, Equatable {
+package struct SandboxManifest: Codable, Sendable, Equatable {
     /// The token issuer the trust list names (`iss` of every token).
-    public var issuer: String
+    package var issuer: String
     /// Epoch seconds when `vhc-cloud init` made the sandbox.
-    public var createdAt: Int64
-    public var institutions: [Institution]
-    public var practitioners: [Practitioner]
-    public var patients: [Patient]
+    package var createdAt: Int64
+    package var institutions: [Institution]
+    package var practitioners: [Practitioner]
+    package var patients: [Patient]
 
-    public struct Institution: Codable, Sendable, Equatable {
+    package struct Institution: Codable, Sendable, Equatable {
         /// 10 digits: the subject `serialNumber` of its certificate.
-        public var code: String
-        public var name: String
-        public var settings: [CareSetting]
-        public init(code: String, name: String, settings: [CareSetting]) {
+        package var code: String
+        package var name: String
+        package var settings: [CareSetting]
+        package init(code: String, name: String, settings: [CareSetting]) {
             self.code = code
             self.name = name
             self.settings = settings
         }
     }
 
-    public struct Practitioner: Codable, Sendable, Equatable {
+    package struct Practitioner: Codable, Sendable, Equatable {
         /// A Taiwan ID number: the subject `serialNumber` of their signing certificate.
-        public var id: String
-        public var name: String
-        public var profession: Profession
+        package var id: String
+        package var name: String
+        package var profession: Profession
         /// The codes of the institutions they are affiliated with (possibly none).
-        public var institutions: [String]
-        public init(id: String, name: String, profession: Profession, institutions: [String]) {
+        package var institutions: [String]
+        package init(id: String, name: String, profession: Profession, institutions: [String]) {
             self.id = id
             self.name = name
             self.profession = profession
@@ -41,20 +41,20 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Patient: Codable, Sendable, Equatable {
-        public var id: String
-        public var name: String
+    package struct Patient: Codable, Sendable, Equatable {
+        package var id: String
+        package var name: String
         /// `YYYY-MM-DD`.
-        public var birthDate: String
-        public var sex: Sex
+        package var birthDate: String
+        package var sex: Sex
         /// 12 digits, or null for a card whose number the app does not show.
-        public var cardNumber: String?
-        public var photo: PhotoStatus
-        public var insuranceStatus: InsuranceStatus
+        package var cardNumber: String?
+        package var photo: PhotoStatus
+        package var insuranceStatus: InsuranceStatus
         /// `YYYY-MM-DD`.
-        public var cardIssuedAt: String
+        package var cardIssuedAt: String
 
-        public init(
+        package init(
             id: String, name: String, birthDate: String, sex: Sex, cardNumber: String?, photo: PhotoStatus,
             insuranceStatus: InsuranceStatus, cardIssuedAt: String
         ) {
@@ -72,7 +72,7 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
             case id, name, birthDate, sex, cardNumber, photo, insuranceStatus, cardIssuedAt
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)
             try container.encode(name, forKey: .name)
@@ -85,9 +85,9 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
         }
     }
 
-    public func institution(_ code: String) -> Institution? { institutions.first { $0.code == code } }
-    public func practitioner(_ id: String) -> Practitioner? { practitioners.first { $0.id == id } }
-    public func patient(_ id: String) -> Patient? { patients.first { $0.id == id } }
+    package func institution(_ code: String) -> Institution? { institutions.first { $0.code == code } }
+    package func practitioner(_ id: String) -> Practitioner? { practitioners.first { $0.id == id } }
+    package func patient(_ id: String) -> Patient? { patients.first { $0.id == id } }
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -95,7 +95,7 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
         return encoder
     }()
 
-    public func encoded() throws -> Data { try Self.encoder.encode(self) }
+    package func encoded() throws -> Data { try Self.encoder.encode(self) }
 }
 
 /// Synthetic people for a new sandbox: valid ID numbers (their check digit computed), names, birth

@@ -7,12 +7,12 @@ import X509
 /// Issues the sandbox's certificates with swift-certificates (cloud-protocol.md §1): one CA, the
 /// cloud's server certificate, institution client certificates and practitioner signing
 /// certificates. All keys are P-256.
-public struct SandboxPKI: Sendable {
-    public let caKey: P256.Signing.PrivateKey
-    public let caCertificate: Certificate
+package struct SandboxPKI: Sendable {
+    package let caKey: P256.Signing.PrivateKey
+    package let caCertificate: Certificate
 
     /// A new CA, valid from a day before `now` for `years`.
-    public static func makeCA(now: Date, years: Int = 10) throws -> SandboxPKI {
+    package static func makeCA(now: Date, years: Int = 10) throws -> SandboxPKI {
         let key = P256.Signing.PrivateKey()
         let name = DistinguishedName([
             RelativeDistinguishedName(.init(type: SubjectAttribute.commonName, utf8String: "vhc-cloud sandbox CA"))
@@ -30,13 +30,13 @@ public struct SandboxPKI: Sendable {
         return SandboxPKI(caKey: key, caCertificate: certificate)
     }
 
-    public init(caKey: P256.Signing.PrivateKey, caCertificate: Certificate) {
+    package init(caKey: P256.Signing.PrivateKey, caCertificate: Certificate) {
         self.caKey = caKey
         self.caCertificate = caCertificate
     }
 
     /// What a leaf certificate is for.
-    public enum Role: Sendable {
+    package enum Role: Sendable {
         /// The cloud's TLS server: EKU serverAuth, SAN `localhost` and `127.0.0.1`.
         case server
         /// An institution's TLS client certificate: EKU clientAuth; subject serialNumber = code.
@@ -47,7 +47,7 @@ public struct SandboxPKI: Sendable {
     }
 
     /// Issues a certificate for `key` in `role`, valid over `validity`.
-    public func issue(_ role: Role, key: P256.Signing.PublicKey, validity: ClosedRange<Date>) throws -> Certificate {
+    package func issue(_ role: Role, key: P256.Signing.PublicKey, validity: ClosedRange<Date>) throws -> Certificate {
         var attributes: [RelativeDistinguishedName.Attribute] = []
         let extensions: Certificate.Extensions
         switch role {
@@ -96,12 +96,12 @@ public struct SandboxPKI: Sendable {
 
 extension Certificate {
     /// DER bytes.
-    public var derBytes: [UInt8] {
+    package var derBytes: [UInt8] {
         var serializer = DER.Serializer()
         try? serializer.serialize(self)
         return serializer.serializedBytes
     }
 
     /// PEM text.
-    public var pemText: String { (try? serializeAsPEM().pemString) ?? "" }
+    package var pemText: String { (try? serializeAsPEM().pemString) ?? "" }
 }

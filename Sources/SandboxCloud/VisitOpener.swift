@@ -5,18 +5,18 @@ import VirtualCard
 /// The cloud's rules for a visit opening (cloud-protocol.md §3, §5), in the protocol's order: the
 /// first failure is the answer. Step 1 (the institution's TLS certificate) is done before the body is
 /// read, by `InstitutionGate`; this type takes the identity it established.
-public struct VisitOpener: Sendable {
-    public struct Settings: Sendable {
+package struct VisitOpener: Sendable {
+    package struct Settings: Sendable {
         /// How long after signing an opening may still arrive, and how far scans may precede it (§3.5).
-        public var deferralWindow: Int64 = 72 * 3600
+        package var deferralWindow: Int64 = 72 * 3600
         /// How far in the future `signedAt` may be.
-        public var futureTolerance: Int64 = 60
+        package var futureTolerance: Int64 = 60
         /// Openings forwarded later than this after signing are `deferred`.
-        public var deferredAfter: Int64 = 300
-        public var sessionLength: Int64 = 3600
+        package var deferredAfter: Int64 = 300
+        package var sessionLength: Int64 = 3600
         /// The token profile's clock skew for the token check at `scannedAt`.
-        public var skew: Int64 = TokenVerifier.defaultSkew
-        public init() {}
+        package var skew: Int64 = TokenVerifier.defaultSkew
+        package init() {}
     }
 
     let authority: CertificateAuthority
@@ -27,7 +27,7 @@ public struct VisitOpener: Sendable {
     let lists: ListPublisher
     let settings: Settings
 
-    public init(
+    package init(
         authority: CertificateAuthority, registry: Registry, store: any CloudStore, lists: ListPublisher,
         settings: Settings
     ) {
@@ -39,16 +39,16 @@ public struct VisitOpener: Sendable {
     }
 
     /// The answer and whether it was made now (`201`) or repeated for the same request (`200`).
-    public struct Answer: Sendable {
-        public var grant: VisitGrant
-        public var isNew: Bool
+    package struct Answer: Sendable {
+        package var grant: VisitGrant
+        package var isNew: Bool
     }
 
     /// The project's extension beside §3 (`POST /v1/affiliations`, docs/cloud.md): would an opening
     /// signed with this certificate pass steps 3 and 4 for this institution, as far as the certificate
     /// and the affiliation go? A station asks when a practitioner logs in, so a refusal is said then
     /// and not at the first visit; it must not rely on a cloud answering it.
-    public func affiliation(
+    package func affiliation(
         certificate: [UInt8], institution: InstitutionIdentity, now: Int64
     ) async throws(CloudProblem) -> Affiliation {
         let practitioner = try await practitioner(certificate, now: now)
@@ -81,7 +81,7 @@ public struct VisitOpener: Sendable {
         }
     }
 
-    public func open(_ body: [UInt8], institution: InstitutionIdentity, now: Int64) async throws -> Answer {
+    package func open(_ body: [UInt8], institution: InstitutionIdentity, now: Int64) async throws -> Answer {
         // 2. Size, COSE structure, header, payload keys and types.
         let request = try SignedVisitOpening(body)
         let opening = request.opening

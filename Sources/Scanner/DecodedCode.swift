@@ -1,11 +1,11 @@
 /// A code read from a frame: its text, where it was, and which pass of the ladder read it.
-public struct DecodedCode: Hashable, Sendable, Codable {
-    public var text: String
+package struct DecodedCode: Hashable, Sendable, Codable {
+    package var text: String
     /// Corners in the coordinates of the original frame, as `[[x, y], …]`.
-    public var corners: [[Int]]
-    public var pass: String
+    package var corners: [[Int]]
+    package var pass: String
 
-    public init(text: String, corners: [[Int]], pass: String) {
+    package init(text: String, corners: [[Int]], pass: String) {
         self.text = text
         self.corners = corners
         self.pass = pass

@@ -2,7 +2,7 @@ import Imaging
 
 // The pass ladder's parts: engines, frame variants, passes, the ladders and their configuration.
 extension FrameDecoder {
-    public enum Engine: String, Sendable, CaseIterable {
+    package enum Engine: String, Sendable, CaseIterable {
         /// zxing-cpp with its local-average threshold.
         case zxing
         /// zxing-cpp with its global-histogram threshold.
@@ -14,7 +14,7 @@ extension FrameDecoder {
         /// zbar scanning every second row and column: half the cost.
         case zbarSparse = "zbar-sparse"
     }
-    public enum Variant: String, Sendable, CaseIterable {
+    package enum Variant: String, Sendable, CaseIterable {
         case original, downscaled, inverted, invertedDownscaled, upscaled, invertedUpscaled
         /// Area-averaged to half the width and height: a still's moiré and sensor noise averaged out,
         /// at a quarter of the cost.
@@ -33,16 +33,16 @@ extension FrameDecoder {
         }
     }
 
-    public struct Pass: Hashable, Sendable, CustomStringConvertible {
-        public var engine: Engine
-        public var variant: Variant
-        public init(_ engine: Engine, _ variant: Variant) {
+    package struct Pass: Hashable, Sendable, CustomStringConvertible {
+        package var engine: Engine
+        package var variant: Variant
+        package init(_ engine: Engine, _ variant: Variant) {
             self.engine = engine
             self.variant = variant
         }
 
         /// `zbar`, `zxing-inverted`, `zbar-downscaled`, …
-        public var description: String {
+        package var description: String {
             switch variant {
             case .original: engine.rawValue
             case .downscaled: "\(engine.rawValue)-downscaled"
@@ -56,43 +56,43 @@ extension FrameDecoder {
             }
         }
 
-        public init?(_ name: String) {
+        package init?(_ name: String) {
             guard let pass = Self.all.first(where: { $0.description == name }) else { return nil }
             self = pass
         }
 
-        public static let all = Engine.allCases.flatMap { engine in Variant.allCases.map { Pass(engine, $0) } }
+        package static let all = Engine.allCases.flatMap { engine in Variant.allCases.map { Pass(engine, $0) } }
     }
 
     /// The passes for one frame size: some on every frame, the rest spread over consecutive frames
     /// in turn, so that a frame's cost stays near the typical one while a code held up to the
     /// camera still meets every pass within `alternating.count` frames.
-    public struct Ladder: Sendable, Equatable {
-        public var everyFrame: [Pass]
-        public var alternating: [[Pass]]
+    package struct Ladder: Sendable, Equatable {
+        package var everyFrame: [Pass]
+        package var alternating: [[Pass]]
 
-        public init(everyFrame: [Pass], alternating: [[Pass]] = []) {
+        package init(everyFrame: [Pass], alternating: [[Pass]] = []) {
             self.everyFrame = everyFrame
             self.alternating = alternating
         }
 
         /// Every pass, for a single image (a screenshot gets one chance, not a stream of them).
-        public var all: [Pass] { everyFrame + alternating.flatMap { $0 } }
+        package var all: [Pass] { everyFrame + alternating.flatMap { $0 } }
 
         /// The passes for the n-th frame of a stream (n counted from the last read).
-        public func passes(forFrame n: Int) -> [Pass] {
+        package func passes(forFrame n: Int) -> [Pass] {
             alternating.isEmpty ? everyFrame : everyFrame + alternating[n % alternating.count]
         }
     }
 
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// For frames whose longer side is at most `largeFrameLongSide` (640×480 cameras). Chosen by
         /// measurement on the phone-screen set (docs/qr-decoding.md): zxing-cpp on the 2× upscaled
         /// frame reads most codes, small ones included, and its histogram binariser on the frame as it
         /// is adds glare-washed ones; then, on alternate frames, either the inverted frame (dark-mode
         /// wallets) and a sparse zbar scan, or the inverted upscaled frame (small dark-mode codes).
         /// The keystone corrections that zxing-cpp 1.4 needed for steep tilt read nothing more with 3.1.
-        public var ladder = Ladder(
+        package var ladder = Ladder(
             everyFrame: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .original)],
             alternating: [
                 [Pass(.zxing, .inverted), Pass(.zbarSparse, .original)],
@@ -100,37 +100,37 @@ extension FrameDecoder {
             ])
         /// For larger frames (1280×720), where every pass costs about four times more: only the
         /// upscaled frame on every frame, so the slowest frame stays within 3× the median.
-        public var largeFrameLadder = Ladder(
+        package var largeFrameLadder = Ladder(
             everyFrame: [Pass(.zxing, .upscaled)],
             alternating: [
                 [Pass(.zxingHistogram, .upscaled), Pass(.zxing, .original)],
                 [Pass(.zxing, .inverted)],
             ])
-        public var largeFrameLongSide = 960
+        package var largeFrameLongSide = 960
         /// For still images: screenshots and photos (`decodeImage`). Chosen on the still-image set
         /// (docs/qr-decoding.md): zxing-cpp as it reads a photo by default (so the station reads at least
         /// what zxing-cpp alone does), its histogram threshold (glare, screenshots), the photo halved
         /// (moiré and noise averaged out); each code found but not read is retried enlarged.
-        public var stillLadder = StillLadder(
+        package var stillLadder = StillLadder(
             passes: [Pass(.zxingPhoto, .original), Pass(.zxingHistogram, .original), Pass(.zxing, .halved)],
             smallImagePasses: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .upscaled)],
             retryEngines: [.zxing, .zxingHistogram])
         /// Frames with a longer side than this are downscaled to it for the downscaled passes.
-        public var downscaleLongSide = 800
+        package var downscaleLongSide = 800
         /// Blur σ at a long side of 640 and 1000 px; interpolated (and extrapolated) by size.
-        public var sigmaAt640 = 0.7
-        public var sigmaAt1000 = 1.0
+        package var sigmaAt640 = 0.7
+        package var sigmaAt1000 = 1.0
         /// How much the keystone variants shorten an edge of the frame.
-        public var keystoneFraction = 0.25
-        public init() {}
+        package var keystoneFraction = 0.25
+        package init() {}
 
         /// One ladder for every frame size (tests, and benchmark runs that compare orders).
-        public init(ladder: Ladder) {
+        package init(ladder: Ladder) {
             self.ladder = ladder
             self.largeFrameLadder = ladder
         }
 
-        public func ladder(forLongSide longSide: Int) -> Ladder {
+        package func ladder(forLongSide longSide: Int) -> Ladder {
             longSide > largeFrameLongSide ? largeFrameLadder : ladder
         }
 

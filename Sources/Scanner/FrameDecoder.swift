@@ -5,8 +5,8 @@ import Imaging
 /// moiré and sub-pixel stripes of phone screens that defeat zbar at full resolution); inverted, for
 /// dark-mode wallets. It stops at the first pass that reads something. Payloads that are not
 /// printable ASCII are dropped. The default order was chosen by measurement (Benchmarks/scan.sh).
-public final class FrameDecoder {
-    public let configuration: Configuration
+package final class FrameDecoder {
+    package let configuration: Configuration
     private let zxing = ZXingQRDecoder(binarizer: .localAverage)
     private let zxingHistogram = ZXingQRDecoder(binarizer: .globalHistogram)
     private let zxingPhoto = ZXingQRDecoder(options: .photoDefaults)
@@ -14,9 +14,9 @@ public final class FrameDecoder {
     private let zbarSparse = ZBarQRDecoder(scanDensity: 2)
     private var consecutiveEmptyFrames = 0
     /// Payloads read but dropped, by why (issue 11: "its reason counted").
-    public private(set) var droppedPayloads: [PrintableASCII.Refusal: Int] = [:]
+    package private(set) var droppedPayloads: [PrintableASCII.Refusal: Int] = [:]
 
-    public init(configuration: Configuration = Configuration()) {
+    package init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
 
@@ -35,7 +35,7 @@ public final class FrameDecoder {
 
     /// Decodes one frame of a stream: the every-frame passes, then this frame's turn of the
     /// alternating ones (the turn advances with each empty frame and restarts after a read).
-    public func decodeStreamFrame(_ frame: GrayImage) -> [DecodedCode] {
+    package func decodeStreamFrame(_ frame: GrayImage) -> [DecodedCode] {
         let ladder = configuration.ladder(forLongSide: max(frame.width, frame.height))
         let codes = decode(frame, passes: ladder.passes(forFrame: consecutiveEmptyFrames))
         consecutiveEmptyFrames = codes.isEmpty ? consecutiveEmptyFrames + 1 : 0
@@ -44,12 +44,12 @@ public final class FrameDecoder {
 
     /// Decodes a PNG or JPEG file's bytes for the still ladder: a JPEG beyond the work bound is decoded
     /// reduced (a 48 MP photo at a quarter of its pixels), never whole. The bytes can go once this returns.
-    public func decodeStill(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage.Decoded {
+    package func decodeStill(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage.Decoded {
         try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
     }
 
     /// Reads an image decoded by `decodeStill` with the still ladder; corners are in the file's image.
-    public func decodeImage(_ decoded: GrayImage.Decoded) -> StillImageRead {
+    package func decodeImage(_ decoded: GrayImage.Decoded) -> StillImageRead {
         var read = decodeImage(decoded.image)
         if decoded.reduction > 1 {
             let toImage = ToFrame.scaledAxes(decoded.width, decoded.image.width, decoded.height, decoded.image.height)
@@ -61,7 +61,7 @@ public final class FrameDecoder {
     }
 
     /// Reads a PNG or JPEG file with the still ladder. The file's bytes are let go before the ladder runs.
-    public func decodeImage(contentsOf path: String) throws(ImageError) -> StillImageRead {
+    package func decodeImage(contentsOf path: String) throws(ImageError) -> StillImageRead {
         let decoded = try GrayImage.fileBytes(path).withUnsafeBytes { buffer in
             Result { () throws(ImageError) in try decodeStill(encoded: buffer) }
         }.get()
@@ -70,7 +70,7 @@ public final class FrameDecoder {
 
     /// Decodes a still image (a screenshot, a photo) with the still ladder: every pass, the union of
     /// what they read, then the codes found but not read tried again, enlarged; within the work bound.
-    public func decodeImage(_ image: GrayImage) -> StillImageRead {
+    package func decodeImage(_ image: GrayImage) -> StillImageRead {
         let ladder = configuration.stillLadder
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: ladder.timeBudget)
@@ -122,7 +122,7 @@ public final class FrameDecoder {
 
     /// Runs `passes` in order and returns the codes of the first pass that reads any, or with
     /// `everyPass` the union of every pass's (a measurement of passes on their own).
-    public func decode(_ frame: GrayImage, passes: [Pass], everyPass: Bool = false) -> [DecodedCode] {
+    package func decode(_ frame: GrayImage, passes: [Pass], everyPass: Bool = false) -> [DecodedCode] {
         run(frame, passes: passes, until: everyPass ? .everyPass(before: nil) : .firstRead).codes
     }
 

@@ -2,16 +2,16 @@
 /// One trailing `\n` or `\r\n` is allowed and removed, as the token profile says a verifier removes it
 /// (§1; `TokenVerifier.withoutTrailingNewline`, not called here: the scanner knows nothing of tokens): a
 /// phone app or a handheld scanner may end the text with one.
-public enum PrintableASCII {
+package enum PrintableASCII {
     /// Why a payload is not text the station reads; counted, never logged (it may be anything).
-    public enum Refusal: String, Error, Sendable, Hashable, CaseIterable, Codable {
+    package enum Refusal: String, Error, Sendable, Hashable, CaseIterable, Codable {
         /// Nothing left once a trailing newline is removed.
         case empty
         /// A byte outside printable ASCII: binary data, UTF-8 text, a control character.
         case notPrintableASCII = "not_printable_ascii"
     }
 
-    public static func read(_ bytes: [UInt8]) -> Result<String, Refusal> {
+    package static func read(_ bytes: [UInt8]) -> Result<String, Refusal> {
         var body = bytes[...]
         if body.last == 0x0A {
             body = body.dropLast()
@@ -22,7 +22,7 @@ public enum PrintableASCII {
         return .success(String(decoding: body, as: UTF8.self))
     }
 
-    public static func text(_ bytes: [UInt8]) -> String? {
+    package static func text(_ bytes: [UInt8]) -> String? {
         try? read(bytes).get()
     }
 }

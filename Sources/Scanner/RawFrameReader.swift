@@ -6,13 +6,13 @@ import Imaging
 
 /// Raw 8-bit grey frames of a fixed size from a file descriptor (standard input for
 /// `vhc scan --frames WxH`), so ffmpeg or any other source can feed the decoder.
-public struct RawFrameReader {
-    public struct Size: Hashable, Sendable, CustomStringConvertible {
-        public let width: Int
-        public let height: Int
+package struct RawFrameReader {
+    package struct Size: Hashable, Sendable, CustomStringConvertible {
+        package let width: Int
+        package let height: Int
 
         /// Parses `WIDTHxHEIGHT`, each side 16…8192.
-        public init?(_ text: String) {
+        package init?(_ text: String) {
             let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
             guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), (16...8192).contains(w),
                 (16...8192).contains(h)
@@ -21,27 +21,27 @@ public struct RawFrameReader {
             height = h
         }
 
-        public var description: String { "\(width)x\(height)" }
+        package var description: String { "\(width)x\(height)" }
     }
 
-    public struct TruncatedFrame: Error, CustomStringConvertible {
-        public let bytesRead: Int
-        public let expected: Int
-        public var description: String {
+    package struct TruncatedFrame: Error, CustomStringConvertible {
+        package let bytesRead: Int
+        package let expected: Int
+        package var description: String {
             "frame_truncated: the input ended \(bytesRead) bytes into a \(expected)-byte frame"
         }
     }
 
-    public let size: Size
+    package let size: Size
     let descriptor: Int32
 
-    public init(size: Size, descriptor: Int32 = STDIN_FILENO) {
+    package init(size: Size, descriptor: Int32 = STDIN_FILENO) {
         self.size = size
         self.descriptor = descriptor
     }
 
     /// The next whole frame; `nil` at a clean end of input. A partial frame at the end is an error.
-    public func next() throws -> GrayImage? {
+    package func next() throws -> GrayImage? {
         let expected = size.width * size.height
         var pixels = [UInt8](repeating: 0, count: expected)
         var filled = 0

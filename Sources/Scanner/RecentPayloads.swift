@@ -1,14 +1,14 @@
 /// De-duplication: a payload seen again within `window` seconds is reported once. A phone held in
 /// front of the camera is read many times a second; the station must act on it once.
-public struct RecentPayloads: Sendable {
-    public let window: Double
+package struct RecentPayloads: Sendable {
+    package let window: Double
     private var lastSeen: [String: Double] = [:]
 
-    public init(window: Double = 5) { self.window = window }
+    package init(window: Double = 5) { self.window = window }
 
     /// `true` when `text` was not seen in the last `window` seconds before `time` (any monotonic
     /// seconds). Each sighting restarts the window, so a code held up for a minute reports once.
-    public mutating func isNew(_ text: String, at time: Double) -> Bool {
+    package mutating func isNew(_ text: String, at time: Double) -> Bool {
         lastSeen = lastSeen.filter { time - $0.value < window }
         let new = lastSeen[text] == nil
         lastSeen[text] = time

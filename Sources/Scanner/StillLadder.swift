@@ -1,34 +1,34 @@
 /// The still-image ladder (issue 11): every pass runs and their reads are united, because a page
 /// with several codes may have some read by one pass and some by another. Chosen by measurement on
 /// the still-image set (docs/qr-decoding.md).
-public struct StillLadder: Sendable, Equatable {
-    public typealias Pass = FrameDecoder.Pass
-    public typealias Engine = FrameDecoder.Engine
-    public var passes: [Pass]
+package struct StillLadder: Sendable, Equatable {
+    package typealias Pass = FrameDecoder.Pass
+    package typealias Engine = FrameDecoder.Engine
+    package var passes: [Pass]
     /// Added for images no longer than `smallImageLongSide` (a cropped screenshot), where a 2×
     /// upscale is cheap and modules are likely small.
-    public var smallImagePasses: [Pass]
-    public var smallImageLongSide = 1280
+    package var smallImagePasses: [Pass]
+    package var smallImageLongSide = 1280
     /// Engines tried, in turn until one reads, on each code that a pass found but could not decode,
     /// cut out with a margin and enlarged: the upscale only where the modules are small.
-    public var retryEngines: [Engine]
-    public var retryUpscale = 2
+    package var retryEngines: [Engine]
+    package var retryUpscale = 2
     /// Regions larger than this (before enlarging) are not retried: their modules are not small.
-    public var retryMaximumSide = 1200
+    package var retryMaximumSide = 1200
     /// The margin around a found code's outline, as a fraction of its size.
-    public var retryMargin = 0.25
+    package var retryMargin = 0.25
     /// The work bound: larger images are averaged down to this many pixels before any pass.
-    public var maximumPixels = 16_000_000
+    package var maximumPixels = 16_000_000
     /// No pass starts after this much time on one image.
-    public var timeBudget: Duration = Self.defaultTimeBudget
+    package var timeBudget: Duration = Self.defaultTimeBudget
     #if DEBUG
         /// Unoptimised builds (the tests) run about ten times slower: the same ladder, a longer budget.
-        public static let defaultTimeBudget: Duration = .seconds(8)
+        package static let defaultTimeBudget: Duration = .seconds(8)
     #else
-        public static let defaultTimeBudget: Duration = .milliseconds(700)
+        package static let defaultTimeBudget: Duration = .milliseconds(700)
     #endif
 
-    public init(passes: [Pass], smallImagePasses: [Pass] = [], retryEngines: [Engine] = []) {
+    package init(passes: [Pass], smallImagePasses: [Pass] = [], retryEngines: [Engine] = []) {
         self.passes = passes
         self.smallImagePasses = smallImagePasses
         self.retryEngines = retryEngines

@@ -2,15 +2,15 @@ import CZBar
 import Imaging
 
 /// One QR symbol as zbar reports it: the raw payload bytes and the symbol's corner points.
-public struct QRSymbol: Hashable, Sendable {
-    public var payload: [UInt8]
+package struct QRSymbol: Hashable, Sendable {
+    package var payload: [UInt8]
     /// Corner points in the coordinates of the image that was scanned.
-    public var corners: [Point]
+    package var corners: [Point]
 
-    public struct Point: Hashable, Sendable, Codable {
-        public var x: Int
-        public var y: Int
-        public init(x: Int, y: Int) {
+    package struct Point: Hashable, Sendable, Codable {
+        package var x: Int
+        package var y: Int
+        package init(x: Int, y: Int) {
             self.x = x
             self.y = y
         }
@@ -18,7 +18,7 @@ public struct QRSymbol: Hashable, Sendable {
 }
 
 /// A QR decoder: the seam between the pass ladder and a decoding library.
-public protocol QRDecoding {
+package protocol QRDecoding {
     func symbols(in image: GrayImage) -> [QRSymbol]
 }
 
@@ -27,13 +27,13 @@ public protocol QRDecoding {
 /// Every symbology is disabled first and QR alone re-enabled: with its defaults zbar invents linear
 /// barcodes in sensor noise. Binary mode stops zbar guessing a character set, which corrupts text.
 /// A zbar image scanner is not thread-safe: use one decoder per thread (the type is not `Sendable`).
-public final class ZBarQRDecoder: QRDecoding {
+package final class ZBarQRDecoder: QRDecoding {
     private let scanner: OpaquePointer
 
     /// `scanDensity` n scans every n-th row and column (zbar's x- and y-density): the cost falls
     /// about n-fold, and a QR finder pattern spans many rows, so n = 2 still finds codes of three
     /// or more pixels per module.
-    public init(scanDensity: Int = 1) {
+    package init(scanDensity: Int = 1) {
         scanner = zbar_image_scanner_create()
         zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0)
         zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1)
@@ -46,7 +46,7 @@ public final class ZBarQRDecoder: QRDecoding {
 
     deinit { zbar_image_scanner_destroy(scanner) }
 
-    public func symbols(in image: GrayImage) -> [QRSymbol] {
+    package func symbols(in image: GrayImage) -> [QRSymbol] {
         guard image.width > 0, image.height > 0 else { return [] }
         return image.pixels.withUnsafeBufferPointer { pixels -> [QRSymbol] in
             guard let zImage = zbar_image_create() else { return [] }

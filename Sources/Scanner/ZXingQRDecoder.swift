@@ -4,11 +4,11 @@ import Imaging
 /// zxing-cpp 3.1 (built by scripts/build-zxing.sh), QR only, behind the same protocol as zbar. The
 /// station's main decoder: the phone-screen and still-image benchmarks showed zbar alone reading far
 /// fewer photos (docs/qr-decoding.md).
-public final class ZXingQRDecoder: QRDecoding {
+package final class ZXingQRDecoder: QRDecoding {
     /// How grey becomes black and white. They read different images: on the phone-screen set the
     /// histogram threshold recovers glare-washed and steeply tilted codes that the local one misses
     /// (docs/qr-decoding.md).
-    public enum Binarizer: Sendable {
+    package enum Binarizer: Sendable {
         /// A threshold from each pixel's neighbourhood (zxing-cpp's default).
         case localAverage
         /// One threshold from the histogram's valley between its two largest peaks.
@@ -25,19 +25,19 @@ public final class ZXingQRDecoder: QRDecoding {
         }
     }
 
-    public struct Options: Sendable, Hashable {
-        public var binarizer: Binarizer = .localAverage
+    package struct Options: Sendable, Hashable {
+        package var binarizer: Binarizer = .localAverage
         /// Slower, more thorough binarisation and finder search.
-        public var tryHarder = true
+        package var tryHarder = true
         /// Also light modules on dark, in the same call.
-        public var tryInvert = false
+        package var tryInvert = false
         /// zxing-cpp's own reduced-resolution retries on large images. Off for camera frames: the
         /// ladder has its own variants, and the retry doubled the cost of a failed pass.
-        public var tryDownscale = false
-        public init() {}
+        package var tryDownscale = false
+        package init() {}
 
         /// zxing-cpp's own defaults for reading a photo (its Python `read_barcodes`), rotation aside.
-        public static let photoDefaults: Options = {
+        package static let photoDefaults: Options = {
             var options = Options()
             options.tryInvert = true
             options.tryDownscale = true
@@ -46,31 +46,31 @@ public final class ZXingQRDecoder: QRDecoding {
     }
 
     /// What one call found: the codes read, and the outlines of codes found but not decoded.
-    public struct Findings: Sendable {
-        public var symbols: [QRSymbol]
-        public var unread: [[QRSymbol.Point]]
+    package struct Findings: Sendable {
+        package var symbols: [QRSymbol]
+        package var unread: [[QRSymbol.Point]]
     }
 
-    public let options: Options
+    package let options: Options
     /// The most codes one call returns: a page of patient cards, with room to spare.
     static let capacity = 32
 
-    public init(options: Options = Options()) {
+    package init(options: Options = Options()) {
         self.options = options
     }
 
-    public convenience init(binarizer: Binarizer) {
+    package convenience init(binarizer: Binarizer) {
         var options = Options()
         options.binarizer = binarizer
         self.init(options: options)
     }
 
-    public func symbols(in image: GrayImage) -> [QRSymbol] {
+    package func symbols(in image: GrayImage) -> [QRSymbol] {
         scan(image, includeUnread: false).symbols
     }
 
     /// Reads `image`; with `includeUnread`, also returns where zxing found a code it could not decode.
-    public func scan(_ image: GrayImage, includeUnread: Bool) -> Findings {
+    package func scan(_ image: GrayImage, includeUnread: Bool) -> Findings {
         guard image.width > 0, image.height > 0 else { return Findings(symbols: [], unread: []) }
         var found = [vhc_zxing_symbol](repeating: vhc_zxing_symbol(), count: Self.capacity)
         var settings = vhc_zxing_options(

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SafeFiles
 import VirtualCard
 
 /// The station's SQLite database (GRDB, WAL): the replay store, the lists and their held sequence
@@ -19,14 +20,8 @@ package final class StationDatabase: Sendable {
     /// Opens (creating with mode 0600) and migrates the database at `path`.
     package init(path: String) throws(OpenError) {
         do {
-            // Readable by the daemon alone; SQLite gives its -wal and -shm files the same mode.
-            // (Not FileManager.createFile: on Linux it writes through a temporary directory it leaves behind.)
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if descriptor >= 0 {
-                close(descriptor)
-            } else if errno != EEXIST {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
+            // Readable by the daemon alone.
+            try SafeFile.createPrivate(path)
             var configuration = Configuration()
             // Another process holding the write lock makes a write wait this long, then fail as busy
             // (the API answers 503 with Retry-After); well under the watchdog's 10 s.
@@ -204,39 +199,20 @@ package final class StationDatabase: Sendable {
         }
         migrator.registerMigration("v7: openings given up as undeliverable") { db in
             // The cloud state gains `undeliverable`: SQLite cannot change a CHECK in place, so the table
-            // is rebuilt (same columns in the same order, then its indexes).
+            // is rebuilt from its own stored definition (v2's columns with v4's, in their order) with the
+            // one CHECK widened, then its rows and indexes. The definition is read, not written again
+            // here, so the two cannot drift apart.
+            let stored = try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'visit_session'") ?? ""
+            let states = "'awaiting_practitioner', 'pending_cloud', 'forwarded', 'refused'"
+            let rebuilt = stored.replacingOccurrences(of: "CREATE TABLE visit_session", with: "CREATE TABLE visit_session_v7")
+                .replacingOccurrences(of: "(\(states))", with: "(\(states), 'undeliverable')")
+            guard rebuilt.contains("'undeliverable'"), rebuilt.hasPrefix("CREATE TABLE visit_session_v7") else {
+                throw StationDatabaseMigrationError(description: "visit_session is not the table v4 left: \(stored)")
+            }
+            try db.execute(sql: rebuilt)
             try db.execute(
                 sql: """
-                    CREATE TABLE visit_session_v7 (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        holder_id TEXT NOT NULL,
-                        holder_name TEXT NOT NULL,
-                        holder_birth_date TEXT NOT NULL,
-                        photo TEXT NOT NULL CHECK (photo IN ('verified', 'none')),
-                        delegate_id TEXT,
-                        institution TEXT NOT NULL,
-                        source TEXT NOT NULL,
-                        opened_at INTEGER NOT NULL,
-                        expires_at INTEGER NOT NULL,
-                        state TEXT NOT NULL CHECK (state IN ('awaiting_id_check', 'active', 'closed', 'expired')),
-                        closed_at INTEGER,
-                        close_reason TEXT,
-                        id_check_document TEXT,
-                        id_check_last_four TEXT,
-                        id_check_operator TEXT,
-                        id_check_at INTEGER,
-                        cloud_state TEXT CHECK (cloud_state IN
-                            ('awaiting_practitioner', 'pending_cloud', 'forwarded', 'refused', 'undeliverable')),
-                        cloud_practitioner TEXT,
-                        visit_sequence TEXT,
-                        cloud_deferred INTEGER,
-                        cloud_refusal TEXT,
-                        cloud_token_code TEXT,
-                        card_number TEXT,
-                        insurance_status TEXT,
-                        patient_sex TEXT,
-                        grant_expires_at INTEGER,
-                        cloud_grant TEXT);
                     INSERT INTO visit_session_v7 SELECT * FROM visit_session;
                     DROP TABLE visit_session;
                     ALTER TABLE visit_session_v7 RENAME TO visit_session;
@@ -328,4 +304,9 @@ package struct HeldListStore: Sendable {
                 """,
             arguments: [kind, sequence])
     }
+}
+
+/// A database whose schema is not the one a migration expects (edited by hand): it is not migrated.
+struct StationDatabaseMigrationError: Error, CustomStringConvertible {
+    let description: String
 }

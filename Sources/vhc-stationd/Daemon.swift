@@ -21,12 +21,12 @@ import StationModels
 
 /// The running station: its database, service, camera pipeline and API listeners in one ServiceGroup.
 struct Daemon {
-    public struct Settings {
-        public var config: StationConfig
-        public var root: P256.Signing.PublicKey
-        public var bearerToken: String?
+    package struct Settings {
+        package var config: StationConfig
+        package var root: P256.Signing.PublicKey
+        package var bearerToken: String?
 
-        public init(config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?) {
+        package init(config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?) {
             self.config = config
             self.root = root
             self.bearerToken = bearerToken
@@ -42,7 +42,7 @@ struct Daemon {
     /// and shuts it down when its services have stopped.
     let cloud: (link: CloudLink, client: CloudClient)?
 
-    public init(settings: Settings, logger: Logger) throws {
+    package init(settings: Settings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
         let database = try StationDatabase(path: settings.config.storage.database)
@@ -72,7 +72,7 @@ struct Daemon {
             policy: policy, events: events, clock: clock, logins: logins, uplink: cloud?.link.uplink)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let config = settings.config
         try service.recordStart(
             [
@@ -182,8 +182,8 @@ struct Daemon {
 }
 
 struct StationStartError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Waits for the shutdown signal, then tells systemd and closes every event stream.

@@ -112,7 +112,7 @@ struct StationDaemon: AsyncParsableCommand {
         guard let pem = Self.readSmallFile(loaded.trust.root).flatMap({ String(data: $0, encoding: .utf8) }),
             let rootKey = try? P256.Signing.PublicKey(pemRepresentation: pem)
         else {
-            throw fail("trust.root: '\(loaded.trust.root)' is not a readable P-256 public key in PEM")
+            throw fail("trust.root: '\(loaded.trust.root)' is not a readable P-256 package key in PEM")
         }
         if let path = loaded.camera.path, CameraSource.isFake(path) {
             do { _ = try FakeCameraPlayer.frames(from: String(path.dropFirst(CameraSource.fakePrefix.count))) } catch {

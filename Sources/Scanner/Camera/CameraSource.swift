@@ -3,17 +3,17 @@ import Imaging
 
 /// A camera path: a real device, or `fake:FILE-OR-DIRECTORY`, a fake device that plays images
 /// (demonstrations and tests on machines without a camera). `vhc scan` and the daemon share it.
-public enum CameraSource {
-    public static let fakePrefix = "fake:"
+package enum CameraSource {
+    package static let fakePrefix = "fake:"
 
-    public static func isFake(_ path: String) -> Bool { path.hasPrefix(fakePrefix) }
+    package static func isFake(_ path: String) -> Bool { path.hasPrefix(fakePrefix) }
 
     /// The device path the camera opens: the fake device's own name for a fake source.
-    public static func devicePath(_ path: String) -> String { isFake(path) ? "/dev/video-fake" : path }
+    package static func devicePath(_ path: String) -> String { isFake(path) ? "/dev/video-fake" : path }
 
     /// The system calls behind `path`, and for a fake source the player already feeding it frames
     /// (stop it when done).
-    public static func system(
+    package static func system(
         for path: String, framesPerSecond: Double = 30
     ) throws(ImageError) -> (any VideoDeviceSystem, FakeCameraPlayer?) {
         guard isFake(path) else { return (LibV4L2System(), nil) }

@@ -6,8 +6,8 @@ import Imaging
 /// - `ENODEV` (unplugged), or a device that cannot be opened: close and retry opening every
 ///   `retryInterval` seconds until it comes back.
 /// Time comes from `now` (monotonic seconds), so tests can drive it. One thread calls `step`.
-public final class CaptureSupervisor {
-    public enum Event: Hashable, Sendable {
+package final class CaptureSupervisor {
+    package enum Event: Hashable, Sendable {
         case opened(CaptureFormat)
         case openFailed(CameraError.Code)
         case stalled
@@ -15,24 +15,24 @@ public final class CaptureSupervisor {
         case failed(CameraError.Code)
     }
 
-    public enum Step: Sendable {
+    package enum Step: Sendable {
         case frame(GrayImage)
         case idle
         /// The device is closed; `step` will try to open it again after the retry interval.
         case waitingForDevice
     }
 
-    public let camera: V4L2Camera
-    public let stallTimeout: Double
-    public let retryInterval: Double
+    package let camera: V4L2Camera
+    package let stallTimeout: Double
+    package let retryInterval: Double
     let now: @Sendable () -> Double
     private var lastFrameAt: Double = 0
     private var nextOpenAttempt: Double = 0
-    public private(set) var events: [Event] = []
+    package private(set) var events: [Event] = []
     /// Called for every event as it happens (status lines, logs).
-    public var onEvent: ((Event) -> Void)?
+    package var onEvent: ((Event) -> Void)?
 
-    public init(
+    package init(
         camera: V4L2Camera, stallTimeout: Double = 2, retryInterval: Double = 0.5,
         now: @escaping @Sendable () -> Double = MonotonicSeconds.now
     ) {
@@ -43,7 +43,7 @@ public final class CaptureSupervisor {
     }
 
     /// One round: open if needed (and due), else wait up to `timeoutMilliseconds` for a frame.
-    public func step(timeoutMilliseconds: Int32 = 100) -> Step {
+    package func step(timeoutMilliseconds: Int32 = 100) -> Step {
         let time = now()
         if !camera.isOpen {
             guard time >= nextOpenAttempt else { return .waitingForDevice }
@@ -83,10 +83,10 @@ public final class CaptureSupervisor {
 }
 
 /// Monotonic seconds since an arbitrary fixed origin, for timers that must not jump with the wall clock.
-public enum MonotonicSeconds {
+package enum MonotonicSeconds {
     static let origin = ContinuousClock.now
 
-    @Sendable public static func now() -> Double {
+    @Sendable package static func now() -> Double {
         let (seconds, attoseconds) = (ContinuousClock.now - origin).components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -5,8 +5,8 @@ import Imaging
 /// would deliver them: for demonstrations and end-to-end tests on machines without a camera.
 /// Played from a directory, the scene follows the directory: put a card's picture there (rename it in,
 /// so it is whole) and the camera sees it from its next frame, as if a patient held up a phone.
-public final class FakeCameraPlayer: @unchecked Sendable {
-    public let device: FakeV4L2Device
+package final class FakeCameraPlayer: @unchecked Sendable {
+    package let device: FakeV4L2Device
     /// Guarded by `stopped`'s lock, like the scene's signature.
     private var frames: [GrayImage]
     let interval: Double
@@ -18,7 +18,7 @@ public final class FakeCameraPlayer: @unchecked Sendable {
     private var thread: Thread?
 
     /// A device offering YUYV and MJPEG at 640×480 and 1280×720, like common UVC webcams.
-    public static func standardDevice(path: String) -> FakeV4L2Device {
+    package static func standardDevice(path: String) -> FakeV4L2Device {
         FakeV4L2Device(
             path: path,
             formats: [
@@ -26,7 +26,7 @@ public final class FakeCameraPlayer: @unchecked Sendable {
             ])
     }
 
-    public init(
+    package init(
         device: FakeV4L2Device, frames: [GrayImage], framesPerSecond: Double = 30, sceneDirectory: String? = nil
     ) {
         precondition(!frames.isEmpty, "a fake camera needs at least one frame")
@@ -64,7 +64,7 @@ public final class FakeCameraPlayer: @unchecked Sendable {
     }
 
     /// Loads the frames from an image file or every PNG/JPEG in a directory (sorted by name).
-    public static func frames(from path: String) throws(ImageError) -> [GrayImage] {
+    package static func frames(from path: String) throws(ImageError) -> [GrayImage] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ImageError(.unreadable, "no such file or directory: \(path)")
@@ -77,7 +77,7 @@ public final class FakeCameraPlayer: @unchecked Sendable {
         return frames
     }
 
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in
             var index = 0
             stopped.lock()
@@ -97,7 +97,7 @@ public final class FakeCameraPlayer: @unchecked Sendable {
         thread.start()
     }
 
-    public func stop() {
+    package func stop() {
         stopped.lock()
         isStopped = true
         stopped.signal()

@@ -11,21 +11,21 @@ import Synchronization
 /// (formats, sizes, MMAP buffers, queue and dequeue), exposes a real eventfd so `poll` works, and
 /// can be scripted: frames in GREY, YUYV or MJPEG (or raw bytes, such as a truncated JPEG),
 /// injected errors (EAGAIN, EIO, ENODEV, EBUSY), and unplugging and replugging.
-public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
+package final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
     /// A format the fake offers, with its discrete sizes.
-    public struct Format: Sendable {
-        public var pixelFormat: PixelFormat
-        public var sizes: [(width: Int, height: Int)]
-        public init(_ pixelFormat: PixelFormat, sizes: [(width: Int, height: Int)]) {
+    package struct Format: Sendable {
+        package var pixelFormat: PixelFormat
+        package var sizes: [(width: Int, height: Int)]
+        package init(_ pixelFormat: PixelFormat, sizes: [(width: Int, height: Int)]) {
             self.pixelFormat = pixelFormat
             self.sizes = sizes
         }
     }
 
-    public let path: String
-    public let formats: [Format]
+    package let path: String
+    package let formats: [Format]
     /// Capabilities as QUERYCAP reports them (a metadata node lacks VIDEO_CAPTURE).
-    public let capabilities: UInt32
+    package let capabilities: UInt32
 
     struct Buffer {
         var memory: UnsafeMutableRawPointer
@@ -54,7 +54,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
 
     private let state = Mutex(DeviceState())
 
-    public init(
+    package init(
         path: String = "/dev/video-fake", formats: [Format],
         capabilities: UInt32 = UInt32(V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING)
     ) {
@@ -73,16 +73,16 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
     // MARK: - Scripting
 
     /// What the camera negotiated, once opened.
-    public var negotiatedFormat: CaptureFormat? { state.withLock { $0.format } }
-    public var controlsSet: [UInt32: Int32] { state.withLock { $0.controls } }
+    package var negotiatedFormat: CaptureFormat? { state.withLock { $0.format } }
+    package var controlsSet: [UInt32: Int32] { state.withLock { $0.controls } }
     /// Frames the fake could not deliver because no buffer was queued (as a driver drops them).
-    public var droppedFrames: Int { state.withLock { $0.dropped } }
-    public var openCount: Int { state.withLock { $0.opens } }
-    public var isOpen: Bool { state.withLock { $0.descriptor >= 0 } }
+    package var droppedFrames: Int { state.withLock { $0.dropped } }
+    package var openCount: Int { state.withLock { $0.opens } }
+    package var isOpen: Bool { state.withLock { $0.descriptor >= 0 } }
 
     /// Delivers a frame in the negotiated format; returns `false` when no buffer was queued.
     @discardableResult
-    public func deliver(_ frame: GrayImage, jpegQuality: Int = 80) -> Bool {
+    package func deliver(_ frame: GrayImage, jpegQuality: Int = 80) -> Bool {
         guard let format = negotiatedFormat else { return false }
         let scaled = Self.fitted(frame, width: format.width, height: format.height)
         let bytes: [UInt8]
@@ -103,7 +103,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
 
     /// Delivers raw bytes as the next frame (a truncated JPEG, a short frame).
     @discardableResult
-    public func deliverRaw(_ bytes: [UInt8], errorFlag: Bool = false) -> Bool {
+    package func deliverRaw(_ bytes: [UInt8], errorFlag: Bool = false) -> Bool {
         state.withLock { s in
             guard s.streaming, let index = s.buffers.indices.first(where: { s.buffers[$0].state == .queued }) else {
                 s.dropped += 1
@@ -123,7 +123,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
     }
 
     /// The next dequeues fail with these errno values, in order.
-    public func failNextDequeues(_ errors: [Int32]) {
+    package func failNextDequeues(_ errors: [Int32]) {
         state.withLock { s in
             s.dequeueErrors += errors
             if s.descriptor >= 0 { _ = vhc_eventfd_signal(s.descriptor) }  // wake the poller so it sees them
@@ -131,17 +131,17 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
     }
 
     /// Pulls the plug: every call on the open descriptor fails with ENODEV; opening fails with ENOENT.
-    public func unplug() {
+    package func unplug() {
         state.withLock { s in
             s.present = false
             if s.descriptor >= 0 { _ = vhc_eventfd_signal(s.descriptor) }
         }
     }
 
-    public func replug() { state.withLock { $0.present = true } }
+    package func replug() { state.withLock { $0.present = true } }
 
     /// Another program holds the device: opening fails with EBUSY.
-    public func setBusy(_ busy: Bool) { state.withLock { $0.busy = busy } }
+    package func setBusy(_ busy: Bool) { state.withLock { $0.busy = busy } }
 
     /// The frame as the sensor sees it: scaled down to fit if larger, centred on mid-grey.
     static func fitted(_ frame: GrayImage, width: Int, height: Int) -> GrayImage {
@@ -169,7 +169,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
 
     // MARK: - VideoDeviceSystem
 
-    public func open(_ path: String, flags: Int32) -> Int32 {
+    package func open(_ path: String, flags: Int32) -> Int32 {
         var failure: Int32 = 0
         return finish(failure: &failure) { failure in
             state.withLock { s in
@@ -184,7 +184,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
         }
     }
 
-    public func close(_ descriptor: Int32) -> Int32 {
+    package func close(_ descriptor: Int32) -> Int32 {
         var failure: Int32 = 0
         return finish(failure: &failure) { failure in
             state.withLock { s in
@@ -202,7 +202,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
         }
     }
 
-    public func poll(_ descriptor: Int32, timeoutMilliseconds: Int32) -> Int32 {
+    package func poll(_ descriptor: Int32, timeoutMilliseconds: Int32) -> Int32 {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let result = state.withLock { $0.present } ? Glibc.poll(&entry, 1, timeoutMilliseconds) : -1
         if !state.withLock({ $0.present }) {
@@ -212,7 +212,7 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
         return result
     }
 
-    public func mmap(length: Int, descriptor: Int32, offset: Int64) -> UnsafeMutableRawPointer? {
+    package func mmap(length: Int, descriptor: Int32, offset: Int64) -> UnsafeMutableRawPointer? {
         let address = state.withLock { s -> UnsafeMutableRawPointer? in
             let index = Int(offset) / Self.pageSize
             guard descriptor == s.descriptor, s.buffers.indices.contains(index), length <= s.buffers[index].length
@@ -225,11 +225,11 @@ public final class FakeV4L2Device: VideoDeviceSystem, @unchecked Sendable {
         return address
     }
 
-    public func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { 0 }
+    package func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { 0 }
 
     static let pageSize = 4096
 
-    public func ioctl(_ descriptor: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer) -> Int32 {
+    package func ioctl(_ descriptor: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer) -> Int32 {
         var failure: Int32 = 0
         return finish(failure: &failure) { failure in
             state.withLock { s in

@@ -2,33 +2,33 @@ import CV4L2
 import Imaging
 
 /// The pixel formats the station takes from a camera, in order of preference.
-public enum PixelFormat: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+package enum PixelFormat: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case grey = 0x5945_5247  // 'GREY'
     case yuyv = 0x5659_5559  // 'YUYV'
     case mjpeg = 0x4750_4A4D  // 'MJPG'
 
-    public var description: String { Self.fourccName(rawValue) }
+    package var description: String { Self.fourccName(rawValue) }
 
     /// The four characters of a V4L2 pixel format code.
-    public static func fourccName(_ code: UInt32) -> String {
+    package static func fourccName(_ code: UInt32) -> String {
         String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: code >> ($0 * 8)) }, as: UTF8.self)
     }
 }
 
 /// A negotiated capture format, as the driver confirmed it.
-public struct CaptureFormat: Hashable, Sendable, CustomStringConvertible {
-    public var pixelFormat: PixelFormat
-    public var width: Int
-    public var height: Int
+package struct CaptureFormat: Hashable, Sendable, CustomStringConvertible {
+    package var pixelFormat: PixelFormat
+    package var width: Int
+    package var height: Int
     /// Bytes per row (YUYV: at least 2 × width; GREY: at least width; MJPEG: 0).
-    public var bytesPerLine: Int
-    public var imageSize: Int
+    package var bytesPerLine: Int
+    package var imageSize: Int
 
-    public var description: String { "\(pixelFormat) \(width)×\(height)" }
+    package var description: String { "\(pixelFormat) \(width)×\(height)" }
 }
 
 /// Why one captured frame was unusable. The frame is dropped; capture goes on.
-public enum FrameProblem: Error, Hashable, Sendable {
+package enum FrameProblem: Error, Hashable, Sendable {
     /// An MJPEG frame without its start or end marker: cut off by the USB transfer.
     case brokenJPEG
     /// An MJPEG frame that TurboJPEG could not decode.
@@ -38,9 +38,9 @@ public enum FrameProblem: Error, Hashable, Sendable {
 }
 
 /// Turning driver bytes into the decoder's grey frames.
-public enum FrameConversion {
+package enum FrameConversion {
     /// The luma plane of one captured buffer.
-    public static func gray(from bytes: UnsafeRawBufferPointer, format: CaptureFormat) throws(FrameProblem) -> GrayImage
+    package static func gray(from bytes: UnsafeRawBufferPointer, format: CaptureFormat) throws(FrameProblem) -> GrayImage
     {
         let width = format.width, height = format.height
         switch format.pixelFormat {
@@ -77,7 +77,7 @@ public enum FrameConversion {
     /// A JPEG from a webcam must start with SOI and end with EOI (some cameras pad after it with
     /// zeros). A frame cut short by the USB transfer lacks the EOI: reject it before decoding, as
     /// pikvm/ustreamer does.
-    public static func isCompleteJPEG(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isCompleteJPEG(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 125, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return false }
         var end = bytes.count
         while end > 2 && bytes[end - 1] == 0 { end -= 1 }

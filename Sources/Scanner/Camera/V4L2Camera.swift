@@ -9,38 +9,38 @@ import Imaging
 /// streaming. `nextFrame` waits with `poll` and then drains every completed buffer, keeps only the
 /// newest and re-queues the rest, so decoding never lags behind reality (pikvm/ustreamer's pattern).
 /// Not thread-safe: one capture thread owns it.
-public final class V4L2Camera {
-    public struct Options: Sendable {
-        public var width = 640
-        public var height = 480
-        public var bufferCount = 4
+package final class V4L2Camera {
+    package struct Options: Sendable {
+        package var width = 640
+        package var height = 480
+        package var bufferCount = 4
         /// Extra controls set after the format, by numeric V4L2 control id (an exposure cap, a
         /// fixed focus). Failures are ignored: cameras differ in what they offer.
-        public var controls: [UInt32: Int32] = [:]
-        public init(width: Int = 640, height: Int = 480) {
+        package var controls: [UInt32: Int32] = [:]
+        package init(width: Int = 640, height: Int = 480) {
             self.width = width
             self.height = height
         }
     }
 
     /// What capture has seen since `open`.
-    public struct Counters: Hashable, Sendable {
-        public var delivered = 0
+    package struct Counters: Hashable, Sendable {
+        package var delivered = 0
         /// Older completed frames skipped in favour of a newer one.
-        public var skipped = 0
-        public var broken = 0
-        public var transientErrors = 0
+        package var skipped = 0
+        package var broken = 0
+        package var transientErrors = 0
     }
 
-    public let path: String
-    public let options: Options
+    package let path: String
+    package let options: Options
     let system: any VideoDeviceSystem
     private var descriptor: Int32 = -1
     private var buffers: [(address: UnsafeMutableRawPointer, length: Int)] = []
-    public private(set) var format: CaptureFormat?
-    public private(set) var counters = Counters()
+    package private(set) var format: CaptureFormat?
+    package private(set) var counters = Counters()
 
-    public init(path: String, options: Options = Options(), system: any VideoDeviceSystem = LibV4L2System()) {
+    package init(path: String, options: Options = Options(), system: any VideoDeviceSystem = LibV4L2System()) {
         self.path = path
         self.options = options
         self.system = system
@@ -48,10 +48,10 @@ public final class V4L2Camera {
 
     deinit { close() }
 
-    public var isOpen: Bool { descriptor >= 0 }
+    package var isOpen: Bool { descriptor >= 0 }
 
     /// Opens the device and starts streaming.
-    public func open() throws(CameraError) {
+    package func open() throws(CameraError) {
         close()
         let fd = system.open(path, flags: O_RDWR | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw CameraError.from(errno: errno, "open \(path)") }
@@ -69,7 +69,7 @@ public final class V4L2Camera {
     }
 
     /// Stops streaming, unmaps the buffers and closes the device. Safe to call at any time.
-    public func close() {
+    package func close() {
         guard descriptor >= 0 else { return }
         var type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
         _ = system.ioctl(descriptor, VHC_VIDIOC_STREAMOFF, &type)
@@ -83,7 +83,7 @@ public final class V4L2Camera {
     /// Waits up to `timeoutMilliseconds` for a frame and returns the newest one completed.
     /// `nil` when nothing arrived in time or every completed frame was unusable. Transient
     /// failures (EAGAIN, EIO) are counted and return `nil`; ENODEV throws `.unplugged`.
-    public func nextFrame(timeoutMilliseconds: Int32) throws(CameraError) -> GrayImage? {
+    package func nextFrame(timeoutMilliseconds: Int32) throws(CameraError) -> GrayImage? {
         guard descriptor >= 0, let format else { throw CameraError(.failed, "the camera is not open") }
         let ready = system.poll(descriptor, timeoutMilliseconds: timeoutMilliseconds)
         if ready < 0 { throw CameraError.from(errno: errno, "poll") }
@@ -215,15 +215,15 @@ public final class V4L2Camera {
 
     // MARK: - Describing devices
 
-    public struct OfferedFormat: Hashable, Sendable {
-        public var fourcc: UInt32
-        public var description: String
-        public var emulated: Bool
+    package struct OfferedFormat: Hashable, Sendable {
+        package var fourcc: UInt32
+        package var description: String
+        package var emulated: Bool
         /// Discrete sizes (width, height); empty when the driver gives a range.
-        public var sizes: [Size]
-        public struct Size: Hashable, Sendable {
-            public var width: Int
-            public var height: Int
+        package var sizes: [Size]
+        package struct Size: Hashable, Sendable {
+            package var width: Int
+            package var height: Int
             static func == (size: Size, pair: (Int, Int)) -> Bool { size.width == pair.0 && size.height == pair.1 }
         }
     }
@@ -258,16 +258,16 @@ public final class V4L2Camera {
     }
 
     /// What `vhc camera list` shows for one device node.
-    public struct DeviceDescription: Sendable {
-        public var path: String
-        public var card: String
-        public var driver: String
-        public var busInfo: String
-        public var canCapture: Bool
-        public var formats: [OfferedFormat]
+    package struct DeviceDescription: Sendable {
+        package var path: String
+        package var card: String
+        package var driver: String
+        package var busInfo: String
+        package var canCapture: Bool
+        package var formats: [OfferedFormat]
     }
 
-    public static func describe(
+    package static func describe(
         path: String, system: any VideoDeviceSystem = LibV4L2System()
     ) throws(CameraError)
         -> DeviceDescription

@@ -6,7 +6,7 @@ import VirtualCard
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Generate P-256 keys and print public keys.", subcommands: [Generate.self, Public.self])
+        abstract: "Generate P-256 keys and print package keys.", subcommands: [Generate.self, Public.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

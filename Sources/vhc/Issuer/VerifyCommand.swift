@@ -13,7 +13,7 @@ struct VerifyCommand: ParsableCommand {
             TIME is ISO 8601 (2026-11-22T10:00:00Z) or Unix seconds.
             """)
 
-    @Option(help: ArgumentHelp("The pinned root public key (PEM SubjectPublicKeyInfo).", valueName: "ROOT.pem"))
+    @Option(help: ArgumentHelp("The pinned root package key (PEM SubjectPublicKeyInfo).", valueName: "ROOT.pem"))
     var root: String
 
     @Option(name: .customLong("trust-list"), help: ArgumentHelp("The signed trust list.", valueName: "TL.cose"))

@@ -163,7 +163,7 @@ enum Milliseconds {
 
 /// `vhc verify`'s options, all optional here: without --root and --trust-list nothing is verified.
 struct ScanVerificationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The pinned root public key (PEM).", valueName: "ROOT.pem")) var root: String?
+    @Option(help: ArgumentHelp("The pinned root package key (PEM).", valueName: "ROOT.pem")) var root: String?
     @Option(name: .customLong("trust-list"), help: ArgumentHelp("The signed trust list.", valueName: "TL.cose"))
     var trustList: String?
     @Option(help: ArgumentHelp("The signed revocation list.", valueName: "RL.cose")) var revocations: String?

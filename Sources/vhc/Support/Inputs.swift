@@ -35,12 +35,12 @@ enum Inputs {
         return key
     }
 
-    /// A public key PEM (SubjectPublicKeyInfo); a private key file is accepted where noted by callers.
+    /// A package key PEM (SubjectPublicKeyInfo); a private key file is accepted where noted by callers.
     static func publicKey(_ path: String, acceptingPrivate: Bool = false) throws -> P256.Signing.PublicKey {
-        let pem = try readText(path, what: "public key")
+        let pem = try readText(path, what: "package key")
         if let key = try? P256.Signing.PublicKey(pemRepresentation: pem) { return key }
         if acceptingPrivate, let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return key.publicKey }
-        throw UsageError("'\(path)' is not a P-256 public key in PEM (SubjectPublicKeyInfo)")
+        throw UsageError("'\(path)' is not a P-256 package key in PEM (SubjectPublicKeyInfo)")
     }
 
     /// `TIME`: Unix seconds, or ISO 8601 such as `2026-11-22T10:00:00Z` or `2026-11-22T18:00:00+08:00`.

@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --product vhc
-swift build --product vhc-stationd >/dev/null
-swift build --product vhc-cloud >/dev/null
+source scripts/build-flags.sh
+swift build "${build_flags[@]}" --product vhc-stationd >/dev/null
+swift build "${build_flags[@]}" --product vhc-cloud >/dev/null
 vhc="$(swift build --show-bin-path)/vhc"
 stationd="$(swift build --show-bin-path)/vhc-stationd"
 cloud="$(swift build --show-bin-path)/vhc-cloud"

@@ -25,4 +25,5 @@ if ! command -v swift >/dev/null; then
     exit 2
 fi
 scripts/build-zxing.sh
-swift build "$@"
+source scripts/build-flags.sh
+swift build "${build_flags[@]}" "$@"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, then runs every test: the packaging checks (systemd unit, udev rule, install script), a short
 # libFuzzer run over the verifier, the Swift test suite (unit, conformance vectors, command-line
-# contract, differential tests against the reference), the front-desk page in a real browser (chromium
-# and Selenium against the daemon, its fake camera and the sandbox cloud), then the daemon's short fault run.
+# contract, differential tests against the reference; built with scripts/build-flags.sh: undeclared
+# imports and warnings fail), the front-desk page in a real browser (chromium and Selenium against the
+# daemon, its fake camera and the sandbox cloud), then the daemon's short fault run.
 #   scripts/test.sh               FUZZ_SECONDS=0 skips the fuzz run
 set -euo pipefail
 cd "$(dirname "$0")/.."

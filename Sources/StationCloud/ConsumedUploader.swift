@@ -47,7 +47,9 @@ final class ConsumedUploader: Service {
     /// One upload of what is pending. Returns false when it must be tried again.
     @discardableResult
     func uploadOnce() async -> Bool {
-        guard let pending = try? station.consumedToUpload(limit: ConsumedUpload.maximumCount), !pending.isEmpty
+        let station = station
+        guard let pending = try? await Blocking.run({ try station.consumedToUpload(limit: ConsumedUpload.maximumCount) }),
+            !pending.isEmpty
         else { return true }
         let upload = ConsumedUpload(
             tokenIds: pending.map { Hex.encode($0.tokenID) }, consumedAt: pending.map(\.consumedAt))
@@ -56,8 +58,10 @@ final class ConsumedUploader: Service {
             // Idempotent at the cloud (its own institution's ids are never a double use).
             let reply = try await health.retrying { try await self.client.send(.POST, "/v1/consumed", body: body) }
             let answer = try CloudReply.decode(reply, as: ConsumedAnswer.self)
-            try station.recordDoubleUse(answer.doubleUse)
-            try station.consumedUploaded(pending.map(\.tokenID))
+            try await Blocking.run {
+                try station.recordDoubleUse(answer.doubleUse)
+                try station.consumedUploaded(pending.map(\.tokenID))
+            }
             return true
         } catch {
             logger.warning("consumed ids not uploaded yet", metadata: ["error": "\(error)"])

@@ -67,7 +67,8 @@ final class ListSync: Service {
                 continue
             }
             do {
-                let result = try station.installList(kind, cose: [UInt8](reply.body), root: root)
+                let (station, root, cose) = (station, root, [UInt8](reply.body))
+                let result = try await Blocking.run { try station.installList(kind, cose: cose, root: root) }
                 etags.withLock { $0[kind] = reply.headers.first(name: "ETag") }
                 if case .installed(let sequence) = result {
                     logger.info(

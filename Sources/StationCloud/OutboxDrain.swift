@@ -36,27 +36,32 @@ final class OutboxDrain: Service {
         requests.wake()  // what waited in the outbox across a restart goes at once
         for await _ in merge(requests.stream, ticks).cancelOnGracefulShutdown() {
             let (run, cameBack) = requests.begin()
-            if cameBack { try? station.makeOutboxDue() }
+            let station = station
+            if cameBack { _ = try? await Blocking.run { try station.makeOutboxDue() } }
             let answered = await drain()
             requests.end(run)
             // Off the scan's path: the answered tokens' pages leave the database's log too.
-            if answered { station.scrubOutboxLog() }
+            if answered { _ = try? await Blocking.run { station.scrubOutboxLog() } }
         }
         requests.finish()
     }
 
     /// Gives up what waited too long, then sends every opening due now, a batch at a time, until none is
-    /// left or the cloud stops answering. Returns whether any row left the outbox.
+    /// left or the cloud stops answering. Returns whether any row left the outbox. The database work runs
+    /// on the blocking pool: another process holding the lock must not stall a cooperative thread.
     func drain() async -> Bool {
         var changed = false
+        let (station, health, giveUp) = (station, health, settings.giveUpSeconds)
         do {
-            changed = try station.giveUpUndeliverable(after: settings.giveUpSeconds) > 0
+            changed = try await Blocking.run { try station.giveUpUndeliverable(after: giveUp) } > 0
         } catch {
             logger.error("openings past the give-up time could not be recorded", metadata: ["error": "\(error)"])
         }
         while !Task.isCancelled {
             let now = station.clock()
-            guard let batch = try? station.dueOpenings(now: now, limit: settings.concurrency * 8), !batch.isEmpty
+            let limit = settings.concurrency * 8
+            guard let batch = try? await Blocking.run({ try station.dueOpenings(now: now, limit: limit) }),
+                !batch.isEmpty
             else { return changed }
             let results = await send(batch)
             let answered = results.compactMap { item, result in result.answer.map { (item, $0) } }
@@ -67,13 +72,16 @@ final class OutboxDrain: Service {
                     metadata: ["cloud_code": "\(code)"])
             }
             do {
-                try station.applyCloudAnswers(answered)
-                changed = changed || !answered.isEmpty
-                // Each waits by its own count of tries: one opening the cloud keeps failing backs off
-                // alone, while the others go on.
-                try station.postponeOpenings(unanswered.map { ($0.0, $0.1.failure ?? "no answer") }) { item in
-                    now + Int64(self.health.backoff(after: item.attempts + 1).rounded(.up))
+                let failed = unanswered.map { ($0.0, $0.1.failure ?? "no answer") }
+                try await Blocking.run {
+                    try station.applyCloudAnswers(answered)
+                    // Each waits by its own count of tries: one opening the cloud keeps failing backs off
+                    // alone, while the others go on.
+                    try station.postponeOpenings(failed) { item in
+                        now + Int64(health.backoff(after: item.attempts + 1).rounded(.up))
+                    }
                 }
+                changed = changed || !answered.isEmpty
             } catch {
                 logger.error("the outbox could not record the cloud's answers", metadata: ["error": "\(error)"])
                 return changed

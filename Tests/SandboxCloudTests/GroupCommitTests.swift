@@ -223,7 +223,7 @@ private final class Gate: Sendable {
     func release() { state.withLock { $0.released = true } }
 
     func waitForRelease() {
-        let clock = ContinuousClock(), end = clock.now + .seconds(30)
+        let clock = ContinuousClock(), end = clock.now + .seconds(120)
         while !state.withLock({ $0.released }) && clock.now < end { usleep(1000) }
     }
 }
@@ -234,9 +234,10 @@ private final class Counter: Sendable {
     func increment() { count.withLock { $0 += 1 } }
 }
 
-/// Polls `condition` every millisecond for up to 30 s.
+/// Polls `condition` every millisecond for up to two minutes: in the full suite, tests that wait
+/// synchronously can hold the few cooperative threads for a while, and only a deadlock should fail here.
 private func until(_ condition: @Sendable () -> Bool) async throws {
-    let clock = ContinuousClock(), end = clock.now + .seconds(30)
+    let clock = ContinuousClock(), end = clock.now + .seconds(120)
     while !condition() {
         guard clock.now < end else {
             Issue.record("timed out waiting")

@@ -34,6 +34,16 @@ struct StationConfigTests {
         #expect(config.api.tcp == nil)  // "" is off
     }
 
+    @Test("cloud.give_up_hours: the protocol's 72 hours unless set, in seconds")
+    func giveUpHours() throws {
+        let cloud = "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n"
+        let unset = try #require(try StationConfig.load(path: try write(Self.minimal + cloud)).cloud)
+        #expect(unset.giveUpSeconds == 259_200)
+        let set = try #require(
+            try StationConfig.load(path: try write(Self.minimal + cloud + "  give_up_hours: 24\n")).cloud)
+        #expect(set.giveUpSeconds == 86_400, "\(set)")
+    }
+
     @Test("defaults fill what the file leaves out; command-line overrides win over the file")
     func defaultsAndOverrides() throws {
         let path = try write(Self.minimal + "\ncamera:\n  size: 1280x720\n")
@@ -87,6 +97,10 @@ struct StationConfigTests {
             (
                 minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n  station: \"a b\"\n",
                 .invalidValue, "cloud.station"
+            ),
+            (
+                minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n  give_up_hours: 0\n",
+                .invalidValue, "cloud.give_up_hours"
             ),
         ])
     func mistakes(text: String, code: ConfigError.Code, key: String?) throws {

@@ -2,7 +2,6 @@ import AuditChain
 import CloudProtocol
 import Foundation
 import StationModels
-import Synchronization
 import VirtualCard
 
 /// The station as the daemon's parts use it: the policy, its stores and the event bus behind one

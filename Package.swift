@@ -290,6 +290,7 @@ let package = Package(
                 "StationCloud", "Station", "StationModels", "CloudClient", "CloudProtocol",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        .testTarget(name: "CloudClientTests", dependencies: ["CloudClient", "CloudProtocol"]),
         .testTarget(
             name: "RecordsFHIRTests",
             dependencies: ["RecordsFHIR", "CloudProtocol", "VirtualCard", "TestSupport"]),

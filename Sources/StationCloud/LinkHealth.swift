@@ -17,6 +17,9 @@ final class LinkHealth: Sendable {
         var listsCheckedAt: Int64?
         /// Failed tries in a row: the backoff grows with them.
         var failures = 0
+        /// The cloud refused the institution's own certificate (§6, 401): final for every opening sent
+        /// with it, so none is sent again until the daemon restarts with another certificate.
+        var institutionRefusal: String?
     }
 
     private let state = Mutex(State())
@@ -41,9 +44,26 @@ final class LinkHealth: Sendable {
     var status: CloudStatus {
         state.withLock {
             CloudStatus(
-                state: $0.connection, lastContactAt: $0.lastContactAt, lastError: $0.lastError,
-                listsCheckedAt: $0.listsCheckedAt)
+                state: $0.connection, lastContactAt: $0.lastContactAt,
+                lastError: $0.institutionRefusal ?? $0.lastError, listsCheckedAt: $0.listsCheckedAt)
         }
+    }
+
+    /// Why openings are not sent any more, when the cloud refused the institution's certificate.
+    var institutionRefusal: String? { state.withLock { $0.institutionRefusal } }
+
+    /// The cloud refused the institution's certificate: a final refusal, not retried. The openings stay
+    /// in the outbox (the practitioner's signatures are still good), for a daemon restarted with a
+    /// certificate the cloud accepts.
+    func noteInstitutionRefused(_ why: String) {
+        let first = state.withLock { state -> Bool in
+            defer { state.institutionRefusal = why }
+            return state.institutionRefusal == nil
+        }
+        guard first else { return }
+        logger.error(
+            "the cloud refused the institution's certificate: no opening is sent until the daemon restarts with another",
+            metadata: ["error": "\(why)"])
     }
 
     var failures: Int { state.withLock { $0.failures } }

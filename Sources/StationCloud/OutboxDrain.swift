@@ -57,7 +57,7 @@ final class OutboxDrain: Service {
         } catch {
             logger.error("openings past the give-up time could not be recorded", metadata: ["error": "\(error)"])
         }
-        while !Task.isCancelled {
+        while !Task.isCancelled, health.institutionRefusal == nil {
             let now = station.clock()
             let limit = settings.concurrency * 8
             guard let batch = try? await Blocking.run({ try station.dueOpenings(now: now, limit: limit) }),
@@ -91,6 +91,10 @@ final class OutboxDrain: Service {
                 return changed
             }
             health.noteContact()
+            if let refusal = unanswered.first(where: { $0.1.institutionRefused })?.1.failure {
+                health.noteInstitutionRefused(refusal)
+                return changed
+            }
             if let failure = unanswered.first?.1.failure {
                 logger.warning(
                     "the cloud did not take an opening; it is tried again", metadata: ["error": "\(failure)"])
@@ -106,6 +110,8 @@ final class OutboxDrain: Service {
         var failure: String?
         /// Whether the cloud answered at all (a connection or TLS failure is not an answer).
         var reachable = true
+        /// The cloud refused the institution's certificate: final, but about this station, not the visit.
+        var institutionRefused = false
     }
 
     private func send(_ batch: [Outbox.Item]) async -> [(Outbox.Item, Result)] {
@@ -157,8 +163,9 @@ final class OutboxDrain: Service {
         }
         switch problem.code {
         case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown:
-            // About this station's certificate, not the visit: kept until the institution's is put right.
-            return Result(failure: "the cloud refused the institution's certificate: \(problem)")
+            // About this station's certificate, not the visit: final, so not sent again, but the opening
+            // is kept for a daemon restarted with a certificate the cloud accepts.
+            return Result(failure: "the cloud refused the institution's certificate: \(problem)", institutionRefused: true)
         case .practitionerCertificateInvalid, .requestSignatureInvalid, .practitionerNotAffiliated:
             // Refused before the token was consumed: another practitioner's signature can still open it.
             return Result(answer: .signatureRefused(code: problem.code.rawValue))

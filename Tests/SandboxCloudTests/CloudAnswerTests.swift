@@ -120,6 +120,31 @@ struct CloudAnswerTests {
         try await cloud.stop()
     }
 
+    @Test("a refusal of the institution's certificate is final: not sent again, the opening kept for a restart")
+    func institutionCertificateRefused() async throws {
+        let cloud = try await CloudHarness()
+        let other = try await ScriptedCloud(directory: cloud.directory)
+        let station = try await ForwardingStation(cloud, url: other.url)
+        try await station.installLists()
+        try await station.loginAffiliated()
+        other.script(.visits, .init(status: 401, body: #"{"code":"institution_certificate_invalid"}"#))
+        let id = try #require(try station.scan(cloud.patient()).session?.id)
+        await station.uplink.flush(timeout: .seconds(10))
+        #expect(other.requests(.visits) == 1)
+        // Later drains (a wake-up, the ticks, a second scan, the openings' backoff long past) send nothing.
+        _ = try station.scan(cloud.patient(photo: .none))
+        cloud.clock.advance(by: 600)
+        await station.uplink.flush(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(other.requests(.visits) == 1)
+        #expect(try station.service.sessions.session(id: id)?.cloud?.state == .pendingCloud)
+        #expect(try station.service.outbox.backlog().outbox == 2)
+        #expect(station.uplink.connectionStatus().lastError?.contains("institution_certificate_invalid") == true)
+        await station.shutdown()
+        try await other.stop()
+        try await cloud.stop()
+    }
+
     @Test("records and alerts refused with only a code come back as the cloud's refusal, not as unavailable")
     func minimalRecordsRefusal() async throws {
         let cloud = try await CloudHarness()

@@ -67,6 +67,9 @@ let package = Package(
             ]),
         // Atomic and secret (0600) file writes, for the command's outputs and the sandbox's keys.
         .target(name: "SafeFiles"),
+        // Group commit on a GRDB pool: the writes that arrive during a transaction share the next one, each
+        // in its own savepoint (the station's scans, the cloud's visit openings).
+        .target(name: "SQLiteGroupCommit", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The local API's request, answer and event types with typed states and codes: one type per wire
         // shape, shared by the daemon's routes, `vhc` and the page's tests.
         .target(name: "StationModels", dependencies: ["VirtualCard"]),
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain", "SafeFiles",
+                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain", "SafeFiles", "SQLiteGroupCommit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -112,7 +115,7 @@ let package = Package(
         .target(
             name: "SandboxCloud",
             dependencies: [
-                "CloudProtocol", "VirtualCard", "AuditChain", "SafeFiles", "ConnectionGuards",
+                "CloudProtocol", "VirtualCard", "AuditChain", "SafeFiles", "ConnectionGuards", "SQLiteGroupCommit",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -233,6 +236,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles"]),
+        .testTarget(
+            name: "SQLiteGroupCommitTests",
+            dependencies: ["SQLiteGroupCommit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "VirtualCardTests",
             dependencies: ["VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],

@@ -1,6 +1,7 @@
 import AuditChain
 import Foundation
 import GRDB
+import SQLiteGroupCommit
 import SafeFiles
 
 /// `CloudStore` on one SQLite file in the sandbox directory (GRDB, WAL, a pool for concurrent reads).

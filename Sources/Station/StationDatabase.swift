@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteGroupCommit
 import SafeFiles
 import VirtualCard
 
@@ -10,6 +11,8 @@ package final class StationDatabase: Sendable {
     /// WAL with separate reader connections: reads (the status, session lists) never wait behind a
     /// write, ours or another process's.
     let writer: DatabasePool
+    /// The API's scans commit in groups: under load many share one transaction and one fsync.
+    let groupCommit: GroupCommit
 
     package struct OpenError: Error, CustomStringConvertible {
         package let path: String
@@ -35,6 +38,7 @@ package final class StationDatabase: Sendable {
                 try db.execute(sql: "PRAGMA cache_size = -512; PRAGMA secure_delete = ON")
             }
             writer = try DatabasePool(path: path, configuration: configuration)
+            groupCommit = GroupCommit(pool: writer)
             try Self.migrator.migrate(writer)
         } catch {
             throw OpenError(path: path, underlying: error)

@@ -74,14 +74,34 @@ package final class StationPolicy: Sendable {
         setting: CareSetting? = nil
     ) throws -> Outcome {
         try database.writer.write { db in
-            let outcome = try decide(db, text, source: source, now: now, signer: signer(), setting: setting)
-            var detail = ["code": outcome.code.rawValue, "source": source]
-            if let holder = outcome.maskedHolder { detail["holder"] = holder }
-            try AuditLog.append(
-                db, at: now, kind: outcome.accepted ? .scanAccepted : .scanRejected,
-                subject: outcome.session?.id ?? "", detail: detail)
-            return outcome
+            try scan(db, text, source: source, now: now, signer: signer(), setting: setting)
         }
+    }
+
+    /// The same scan, committed together with the others that arrive while a transaction runs (the
+    /// API's path): each in a savepoint of its own, answered once the group's transaction committed. No
+    /// thread of the caller's waits for the database lock.
+    package func submitGrouped(
+        _ text: [UInt8], source: String, now: Int64, signer: @escaping @Sendable () -> PractitionerCredential?,
+        setting: CareSetting?
+    ) async throws -> Outcome {
+        try await database.groupCommit.write { db in
+            try self.scan(db, text, source: source, now: now, signer: signer(), setting: setting)
+        }
+    }
+
+    /// One scan inside the caller's transaction: its verdict and everything it changes, and its audit entry.
+    private func scan(
+        _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?,
+        setting: CareSetting?
+    ) throws -> Outcome {
+        let outcome = try decide(db, text, source: source, now: now, signer: signer, setting: setting)
+        var detail = ["code": outcome.code.rawValue, "source": source]
+        if let holder = outcome.maskedHolder { detail["holder"] = holder }
+        try AuditLog.append(
+            db, at: now, kind: outcome.accepted ? .scanAccepted : .scanRejected,
+            subject: outcome.session?.id ?? "", detail: detail)
+        return outcome
     }
 
     private func decide(

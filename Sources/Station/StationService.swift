@@ -58,6 +58,25 @@ package final class StationService: Sendable {
         let desk = desk
         let outcome = try policy.submit(
             text, source: source, now: now, signer: { desk.credential(at: now) }, setting: setting)
+        announce(outcome, source: source, at: now)
+        return outcome
+    }
+
+    /// The same, committed in a group with the scans that arrive meanwhile (the API's path, where many
+    /// clients submit at once; the camera's one thread uses `submit`).
+    package func submitGrouped(
+        _ text: [UInt8], source: String, setting: CareSetting? = nil
+    ) async throws -> StationPolicy.Outcome {
+        let now = clock()
+        let desk = desk
+        let outcome = try await policy.submitGrouped(
+            text, source: source, now: now, signer: { desk.credential(at: now) }, setting: setting)
+        announce(outcome, source: source, at: now)
+        return outcome
+    }
+
+    /// A scan's events, and a wake of the uplink when it left a visit to send.
+    private func announce(_ outcome: StationPolicy.Outcome, source: String, at now: Int64) {
         if let superseded = outcome.superseded { publish(.sessionClosed, superseded, at: now) }
         if let session = outcome.session { publish(.sessionOpened, session, at: now) }
         events.publish { id in
@@ -67,7 +86,6 @@ package final class StationService: Sendable {
                 session: outcome.session.map(SessionSummary.init))
         }
         if outcome.session?.cloud?.state == .pendingCloud { uplink?.wake() }
-        return outcome
     }
 
     /// A practitioner takes the desk: audited, announced, and every scan that waited for one is

@@ -47,7 +47,7 @@ package struct VisitSessions: Sendable {
             photo: needsIDCheck ? "none" : "verified", delegateID: claims.delegation?.delegateID,
             institution: institution, source: source, openedAt: now, expiresAt: now + length,
             state: needsIDCheck ? .awaitingIDCheck : .active, closedAt: nil, closeReason: nil, idCheck: nil)
-        try save(db, session)
+        try VisitSessionRecord(session).insert(db)  // a new id: no row to update first
         var detail = ["holder": session.maskedHolder, "state": session.state.rawValue, "source": source]
         if let delegate = session.delegateID { detail["delegate"] = TaiwanID.masked(delegate) }
         try AuditLog.append(db, at: now, kind: .sessionOpened, subject: session.id, detail: detail)

@@ -48,7 +48,7 @@ extension Routes {
     func verdicts(on tokens: [[UInt8]], source: String) async throws -> [ScanResponse] {
         let service = service
         var outcomes: [StationPolicy.Outcome] = []
-        for token in tokens { outcomes.append(try await Blocking.run { try service.submit(token, source: source) }) }
+        for token in tokens { outcomes.append(try await service.submitGrouped(token, source: source)) }
         if outcomes.contains(where: { $0.session?.cloud?.state == .pendingCloud }), let uplink = service.uplink {
             await uplink.flush(timeout: Self.cloudWait)
             for index in outcomes.indices {

@@ -60,6 +60,32 @@ struct StationPolicyTests {
         #expect(try station.sessions.list().count == 1)
     }
 
+    @Test("scans committed in groups (the API's path): 100 tokens each sent twice at once, one session and one replay each")
+    func groupedSubmissions() async throws {
+        let station = try authority.station(in: folder)
+        let tokens = try (0..<100).map { _ in try authority.token() }
+        let outcomes = try await withThrowingTaskGroup(of: StationPolicy.Outcome.self) { group in
+            for token in tokens + tokens {
+                group.addTask {
+                    try await station.submitGrouped(token, source: "api", now: self.now, signer: { nil }, setting: nil)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter(\.accepted).count == 100)
+        #expect(outcomes.filter { $0.code == OutcomeCode(.replayed) }.count == 100)
+        // One holder: each accepted scan closed the one before it, whichever batch either was in.
+        let sessions = try station.sessions.list()
+        #expect(sessions.count == 100)
+        #expect(sessions.filter { $0.state == .active }.count == 1)
+        #expect(outcomes.compactMap(\.superseded).count == 99)
+        let kinds = try station.audit.entries().map(\.kind)
+        #expect(kinds.filter { $0 == "scan.accepted" }.count == 100)
+        #expect(kinds.filter { $0 == "scan.rejected" }.count == 100)
+        #expect(kinds.filter { $0 == "session.closed" }.count == 99)
+        #expect(try station.audit.verify().isIntact)
+    }
+
     @Test("a card without a photo waits for an ID-document check, which must match and is recorded once")
     func photoLess() throws {
         let station = try authority.station(in: folder)

@@ -5,9 +5,12 @@ import Synchronization
 /// then run together in the next one, each in a savepoint of its own. A write that fails rolls back
 /// its savepoint alone; every caller is answered only after the transaction commits, so an answer is
 /// never sent for something not yet durable. SQLite serialises writers, so one transaction per opening
-/// caps the rate at one commit's time; many per commit share its cost. (GRDB has no such batching;
-/// this is the project's own.)
-final class GroupCommit: Sendable {
+/// caps the rate at one commit's time; many per commit share its cost, and one wake of the writer's
+/// thread serves the batch. (GRDB has no such batching; this is the project's own.)
+///
+/// The batch runs on GRDB's writer queue, never on Swift's cooperative threads: a write that waits for
+/// another process's lock (the busy timeout) holds only that queue.
+package final class GroupCommit: Sendable {
     private struct Job: Sendable {
         /// Runs the write inside the batch's transaction; returns how to answer its caller.
         let run: @Sendable (Database) -> @Sendable () -> Void
@@ -19,12 +22,13 @@ final class GroupCommit: Sendable {
     private let maximumBatch: Int
     private let state = Mutex<(queue: [Job], draining: Bool)>(([], false))
 
-    init(pool: DatabasePool, maximumBatch: Int = 64) {
+    package init(pool: DatabasePool, maximumBatch: Int = 64) {
         self.pool = pool
         self.maximumBatch = maximumBatch
     }
 
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `work` in the next batch's transaction, in a savepoint of its own; returns once committed.
+    package func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { db in

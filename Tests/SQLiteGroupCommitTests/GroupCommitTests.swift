@@ -4,7 +4,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@testable import SandboxCloud
+import SQLiteGroupCommit
 
 /// `GroupCommit` on a real WAL database: writes that arrive while a transaction runs are committed
 /// together in the next one, each in its own savepoint, and each caller is answered after the commit.

@@ -60,6 +60,12 @@ package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomS
 
     /// §6's codes: what a visit opening may be refused with. Any other code on a visit opening is one
     /// this station does not know (another cloud's, or a newer protocol's).
+    /// The refusals of the station's own certificate (§2), whatever the request: about the station, not
+    /// what it sent, so nothing it sends will pass until it has another certificate.
+    package static let institutionCertificateCodes: Set<CloudCode> = [
+        .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown,
+    ]
+
     package static let visitOpeningCodes: Set<CloudCode> = [
         .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown, .requestMalformed,
         .practitionerCertificateInvalid, .requestSignatureInvalid, .institutionMismatch, .institutionNotEnrolled,

@@ -53,8 +53,8 @@ final class LinkHealth: Sendable {
     var institutionRefusal: String? { state.withLock { $0.institutionRefusal } }
 
     /// The cloud refused the institution's certificate: a final refusal, not retried. The openings stay
-    /// in the outbox (the practitioner's signatures are still good), for a daemon restarted with a
-    /// certificate the cloud accepts.
+    /// in the outbox (the practitioner's signatures are still good) and the consumed ids pending, for a
+    /// daemon restarted with a certificate the cloud accepts.
     func noteInstitutionRefused(_ why: String) {
         let first = state.withLock { state -> Bool in
             defer { state.institutionRefusal = why }
@@ -62,7 +62,7 @@ final class LinkHealth: Sendable {
         }
         guard first else { return }
         logger.error(
-            "the cloud refused the institution's certificate: no opening is sent until the daemon restarts with another",
+            "the cloud refused the institution's certificate: nothing is sent until the daemon restarts with another",
             metadata: ["error": "\(why)"])
     }
 

@@ -162,7 +162,7 @@ final class OutboxDrain: Service {
             return Result(failure: "the cloud answered \(reply.status) without a problem document's code")
         }
         switch problem.code {
-        case .clientCertificateMissing, .institutionCertificateInvalid, .institutionUnknown:
+        case let code where CloudCode.institutionCertificateCodes.contains(code):
             // About this station's certificate, not the visit: final, so not sent again, but the opening
             // is kept for a daemon restarted with a certificate the cloud accepts.
             return Result(failure: "the cloud refused the institution's certificate: \(problem)", institutionRefused: true)

@@ -233,16 +233,3 @@ private final class Counter: Sendable {
     var value: Int { count.withLock { $0 } }
     func increment() { count.withLock { $0 += 1 } }
 }
-
-/// Polls `condition` every millisecond for up to two minutes: in the full suite, tests that wait
-/// synchronously can hold the few cooperative threads for a while, and only a deadlock should fail here.
-private func until(_ condition: @Sendable () -> Bool) async throws {
-    let clock = ContinuousClock(), end = clock.now + .seconds(120)
-    while !condition() {
-        guard clock.now < end else {
-            Issue.record("timed out waiting")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(1))
-    }
-}

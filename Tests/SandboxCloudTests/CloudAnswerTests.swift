@@ -3,6 +3,7 @@ import CloudProtocol
 import Foundation
 import Station
 import StationModels
+import TestSupport
 import Testing
 import VirtualCard
 
@@ -139,6 +140,47 @@ struct CloudAnswerTests {
         #expect(other.requests(.visits) == 1)
         #expect(try station.service.sessions.session(id: id)?.cloud?.state == .pendingCloud)
         #expect(try station.service.outbox.backlog().outbox == 2)
+        #expect(station.uplink.connectionStatus().lastError?.contains("institution_certificate_invalid") == true)
+        await station.shutdown()
+        try await other.stop()
+        try await cloud.stop()
+    }
+
+    @Test("a refused consumed-id upload keeps its ids: sent again an hour later, and never again once the certificate is refused")
+    func consumedUploadRefused() async throws {
+        let cloud = try await CloudHarness()
+        let other = try await ScriptedCloud(directory: cloud.directory)
+        let station = try await ForwardingStation(cloud, url: other.url)
+        try await station.installLists()
+        try await station.loginAffiliated()
+        other.script(.consumed, .init(status: 400, body: #"{"code":"request_malformed"}"#))
+        // A visit refused with a code the station does not know leaves its token id to upload.
+        other.script(.visits, .init(status: 422, body: #"{"code":"holder_deceased"}"#))
+        _ = try station.scan(cloud.patient())
+        await station.uplink.flush(timeout: .seconds(10))
+        try await until { other.requests(.consumed) == 1 }
+        // Ticks every 100 ms: within the hour nothing is sent again; after it, once. (The uploader reads
+        // the clock once it has the answer: the test lets it settle before the hour.)
+        func anHourLater(expecting count: Int) async throws {
+            cloud.clock.advance(by: 600)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(other.requests(.consumed) == count - 1)
+            cloud.clock.advance(by: 3600)
+            try await until { other.requests(.consumed) == count }
+        }
+        try await anHourLater(expecting: 2)
+        #expect(try station.service.outbox.consumedToUpload(limit: 10).count == 1)
+
+        // The institution's certificate refused: no upload and no opening any more, the ids kept.
+        other.script(.consumed, .init(status: 401, body: #"{"code":"institution_certificate_invalid"}"#))
+        try await anHourLater(expecting: 3)
+        _ = try station.scan(cloud.patient(photo: .none))
+        cloud.clock.advance(by: 7200)
+        await station.uplink.flush(timeout: .seconds(2))
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(other.requests(.consumed) == 3)
+        #expect(other.requests(.visits) == 1)
+        #expect(try station.service.outbox.consumedToUpload(limit: 10).count == 1)
         #expect(station.uplink.connectionStatus().lastError?.contains("institution_certificate_invalid") == true)
         await station.shutdown()
         try await other.stop()

@@ -65,6 +65,15 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // PKCS#11 (smart cards, TPMs, HSMs): the C API as p11-kit ships it, the module loaded with dlopen.
+        .systemLibrary(name: "CPKCS11"),
+        // Keys on tokens through PKCS#11: RFC 7512 URIs, modules, sessions, PIN login, signing, key generation.
+        .target(
+            name: "PKCS11",
+            dependencies: [
+                "CPKCS11", "VirtualCard", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]),
         // Atomic and secret (0600) file writes, for the command's outputs and the sandbox's keys.
         .target(name: "SafeFiles"),
         // Group commit on a GRDB pool: the writes that arrive during a transaction share the next one, each
@@ -132,8 +141,9 @@ let package = Package(
         .target(
             name: "CloudClient",
             dependencies: [
-                "CloudProtocol", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CloudProtocol", "VirtualCard", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
@@ -237,6 +247,9 @@ let package = Package(
             ]),
         .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles"]),
         .testTarget(
+            name: "PKCS11Tests",
+            dependencies: ["PKCS11", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
             name: "SQLiteGroupCommitTests",
             dependencies: ["SQLiteGroupCommit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
@@ -274,7 +287,7 @@ let package = Package(
         .testTarget(
             name: "SandboxCloudTests",
             dependencies: [
-                "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
+                "PKCS11", "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
                 "QRRendering", "Station", "StationCloud", "StationModels",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 "Scanner",

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 # the issued QR codes back), python3 with cryptography (the independent reference implementation),
 # openssl (benchmark baseline), util-linux (taskset pins benchmarks to one core), systemd (systemd-analyze and
 # systemd-sysusers check the unit and its users: scripts/check-packaging.sh), curl (the demonstration talks to the
-# sandbox cloud over mutual TLS).
+# sandbox cloud over mutual TLS). Cards: libp11-kit-dev (the PKCS#11 header), p11-kit-modules (its proxy module,
+# the default), softhsm2 (tokens for the tests and the demo), opensc (pkcs11-tool and pkcs11-spy, which counts a
+# module's calls in the tests).
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
-    python3-cryptography python3-venv openssl util-linux systemd curl)
+    python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc)
 
 scripts/install-packages.sh "${packages[@]}"
 

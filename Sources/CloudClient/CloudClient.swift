@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
+import VirtualCard
 
 /// An HTTPS client of the cloud (docs/cloud-openapi.yaml), shared by everything that calls it: the
 /// phone-app simulation in `vhc app`, the station's forwarding, the benchmark. TLS 1.2 or newer; the
@@ -15,13 +16,22 @@ package final class CloudClient: Sendable {
     let http: HTTPClient
     package let timeout: TimeAmount
 
-    /// A client certificate and key, as PEM text.
+    /// A client certificate (PEM) and its key: PEM text, or a signer that holds it (a card or token).
     package struct Identity: Sendable {
+        package enum Key: Sendable {
+            case pem(String)
+            case signer(any ES256Signer)
+        }
+
         package var certificatePEM: String
-        package var keyPEM: String
+        package var key: Key
         package init(certificatePEM: String, keyPEM: String) {
             self.certificatePEM = certificatePEM
-            self.keyPEM = keyPEM
+            key = .pem(keyPEM)
+        }
+        package init(certificatePEM: String, signer: any ES256Signer) {
+            self.certificatePEM = certificatePEM
+            key = .signer(signer)
         }
     }
 
@@ -45,7 +55,10 @@ package final class CloudClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map {
                 .certificate($0)
             }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem))
+            switch identity.key {
+            case .pem(let pem): tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(pem.utf8), format: .pem))
+            case .signer(let signer): tls.privateKey = .privateKey(NIOSSLPrivateKey(customPrivateKey: SignerTLSKey(signer: signer)))
+            }
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: timeout)

@@ -60,7 +60,7 @@ package struct VisitOpening: Sendable, Hashable {
     }
 
     /// Signs the opening as the practitioner: a tagged COSE_Sign1, `{1: -7, 33: certificate}`.
-    package func signed(by key: P256.Signing.PrivateKey, certificate: [UInt8]) throws -> [UInt8] {
+    package func signed(by key: some ES256Signer, certificate: [UInt8]) throws -> [UInt8] {
         try COSESign1.sign(payload: payload, with: key, certificate: certificate)
     }
 

@@ -127,7 +127,7 @@ public struct COSESign1: Sendable {
 
     /// Signs `payload` with ES256 and returns the tagged (or untagged) COSE_Sign1 bytes.
     public static func sign(
-        payload: [UInt8], with key: P256.Signing.PrivateKey, keyIDPlacement: KeyIDPlacement = .protected,
+        payload: [UInt8], with key: some ES256Signer, keyIDPlacement: KeyIDPlacement = .protected,
         tagged: Bool = true
     ) throws -> [UInt8] {
         let kid = CBOR.bytes(KeyID(publicKey: key.publicKey).bytes)
@@ -144,7 +144,7 @@ public struct COSESign1: Sendable {
 
     /// Signs `payload` with ES256 under a protected header of `alg` and the signer's certificate in
     /// `x5chain` (cloud protocol §3).
-    public static func sign(payload: [UInt8], with key: P256.Signing.PrivateKey, certificate: [UInt8]) throws -> [UInt8]
+    public static func sign(payload: [UInt8], with key: some ES256Signer, certificate: [UInt8]) throws -> [UInt8]
     {
         try sign(
             payload: payload, with: key,
@@ -154,7 +154,7 @@ public struct COSESign1: Sendable {
 
     /// Signs with exactly the headers given; `alg` must be among them. For tests that need odd headers too.
     public static func sign(
-        payload: [UInt8], with key: P256.Signing.PrivateKey, protectedHeader: [CBOR: CBOR],
+        payload: [UInt8], with key: some ES256Signer, protectedHeader: [CBOR: CBOR],
         unprotectedHeader: [CBOR: CBOR], tagged: Bool
     ) throws -> [UInt8] {
         let protectedBytes = CBOREncoder.encode(.map(protectedHeader))

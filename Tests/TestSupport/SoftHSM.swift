@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// SoftHSM2 tokens for tests, in a token directory of this test process's own: SoftHSM reads its
+/// configuration (`SOFTHSM2_CONF`) once, when the process first loads it, so every test of a process
+/// shares one directory, and each makes tokens of its own labels in it. The machine's tokens are never
+/// touched.
+package enum SoftHSM {
+    /// The module, to load once the process's tokens are ready (asking for the path makes them).
+    package static var modulePath: String {
+        _ = directory
+        return library
+    }
+    private static let library = "/usr/lib/softhsm/libsofthsm2.so"
+    /// OpenSC's pkcs11-spy: a module that passes every call to the one `PKCS11SPY` names and writes each
+    /// to `PKCS11SPY_OUTPUT`, so a test can count the calls a module received.
+    package static var spyPath: String {
+        _ = directory
+        return "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
+    }
+
+    /// The process's token directory, configured and filled with a pool of fresh tokens before anything
+    /// can load SoftHSM: it learns of tokens when the process first loads it, never after.
+    package static let directory: String = {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vhc-softhsm-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        // Gone with the process: the tokens hold nothing but test keys.
+        atexit { try? FileManager.default.removeItem(atPath: SoftHSM.directory) }
+        try! FileManager.default.createDirectory(atPath: folder + "/tokens", withIntermediateDirectories: true)
+        let configuration = folder + "/softhsm2.conf"
+        try! "directories.tokendir = \(folder)/tokens\nobjectstore.backend = file\nlog.level = ERROR\n"
+            .write(toFile: configuration, atomically: true, encoding: .utf8)
+        setenv("SOFTHSM2_CONF", configuration, 1)
+        setenv("PKCS11SPY", library, 1)
+        setenv("PKCS11SPY_OUTPUT", folder + "/spy.log", 1)
+        for index in 1...poolSize {
+            try! run(
+                "/usr/bin/softhsm2-util",
+                ["--init-token", "--free", "--label", "vhc-test-\(index)", "--so-pin", soPIN, "--pin", userPIN])
+        }
+        return folder
+    }()
+
+    /// The spy's log: one block per call, each starting with its number and the function's name.
+    package static var spyLog: String { (try? String(contentsOfFile: directory + "/spy.log", encoding: .utf8)) ?? "" }
+
+    /// How many times the spy saw `function` called so far.
+    package static func spiedCalls(_ function: String) -> Int {
+        spyLog.split(separator: "\n").filter { $0.hasSuffix(" \(function)") || $0.contains(" \(function)\n") }.count
+    }
+
+    package struct Token: Sendable {
+        package let label: String
+        package let userPIN: String
+        package let soPIN: String
+        package var uri: String { "pkcs11:token=\(label)" }
+    }
+
+    /// A token of the pool no other test has used.
+    package static func freshToken() throws -> Token {
+        _ = directory
+        let index = taken.withLock { taken in
+            taken += 1
+            return taken
+        }
+        guard index <= poolSize else { throw SoftHSMError(description: "the pool of \(poolSize) tokens is used up") }
+        return Token(label: "vhc-test-\(index)", userPIN: userPIN, soPIN: soPIN)
+    }
+
+    package static let userPIN = "246810"
+    package static let soPIN = "13579246"
+    /// Enough for every test of a process that needs a token of its own.
+    static let poolSize = 24
+    private static let taken = Mutex(0)
+
+    package struct SoftHSMError: Error, CustomStringConvertible {
+        package let description: String
+    }
+}
+
+extension SoftHSM {
+    /// Imports a PKCS#8 PEM key file into `token` as a private key labelled `label` with the hex `id`.
+    package static func importKey(_ keyFile: String, into token: Token, label: String, id: String) throws {
+        try run(
+            "/usr/bin/softhsm2-util",
+            ["--import", keyFile, "--token", token.label, "--label", label, "--id", id, "--pin", token.userPIN])
+    }
+
+    /// Runs a tool to its end; throws with its output when it fails.
+    static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw SoftHSMError(description: "\(tool): \(text)") }
+    }
+}

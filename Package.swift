@@ -98,8 +98,9 @@ let package = Package(
         .target(
             name: "StationConfiguration",
             dependencies: [
-                "CloudProtocol", .product(name: "Yams", package: "Yams"),
-                .product(name: "X509", package: "swift-certificates"),
+                "CloudProtocol", "CloudClient", "PKCS11", "SafeFiles", .product(name: "Yams", package: "Yams"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The station ↔ cloud wire (../shared/cloud-protocol.md): the signed visit opening on VirtualCard's
         // CBOR/COSE, answers, problems and codes, identities read from certificates. Shared by both sides.
@@ -202,7 +203,7 @@ let package = Package(
             name: "vhc-stationd",
             dependencies: [
                 "Station", "StationConfiguration", "StationRuntime", "StationAPI", "StationCloud", "StationModels",
-                "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner",
+                "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -288,8 +289,8 @@ let package = Package(
             name: "SandboxCloudTests",
             dependencies: [
                 "PKCS11", "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
-                "QRRendering", "Station", "StationCloud", "StationModels",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "QRRendering", "Station", "StationCloud", "StationModels", "StationConfiguration",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

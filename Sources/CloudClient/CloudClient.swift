@@ -30,8 +30,11 @@ package final class CloudClient: Sendable {
             key = .pem(keyPEM)
         }
         package init(certificatePEM: String, signer: any ES256Signer) {
+            self.init(certificatePEM: certificatePEM, key: .signer(signer))
+        }
+        package init(certificatePEM: String, key: Key) {
             self.certificatePEM = certificatePEM
-            key = .signer(signer)
+            self.key = key
         }
     }
 

@@ -139,7 +139,22 @@ package final class PKCS11Session: Sendable {
         }
     }
 
-    /// Creates an object (a certificate beside its key) from `template`.
+    /// Stores an X.509 certificate (`der`, its `subject` DER) on the token beside its key: the same
+    /// label and id, so the key's URI finds it. Needs a read-write, logged-in session.
+    package func storeCertificate(_ der: [UInt8], subject: [UInt8], label: String, id: [UInt8]) throws(PKCS11Error) {
+        var template = AttributeTemplate()
+        template.add(CK_ATTRIBUTE_TYPE(CKA_CLASS), value: CK_ULONG(CKO_CERTIFICATE))
+        template.add(CK_ATTRIBUTE_TYPE(CKA_CERTIFICATE_TYPE), value: CK_ULONG(CKC_X_509))
+        template.add(CK_ATTRIBUTE_TYPE(CKA_TOKEN), bool: true)
+        template.add(CK_ATTRIBUTE_TYPE(CKA_PRIVATE), bool: false)
+        template.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: Array(label.utf8))
+        template.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: id)
+        template.add(CK_ATTRIBUTE_TYPE(CKA_SUBJECT), bytes: subject)
+        template.add(CK_ATTRIBUTE_TYPE(CKA_VALUE), bytes: der)
+        _ = try createObject(template)
+    }
+
+    /// Creates an object from `template`.
     func createObject(_ template: AttributeTemplate) throws(PKCS11Error) -> CK_OBJECT_HANDLE {
         let handle = handle
         var object: CK_OBJECT_HANDLE = 0

@@ -87,6 +87,21 @@ package final class TokenSigningKey: ES256Signer {
 }
 
 extension TokenSigningKey {
+    /// The certificate (DER) the token keeps beside the key `uri` names: the one certificate object with
+    /// the key's id, or else with its label.
+    package static func certificate(for uri: PKCS11URI, on session: PKCS11Session) throws(PKCS11Error) -> [UInt8] {
+        let certificates = try session.findObjects(
+            class: CK_OBJECT_CLASS(CKO_CERTIFICATE), label: uri.id == nil ? uri.object : nil, id: uri.id)
+        guard let certificate = certificates.first else {
+            throw PKCS11Error(kind: .notFound, function: "find certificate", detail: "no certificate matches \(uri)")
+        }
+        guard certificates.count == 1 else {
+            throw PKCS11Error(
+                kind: .ambiguous, function: "find certificate", detail: "\(certificates.count) certificates match \(uri)")
+        }
+        return try session.attribute(CK_ATTRIBUTE_TYPE(CKA_VALUE), of: certificate)
+    }
+
     /// The DER of prime256v1's OID, as `CKA_EC_PARAMS` names the curve.
     static let p256Parameters: [UInt8] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]
 

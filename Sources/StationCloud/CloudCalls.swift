@@ -13,19 +13,28 @@ package final class CloudCalls: CloudUplink {
     let health: LinkHealth
     let drain: RunRequests
     let consents: ConsentQueue
+    /// Where the institution's key is (`file`, `pkcs11`), for the status.
+    let institutionKey: String
 
-    init(client: CloudClient, health: LinkHealth, drain: RunRequests, consents: ConsentQueue) {
+    init(
+        client: CloudClient, health: LinkHealth, drain: RunRequests, consents: ConsentQueue, institutionKey: String
+    ) {
         self.client = client
         self.health = health
         self.drain = drain
         self.consents = consents
+        self.institutionKey = institutionKey
     }
 
     package func wake() { drain.wake() }
 
     package func flush(timeout: Duration) async { await drain.flush(timeout: timeout) }
 
-    package func connectionStatus() -> CloudStatus { health.status }
+    package func connectionStatus() -> CloudStatus {
+        var status = health.status
+        status.institutionKey = institutionKey
+        return status
+    }
 
     // MARK: - Records and alerts for a forwarded visit
 

@@ -32,12 +32,15 @@ package struct CloudLink: Sendable {
         package var giveUpSeconds: Int64
         /// How often the loops look at what is due without being woken.
         package var tick: Duration
+        /// Where the institution's TLS key is (`file`, or `pkcs11` for a card or token), for the status.
+        package var institutionKey: String
 
         package init(
             root: P256.Signing.PublicKey, listSyncSeconds: Int64 = 300, maximumBackoffSeconds: Double = 60,
             concurrency: Int = 8, consentPollSeconds: Double = 2, giveUpSeconds: Int64 = 72 * 3600,
-            tick: Duration = .seconds(1)
+            tick: Duration = .seconds(1), institutionKey: String = "file"
         ) {
+            self.institutionKey = institutionKey
             self.root = root
             self.listSyncSeconds = listSyncSeconds
             self.maximumBackoffSeconds = maximumBackoffSeconds
@@ -82,7 +85,9 @@ package struct CloudLink: Sendable {
         self.drainRequests = drainRequests
         self.listsDue = listsDue
         self.consents = consents
-        uplink = CloudCalls(client: client, health: health, drain: drainRequests, consents: consents)
+        uplink = CloudCalls(
+            client: client, health: health, drain: drainRequests, consents: consents,
+            institutionKey: settings.institutionKey)
     }
 
     /// The background services, recording into `station` (which was given `uplink`).

@@ -1,5 +1,6 @@
 import CloudProtocol
 import Foundation
+import PKCS11
 import Yams
 
 /// Reading a configuration file: YAML to dotted keys, then each key checked and typed; a mistake names
@@ -154,9 +155,18 @@ extension StationConfig {
                     "expected one of \(CareSetting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(settingText)'"
                 )
             }
+            let ca = try needed("cloud.ca")
+            // A key on a token is named by its URI; its certificate may be on the token too.
+            let onToken = values["cloud.key"]?.lowercased().hasPrefix("pkcs11:") == true
+            let key = onToken ? values["cloud.key"]! : try needed("cloud.key")
+            if onToken, values["cloud.pin_file"] == nil, (try? PKCS11URI(key))?.pinSource == nil {
+                throw ConfigError(.missingKey, key: "cloud.pin_file", "is required when cloud.key is a PKCS#11 URI")
+            }
             cloud = Cloud(
-                url: url, ca: try needed("cloud.ca"), certificate: try needed("cloud.certificate"),
-                key: try needed("cloud.key"), station: station, setting: setting,
+                url: url, ca: ca,
+                certificate: onToken ? try path("cloud.certificate") : try needed("cloud.certificate"), key: key,
+                pkcs11Module: try path("cloud.pkcs11_module"), pinFile: try path("cloud.pin_file"),
+                station: station, setting: setting,
                 shiftSeconds: try integer("cloud.shift_hours", in: 1...24) * 3600,
                 listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400),
                 retryMaxSeconds: try integer("cloud.retry_max_seconds", in: 1...3600),

@@ -21,8 +21,15 @@ package struct StationConfig: Sendable, Equatable {
     package struct Cloud: Sendable, Equatable {
         package var url: String
         package var ca: String
-        package var certificate: String
+        /// The institution's certificate file; nil when the key is on a token that holds it too.
+        package var certificate: String?
+        /// The institution's TLS key: a PEM file, or a PKCS#11 URI (`pkcs11:token=…;object=…`) of a key
+        /// on a card or token that never leaves it (docs/cards.md).
         package var key: String
+        /// The PKCS#11 module for a key on a token (default: p11-kit's proxy), and the file (0600) that
+        /// holds the token's PIN.
+        package var pkcs11Module: String?
+        package var pinFile: String?
         package var station: String
         /// The care setting the station opens visits in (the institution must be enrolled in it).
         package var setting: CareSetting = .outpatient
@@ -113,6 +120,8 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.ca", nil),
         ("cloud.certificate", nil),
         ("cloud.key", nil),
+        ("cloud.pkcs11_module", nil),
+        ("cloud.pin_file", nil),
         ("cloud.station", "station"),
         ("cloud.setting", "outpatient"),
         ("cloud.shift_hours", "8"),

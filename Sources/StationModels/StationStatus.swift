@@ -200,6 +200,8 @@ package struct CloudStatus: Sendable, Codable, Equatable {
     /// up, their tokens wiped), and the last one's error.
     package var undeliverable: Int
     package var lastUndeliverableError: String?
+    /// Where the institution's TLS key is: `file`, or `pkcs11` (a card or token). Never the key itself.
+    package var institutionKey: String?
 
     package enum Connection: String, Sendable, Codable, Equatable {
         case online, offline
@@ -209,7 +211,7 @@ package struct CloudStatus: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case state, lastContactAt, lastError, outboxLength, oldestOutboxAgeSeconds, awaitingPractitioner
-        case listsCheckedAt, undeliverable, lastUndeliverableError
+        case listsCheckedAt, undeliverable, lastUndeliverableError, institutionKey
     }
 
     /// `undeliverable` may be absent: a daemon from before openings were given up.
@@ -224,13 +226,15 @@ package struct CloudStatus: Sendable, Codable, Equatable {
         listsCheckedAt = try values.decodeIfPresent(Int64.self, forKey: .listsCheckedAt)
         undeliverable = try values.decodeIfPresent(Int.self, forKey: .undeliverable) ?? 0
         lastUndeliverableError = try values.decodeIfPresent(String.self, forKey: .lastUndeliverableError)
+        institutionKey = try values.decodeIfPresent(String.self, forKey: .institutionKey)
     }
 
     package init(
         state: Connection, lastContactAt: Int64? = nil, lastError: String? = nil, outboxLength: Int = 0,
         oldestOutboxAgeSeconds: Int64? = nil, awaitingPractitioner: Int = 0, listsCheckedAt: Int64? = nil,
-        undeliverable: Int = 0, lastUndeliverableError: String? = nil
+        undeliverable: Int = 0, lastUndeliverableError: String? = nil, institutionKey: String? = nil
     ) {
+        self.institutionKey = institutionKey
         self.state = state
         self.lastContactAt = lastContactAt
         self.lastError = lastError

@@ -25,11 +25,16 @@ struct Daemon {
         package var config: StationConfig
         package var root: P256.Signing.PublicKey
         package var bearerToken: String?
+        /// What `cloud.*` names, read (and a token logged in to) once, when the settings were checked.
+        package var cloudFiles: CloudFiles?
 
-        package init(config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?) {
+        package init(
+            config: StationConfig, root: P256.Signing.PublicKey, bearerToken: String?, cloudFiles: CloudFiles? = nil
+        ) {
             self.config = config
             self.root = root
             self.bearerToken = bearerToken
+            self.cloudFiles = cloudFiles
         }
     }
 
@@ -51,18 +56,15 @@ struct Daemon {
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         var logins: StationService.LoginRules?
         if let config = settings.config.cloud {
-            let files = try CloudFiles(config, institution: settings.config.institution)
-            let client = try files.client {
-                try CloudClient(
-                    baseURL: config.url, caPEM: $0, identity: .init(certificatePEM: $1, keyPEM: $2),
-                    timeout: .seconds(10))
-            }
+            let files = try settings.cloudFiles ?? CloudFiles(config, institution: settings.config.institution)
+            let client = try files.client(url: config.url)
             logins = .init(authority: files.authority, shiftSeconds: config.shiftSeconds)
             let link = CloudLink(
                 client: client, events: events, clock: clock,
                 settings: .init(
                     root: settings.root, listSyncSeconds: config.listSyncSeconds,
-                    maximumBackoffSeconds: Double(config.retryMaxSeconds), giveUpSeconds: config.giveUpSeconds),
+                    maximumBackoffSeconds: Double(config.retryMaxSeconds), giveUpSeconds: config.giveUpSeconds,
+                    institutionKey: files.keyKind),
                 logger: logger)
             cloud = (link, client)
         } else {

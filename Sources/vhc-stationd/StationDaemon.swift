@@ -3,6 +3,7 @@ import CloudClient
 import Crypto
 import Foundation
 import Logging
+import SafeFiles
 import Scanner
 import ServiceLifecycle
 import Station
@@ -121,15 +122,10 @@ struct StationDaemon: AsyncParsableCommand {
         }
         var token: String?
         if loaded.api.tcp != nil, let tokenFile = loaded.api.tokenFile {
-            // A secret others can read is no secret: refuse it, as ssh refuses a readable key.
-            var info = stat()
-            if stat(tokenFile, &info) == 0, info.st_mode & 0o077 != 0 {
-                throw fail(
-                    "api.token_file: '\(tokenFile)' is readable by others (mode "
-                        + String(info.st_mode & 0o777, radix: 8) + "); chmod 600 it")
+            // A secret others can read is no secret: refused, as ssh refuses a readable key.
+            do { token = try SecretFile.read(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+                throw fail("api.token_file: \(error)")
             }
-            let text = Self.readSmallFile(tokenFile).map { String(decoding: $0, as: UTF8.self) }
-            token = text?.trimmingCharacters(in: .whitespacesAndNewlines)
             guard let token, token.count >= 16 else {
                 throw fail("api.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
             }
@@ -142,13 +138,15 @@ struct StationDaemon: AsyncParsableCommand {
         else {
             throw fail("storage.database: the directory '\(databaseDirectory)' does not exist")
         }
-        // The cloud's files, and the certificate being this institution's, before anything starts.
+        // The cloud's files, and the certificate being this institution's, before anything starts; a key
+        // on a token is logged in to here, once, and kept for the daemon's life.
+        var cloudFiles: CloudFiles?
         if let cloud = loaded.cloud {
-            do { _ = try CloudFiles(cloud, institution: loaded.institution) } catch {
+            do { cloudFiles = try CloudFiles(cloud, institution: loaded.institution) } catch {
                 throw fail("\(error)")
             }
         }
-        return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token)
+        return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token, cloudFiles: cloudFiles)
     }
 
     static func readSmallFile(_ path: String) -> Data? {

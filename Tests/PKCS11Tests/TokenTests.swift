@@ -55,14 +55,14 @@ struct TokenTests {
         // Through OpenSC's spy, which logs every call it passes to SoftHSM.
         let spy = try PKCS11Module.load(SoftHSM.spyPath)
         let session = try PKCS11Session(uri: try PKCS11URI(token.uri), module: spy)
-        let before = SoftHSM.spiedCalls("C_Login")
-        let error = #expect(throws: PKCS11Error.self) { try session.login(pin: Array("000000".utf8)) }
+        let error = #expect(throws: PKCS11Error.self) { try session.login(pin: Array(token.wrongPIN.utf8)) }
         #expect(error?.kind == .pinIncorrect && error?.name == "CKR_PIN_INCORRECT" && error?.function == "C_Login")
-        #expect(SoftHSM.spiedCalls("C_Login") == before + 1, "\(SoftHSM.spyLog.suffix(2000))")
+        #expect(SoftHSM.spiedLogins(pin: token.wrongPIN) == 1, "\(SoftHSM.spyLog.suffix(2000))")
         // The token is not locked by one wrong try, and the right PIN then works.
         #expect(try session.tokenInfo().pinTries != .locked)
         try session.login(pin: Array(token.userPIN.utf8))
-        #expect(SoftHSM.spiedCalls("C_Login") == before + 2)
+        #expect(SoftHSM.spiedLogins(pin: token.userPIN) == 1)
+        #expect(SoftHSM.spiedLogins(pin: token.wrongPIN) == 1)
     }
 
     @Test("URIs that name no token, no key, or two keys are told apart")

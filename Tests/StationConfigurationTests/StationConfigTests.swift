@@ -44,6 +44,20 @@ struct StationConfigTests {
         #expect(set.giveUpSeconds == 86_400, "\(set)")
     }
 
+    @Test("cloud.key as a PKCS#11 URI: the certificate may come from the token; the module and PIN file are kept")
+    func keyOnToken() throws {
+        let cloud = "\ncloud:\n  url: https://h:1\n  ca: /c\n  key: \"pkcs11:token=Clinic;object=institution\"\n"
+        let onToken = try #require(
+            try StationConfig.load(
+                path: try write(Self.minimal + cloud + "  pin_file: /etc/pin\n  pkcs11_module: /usr/lib/m.so\n")
+            ).cloud)
+        #expect(onToken.key == "pkcs11:token=Clinic;object=institution" && onToken.certificate == nil)
+        #expect(onToken.pinFile == "/etc/pin" && onToken.pkcs11Module == "/usr/lib/m.so")
+        // The URI's own pin-source serves as the PIN file.
+        let sourced = "\ncloud:\n  url: https://h:1\n  ca: /c\n  key: \"pkcs11:object=k?pin-source=/etc/pin\"\n"
+        #expect(try StationConfig.load(path: try write(Self.minimal + sourced)).cloud?.pinFile == nil)
+    }
+
     @Test("defaults fill what the file leaves out; command-line overrides win over the file")
     func defaultsAndOverrides() throws {
         let path = try write(Self.minimal + "\ncamera:\n  size: 1280x720\n")
@@ -101,6 +115,13 @@ struct StationConfigTests {
             (
                 minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n  give_up_hours: 0\n",
                 .invalidValue, "cloud.give_up_hours"
+            ),
+            // A key on a token needs its PIN's file; a key file must still be a path.
+            (minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  key: \"pkcs11:token=A;object=k\"\n", .missingKey, "cloud.pin_file"),
+            (minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: k.pem\n", .invalidValue, "cloud.key"),
+            (
+                minimal + "\ncloud:\n  url: https://h:1\n  ca: /c\n  key: \"pkcs11:object=k\"\n  pin_file: pin\n",
+                .invalidValue, "cloud.pin_file"
             ),
         ])
     func mistakes(text: String, code: ConfigError.Code, key: String?) throws {

@@ -36,7 +36,10 @@ package enum SoftHSM {
         for index in 1...poolSize {
             try! run(
                 "/usr/bin/softhsm2-util",
-                ["--init-token", "--free", "--label", "vhc-test-\(index)", "--so-pin", soPIN, "--pin", userPIN])
+                [
+                    "--init-token", "--free", "--label", "vhc-test-\(index)", "--so-pin", soPIN, "--pin",
+                    Self.pin(index, "2468"),
+                ])
         }
         return folder
     }()
@@ -44,15 +47,27 @@ package enum SoftHSM {
     /// The spy's log: one block per call, each starting with its number and the function's name.
     package static var spyLog: String { (try? String(contentsOfFile: directory + "/spy.log", encoding: .utf8)) ?? "" }
 
-    /// How many times the spy saw `function` called so far.
-    package static func spiedCalls(_ function: String) -> Int {
-        spyLog.split(separator: "\n").filter { $0.hasSuffix(" \(function)") || $0.contains(" \(function)\n") }.count
+    /// How many times the spy saw `C_Login` with `pin`, in any process of this test run. Each token of
+    /// the pool has PINs of its own, so tests that run at once do not count each other's logins.
+    package static func spiedLogins(pin: String) -> Int {
+        let dump = pin.utf8.map { String($0, radix: 16) }.joined(separator: " ")
+        let lines = spyLog.split(separator: "\n", omittingEmptySubsequences: false)
+        var count = 0
+        for (index, line) in lines.enumerated() where line.hasSuffix(": C_Login") {
+            // The call's arguments follow: the PIN's bytes in a hex dump a few lines down.
+            if lines[(index + 1)..<min(index + 7, lines.count)].contains(where: { $0.contains("  \(dump)  ") }) {
+                count += 1
+            }
+        }
+        return count
     }
 
     package struct Token: Sendable {
         package let label: String
         package let userPIN: String
         package let soPIN: String
+        /// A wrong PIN of this token's own (same length as the right one).
+        package let wrongPIN: String
         package var uri: String { "pkcs11:token=\(label)" }
     }
 
@@ -64,10 +79,12 @@ package enum SoftHSM {
             return taken
         }
         guard index <= poolSize else { throw SoftHSMError(description: "the pool of \(poolSize) tokens is used up") }
-        return Token(label: "vhc-test-\(index)", userPIN: userPIN, soPIN: soPIN)
+        return Token(
+            label: "vhc-test-\(index)", userPIN: pin(index, "2468"), soPIN: soPIN, wrongPIN: pin(index, "9753"))
     }
 
-    package static let userPIN = "246810"
+    /// Six digits: `prefix` and the token's number.
+    static func pin(_ index: Int, _ prefix: String) -> String { prefix + (index < 10 ? "0" : "") + String(index) }
     package static let soPIN = "13579246"
     /// Enough for every test of a process that needs a token of its own.
     static let poolSize = 24

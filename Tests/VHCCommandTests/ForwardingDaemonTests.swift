@@ -76,8 +76,8 @@ struct ForwardingDaemonTests {
             try waitFor("the proxy listening") { Loopback.isListening(self.proxyPort) }
         }
 
-        func startDaemon() throws {
-            try writeConfig()
+        func startDaemon(keyOn token: SoftHSM.Token? = nil) throws {
+            try writeConfig(keyOn: token)
             daemon = try background(
                 Command.executable(named: "vhc-stationd"), ["--config", temporary.path("station.yaml")],
                 log: "daemon.log")
@@ -87,9 +87,15 @@ struct ForwardingDaemonTests {
             }
         }
 
-        /// The station's configuration, for `code` (default: the institution its certificate names).
-        func writeConfig(institution code: String? = nil) throws {
+        /// The station's configuration, for `code` (default: the institution its certificate names), with
+        /// the institution's key in its file or, given `token`, on it (through pkcs11-spy, which counts calls).
+        func writeConfig(institution code: String? = nil, keyOn token: SoftHSM.Token? = nil) throws {
             let sandbox = temporary.path("sandbox")
+            var key = "\(sandbox)/institutions/\(institution)/key.pem"
+            if let token {
+                key = "\"\(token.uri);object=institution\"\n  pin_file: \(temporary.path("pin"))\n"
+                    + "  pkcs11_module: \(SoftHSM.spyPath)"
+            }
             let config = """
                 institution: "\(code ?? institution)"
                 trust:
@@ -102,7 +108,7 @@ struct ForwardingDaemonTests {
                   url: https://127.0.0.1:\(proxyPort)
                   ca: \(sandbox)/ca.pem
                   certificate: \(sandbox)/institutions/\(institution)/cert.pem
-                  key: \(sandbox)/institutions/\(institution)/key.pem
+                  key: \(key)
                   station: test-station
                   retry_max_seconds: 1
                 """
@@ -189,6 +195,56 @@ struct ForwardingDaemonTests {
         #expect(
             started.stderr.contains("cloud.certificate") && started.stderr.contains(setup.institution)
                 && started.stderr.contains(other), "\(started.stderr)")
+    }
+
+    /// A fresh SoftHSM token holding the institution's key, and the PIN file `pin` (mode 0600).
+    func institutionToken(_ setup: Setup, wrongPIN: Bool = false) throws -> SoftHSM.Token {
+        let token = try SoftHSM.freshToken()
+        try SoftHSM.importKey(
+            setup.temporary.path("sandbox/institutions/\(setup.institution)/key.pem"), into: token, label: "institution",
+            id: "01")
+        let path = setup.temporary.path("pin")
+        try ((wrongPIN ? token.wrongPIN : token.userPIN) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return token
+    }
+
+    @Test("the institution's key on a token: one login at start, then every visit's TLS is signed there")
+    func institutionKeyOnToken() throws {
+        let setup = try Setup()
+        try setup.startCloud()
+        try setup.startProxy()
+        let token = try institutionToken(setup)
+        try setup.startDaemon(keyOn: token)
+        #expect(SoftHSM.spiedLogins(pin: token.userPIN) == 1)
+        let sandbox = setup.temporary.path("sandbox")
+        let login = try setup.client(
+            "login", "--certificate", "\(sandbox)/practitioners/\(setup.practitioner)/cert.pem", "--key",
+            "\(sandbox)/practitioners/\(setup.practitioner)/key.pem")
+        #expect(login.status == 0, "\(login.stderr)")
+        let opened = try setup.submit(try setup.token(0))
+        let visit = (opened["session"] as? [String: Any])?["visitSequence"] as? String
+        #expect(visit?.count == 4, "\(opened)")
+        #expect(try setup.visitsOpened() == 1)
+        // No key file is configured: only the token could have signed the handshakes.
+        #expect(SoftHSM.spiedLogins(pin: token.userPIN) == 1)
+        let status = try setup.client("status")
+        #expect(status.stdout.contains("institution key: on a PKCS#11 token"), "\(status.stdout)")
+        #expect(!status.stdout.contains(token.userPIN))
+    }
+
+    @Test("a wrong PIN for the institution's token stops the start with exit 78, naming cloud.pin_file, sent once")
+    func institutionTokenWrongPIN() throws {
+        let setup = try Setup()
+        let token = try institutionToken(setup, wrongPIN: true)
+        try setup.writeConfig(keyOn: token)
+        let started = try Command.run(
+            Command.executable(named: "vhc-stationd"), ["--config", setup.temporary.path("station.yaml")],
+            in: setup.folder)
+        #expect(started.status == 78, "\(started.stderr)")
+        #expect(started.stderr.contains("cloud.pin_file") && started.stderr.contains("pin_incorrect"), "\(started.stderr)")
+        #expect(!started.stderr.contains(token.wrongPIN))
+        #expect(SoftHSM.spiedLogins(pin: token.wrongPIN) == 1)
     }
 
     @Test("a practitioner of another institution: vhc login is refused with the cloud's code, and the status says so")

@@ -139,11 +139,7 @@ enum ConfiguredCloud {
     ) async throws -> T {
         let client: CloudClient
         do {
-            client = try CloudFiles(cloud, institution: institution).client {
-                try CloudClient(
-                    baseURL: cloud.url, caPEM: $0, identity: .init(certificatePEM: $1, keyPEM: $2),
-                    timeout: .seconds(10))
-            }
+            client = try CloudFiles(cloud, institution: institution).client(url: cloud.url)
         } catch { throw UsageError("\(error)") }
         let outcome: Result<T, any Error>
         do { outcome = .success(try await body(client)) } catch { outcome = .failure(error) }

@@ -44,6 +44,11 @@ struct StatusCommand: AsyncParsableCommand {
                     "undeliverable: \(cloud.undeliverable) visit openings given up after cloud.give_up_hours"
                         + (cloud.lastUndeliverableError.map { " (last error: \($0))" } ?? ""))
             }
+            switch cloud.institutionKey {
+            case "pkcs11"?: print("institution key: on a PKCS#11 token (never read)")
+            case "file"?: print("institution key: in a file")
+            default: break
+            }
             if let who = status.practitioner {
                 print("practitioner: " + Printer.practitioner(who))
             } else {

@@ -68,9 +68,8 @@ struct InstitutionTokenTests {
         let files = try setup.files(certificate: setup.certificatePath)
         #expect(files.keyKind == "pkcs11")
         #expect(SoftHSM.spiedLogins(pin: setup.token.userPIN) == 1)
-        let client = try files.client(url: setup.cloud.url)
-        let status = try await withClient(client) { client in
-            try await setup.cloud.post(client, "/v1/consumed", json: ConsumedUpload(tokenIds: [], consumedAt: [])).status
+        let status = try await withClient(try files.client(url: setup.cloud.url)) {
+            try await TokenKeyTLSTests.uploadNothing(setup.cloud, $0)
         }
         #expect(status == 200)
         try await setup.cloud.stop()
@@ -90,9 +89,8 @@ struct InstitutionTokenTests {
             try PEMDocument(pemString: pem).derBytes, subject: subject.serializedBytes, label: "institution", id: [0x01])
         let files = try setup.files(certificate: nil)
         #expect(try Certificate(pemEncoded: files.certificatePEM) == certificate)
-        let client = try files.client(url: setup.cloud.url)
-        let status = try await withClient(client) { client in
-            try await setup.cloud.post(client, "/v1/consumed", json: ConsumedUpload(tokenIds: [], consumedAt: [])).status
+        let status = try await withClient(try files.client(url: setup.cloud.url)) {
+            try await TokenKeyTLSTests.uploadNothing(setup.cloud, $0)
         }
         #expect(status == 200)
         try await setup.cloud.stop()

@@ -192,10 +192,11 @@ let package = Package(
         .target(
             name: "StationRuntime",
             dependencies: [
-                "Station", "StationModels", "Scanner", "Imaging", "VirtualCard",
+                "Station", "StationModels", "Scanner", "Imaging", "VirtualCard", "PKCS11",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ]),
         // The daemon's entry point and its assembly: options and configuration, then the database, the
         // station, the cloud link, the camera and the API listeners in one ServiceGroup.
@@ -203,7 +204,7 @@ let package = Package(
             name: "vhc-stationd",
             dependencies: [
                 "Station", "StationConfiguration", "StationRuntime", "StationAPI", "StationCloud", "StationModels",
-                "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles",
+                "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles", "PKCS11",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -9,6 +9,7 @@ package final class PKCS11Session: Sendable {
     package let slot: CK_SLOT_ID
     private let handle: CK_SESSION_HANDLE
     private let operation = Mutex(())
+    private let closed = Mutex(false)
 
     /// Opens a session with the token `uri` names, on `module` (or the URI's `module-path`).
     package init(uri: PKCS11URI, module: PKCS11Module, readWrite: Bool = false) throws(PKCS11Error) {
@@ -22,8 +23,24 @@ package final class PKCS11Session: Sendable {
         self.handle = handle
     }
 
-    deinit {
-        _ = module.functions.pointee.C_CloseSession?(handle)
+    deinit { close() }
+
+    /// Closes the session (once). When it was the application's last with the token, the token's login
+    /// ends with it, as PKCS#11 says.
+    package func close() {
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if first { _ = module.functions.pointee.C_CloseSession?(handle) }
+    }
+
+    /// Whether the session is still there: false once closed, or once the token is gone
+    /// (`C_GetSessionInfo` answers `CKR_SESSION_HANDLE_INVALID`, `CKR_DEVICE_REMOVED`…).
+    package func isAlive() -> Bool {
+        guard !closed.withLock({ $0 }) else { return false }
+        var info = CK_SESSION_INFO()
+        return module.functions.pointee.C_GetSessionInfo?(handle, &info) == CKR_OK
     }
 
     /// What the token says of itself now (its PIN flags change with each wrong try).

@@ -57,6 +57,12 @@ package final class TokenSigningKey: ES256Signer {
         }
     }
 
+    /// Whether the key is still on the token: its session alive and the key itself still answering (a
+    /// token taken away leaves the session's handle invalid, or the key's).
+    package func isAvailable() -> Bool {
+        session.isAlive() && (try? session.attribute(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), of: handle)) != nil
+    }
+
     /// An ECDSA P-256 signature over `message` (hashed here with SHA-256), made on the token.
     package func signature(for message: [UInt8]) throws(PKCS11Error) -> P256.Signing.ECDSASignature {
         let digest = Array(SHA256.hash(data: message))

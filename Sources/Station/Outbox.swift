@@ -62,9 +62,18 @@ package struct Outbox: Sendable {
                 setting: forwarding.setting)
             return CloudVisit(state: .awaitingPractitioner)
         }
-        try insert(
-            db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt, signedAt: scannedAt,
-            forwarding: forwarding, signer: signer)
+        do {
+            try insert(
+                db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt, signedAt: scannedAt,
+                forwarding: forwarding, signer: signer)
+        } catch is PractitionerCredential.SigningFailed {
+            // The card was pulled out between the check and the signature: the scan waits for a
+            // practitioner, as with nobody logged in (the maintenance tick ends the shift).
+            try wait(
+                db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt,
+                setting: forwarding.setting)
+            return CloudVisit(state: .awaitingPractitioner)
+        }
         return CloudVisit(state: .pendingCloud, practitioner: signer.status.name)
     }
 

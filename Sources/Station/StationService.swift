@@ -22,6 +22,8 @@ package final class StationService: Sendable {
 
     /// How practitioners' credentials are checked, with forwarding on.
     package let logins: LoginRules?
+    /// What opens a practitioner's card at a login (the runtime's PKCS#11), when the station takes cards.
+    package let cards: (any PractitionerCardReader)?
 
     /// The cloud's CA, which issues practitioner certificates, and the default shift.
     package struct LoginRules: Sendable {
@@ -35,8 +37,9 @@ package final class StationService: Sendable {
 
     package init(
         policy: StationPolicy, events: EventBus = EventBus(), clock: @escaping @Sendable () -> Int64,
-        logins: LoginRules? = nil, uplink: (any CloudUplink)? = nil
+        logins: LoginRules? = nil, uplink: (any CloudUplink)? = nil, cards: (any PractitionerCardReader)? = nil
     ) {
+        self.cards = cards
         self.policy = policy
         self.events = events
         self.clock = clock
@@ -123,10 +126,11 @@ package final class StationService: Sendable {
         return credential
     }
 
-    /// Ends a shift that is over (the maintenance tick): audited and announced once.
+    /// Ends a shift that is over, or whose card was pulled out (the maintenance tick): audited and
+    /// announced once, as a logout with its reason.
     package func endShiftIfDue() throws {
         let now = clock()
-        if let ended = desk.endShiftIfDue(now: now) { try recordLogout(ended, reason: "shift_ended", at: now) }
+        if let (ended, reason) = desk.endShiftIfDue(now: now) { try recordLogout(ended, reason: reason, at: now) }
     }
 
     private func recordLogout(_ credential: PractitionerCredential, reason: String, at now: Int64) throws {

@@ -11,6 +11,20 @@ extension Problem {
         self.init(status: status.code, code: code, title: title, detail: detail)
     }
 
+    /// A card that could not be opened at a login: the PIN refused (with what the card says of the tries
+    /// left), a module the station does not allow, a URI that names nothing or too much.
+    static func card(_ error: CardError) -> Problem {
+        let (status, title): (HTTPResponse.Status, String) =
+            switch error.code {
+            case "pin_incorrect": (.forbidden, "The card refused the PIN; it is not sent again")
+            case "pin_locked": (.forbidden, "The card's PIN is locked")
+            case "module_not_allowed": (.forbidden, "The station does not load that PKCS#11 module")
+            case "token_removed": (.conflict, "The card is not there")
+            default: (.unprocessableContent, "The card cannot be used")
+            }
+        return Problem(status: status, code: APIErrorCode(rawValue: error.code), title: title, detail: error.description)
+    }
+
     package static func badRequest(_ detail: String) -> Problem {
         Problem(status: .badRequest, code: .requestMalformed, title: "The request is malformed", detail: detail)
     }

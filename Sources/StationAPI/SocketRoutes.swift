@@ -34,17 +34,7 @@ extension Routes {
                 return Int64(hours * 3600)
             } ?? rules.shiftSeconds
         let now = service.clock()
-        let credential: PractitionerCredential
-        do {
-            credential = try await PractitionerCredential(
-                certificatePEM: asked.certificate, keyPEM: asked.key, authority: rules.authority, now: now,
-                until: now + shift)
-        } catch {
-            throw Problem(
-                status: .unprocessableContent, code: .credentialInvalid,
-                title: "The practitioner credential is refused",
-                detail: error.description)
-        }
+        let credential = try await credential(asked, rules: rules, now: now, until: now + shift)
         // Asked before the desk is taken, so a practitioner the cloud would refuse signs nothing.
         let affiliation =
             await service.uplink?.checkAffiliation(certificate: credential.certificate)
@@ -65,6 +55,50 @@ extension Routes {
             answer.affiliationNote = why
         }
         return try json(answer)
+    }
+
+    /// The login's credential: a key file's (certificate and key), or a card's (its URI and PIN, the
+    /// certificate from the request or the card), checked against the cloud's CA.
+    private func credential(
+        _ asked: LoginRequest, rules: StationService.LoginRules, now: Int64, until: Int64
+    ) async throws -> PractitionerCredential {
+        func refused(_ error: PractitionerCredential.Invalid) -> Problem {
+            Problem(
+                status: .unprocessableContent, code: .credentialInvalid, title: "The practitioner credential is refused",
+                detail: error.description)
+        }
+        switch (asked.key, asked.pkcs11) {
+        case (let key?, nil):
+            guard let certificate = asked.certificate else { throw Problem.badRequest("certificate is required with key") }
+            do {
+                return try await PractitionerCredential(
+                    certificatePEM: certificate, keyPEM: key, authority: rules.authority, now: now, until: until)
+            } catch { throw refused(error) }
+        case (nil, let uri?):
+            guard let reader = service.cards else {
+                throw Problem(
+                    status: .conflict, code: APIErrorCode(rawValue: "cards_not_configured"),
+                    title: "The station takes no cards", detail: "this daemon has no PKCS#11 reader")
+            }
+            guard let pin = asked.pin, !pin.isEmpty else { throw Problem.badRequest("pin is required with pkcs11") }
+            let card: any PractitionerCard
+            do {
+                card = try await Blocking.run { [module = asked.module] in
+                    try reader.open(uri: uri, module: module, pin: Array(pin.utf8))
+                }
+            } catch let error as CardError {
+                throw Problem.card(error)
+            }
+            do {
+                return try await PractitionerCredential(
+                    card: card, certificatePEM: asked.certificate, authority: rules.authority, now: now, until: until)
+            } catch {
+                card.close()
+                throw refused(error)
+            }
+        default:
+            throw Problem.badRequest("give either key (with certificate) or pkcs11 (with pin)")
+        }
     }
 
     func logout() async throws -> Response {

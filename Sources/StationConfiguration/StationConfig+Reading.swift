@@ -166,6 +166,7 @@ extension StationConfig {
                 url: url, ca: ca,
                 certificate: onToken ? try path("cloud.certificate") : try needed("cloud.certificate"), key: key,
                 pkcs11Module: try path("cloud.pkcs11_module"), pinFile: try path("cloud.pin_file"),
+                cardModule: try path("cloud.card_module"),
                 station: station, setting: setting,
                 shiftSeconds: try integer("cloud.shift_hours", in: 1...24) * 3600,
                 listSyncSeconds: try integer("cloud.list_sync_seconds", in: 10...86400),

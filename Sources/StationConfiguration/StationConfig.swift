@@ -30,6 +30,9 @@ package struct StationConfig: Sendable, Equatable {
         /// holds the token's PIN.
         package var pkcs11Module: String?
         package var pinFile: String?
+        /// The PKCS#11 module practitioners' cards are read through (`vhc login --pkcs11`), besides
+        /// p11-kit's proxy: the only modules a login may make the daemon load.
+        package var cardModule: String?
         package var station: String
         /// The care setting the station opens visits in (the institution must be enrolled in it).
         package var setting: CareSetting = .outpatient
@@ -122,6 +125,7 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.key", nil),
         ("cloud.pkcs11_module", nil),
         ("cloud.pin_file", nil),
+        ("cloud.card_module", nil),
         ("cloud.station", "station"),
         ("cloud.setting", "outpatient"),
         ("cloud.shift_hours", "8"),

@@ -102,15 +102,27 @@ package struct ClockResetResponse: Codable, Sendable, Equatable {
 /// `POST /v1/practitioner/login` (the Unix socket only): the practitioner card's equivalent, held in
 /// the daemon's memory for the shift and never written anywhere.
 package struct LoginRequest: Codable, Sendable {
-    /// The practitioner's signing certificate and its P-256 key, PEM (the key unencrypted: `vhc login`
-    /// decrypts it first).
-    package var certificate: String
-    package var key: String
+    /// The practitioner's signing certificate, PEM; may be left out with a card that holds it.
+    package var certificate: String?
+    /// The P-256 key, PEM (unencrypted: `vhc login` decrypts it first); or, for a key on a card:
+    package var key: String?
+    /// the key's PKCS#11 URI, the module (nil: the daemon's default) and the card's PIN, sent to the card
+    /// once by the daemon and never kept.
+    package var pkcs11: String?
+    package var module: String?
+    package var pin: String?
     /// How long the login lasts; the daemon's `practitioner.shift_hours` when absent.
     package var shiftHours: Double?
     package init(certificate: String, key: String, shiftHours: Double? = nil) {
         self.certificate = certificate
         self.key = key
+        self.shiftHours = shiftHours
+    }
+    package init(pkcs11: String, module: String?, pin: String, certificate: String?, shiftHours: Double? = nil) {
+        self.pkcs11 = pkcs11
+        self.module = module
+        self.pin = pin
+        self.certificate = certificate
         self.shiftHours = shiftHours
     }
 }

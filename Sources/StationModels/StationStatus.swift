@@ -255,12 +255,17 @@ package struct PractitionerStatus: Sendable, Codable, Equatable {
     package var profession: String
     package var since: Int64
     package var until: Int64
-    package init(id: String, name: String, profession: String, since: Int64, until: Int64) {
+    /// What signs: `file` (a key in memory) or `pkcs11` (a card); absent from an older daemon.
+    package var credential: String?
+    package init(
+        id: String, name: String, profession: String, since: Int64, until: Int64, credential: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.profession = profession
         self.since = since
         self.until = until
+        self.credential = credential
     }
 }
 

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import PKCS11
 import ServiceLifecycle
 import Station
 import StationAPI
@@ -70,8 +71,12 @@ struct Daemon {
         } else {
             cloud = nil
         }
+        // Practitioners' cards, read through the configured module or p11-kit's proxy, and no other.
+        let cards = settings.config.cloud.map { config in
+            PKCS11CardReader(allowedModules: (config.cardModule.map { [$0] } ?? []) + [PKCS11Module.defaultPath])
+        }
         service = StationService(
-            policy: policy, events: events, clock: clock, logins: logins, uplink: cloud?.link.uplink)
+            policy: policy, events: events, clock: clock, logins: logins, uplink: cloud?.link.uplink, cards: cards)
     }
 
     package func run() async throws {

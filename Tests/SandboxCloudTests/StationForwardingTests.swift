@@ -218,6 +218,35 @@ struct StationForwardingTests {
         try await cloud.stop()
     }
 
+    @Test("a card that stops signing mid-scan: the scan waits for a practitioner, and the tick ends the shift once")
+    func cardPulledMidScan() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud, running: false)
+        try await station.installLists()
+        let practitioner = cloud.practitioner(at: station.institution.code)
+        let key = try cloud.practitionerKey(practitioner.id)
+        let card = FlakyCard(publicKey: key.publicKey)
+        let credential = try await PractitionerCredential(
+            card: card, certificatePEM: try cloud.directory.read(cloud.directory.practitionerCertificate(practitioner.id)),
+            authority: station.service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + 3600)
+        #expect(credential.status.credential == "pkcs11")
+        _ = try station.service.login(credential)
+        // Still there when asked, gone when it signs (the card left between the two).
+        let outcome = try station.scan(cloud.patient())
+        #expect(outcome.accepted && outcome.session?.cloud?.state == .awaitingPractitioner)
+        try station.service.endShiftIfDue()
+        #expect(station.service.desk.credential(at: cloud.clock.now) != nil, "present, so the shift goes on")
+        card.pullOut()
+        #expect(station.service.desk.credential(at: cloud.clock.now) == nil)
+        try station.service.endShiftIfDue()
+        try station.service.endShiftIfDue()
+        let logouts = try station.service.audit.entries().filter { $0.kind == "practitioner.logged_out" }
+        #expect(logouts.map(\.detail) == [#"{"reason":"card_removed"}"#])
+        #expect(card.closed)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
     @Test("a practitioner the cloud refuses (not affiliated): the visit waits for another login, which opens it")
     func signatureRefusedWaitsForAnotherLogin() async throws {
         let cloud = try await CloudHarness()
@@ -607,4 +636,27 @@ enum VisitSessionMask {
     static func of(_ patient: SandboxManifest.Patient) -> String {
         VisitSession.masked(id: patient.id, name: patient.name)
     }
+}
+
+/// A practitioner's card for the core's tests: it says it is there until pulled out, and its key never
+/// signs, as a card pulled out between the presence check and the signature.
+final class FlakyCard: PractitionerCard, @unchecked Sendable {
+    private let state = Mutex((present: true, closed: false))
+    let publicKey: P256.Signing.PublicKey
+
+    init(publicKey: P256.Signing.PublicKey) { self.publicKey = publicKey }
+
+    struct Pulled: Error {}
+    struct Signer: ES256Signer {
+        let card: FlakyCard
+        var publicKey: P256.Signing.PublicKey { card.publicKey }
+        func signature(for message: [UInt8]) throws -> P256.Signing.ECDSASignature { throw Pulled() }
+    }
+
+    var signer: any ES256Signer { Signer(card: self) }
+    var certificate: [UInt8]? { nil }
+    var closed: Bool { state.withLock { $0.closed } }
+    func pullOut() { state.withLock { $0.present = false } }
+    func isPresent() -> Bool { state.withLock { $0.present } }
+    func close() { state.withLock { $0.closed = true } }
 }

@@ -33,6 +33,7 @@ package enum SoftHSM {
         setenv("SOFTHSM2_CONF", configuration, 1)
         setenv("PKCS11SPY", library, 1)
         setenv("PKCS11SPY_OUTPUT", folder + "/spy.log", 1)
+        setenv("PKCS11SPY_PULLABLE_REAL", "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so", 1)
         for index in 1...poolSize {
             try! run(
                 "/usr/bin/softhsm2-util",
@@ -102,6 +103,66 @@ extension SoftHSM {
             "/usr/bin/softhsm2-util",
             ["--import", keyFile, "--token", token.label, "--label", label, "--id", id, "--pin", token.userPIN])
     }
+
+    /// A module whose card can be pulled out: pkcs11-spy (so SoftHSM) behind it until the file `flag`
+    /// names exists, then `CKR_DEVICE_REMOVED` for every session call, as OpenSC answers once a card has
+    /// left its reader. SoftHSM itself never loses a token it has loaded. Compiled once per process (a few
+    /// lines of C, written by hand for the tests); every process that loads it reads the flag's path from
+    /// `VHC_PULLABLE_FLAG`, set here.
+    package static func pullableModule(flag: String) throws -> String {
+        _ = directory
+        setenv("VHC_PULLABLE_FLAG", flag, 1)
+        return try pullable.get()
+    }
+
+    private static let pullable = Result<String, any Error> {
+        let source = directory + "/pullable.c", library = directory + "/pullable.so"
+        try pullableSource.write(toFile: source, atomically: true, encoding: .utf8)
+        try run("/usr/bin/env", ["clang", "-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"])
+        return library
+    }
+
+    private static let pullableSource = """
+        #include <dlfcn.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        #include <p11-kit-1/p11-kit/pkcs11.h>
+
+        static CK_FUNCTION_LIST shim;
+        static CK_FUNCTION_LIST_PTR real;
+
+        static int pulled(void) {
+            const char *flag = getenv("VHC_PULLABLE_FLAG");
+            return flag != NULL && access(flag, F_OK) == 0;
+        }
+        static CK_RV session_info(CK_SESSION_HANDLE s, CK_SESSION_INFO_PTR info) {
+            return pulled() ? CKR_DEVICE_REMOVED : real->C_GetSessionInfo(s, info);
+        }
+        static CK_RV attribute_value(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n) {
+            return pulled() ? CKR_DEVICE_REMOVED : real->C_GetAttributeValue(s, o, t, n);
+        }
+        static CK_RV sign_init(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) {
+            return pulled() ? CKR_DEVICE_REMOVED : real->C_SignInit(s, m, k);
+        }
+        static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR out, CK_ULONG_PTR length) {
+            return pulled() ? CKR_DEVICE_REMOVED : real->C_Sign(s, d, n, out, length);
+        }
+
+        CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
+            if (real == NULL) {
+                void *module = dlopen(getenv("PKCS11SPY_PULLABLE_REAL"), RTLD_NOW | RTLD_LOCAL);
+                CK_C_GetFunctionList get = module ? (CK_C_GetFunctionList)dlsym(module, "C_GetFunctionList") : NULL;
+                if (get == NULL || get(&real) != CKR_OK) return CKR_GENERAL_ERROR;
+                shim = *real;
+                shim.C_GetSessionInfo = session_info;
+                shim.C_GetAttributeValue = attribute_value;
+                shim.C_SignInit = sign_init;
+                shim.C_Sign = sign;
+            }
+            *list = &shim;
+            return CKR_OK;
+        }
+        """
 
     /// Runs a tool to its end; throws with its output when it fails.
     static func run(_ tool: String, _ arguments: [String]) throws {

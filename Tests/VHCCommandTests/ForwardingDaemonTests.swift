@@ -61,6 +61,15 @@ struct ForwardingDaemonTests {
             return process
         }
 
+        /// A sandbox with the cloud, the proxy and the daemon started.
+        static func running() throws -> Setup {
+            let setup = try Setup()
+            try setup.startCloud()
+            try setup.startProxy()
+            try setup.startDaemon()
+            return setup
+        }
+
         func startCloud() throws {
             cloud = try background(
                 Command.executable(named: "vhc-cloud"),
@@ -90,6 +99,8 @@ struct ForwardingDaemonTests {
         /// The station's configuration, for `code` (default: the institution its certificate names), with
         /// the institution's key in its file or, given `token`, on it (through pkcs11-spy, which counts calls).
         func writeConfig(institution code: String? = nil, keyOn token: SoftHSM.Token? = nil) throws {
+            // Practitioners' cards through a module whose card the test can pull out.
+            let cardModule = try SoftHSM.pullableModule(flag: temporary.path("card-pulled"))
             let sandbox = temporary.path("sandbox")
             var key = "\(sandbox)/institutions/\(institution)/key.pem"
             if let token {
@@ -111,6 +122,7 @@ struct ForwardingDaemonTests {
                   key: \(key)
                   station: test-station
                   retry_max_seconds: 1
+                  card_module: \(cardModule)
                 """
             try config.write(toFile: temporary.path("station.yaml"), atomically: true, encoding: .utf8)
         }
@@ -122,6 +134,16 @@ struct ForwardingDaemonTests {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             throw TestFailure("timed out waiting for \(what); daemon log: \(log("daemon.log"))")
+        }
+
+        /// Writes `pin` to the file `name` in the test's folder, mode 0600; returns its path.
+        @discardableResult
+        func writePIN(_ pin: String, to name: String) throws -> String {
+            let path = temporary.path(name)
+            try? FileManager.default.removeItem(atPath: path)
+            try (pin + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            return path
         }
 
         func log(_ name: String) -> String {
@@ -203,9 +225,7 @@ struct ForwardingDaemonTests {
         try SoftHSM.importKey(
             setup.temporary.path("sandbox/institutions/\(setup.institution)/key.pem"), into: token, label: "institution",
             id: "01")
-        let path = setup.temporary.path("pin")
-        try ((wrongPIN ? token.wrongPIN : token.userPIN) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try setup.writePIN(wrongPIN ? token.wrongPIN : token.userPIN, to: "pin")
         return token
     }
 
@@ -233,6 +253,63 @@ struct ForwardingDaemonTests {
         #expect(!status.stdout.contains(token.userPIN))
     }
 
+    /// The practitioner's key on a fresh SoftHSM card, and a PIN file (0600) holding `pin`.
+    func practitionerCard(_ setup: Setup, wrongPIN: Bool = false) throws -> (SoftHSM.Token, String) {
+        let token = try SoftHSM.freshToken()
+        try SoftHSM.importKey(
+            setup.temporary.path("sandbox/practitioners/\(setup.practitioner)/key.pem"), into: token,
+            label: "practitioner", id: "02")
+        return (token, try setup.writePIN(wrongPIN ? token.wrongPIN : token.userPIN, to: "card-pin"))
+    }
+
+    @Test("a practitioner's card: the PIN sent once, openings signed on the card, pulling it out ends the shift")
+    func practitionerOnCard() throws {
+        let setup = try Setup.running()
+        let certificate = setup.temporary.path("sandbox/practitioners/\(setup.practitioner)/cert.pem")
+
+        // A wrong PIN: refused with the card's word on it, sent once, nobody logged in.
+        let (card, wrongPINFile) = try practitionerCard(setup, wrongPIN: true)
+        let uri = "\(card.uri);object=practitioner"
+        let wrong = try setup.client("login", "--pkcs11", uri, "--pin-file", wrongPINFile, "--certificate", certificate)
+        #expect(wrong.status == 1 && wrong.stderr.contains("pin_incorrect"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains(card.wrongPIN))
+        #expect(SoftHSM.spiedLogins(pin: card.wrongPIN) == 1)
+        #expect(try setup.client("status").stdout.contains("practitioner: nobody logged in"))
+
+        // A module the station does not load.
+        let module = try setup.client(
+            "login", "--pkcs11", uri, "--module", "/usr/lib/x86_64-linux-gnu/libz.so.1", "--pin-file", wrongPINFile)
+        #expect(module.status == 1 && module.stderr.contains("module_not_allowed"), "\(module.stderr)")
+
+        // The right PIN: logged in once, and the visit's opening signed on the card.
+        let pinFile = try setup.writePIN(card.userPIN, to: "card-pin")
+        let login = try setup.client("login", "--pkcs11", uri, "--pin-file", pinFile, "--certificate", certificate)
+        #expect(login.status == 0 && login.stdout.contains("signing with their card"), "\(login.stdout)\(login.stderr)")
+        #expect(SoftHSM.spiedLogins(pin: card.userPIN) == 1)
+        let opened = try setup.submit(try setup.token(0))
+        #expect((opened["session"] as? [String: Any])?["visitSequence"] as? String == "0001", "\(opened)")
+        #expect(try setup.visitsOpened() == 1)
+
+        // The card pulled out: the shift ends at once, recorded; the next scan waits for a practitioner.
+        #expect(FileManager.default.createFile(atPath: setup.temporary.path("card-pulled"), contents: nil))
+        try setup.waitFor("the shift to end") {
+            try setup.client("status").stdout.contains("practitioner: nobody logged in")
+        }
+        let waiting = try setup.submit(try setup.token(1))
+        #expect((waiting["session"] as? [String: Any])?["cloud"] as? String == "awaiting_practitioner", "\(waiting)")
+        let station = try DatabaseQueue(path: setup.temporary.path("station.sqlite"))
+        defer { try? station.close() }
+        func logouts() throws -> [String] {
+            try station.read { db in
+                try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE kind = 'practitioner.logged_out'")
+            }
+        }
+        // Recorded by the maintenance tick (every half second).
+        try setup.waitFor("the logout's audit row") { try !logouts().isEmpty }
+        let recorded = try logouts()
+        #expect(recorded == [#"{"reason":"card_removed"}"#], "\(recorded)")
+    }
+
     @Test("a wrong PIN for the institution's token stops the start with exit 78, naming cloud.pin_file, sent once")
     func institutionTokenWrongPIN() throws {
         let setup = try Setup()
@@ -249,10 +326,7 @@ struct ForwardingDaemonTests {
 
     @Test("a practitioner of another institution: vhc login is refused with the cloud's code, and the status says so")
     func loginOfAnotherInstitution() throws {
-        let setup = try Setup()
-        try setup.startCloud()
-        try setup.startProxy()
-        try setup.startDaemon()
+        let setup = try Setup.running()
         let sandbox = setup.temporary.path("sandbox")
         let practitioners = setup.manifest["practitioners"] as! [[String: Any]]
         let stranger = try #require(
@@ -277,10 +351,7 @@ struct ForwardingDaemonTests {
 
     @Test("login, an online scan opened in the same request, a SIGKILL between send and answer, an offline period")
     func forwarding() throws {
-        let setup = try Setup()
-        try setup.startCloud()
-        try setup.startProxy()
-        try setup.startDaemon()
+        let setup = try Setup.running()
         let sandbox = setup.temporary.path("sandbox")
 
         // Nobody logged in: the scan waits; the login signs it and the cloud opens it.

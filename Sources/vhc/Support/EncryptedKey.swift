@@ -146,25 +146,8 @@ enum EncryptedKey {
 
     /// Asks for the passphrase on the terminal, without echo.
     static func askPassphrase(for path: String) throws -> String {
-        let terminal = open("/dev/tty", O_RDWR)
-        guard terminal >= 0 else {
-            throw Failure(description: "the key is encrypted: give --passphrase-file, or run vhc login in a terminal")
-        }
-        defer { close(terminal) }
-        let prompt = "Passphrase for \(path): "
-        _ = prompt.withCString { write(terminal, $0, strlen($0)) }
-        var saved = termios()
-        tcgetattr(terminal, &saved)
-        var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(terminal, TCSAFLUSH, &silent)
-        defer {
-            tcsetattr(terminal, TCSAFLUSH, &saved)
-            _ = write(terminal, "\n", 1)
-        }
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(terminal, &byte, 1) == 1, byte != 0x0A, bytes.count < 1024 { bytes.append(byte) }
-        return String(decoding: bytes, as: UTF8.self)
+        try Terminal.askSecret(
+            "Passphrase for \(path): ",
+            otherwise: "the key is encrypted: give --passphrase-file, or run vhc login in a terminal")
     }
 }

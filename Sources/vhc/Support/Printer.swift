@@ -39,6 +39,7 @@ enum Printer {
     /// Who is logged in, masked, and until when.
     static func practitioner(_ who: PractitionerStatus) -> String {
         "\(who.name) \(who.id) (\(who.profession)) until \(time(who.until))"
+            + (who.credential == "pkcs11" ? ", signing with their card" : "")
     }
 
     /// A session as shared screens and events show it (masked).

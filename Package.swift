@@ -217,9 +217,10 @@ let package = Package(
             name: "vhc",
             dependencies: [
                 "VirtualCard", "Station", "StationConfiguration", "StationModels", "QRRendering", "Scanner", "Imaging",
-                "SafeFiles", "CloudClient", "CloudProtocol",
+                "SafeFiles", "CloudClient", "CloudProtocol", "PKCS11",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

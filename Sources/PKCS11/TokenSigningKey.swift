@@ -57,6 +57,11 @@ package final class TokenSigningKey: ES256Signer {
         }
     }
 
+    /// The key's `CKA_ID`, which the certificate beside it shares.
+    package func id() throws(PKCS11Error) -> [UInt8] {
+        try session.attribute(CK_ATTRIBUTE_TYPE(CKA_ID), of: handle)
+    }
+
     /// Whether the key is still on the token: its session alive and the key itself still answering (a
     /// token taken away leaves the session's handle invalid, or the key's).
     package func isAvailable() -> Bool {

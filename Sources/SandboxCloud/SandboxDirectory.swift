@@ -92,6 +92,12 @@ package struct SandboxDirectory: Sendable {
         try SafeFile.write(Array(certificate.pemText.utf8), to: certificatePath)
     }
 
+    /// A certificate alone, for a key that lives elsewhere (a token).
+    func writeCertificate(_ certificate: Certificate, to certificatePath: String) throws(SafeFile.WriteError) {
+        try SafeFile.makeDirectory((certificatePath as NSString).deletingLastPathComponent)
+        try SafeFile.write(Array(certificate.pemText.utf8), to: certificatePath)
+    }
+
     func writeManifest(_ manifest: SandboxManifest) throws {
         try SafeFile.write(Array(try manifest.encoded()) + [0x0A], to: self.manifest)
     }

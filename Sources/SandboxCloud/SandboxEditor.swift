@@ -42,9 +42,13 @@ package struct SandboxEditor {
     }
 
     /// Enrols a new institution in `settings` with a new certificate, or changes the settings (and
-    /// name) of one already enrolled.
+    /// name) of one already enrolled. With `requestPEM` (a PKCS#10 request made on the institution's
+    /// token), the certificate is issued for the request's key, new or known institution alike, and no
+    /// key is written: the key stays on the token (a key file left from before is removed).
     @discardableResult
-    package func enrol(code: String, name: String, settings: [CareSetting]) throws -> SandboxManifest.Institution {
+    package func enrol(
+        code: String, name: String, settings: [CareSetting], requestPEM: String? = nil
+    ) throws -> SandboxManifest.Institution {
         guard code.utf8.count == 10, code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw EditError("an institution code is 10 digits")
         }
@@ -52,29 +56,32 @@ package struct SandboxEditor {
         guard !settings.isEmpty else { throw EditError("enrol in at least one care setting") }
         var manifest = try directory.loadManifest()
         let institution = SandboxManifest.Institution(code: code, name: name, settings: settings)
-        if let index = manifest.institutions.firstIndex(where: { $0.code == code }) {
-            manifest.institutions[index] = institution
-        } else {
-            let key = P256.Signing.PrivateKey()
-            try directory.writeCredential(
-                key: key,
-                certificate: try directory.loadPKI().issue(
-                    .institution(code: code, name: name), key: key.publicKey, validity: validity),
+        let known = manifest.institutions.firstIndex(where: { $0.code == code })
+        if known == nil || requestPEM != nil {
+            try issue(
+                .institution(code: code, name: name), serialNumber: code, requestPEM: requestPEM,
                 keyPath: directory.institutionKey(code), certificatePath: directory.institutionCertificate(code))
+        }
+        if let known {
+            manifest.institutions[known] = institution
+        } else {
             manifest.institutions.append(institution)
         }
         try directory.writeManifest(manifest)
         return institution
     }
 
-    /// A new practitioner with a signing certificate, affiliated with no institution yet.
+    /// A new practitioner with a signing certificate, affiliated with no institution yet: for a new key
+    /// written beside it, or, with `requestPEM`, for the key of a request made on their card (the ID
+    /// number is then required: the request's subject must name it).
     package func addPractitioner(
-        id: String?, name: String?, profession: Profession, sex: Sex = .female
+        id: String?, name: String?, profession: Profession, sex: Sex = .female, requestPEM: String? = nil
     ) throws
         -> SandboxManifest.Practitioner
     {
         var generator = SystemRandomNumberGenerator()
         var manifest = try directory.loadManifest()
+        if requestPEM != nil, id == nil { throw EditError("with a certificate request, give the practitioner's --id") }
         let id = id ?? SyntheticPeople.nationalID(sex: sex, using: &generator)
         guard TaiwanID.isValid(id) else { throw EditError("'\(id)' is not a valid ID number") }
         guard !manifest.practitioners.contains(where: { $0.id == id }) else {
@@ -83,15 +90,30 @@ package struct SandboxEditor {
         let name = name ?? SyntheticPeople.name(using: &generator)
         try Self.checkName(name)
         let practitioner = SandboxManifest.Practitioner(id: id, name: name, profession: profession, institutions: [])
-        let key = P256.Signing.PrivateKey()
-        try directory.writeCredential(
-            key: key,
-            certificate: try directory.loadPKI().issue(
-                .practitioner(id: id, name: name, profession: profession), key: key.publicKey, validity: validity),
+        try issue(
+            .practitioner(id: id, name: name, profession: profession), serialNumber: id, requestPEM: requestPEM,
             keyPath: directory.practitionerKey(id), certificatePath: directory.practitionerCertificate(id))
         manifest.practitioners.append(practitioner)
         try directory.writeManifest(manifest)
         return practitioner
+    }
+
+    /// Issues the certificate for `role`: for a new key written at `keyPath`, or for the key of a checked
+    /// request (its subject's serialNumber must be `serialNumber`), with no key file left behind.
+    private func issue(
+        _ role: SandboxPKI.Role, serialNumber: String, requestPEM: String?, keyPath: String, certificatePath: String
+    ) throws {
+        let pki = try directory.loadPKI()
+        guard let requestPEM else {
+            let key = P256.Signing.PrivateKey()
+            try directory.writeCredential(
+                key: key, certificate: try pki.issue(role, key: key.publicKey, validity: validity), keyPath: keyPath,
+                certificatePath: certificatePath)
+            return
+        }
+        let key = try CertificateRequests.key(fromPEM: requestPEM, serialNumber: serialNumber)
+        try directory.writeCertificate(try pki.issue(role, key: key, validity: validity), to: certificatePath)
+        try? FileManager.default.removeItem(atPath: keyPath)
     }
 
     /// Affiliates a practitioner with an institution, or ends the affiliation.

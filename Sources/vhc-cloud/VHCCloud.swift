@@ -101,6 +101,14 @@ struct EditOptions: ParsableArguments {
     }
 }
 
+/// A certificate request file's text (`--csr`).
+func readRequest(_ path: String) throws -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ValidationError("cannot read the certificate request '\(path)'")
+    }
+    return text
+}
+
 extension CareSetting: ExpressibleByArgument {}
 extension Profession: ExpressibleByArgument {}
 
@@ -115,10 +123,16 @@ struct Enrol: AsyncParsableCommand {
         name: .customLong("setting"),
         help: "A care setting (repeat): home_care, telemedicine, video_consultation, outpatient.")
     var settings: [CareSetting]
+    @Option(
+        help: ArgumentHelp(
+            "Issue the certificate for this PKCS#10 request (made on the institution's token) instead of a new key.",
+            valueName: "FILE"))
+    var csr: String?
 
     func run() async throws {
+        let request = try csr.map(readRequest)
         try await options.run { editor in
-            let institution = try editor.enrol(code: code, name: name, settings: settings)
+            let institution = try editor.enrol(code: code, name: name, settings: settings, requestPEM: request)
             return "institution \(institution.code) enrolled in "
                 + institution.settings.map(\.rawValue).joined(separator: ", ")
         }
@@ -137,12 +151,19 @@ struct PractitionerCommand: AsyncParsableCommand {
         @Option(help: "physician, nurse, pharmacist or other.") var profession: Profession
         @Option(help: "Their ID number (default: a new synthetic one).") var id: String?
         @Option(help: "Their name (default: a synthetic one).") var name: String?
+        @Option(
+            help: ArgumentHelp(
+                "Issue the certificate for this PKCS#10 request (made on their card) instead of a new key.",
+                valueName: "FILE"))
+        var csr: String?
 
         func run() async throws {
+            let request = try csr.map(readRequest)
             try await options.run { editor in
-                let practitioner = try editor.addPractitioner(id: id, name: name, profession: profession)
+                let practitioner = try editor.addPractitioner(
+                    id: id, name: name, profession: profession, requestPEM: request)
                 return "practitioner \(practitioner.id) (\(practitioner.profession.rawValue)) added; "
-                    + "key in practitioners/\(practitioner.id)/"
+                    + (request == nil ? "key" : "certificate") + " in practitioners/\(practitioner.id)/"
             }
         }
     }

@@ -13,7 +13,7 @@ struct VHC: AsyncParsableCommand {
                 name: "Station operator",
                 subcommands: [
                     StatusCommand.self, SessionsCommand.self, EventsCommand.self, SubmitCommand.self,
-                    ClockCommand.self, LoginCommand.self, LogoutCommand.self, RecordsCommand.self,
+                    ClockCommand.self, LoginCommand.self, LogoutCommand.self, CardCommand.self, RecordsCommand.self,
                     AlertsCommand.self, ConsentCommand.self, WebCommand.self, AuditCommand.self, CameraCommand.self,
                     ScanCommand.self,
                 ]),

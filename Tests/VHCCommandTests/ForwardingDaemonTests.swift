@@ -310,6 +310,81 @@ struct ForwardingDaemonTests {
         #expect(recorded == [#"{"reason":"card_removed"}"#], "\(recorded)")
     }
 
+    @Test("a card issued by request: keygen on the card, the cloud issues from the request, the certificate stored beside the key, a login by card alone")
+    func cardIssuedByRequest() throws {
+        let setup = try Setup()
+        let sandbox = setup.temporary.path("sandbox")
+        let card = try SoftHSM.freshToken()
+        let pinFile = try setup.writePIN(card.userPIN, to: "card-pin")
+        let uri = "\(card.uri);object=practitioner"
+        let id = "B123456780"  // a valid ID number (its check digit)
+        func vhcCard(_ arguments: String...) throws -> CommandResult {
+            try Command.run(
+                Command.vhc,
+                ["card", arguments[0], "--pkcs11", uri, "--module", SoftHSM.modulePath, "--pin-file", pinFile]
+                    + arguments.dropFirst(), in: setup.folder)
+        }
+        func cloud(_ arguments: String...) throws -> CommandResult {
+            try Command.run(Command.executable(named: "vhc-cloud"), arguments, in: setup.folder)
+        }
+        let request = setup.temporary.path("practitioner.csr")
+        let keygen = try vhcCard("keygen", "--practitioner", id, "--name", "林醫師", "--out", request)
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+        #expect(try vhcCard("keygen", "--practitioner", id, "--out", request).stderr.contains("already holds"))
+
+        // The cloud refuses a request for another identity, or one with a key of another curve.
+        let mismatch = try cloud(
+            "practitioner", "add", "--dir", sandbox, "--profession", "physician", "--id", "C123456781", "--csr", request)
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("csr_subject_mismatch"), "\(mismatch.stderr)")
+        let p384 = setup.temporary.path("p384.csr")
+        let openssl = try Command.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-subj",
+                "/serialNumber=\(id)", "-keyout", setup.temporary.path("p384.key"), "-out", p384,
+            ], in: setup.folder)
+        #expect(openssl.status == 0, "\(openssl.stderr)")
+        let curve = try cloud(
+            "practitioner", "add", "--dir", sandbox, "--profession", "physician", "--id", id, "--csr", p384)
+        #expect(curve.status != 0 && curve.stderr.contains("csr_key_not_p256"), "\(curve.stderr)")
+
+        let added = try cloud(
+            "practitioner", "add", "--dir", sandbox, "--profession", "physician", "--id", id, "--name", "林醫師",
+            "--csr", request)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox)/practitioners/\(id)/cert.pem"))
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox)/practitioners/\(id)/key.pem"), "the key is on the card")
+        let affiliated = try cloud("affiliate", "--dir", sandbox, "--practitioner", id, "--institution", setup.institution)
+        #expect(affiliated.status == 0, "\(affiliated.stderr)")
+
+        // An institution's key the same way: its request, a certificate issued for it, no key file.
+        let institutionRequest = setup.temporary.path("institution.csr")
+        let institutionKeygen = try Command.run(
+            Command.vhc,
+            [
+                "card", "keygen", "--pkcs11", "\(card.uri);object=institution", "--module", SoftHSM.modulePath,
+                "--pin-file", pinFile, "--institution", "0987654321", "--out", institutionRequest,
+            ], in: setup.folder)
+        #expect(institutionKeygen.status == 0, "\(institutionKeygen.stderr)")
+        let enrolled = try cloud(
+            "enrol", "--dir", sandbox, "--code", "0987654321", "--name", "診所", "--setting", "home_care", "--csr",
+            institutionRequest)
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox)/institutions/0987654321/cert.pem"))
+        #expect(!FileManager.default.fileExists(atPath: "\(sandbox)/institutions/0987654321/key.pem"))
+        let stored = try vhcCard("store-certificate", "--certificate", "\(sandbox)/practitioners/\(id)/cert.pem")
+        #expect(stored.status == 0, "\(stored.stderr)")
+
+        // The card alone now logs in: its certificate from beside the key, the opening signed on it.
+        try setup.startCloud()
+        try setup.startProxy()
+        try setup.startDaemon()
+        let login = try setup.client("login", "--pkcs11", uri, "--pin-file", pinFile)
+        #expect(login.status == 0 && login.stdout.contains("signing with their card"), "\(login.stdout)\(login.stderr)")
+        let opened = try setup.submit(try setup.token(0))
+        #expect((opened["session"] as? [String: Any])?["visitSequence"] as? String == "0001", "\(opened)")
+    }
+
     @Test("a wrong PIN for the institution's token stops the start with exit 78, naming cloud.pin_file, sent once")
     func institutionTokenWrongPIN() throws {
         let setup = try Setup()

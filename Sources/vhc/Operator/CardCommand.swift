@@ -34,13 +34,9 @@ struct CardCommand: AsyncParsableCommand {
             let uri: PKCS11URI
             do { uri = try PKCS11URI(pkcs11) } catch { throw UsageError("\(error)") }
             guard uri.object != nil else { throw UsageError("the URI must name the key's label (object=…)") }
-            let pin: String
-            if let pinFile {
-                do { pin = try SecretFile.read(pinFile) } catch { throw UsageError("--pin-file: \(error)") }
-            } else {
-                pin = try Terminal.askSecret(
-                    "PIN for \(pkcs11): ", otherwise: "the token's PIN: give --pin-file, or run vhc card in a terminal")
-            }
+            let pin = try Terminal.secret(
+                file: pinFile, option: "--pin-file", prompt: "PIN for \(pkcs11): ",
+                otherwise: "the token's PIN: give --pin-file, or run vhc card in a terminal")
             do {
                 let session = try PKCS11Session(
                     uri: uri, module: try PKCS11Module.load(module ?? uri.modulePath ?? PKCS11Module.defaultPath),

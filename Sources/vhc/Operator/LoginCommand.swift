@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SafeFiles
 import StationModels
 
 /// `vhc login`: hands the practitioner's credential to the daemon for the shift: a certificate and key
@@ -101,13 +100,9 @@ struct LoginCommand: AsyncParsableCommand {
     /// A card's login: the URI and the PIN (asked without echo, or from a 0600 file) for the daemon,
     /// which sends the PIN to the card once and keeps nothing of it.
     func cardRequest(_ uri: String) throws -> LoginRequest {
-        let pin: String
-        if let pinFile {
-            do { pin = try SecretFile.read(pinFile) } catch { throw UsageError("--pin-file: \(error)") }
-        } else {
-            pin = try Terminal.askSecret(
-                "PIN for \(uri): ", otherwise: "the card's PIN: give --pin-file, or run vhc login in a terminal")
-        }
+        let pin = try Terminal.secret(
+            file: pinFile, option: "--pin-file", prompt: "PIN for \(uri): ",
+            otherwise: "the card's PIN: give --pin-file, or run vhc login in a terminal")
         return LoginRequest(
             pkcs11: uri, module: module, pin: pin,
             certificate: try certificate.map { try Inputs.readText($0, what: "certificate") }, shiftHours: shiftHours)

@@ -1,3 +1,5 @@
+import SafeFiles
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -28,5 +30,14 @@ enum Terminal {
         var byte: UInt8 = 0
         while read(terminal, &byte, 1) == 1, byte != 0x0A, bytes.count < 1024 { bytes.append(byte) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A secret from `file` (refused unless mode 0600, the error naming `option`), else asked at the
+    /// terminal with `prompt`.
+    static func secret(file: String?, option: String, prompt: String, otherwise: String) throws -> String {
+        if let file {
+            do { return try SecretFile.read(file) } catch { throw UsageError("\(option): \(error)") }
+        }
+        return try askSecret(prompt, otherwise: otherwise)
     }
 }

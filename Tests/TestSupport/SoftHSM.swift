@@ -106,12 +106,14 @@ extension SoftHSM {
 
     /// A module whose card can be pulled out: pkcs11-spy (so SoftHSM) behind it until the file `flag`
     /// names exists, then `CKR_DEVICE_REMOVED` for every session call, as OpenSC answers once a card has
-    /// left its reader. SoftHSM itself never loses a token it has loaded. Compiled once per process (a few
-    /// lines of C, written by hand for the tests); every process that loads it reads the flag's path from
-    /// `VHC_PULLABLE_FLAG`, set here.
-    package static func pullableModule(flag: String) throws -> String {
+    /// left its reader; and whose PIN is locked (`CKR_PIN_LOCKED`, `CKF_USER_PIN_LOCKED`) while the file
+    /// `locked` exists. SoftHSM itself never loses a token it has loaded nor locks a PIN. Compiled once per
+    /// process (a few lines of C, written by hand for the tests); every process that loads it reads the
+    /// flags' paths from `VHC_PULLABLE_FLAG` and `VHC_PULLABLE_LOCKED`, set here.
+    package static func pullableModule(flag: String, locked: String) throws -> String {
         _ = directory
         setenv("VHC_PULLABLE_FLAG", flag, 1)
+        setenv("VHC_PULLABLE_LOCKED", locked, 1)
         return try pullable.get()
     }
 
@@ -131,9 +133,19 @@ extension SoftHSM {
         static CK_FUNCTION_LIST shim;
         static CK_FUNCTION_LIST_PTR real;
 
-        static int pulled(void) {
-            const char *flag = getenv("VHC_PULLABLE_FLAG");
+        static int exists(const char *variable) {
+            const char *flag = getenv(variable);
             return flag != NULL && access(flag, F_OK) == 0;
+        }
+        static int pulled(void) { return exists("VHC_PULLABLE_FLAG"); }
+        static CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG n) {
+            if (pulled()) return CKR_DEVICE_REMOVED;
+            return exists("VHC_PULLABLE_LOCKED") ? CKR_PIN_LOCKED : real->C_Login(s, user, pin, n);
+        }
+        static CK_RV token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
+            CK_RV value = real->C_GetTokenInfo(slot, info);
+            if (value == CKR_OK && exists("VHC_PULLABLE_LOCKED")) info->flags |= CKF_USER_PIN_LOCKED;
+            return value;
         }
         static CK_RV session_info(CK_SESSION_HANDLE s, CK_SESSION_INFO_PTR info) {
             return pulled() ? CKR_DEVICE_REMOVED : real->C_GetSessionInfo(s, info);
@@ -158,6 +170,8 @@ extension SoftHSM {
                 shim.C_GetAttributeValue = attribute_value;
                 shim.C_SignInit = sign_init;
                 shim.C_Sign = sign;
+                shim.C_Login = login;
+                shim.C_GetTokenInfo = token_info;
             }
             *list = &shim;
             return CKR_OK;

@@ -100,7 +100,8 @@ struct ForwardingDaemonTests {
         /// the institution's key in its file or, given `token`, on it (through pkcs11-spy, which counts calls).
         func writeConfig(institution code: String? = nil, keyOn token: SoftHSM.Token? = nil) throws {
             // Practitioners' cards through a module whose card the test can pull out.
-            let cardModule = try SoftHSM.pullableModule(flag: temporary.path("card-pulled"))
+            let cardModule = try SoftHSM.pullableModule(
+                flag: temporary.path("card-pulled"), locked: temporary.path("card-locked"))
             let sandbox = temporary.path("sandbox")
             var key = "\(sandbox)/institutions/\(institution)/key.pem"
             if let token {
@@ -275,6 +276,13 @@ struct ForwardingDaemonTests {
         #expect(!wrong.stderr.contains(card.wrongPIN))
         #expect(SoftHSM.spiedLogins(pin: card.wrongPIN) == 1)
         #expect(try setup.client("status").stdout.contains("practitioner: nobody logged in"))
+
+        // A locked PIN: refused as locked, the card's word on it passed on.
+        #expect(FileManager.default.createFile(atPath: setup.temporary.path("card-locked"), contents: nil))
+        let locked = try setup.client("login", "--pkcs11", uri, "--pin-file", wrongPINFile, "--certificate", certificate)
+        #expect(locked.status == 1 && locked.stderr.contains("pin_locked"), "\(locked.stderr)")
+        #expect(locked.stderr.contains("PIN tries: locked"), "\(locked.stderr)")
+        try FileManager.default.removeItem(atPath: setup.temporary.path("card-locked"))
 
         // A module the station does not load.
         let module = try setup.client(

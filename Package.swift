@@ -337,6 +337,13 @@ if Context.environment["VHC_BENCHMARKS"] != nil {
         .executableTarget(
             name: "VerifyBenchmark", dependencies: ["VirtualCard", "QRRendering", "Imaging"],
             path: "Benchmarks/VerifyBenchmark"),
+        // `Benchmarks/cards.sh`: openings signed per second on a SoftHSM2 token, beside the key in memory.
+        .executableTarget(
+            name: "CardBenchmark",
+            dependencies: [
+                "PKCS11", "CloudProtocol", "VirtualCard", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/CardBenchmark"),
         // `Benchmarks/daemon.sh`: API verdict latency, frame-to-event latency, the daemon's memory.
         .executableTarget(
             name: "DaemonBenchmark",

@@ -148,6 +148,34 @@ tail -n 1 stationd.log
 
 step "Sandbox cloud: vhc-cloud makes a sandbox (CA, certificates, issuer keys, people) and serves it over mutual TLS"
 "$cloud" init --dir sandbox
+
+step "Cards: the clinic's two keys made on SoftHSM tokens (never extractable); the cloud issues their certificates from requests"
+# SoftHSM2 plays the institution's security module and the doctor's card, in this folder (docs/cards.md).
+export SOFTHSM2_CONF="$PWD/softhsm2.conf"
+mkdir -p softhsm-tokens
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$PWD/softhsm-tokens" >"$SOFTHSM2_CONF"
+( umask 077 && echo 246810 > clinic-pin && echo 135792 > doctor-pin )
+softhsm2-util --init-token --free --label Clinic --so-pin 97531864 --pin 246810 >/dev/null
+softhsm2-util --init-token --free --label Doctor --so-pin 97531864 --pin 135792 >/dev/null
+softhsm=/usr/lib/softhsm/libsofthsm2.so
+clinickey="pkcs11:token=Clinic;object=institution"
+doctorkey="pkcs11:token=Doctor;object=practitioner"
+carded=0999000111
+doctor=F224680133
+"$vhc" card keygen --pkcs11 "$clinickey" --module "$softhsm" --pin-file clinic-pin --institution "$carded" \
+    --name "示範居家護理所" --out institution.csr
+"$cloud" enrol --dir sandbox --code "$carded" --name "示範居家護理所" --setting outpatient --setting home_care \
+    --setting telemedicine --setting video_consultation --csr institution.csr
+"$vhc" card store-certificate --pkcs11 "$clinickey" --module "$softhsm" --pin-file clinic-pin \
+    --certificate "sandbox/institutions/$carded/cert.pem"
+"$vhc" card keygen --pkcs11 "$doctorkey" --module "$softhsm" --pin-file doctor-pin --practitioner "$doctor" \
+    --name "林醫師" --out practitioner.csr
+"$cloud" practitioner add --dir sandbox --profession physician --id "$doctor" --name "林醫師" --csr practitioner.csr
+"$cloud" affiliate --dir sandbox --practitioner "$doctor" --institution "$carded"
+"$vhc" card store-certificate --pkcs11 "$doctorkey" --module "$softhsm" --pin-file doctor-pin \
+    --certificate "sandbox/practitioners/$doctor/cert.pem"
+echo "no key file in the sandbox for them: $(ls "sandbox/institutions/$carded") and $(ls "sandbox/practitioners/$doctor")"
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$cloud" serve --dir sandbox --listen "127.0.0.1:$port" > cloud.log 2>&1 &
 cloudpid=$!
@@ -204,8 +232,7 @@ consentid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "
     'import json,sys; c=json.load(sys.stdin); print("poll: state %s, token of %d characters" % (c["state"], len(c.get("token") or "")))'
 "${clinic[@]}" "https://127.0.0.1:$port/v1/consents/$consentid"; echo
 
-step "Station + cloud: vhc-stationd forwards to the sandbox cloud; its camera sees a card before anyone logs in"
-practitioner=$(python3 -c 'import json,sys; m=json.load(open("sandbox/sandbox.json")); print([p["id"] for p in m["practitioners"] if sys.argv[1] in p["institutions"]][0])' "$institution")
+step "Station + cloud: vhc-stationd forwards to the sandbox cloud, its TLS key on the clinic's token; its camera sees a card before anyone logs in"
 issuer=$(python3 -c 'import json; print(json.load(open("sandbox/sandbox.json"))["issuer"])')
 sandbox_token() {  # a fresh token of the sandbox's Nth active patient, from the sandbox issuer's key
     read -r tid tname tbirth < <(python3 -c 'import json,sys; p=[p for p in json.load(open("sandbox/sandbox.json"))["patients"] if p["insuranceStatus"]=="active"][int(sys.argv[1])]; print(p["id"], p["name"], p["birthDate"])' "$1")
@@ -216,7 +243,7 @@ sandbox_token 0 --png cloudframes/card.png > /dev/null
 webport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ( umask 077 && head -c 32 /dev/urandom | base64 > api-token )
 cat > station-cloud.yaml <<YAML
-institution: "$institution"
+institution: "$carded"
 camera:
   path: fake:$PWD/cloudframes
 trust:
@@ -230,8 +257,10 @@ api:
 cloud:
   url: https://127.0.0.1:$port
   ca: $PWD/sandbox/ca.pem
-  certificate: $PWD/sandbox/institutions/$institution/cert.pem
-  key: $PWD/sandbox/institutions/$institution/key.pem
+  key: "$clinickey"
+  pkcs11_module: $softhsm
+  pin_file: $PWD/clinic-pin
+  card_module: $softhsm
   station: demo-front-desk
   retry_max_seconds: 2
 YAML
@@ -243,9 +272,8 @@ for _ in $(seq 100); do "$vhc" status "${desk[@]}" 2>/dev/null | grep -q "trust 
 for _ in $(seq 100); do "$vhc" status "${desk[@]}" | grep -q "awaiting a practitioner 1" && break; sleep 0.1; done
 "$vhc" sessions list "${desk[@]}"
 
-step "Practitioner: vhc login hands the practitioner card (certificate and key) to the daemon; the waiting visit is signed and opened at the cloud"
-"$vhc" login "${desk[@]}" --certificate "sandbox/practitioners/$practitioner/cert.pem" \
-    --key "sandbox/practitioners/$practitioner/key.pem"
+step "Practitioner: vhc login --pkcs11 logs the doctor in with their card (the PIN sent to it once); the waiting visit is signed on the card and opened at the cloud"
+"$vhc" login "${desk[@]}" --pkcs11 "$doctorkey" --pin-file doctor-pin
 "$vhc" sessions list "${desk[@]}"
 visit=$("$vhc" sessions list "${desk[@]}" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["id"])')
 

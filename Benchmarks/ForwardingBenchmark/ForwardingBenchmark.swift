@@ -144,6 +144,9 @@ struct ForwardingBenchmark {
         say("daemon resident memory with the cloud link loaded (target ≤ 48 MiB):")
         say("  idle, lists synced: \(idleMemory)")
         say("  after the run: \(daemon.memory())")
+        try await cardPhase(
+            sandbox: sandbox, daemonPath: daemonPath, http: http, samples: samples, fileStation: station,
+            fileDaemon: daemon)
         try await http.shutdown()
         try await direct.shutdown()
         if opened != queued { throw BenchmarkError("visits opened \(opened) != \(queued)") }

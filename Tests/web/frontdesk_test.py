@@ -41,6 +41,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 BEARER = "frontdesk-test-token-0123456789abcdef"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -101,6 +102,7 @@ class Desk:
         with open(os.open(os.path.join(folder, "api-token"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
             out.write(BEARER + "\n")
         sandbox = os.path.join(folder, "sandbox")
+        self.cards(folder, sandbox)
         with open(os.path.join(folder, "station.yaml"), "w") as config:
             config.write(f"""institution: "{self.institution}"
 camera:
@@ -117,10 +119,36 @@ cloud:
   url: https://127.0.0.1:{self.cloud_port}
   ca: {sandbox}/ca.pem
   certificate: {sandbox}/institutions/{self.institution}/cert.pem
-  key: {sandbox}/institutions/{self.institution}/key.pem
+  key: "pkcs11:token=Clinic;object=institution"
+  pkcs11_module: {SOFTHSM}
+  pin_file: {folder}/clinic-pin
+  card_module: {SOFTHSM}
   station: frontdesk-test
   retry_max_seconds: 1
 """)
+
+    def cards(self, folder, sandbox):
+        """The institution's key on a SoftHSM2 token (the station's TLS) and the practitioner's on a card of
+        their own, in tokens of this test's own (SOFTHSM2_CONF, inherited by the daemon)."""
+        os.makedirs(os.path.join(folder, "tokens"), exist_ok=True)
+        os.environ["SOFTHSM2_CONF"] = os.path.join(folder, "softhsm2.conf")
+        with open(os.environ["SOFTHSM2_CONF"], "w") as conf:
+            conf.write(f"directories.tokendir = {folder}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n")
+        for label, pin, key in (("Clinic", "246810", f"{sandbox}/institutions/{self.institution}/key.pem"),
+                                ("Doctor", "135792", f"{sandbox}/practitioners/{self.practitioner}/key.pem")):
+            subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "97531864",
+                            "--pin", pin], check=True, capture_output=True)
+            subprocess.run(["softhsm2-util", "--import", key, "--token", label, "--label",
+                            "institution" if label == "Clinic" else "practitioner", "--id", "01", "--pin", pin],
+                           check=True, capture_output=True)
+            with open(os.open(os.path.join(folder, f"{label.lower()}-pin"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
+                out.write(pin + "\n")
+
+    def login_card(self):
+        """`vhc login --pkcs11`: the practitioner's key on their card, the PIN from a 0600 file."""
+        practitioners = os.path.join("sandbox", "practitioners", self.practitioner)
+        self.run("vhc", "login", "--socket", "api.sock", "--pkcs11", "pkcs11:token=Doctor;object=practitioner",
+                 "--pin-file", "doctor-pin", "--certificate", os.path.join(practitioners, "cert.pem"))
 
     def run(self, tool, *arguments):
         result = subprocess.run([os.path.join(self.bin, tool), *arguments], cwd=self.folder, capture_output=True,
@@ -534,7 +562,7 @@ def main():
                   "the page to show the cloud offline")
         page.wait(lambda: page.verdict()["color"] == "amber" and "待上傳" in page.verdict()["text"], 10,
                   "the verdict to say pending")
-        check.that(page.js("return document.getElementById('cloud').textContent") == "離線"
+        check.that(page.js("return document.getElementById('cloud').textContent").startswith("離線")
                    and page.verdict()["color"] == "amber",
                    "the cloud cut shows offline, and the card valid, pending the cloud (amber)")
 
@@ -606,6 +634,12 @@ def main():
         desk.login()
         page.wait(lambda: page.js("return document.querySelector('#problems [data-problem=practitioner_refused]')")
                   is None, 10, "the refusal cleared by a login")
+
+        print("the clinic's credentials on cards", flush=True)
+        desk.login_card()
+        page.wait(lambda: "醫事人員卡" in page.text("practitioner"), 10, "the practitioner signing with a card")
+        check.that("醫事人員卡" in page.text("practitioner") and "機構金鑰在安全模組" in page.text("cloud"),
+                   "the page says the practitioner signs with their card and the institution's key is on a token")
 
         print("refusals", flush=True)
         driver.get(link)

@@ -308,7 +308,10 @@ function paintStatus() {
   const cloud = status.cloud;
   const cloudNode = $("cloud");
   if (!cloud) mark(cloudNode, t("health.noCloud"), "");
-  else mark(cloudNode, t(`cloud.${cloud.state}`), cloud.state === "online" ? "good" : cloud.state === "offline" ? "bad" : "warn");
+  else {
+    const key = cloud.institutionKey === "pkcs11" ? ` · ${t("health.institutionToken")}` : "";
+    mark(cloudNode, t(`cloud.${cloud.state}`) + key, cloud.state === "online" ? "good" : cloud.state === "offline" ? "bad" : "warn");
+  }
   cloudNode.dataset.cloud = cloud?.state ?? "none";
   const outbox = cloud?.outboxLength ?? 0;
   const waiting = cloud?.awaitingPractitioner ?? 0;
@@ -330,6 +333,7 @@ function paintStatus() {
   const refusal = status.practitionerRefusal;
   let practitionerWords = practitioner
     ? `${practitioner.name} (${practitioner.id}) ${t("health.until")} ${timeText(practitioner.until).slice(0, 5)}`
+      + (practitioner.credential === "pkcs11" ? ` · ${t("health.card")}` : "")
     : t("health.notLoggedIn");
   if (refusal) {
     practitionerWords += ` · ${t("health.refused")}: ${refusal.practitioner.name} (${refusal.practitioner.id}), ${refusal.code}`;

@@ -103,6 +103,7 @@ package struct PractitionerCredential: Sendable {
 /// Who is logged in now: one practitioner at a time, taking turns. In memory only; a restart logs out.
 package final class PractitionerDesk: Sendable {
     private let state = Mutex<(current: PractitionerCredential?, refusal: PractitionerRefusal?)>((nil, nil))
+    private let cardRefusalState = Mutex<CardRefusal?>(nil)
 
     package init() {}
 
@@ -116,6 +117,12 @@ package final class PractitionerDesk: Sendable {
     /// The last practitioner the cloud refused, until the next login.
     package var refusal: PractitionerRefusal? { state.withLock { $0.refusal } }
 
+    /// The last card that refused its PIN, until a login succeeds.
+    package var cardRefusal: CardRefusal? {
+        get { cardRefusalState.withLock { $0 } }
+        set { cardRefusalState.withLock { $0 = newValue } }
+    }
+
     /// Takes the desk; returns who held it before (a turn ends when the next one logs in).
     @discardableResult
     package func login(_ credential: PractitionerCredential) -> PractitionerCredential? {
@@ -123,6 +130,7 @@ package final class PractitionerDesk: Sendable {
             defer { state = (credential, nil) }
             return state.current
         }
+        cardRefusal = nil
         previous?.card?.close()
         return previous
     }

@@ -91,4 +91,14 @@ extension StationService {
 
     /// The page's sign-ins, kept in the station's database so a screen outlives a restart.
     package var webSessionStore: WebSessionStore { WebSessionStore(database: policy.database) }
+
+    /// A card refused a login's PIN: kept for the status until a login succeeds, and audited with the
+    /// card's word on the tries left (never the PIN).
+    package func cardLoginRefused(_ error: CardError) throws {
+        let now = clock()
+        desk.cardRefusal = CardRefusal(code: error.code, pinTries: error.pinTries, at: now)
+        var detail = ["code": error.code]
+        if let tries = error.pinTries { detail["pin_tries"] = tries }
+        try audit.append(at: now, kind: .practitionerLoginRefused, detail: detail)
+    }
 }

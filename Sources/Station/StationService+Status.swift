@@ -51,6 +51,8 @@ extension StationService {
         }
         let refusal = service.desk.refusal
         if refusal != nil { problems.append(.practitionerRefused) }
+        let cardRefusal = service.desk.cardRefusal
+        if cardRefusal != nil { problems.append(.cardPINRefused) }
         let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
@@ -58,6 +60,7 @@ extension StationService {
             clock: StationStatus.ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
             database: StationStatus.DatabaseStatus(state: .ok, openSessions: open, auditRows: try service.audit.count()),
             eventStreams: service.events.subscriberCount, cloud: cloud,
-            practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal)
+            practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal,
+            cardRefusal: cardRefusal)
     }
 }

@@ -87,6 +87,10 @@ extension Routes {
                     try reader.open(uri: uri, module: module, pin: Array(pin.utf8))
                 }
             } catch let error as CardError {
+                if error.code == "pin_incorrect" || error.code == "pin_locked" {
+                    let service = service
+                    try await Blocking.run { try service.cardLoginRefused(error) }
+                }
                 throw Problem.card(error)
             }
             do {

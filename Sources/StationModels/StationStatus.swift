@@ -18,13 +18,16 @@ package struct StationStatus: Sendable, Codable, Equatable {
     package var practitioner: PractitionerStatus?
     /// The last practitioner the cloud refused (their login ended with it), until the next login.
     package var practitionerRefusal: PractitionerRefusal?
+    /// The last card login the card refused (a wrong or locked PIN), until a login succeeds.
+    package var cardRefusal: CardRefusal?
 
     package init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
         trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
         eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil,
-        practitionerRefusal: PractitionerRefusal? = nil
+        practitionerRefusal: PractitionerRefusal? = nil, cardRefusal: CardRefusal? = nil
     ) {
+        self.cardRefusal = cardRefusal
         self.institution = institution
         self.now = now
         self.state = state
@@ -106,6 +109,8 @@ package struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cus
     /// The cloud refused the logged-in practitioner's signature (`practitionerRefusal` says who and why):
     /// their login ended, and scans wait for another practitioner.
     package static let practitionerRefused = StatusProblem(rawValue: "practitioner_refused")
+    /// A practitioner's card refused its PIN at a login (`cardRefusal` says how, and the tries left).
+    package static let cardPINRefused = StatusProblem(rawValue: "card_pin_refused")
     /// Openings the cloud never answered within `cloud.give_up_hours` were given up (`cloud.undeliverable`).
     package static let outboxUndeliverable = StatusProblem(rawValue: "outbox_undeliverable")
     /// The camera is configured and not streaming: `camera_opening`, `camera_stalled`, …
@@ -266,6 +271,19 @@ package struct PractitionerStatus: Sendable, Codable, Equatable {
         self.since = since
         self.until = until
         self.credential = credential
+    }
+}
+
+/// A practitioner's card that refused a login: `pin_incorrect` or `pin_locked`, what the card said of the
+/// PIN's tries (`not_low`, `count_low`, `final_try`, `locked`), and when. Nothing of the PIN.
+package struct CardRefusal: Sendable, Codable, Equatable {
+    package var code: String
+    package var pinTries: String?
+    package var at: Int64
+    package init(code: String, pinTries: String?, at: Int64) {
+        self.code = code
+        self.pinTries = pinTries
+        self.at = at
     }
 }
 

@@ -275,7 +275,9 @@ struct ForwardingDaemonTests {
         #expect(wrong.status == 1 && wrong.stderr.contains("pin_incorrect"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains(card.wrongPIN))
         #expect(SoftHSM.spiedLogins(pin: card.wrongPIN) == 1)
-        #expect(try setup.client("status").stdout.contains("practitioner: nobody logged in"))
+        let afterWrongPIN = try setup.client("status").stdout
+        #expect(afterWrongPIN.contains("practitioner: nobody logged in"), "\(afterWrongPIN)")
+        #expect(afterWrongPIN.contains("a practitioner's card refused its PIN: pin_incorrect"), "\(afterWrongPIN)")
 
         // A locked PIN: refused as locked, the card's word on it passed on.
         #expect(FileManager.default.createFile(atPath: setup.temporary.path("card-locked"), contents: nil))

@@ -143,12 +143,15 @@ cloud:
                            check=True, capture_output=True)
             with open(os.open(os.path.join(folder, f"{label.lower()}-pin"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
                 out.write(pin + "\n")
+        with open(os.open(os.path.join(folder, "doctor-wrong-pin"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
+            out.write("000000\n")
 
-    def login_card(self):
+    def login_card(self, pin_file="doctor-pin"):
         """`vhc login --pkcs11`: the practitioner's key on their card, the PIN from a 0600 file."""
         practitioners = os.path.join("sandbox", "practitioners", self.practitioner)
-        self.run("vhc", "login", "--socket", "api.sock", "--pkcs11", "pkcs11:token=Doctor;object=practitioner",
-                 "--pin-file", "doctor-pin", "--certificate", os.path.join(practitioners, "cert.pem"))
+        return subprocess.run([os.path.join(self.bin, "vhc"), "login", "--socket", "api.sock", "--pkcs11",
+                               "pkcs11:token=Doctor;object=practitioner", "--pin-file", pin_file, "--certificate",
+                               os.path.join(practitioners, "cert.pem")], cwd=self.folder, capture_output=True, text=True)
 
     def run(self, tool, *arguments):
         result = subprocess.run([os.path.join(self.bin, tool), *arguments], cwd=self.folder, capture_output=True,
@@ -636,7 +639,15 @@ def main():
                   is None, 10, "the refusal cleared by a login")
 
         print("the clinic's credentials on cards", flush=True)
-        desk.login_card()
+        wrong = desk.login_card("doctor-wrong-pin")
+        check.that(wrong.returncode == 1 and "pin_incorrect" in wrong.stderr, "vhc login with a wrong PIN: pin_incorrect")
+        page.wait(lambda: page.js("return document.querySelector('#problems [data-problem=card_pin_refused]')")
+                  is not None, 10, "the card's refusal in the health panel")
+        check.that("醫事人員卡拒絕 PIN" in page.text("practitioner") and "pin_incorrect" in page.text("practitioner")
+                   and "000000" not in page.js("return document.body.textContent"),
+                   "the page says the card refused the PIN (never the PIN itself)")
+        page.shot("09c-card-pin-refused")
+        check.that(desk.login_card().returncode == 0, "vhc login with the card's PIN")
         page.wait(lambda: "醫事人員卡" in page.text("practitioner"), 10, "the practitioner signing with a card")
         check.that("醫事人員卡" in page.text("practitioner") and "機構金鑰在安全模組" in page.text("cloud"),
                    "the page says the practitioner signs with their card and the institution's key is on a token")

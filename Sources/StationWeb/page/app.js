@@ -338,7 +338,12 @@ function paintStatus() {
   if (refusal) {
     practitionerWords += ` · ${t("health.refused")}: ${refusal.practitioner.name} (${refusal.practitioner.id}), ${refusal.code}`;
   }
-  mark($("practitioner"), practitionerWords, refusal ? "bad" : practitioner ? "" : "warn");
+  const cardRefusal = status.cardRefusal;
+  if (cardRefusal) {
+    const tries = cardRefusal.pinTries ? ` (${t(`pinTries.${cardRefusal.pinTries}`)})` : "";
+    practitionerWords += ` · ${t("health.cardRefused")}: ${cardRefusal.code}${tries}`;
+  }
+  mark($("practitioner"), practitionerWords, refusal || cardRefusal ? "bad" : practitioner ? "" : "warn");
   const problems = $("problems");
   problems.replaceChildren(...status.problems.map((problem) => element("li", { "data-problem": problem,
     text: text[state.language][`problem.${problem}`] ?? problem.replaceAll("_", " ") })));

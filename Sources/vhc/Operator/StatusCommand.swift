@@ -49,6 +49,11 @@ struct StatusCommand: AsyncParsableCommand {
             case "file"?: print("institution key: in a file")
             default: break
             }
+            if let card = status.cardRefusal {
+                print(
+                    "a practitioner's card refused its PIN: \(card.code)"
+                        + (card.pinTries.map { " (the card says: \($0))" } ?? "") + " at \(Printer.time(card.at))")
+            }
             if let who = status.practitioner {
                 print("practitioner: " + Printer.practitioner(who))
             } else {

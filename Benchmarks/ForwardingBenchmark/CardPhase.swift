@@ -13,7 +13,7 @@ extension ForwardingBenchmark {
         try SoftHSM.importKey(sandbox.institutionKey, into: clinic, label: "institution", id: "01")
         try SoftHSM.importKey(sandbox.practitionerKey, into: doctor, label: "practitioner", id: "02")
         let pinFile = sandbox.folder + "/clinic-pin"
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: pinFile, contents: Data((clinic.userPIN + "\n").utf8), attributes: [.posixPermissions: 0o600])
         let socket = sandbox.folder + "/cards.sock"
         let config = """

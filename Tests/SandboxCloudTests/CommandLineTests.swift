@@ -195,6 +195,25 @@ import VirtualCard
         let heads = try await cloud.store().auditHeads(station: "desk-1", institution: institution.code)
         #expect(heads.count == 1)
 
+        // The same push with the institution's key on a token instead of its file: the same key, signing there.
+        let token = try SoftHSM.freshToken()
+        try SoftHSM.importKey(directory.institutionKey(institution.code), into: token, label: "institution", id: "01")
+        let pin = folder.path("pin")
+        #expect(
+            FileManager.default.createFile(
+                atPath: pin, contents: Data((token.userPIN + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        let onToken = folder.path("station-token.yaml")
+        try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(
+                of: "key: \(directory.institutionKey(institution.code))",
+                with: "key: \"\(token.uri);object=institution\"\n  pin_file: \(pin)\n  pkcs11_module: \(SoftHSM.spyPath)")
+            .write(toFile: onToken, atomically: false, encoding: .utf8)
+        let pushedFromToken = try await run("vhc", ["audit", "push", "--config", onToken])
+        #expect(
+            pushedFromToken.status == 0 && pushedFromToken.stdout.hasPrefix("sent the audit head"),
+            "\(pushedFromToken.stdout)\(pushedFromToken.stderr)")
+        #expect(SoftHSM.spiedLogins(pin: token.userPIN) == 1)
+
         // The database is the one the configuration names, as `vhc audit push` reads it.
         let verified = try await run("vhc", ["audit", "verify", "--anchors", "cloud", "--config", config])
         #expect(verified.status == 0 && verified.stdout.contains("anchors"), "\(verified.stdout)\(verified.stderr)")

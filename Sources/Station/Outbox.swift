@@ -53,7 +53,7 @@ package struct Outbox: Sendable {
     /// nobody logged in, the token kept until someone is. Returns the session's cloud state.
     static func enqueue(
         _ db: Database, session: VisitSession, token: [UInt8], tokenID: [UInt8], scannedAt: Int64,
-        forwarding: Forwarding, signer: PractitionerCredential?
+        forwarding: Forwarding, signer: PractitionerCredential?, presigned: PractitionerCredential.Presigned? = nil
     ) throws -> CloudVisit {
         let text = Self.tokenText(token)
         guard let signer else {
@@ -65,7 +65,8 @@ package struct Outbox: Sendable {
         do {
             try insert(
                 db, sessionID: session.id, token: text, tokenID: tokenID, scannedAt: scannedAt, signedAt: scannedAt,
-                forwarding: forwarding, signer: signer)
+                forwarding: forwarding, signer: signer,
+                presigned: presigned.flatMap { $0.matches(signer, token: text, forwarding: forwarding) ? $0 : nil })
         } catch is PractitionerCredential.SigningFailed {
             // The card was pulled out between the check and the signature: the scan waits for a
             // practitioner, as with nobody logged in (the maintenance tick ends the shift).
@@ -97,18 +98,24 @@ package struct Outbox: Sendable {
 
     private static func insert(
         _ db: Database, sessionID: String, token: String, tokenID: [UInt8], scannedAt: Int64, signedAt: Int64,
-        forwarding: Forwarding, signer: PractitionerCredential
+        forwarding: Forwarding, signer: PractitionerCredential, presigned: PractitionerCredential.Presigned? = nil
     ) throws {
-        let opening = VisitOpening(
-            token: token, institution: forwarding.institution, setting: forwarding.setting, signedAt: signedAt,
-            scannedAt: scannedAt)
+        let opening: VisitOpening, body: [UInt8]
+        if let presigned {
+            (opening, body) = (presigned.opening, presigned.body)
+        } else {
+            opening = VisitOpening(
+                token: token, institution: forwarding.institution, setting: forwarding.setting, signedAt: signedAt,
+                scannedAt: scannedAt)
+            body = try signer.sign(opening)
+        }
         try db.execute(
             sql: """
                 INSERT INTO outbox (request_id, session_id, token_id, body, scanned_at, signed_at, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?, 0)
                 """,
             arguments: [
-                Data(opening.requestID), sessionID, Data(tokenID), Data(try signer.sign(opening)), scannedAt, signedAt,
+                Data(opening.requestID), sessionID, Data(tokenID), Data(body), scannedAt, opening.signedAt,
             ])
         try AuditLog.append(
             db, at: signedAt, kind: .visitSigned, subject: sessionID,

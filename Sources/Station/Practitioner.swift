@@ -88,6 +88,33 @@ package struct PractitionerCredential: Sendable {
         package let description: String
     }
 
+    /// Whether its signatures are made on a card (slow enough to be made outside a transaction).
+    package var signsOnCard: Bool { card != nil }
+
+    /// An opening signed ahead of the scan's transaction (`StationPolicy`), and by whom.
+    package struct Presigned: Sendable {
+        let opening: VisitOpening
+        let body: [UInt8]
+        let certificate: [UInt8]
+        let since: Int64
+
+        /// Whether it is still good for this scan: the same login's, over the same token and forwarding.
+        func matches(_ signer: PractitionerCredential, token: String, forwarding: Outbox.Forwarding) -> Bool {
+            signer.certificate == certificate && signer.since == since && opening.token == token
+                && opening.institution == forwarding.institution && opening.setting == forwarding.setting
+        }
+    }
+
+    /// The opening of a scan of `token` at `now`, signed now; nil when the key cannot sign (the scan
+    /// then goes the usual way, inside its transaction).
+    func presign(token: String, forwarding: Outbox.Forwarding, at now: Int64) -> Presigned? {
+        let opening = VisitOpening(
+            token: token, institution: forwarding.institution, setting: forwarding.setting, signedAt: now,
+            scannedAt: now)
+        guard let body = try? sign(opening) else { return nil }
+        return Presigned(opening: opening, body: body, certificate: certificate, since: since)
+    }
+
     /// Whether it can sign now: always with a key file; with a card, while the card is there.
     package var canSign: Bool { card?.isPresent() ?? true }
 

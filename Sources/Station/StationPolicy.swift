@@ -73,8 +73,9 @@ package final class StationPolicy: Sendable {
         _ text: [UInt8], source: String, now: Int64, signer: () -> PractitionerCredential? = { nil },
         setting: CareSetting? = nil
     ) throws -> Outcome {
-        try database.writer.write { db in
-            try scan(db, text, source: source, now: now, signer: signer(), setting: setting)
+        let presigned = presign(text, now: now, signer: signer(), setting: setting)
+        return try database.writer.write { db in
+            try scan(db, text, source: source, now: now, signer: signer(), setting: setting, presigned: presigned)
         }
     }
 
@@ -85,17 +86,44 @@ package final class StationPolicy: Sendable {
         _ text: [UInt8], source: String, now: Int64, signer: @escaping @Sendable () -> PractitionerCredential?,
         setting: CareSetting?
     ) async throws -> Outcome {
-        try await database.groupCommit.write { db in
-            try self.scan(db, text, source: source, now: now, signer: signer(), setting: setting)
+        let presigned = presign(text, now: now, signer: signer(), setting: setting)
+        return try await database.groupCommit.write { db in
+            try self.scan(db, text, source: source, now: now, signer: signer(), setting: setting, presigned: presigned)
         }
+    }
+
+    /// With the practitioner's key on a card (tens of milliseconds a signature), the opening is signed
+    /// before the scan's write transaction, once a read-only verification says the scan will be accepted:
+    /// a card's signature never holds the database's write lock (nor a group commit's batch). The
+    /// transaction uses it only if the same login still holds the desk; else it signs or waits as usual.
+    private func presign(
+        _ text: [UInt8], now: Int64, signer: PractitionerCredential?, setting: CareSetting?
+    ) -> PractitionerCredential.Presigned? {
+        guard var forwarding = settings.forwarding, let signer, signer.signsOnCard else { return nil }
+        if let setting { forwarding.setting = setting }
+        let acceptable = (try? database.writer.read { db in try self.wouldAccept(db, text, now: now) }) ?? false
+        guard acceptable else { return nil }
+        return signer.presign(token: Outbox.tokenText(text), forwarding: forwarding, at: now)
+    }
+
+    /// Whether `text` verifies now, read-only: the same checks as `decide`, the replay store only asked.
+    private func wouldAccept(_ db: Database, _ text: [UInt8], now: Int64) throws -> Bool {
+        guard !TrustState.isRolledBack(now: now, highWater: try TrustState.highWater(db), skew: settings.skewSeconds),
+            let verifier = try verifier(db)
+        else { return false }
+        return try verifier.verify(
+            text, at: now, skew: settings.skewSeconds, held: try HeldListStore.held(db),
+            consumedTokens: UnconsumedTokensCheck(db: db)
+        ).isValid
     }
 
     /// One scan inside the caller's transaction: its verdict and everything it changes, and its audit entry.
     private func scan(
         _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?,
-        setting: CareSetting?
+        setting: CareSetting?, presigned: PractitionerCredential.Presigned?
     ) throws -> Outcome {
-        let outcome = try decide(db, text, source: source, now: now, signer: signer, setting: setting)
+        let outcome = try decide(
+            db, text, source: source, now: now, signer: signer, setting: setting, presigned: presigned)
         var detail = ["code": outcome.code.rawValue, "source": source]
         if let holder = outcome.maskedHolder { detail["holder"] = holder }
         try AuditLog.append(
@@ -106,7 +134,7 @@ package final class StationPolicy: Sendable {
 
     private func decide(
         _ db: Database, _ text: [UInt8], source: String, now: Int64, signer: PractitionerCredential?,
-        setting: CareSetting?
+        setting: CareSetting?, presigned: PractitionerCredential.Presigned?
     ) throws -> Outcome {
         func rejected(_ code: OutcomeCode, holder: String? = nil) -> Outcome {
             Outcome(code: code, reason: StationReason(code: code), session: nil, superseded: nil, maskedHolder: holder)
@@ -131,7 +159,7 @@ package final class StationPolicy: Sendable {
             if let setting { forwarding.setting = setting }
             opened.cloud = try Outbox.enqueue(
                 db, session: opened, token: text, tokenID: claims.tokenID, scannedAt: now, forwarding: forwarding,
-                signer: signer)
+                signer: signer, presigned: presigned)
             try VisitSessions.save(db, opened)
         }
         return Outcome(
@@ -158,5 +186,15 @@ struct TransactionConsumedTokens: ConsumedTokenStore {
     let db: Database
     func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
         try SQLiteConsumedTokenStore.consume(db, tokenID: tokenID, keepUntil: keepUntil, now: now)
+    }
+}
+
+/// The replay store asked, not written: whether a token id is still unconsumed (for a read-only check).
+struct UnconsumedTokensCheck: ConsumedTokenStore {
+    let db: Database
+    func consume(tokenID: [UInt8], keepUntil: Int64, now: Int64) throws -> Bool {
+        try Int.fetchOne(
+            db, sql: "SELECT 1 FROM consumed_token WHERE token_id = ? AND keep_until >= ?",
+            arguments: [Data(tokenID), now]) == nil
     }
 }

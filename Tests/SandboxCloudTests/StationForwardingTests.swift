@@ -247,6 +247,35 @@ struct StationForwardingTests {
         try await cloud.stop()
     }
 
+    @Test("a card signs outside the scan's transaction: the database's write lock free meanwhile, and not for a replay")
+    func cardSignsOutsideTheTransaction() async throws {
+        let cloud = try await CloudHarness()
+        let station = try await ForwardingStation(cloud, running: false)
+        try await station.installLists()
+        let practitioner = cloud.practitioner(at: station.institution.code)
+        let card = RecordingCard(key: try cloud.practitionerKey(practitioner.id), database: station.path)
+        _ = try station.service.login(
+            try await PractitionerCredential(
+                card: card,
+                certificatePEM: try cloud.directory.read(cloud.directory.practitionerCertificate(practitioner.id)),
+                authority: station.service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + 3600))
+        let token = Array(try cloud.token(for: cloud.patient()).utf8)
+        let first = try station.service.submit(token, source: "camera")
+        #expect(first.session?.cloud?.state == .pendingCloud)
+        let second = try await station.service.submitGrouped(
+            Array(try cloud.token(for: cloud.patient(photo: .none)).utf8), source: "api")
+        #expect(second.session?.cloud?.state == .pendingCloud)
+        #expect(card.signatures.count == 2)
+        #expect(card.signatures == ["write lock free", "write lock free"], "\(card.signatures)")
+        // A replay is refused before anything is signed.
+        let replay = try station.service.submit(token, source: "camera")
+        #expect(replay.code == OutcomeCode(.replayed) && card.signatures.count == 2)
+        // The openings the card signed ahead are the ones the outbox sends.
+        #expect(try station.service.outbox.backlog().outbox == 2)
+        await station.shutdown()
+        try await cloud.stop()
+    }
+
     @Test("a practitioner the cloud refuses (not affiliated): the visit waits for another login, which opens it")
     func signatureRefusedWaitsForAnotherLogin() async throws {
         let cloud = try await CloudHarness()
@@ -659,4 +688,36 @@ final class FlakyCard: PractitionerCard, @unchecked Sendable {
     func pullOut() { state.withLock { $0.present = false } }
     func isPresent() -> Bool { state.withLock { $0.present } }
     func close() { state.withLock { $0.closed = true } }
+}
+
+/// A practitioner's card for the core's tests that signs with a real key and records, for each
+/// signature, whether the station's database could be written meanwhile (another connection's
+/// `BEGIN IMMEDIATE`, answered at once): whether the signature held the write lock.
+final class RecordingCard: PractitionerCard, @unchecked Sendable {
+    private let made = Mutex<[String]>([])
+    let key: P256.Signing.PrivateKey
+    let database: String
+
+    init(key: P256.Signing.PrivateKey, database: String) {
+        self.key = key
+        self.database = database
+    }
+
+    struct Signer: ES256Signer {
+        let card: RecordingCard
+        var publicKey: P256.Signing.PublicKey { card.key.publicKey }
+        func signature(for message: [UInt8]) throws -> P256.Signing.ECDSASignature {
+            let probe = try DatabaseQueue(path: card.database)
+            let free = (try? probe.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE; ROLLBACK") }) != nil
+            try probe.close()
+            card.made.withLock { $0.append(free ? "write lock free" : "write lock held") }
+            return try card.key.signature(for: message)
+        }
+    }
+
+    var signatures: [String] { made.withLock { $0 } }
+    var signer: any ES256Signer { Signer(card: self) }
+    var certificate: [UInt8]? { nil }
+    func isPresent() -> Bool { true }
+    func close() {}
 }

@@ -108,6 +108,16 @@ final class ForwardingStation: @unchecked Sendable {
             authority: service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + hours * 3600)
     }
 
+    /// The institution's affiliated practitioner.
+    var practitioner: SandboxManifest.Practitioner { cloud.practitioner(at: institution.code) }
+
+    /// The affiliated practitioner's credential with its key on `card`, for a shift of an hour.
+    func credential(card: any PractitionerCard) async throws -> PractitionerCredential {
+        try await PractitionerCredential(
+            card: card, certificatePEM: try cloud.directory.read(cloud.directory.practitionerCertificate(practitioner.id)),
+            authority: service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + 3600)
+    }
+
     func loginAffiliated() async throws {
         _ = try service.login(try await credential(cloud.practitioner(at: institution.code)))
     }
@@ -223,12 +233,8 @@ struct StationForwardingTests {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud, running: false)
         try await station.installLists()
-        let practitioner = cloud.practitioner(at: station.institution.code)
-        let key = try cloud.practitionerKey(practitioner.id)
-        let card = FlakyCard(publicKey: key.publicKey)
-        let credential = try await PractitionerCredential(
-            card: card, certificatePEM: try cloud.directory.read(cloud.directory.practitionerCertificate(practitioner.id)),
-            authority: station.service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + 3600)
+        let card = FlakyCard(publicKey: try cloud.practitionerKey(station.practitioner.id).publicKey)
+        let credential = try await station.credential(card: card)
         #expect(credential.status.credential == "pkcs11")
         _ = try station.service.login(credential)
         // Still there when asked, gone when it signs (the card left between the two).
@@ -252,13 +258,8 @@ struct StationForwardingTests {
         let cloud = try await CloudHarness()
         let station = try await ForwardingStation(cloud, running: false)
         try await station.installLists()
-        let practitioner = cloud.practitioner(at: station.institution.code)
-        let card = RecordingCard(key: try cloud.practitionerKey(practitioner.id), database: station.path)
-        _ = try station.service.login(
-            try await PractitionerCredential(
-                card: card,
-                certificatePEM: try cloud.directory.read(cloud.directory.practitionerCertificate(practitioner.id)),
-                authority: station.service.logins!.authority, now: cloud.clock.now, until: cloud.clock.now + 3600))
+        let card = RecordingCard(key: try cloud.practitionerKey(station.practitioner.id), database: station.path)
+        _ = try station.service.login(try await station.credential(card: card))
         let token = Array(try cloud.token(for: cloud.patient()).utf8)
         let first = try station.service.submit(token, source: "camera")
         #expect(first.session?.cloud?.state == .pendingCloud)

@@ -3,6 +3,8 @@ import CloudClient
 import Crypto
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import SafeFiles
 import Scanner
 import ServiceLifecycle
@@ -94,6 +96,13 @@ struct StationDaemon: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "vhc-stationd")
         let settings = try loadSettings()
+        // Another process on the loopback listener's address is the operator's to fix: said with the key,
+        // before anything starts (the listener's own error names neither the key nor the address).
+        if let address = settings.config.api.tcp, let problem = await Self.cannotListen(on: address) {
+            FileHandle.standardError.write(
+                Data("vhc-stationd: api.tcp: cannot listen on \(address) (\(problem)): is another process using it?\n".utf8))
+            throw Self.configurationFailure
+        }
         let daemon = try Daemon(settings: settings, logger: logger)
         try await daemon.run()
     }
@@ -147,6 +156,22 @@ struct StationDaemon: AsyncParsableCommand {
             }
         }
         return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token, cloudFiles: cloudFiles)
+    }
+
+    /// Why `address` cannot be listened on now (bound and released at once, as the listener will bind it),
+    /// or nil when it can.
+    static func cannotListen(on address: StationConfig.TCPAddress) async -> String? {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: address.host, port: address.port).get()
+            try await channel.close()
+            return nil
+        } catch let error as IOError {
+            return String(cString: strerror(error.errnoCode))
+        } catch {
+            return "\(error)"
+        }
     }
 
     static func readSmallFile(_ path: String) -> Data? {

@@ -546,5 +546,56 @@ struct DaemonTests {
                 "--database", "/nonexistent-vhc/station.sqlite", "--socket", station.socket,
             ], in: station.folder)
         #expect(noDirectory.status == 78 && noDirectory.stderr.contains("storage.database:"), "\(noDirectory.stderr)")
+
+        // The loopback listener's address already taken by another process: 78, the key and the address.
+        let taken = try TakenPort()
+        let tokenFile = station.temporary.path("api-token")
+        #expect(
+            FileManager.default.createFile(
+                atPath: tokenFile, contents: Data("a-token-of-more-than-16-characters\n".utf8),
+                attributes: [.posixPermissions: 0o600]))
+        let listening = [
+            "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"), "--database",
+            station.temporary.path("station.sqlite"), "--socket", station.socket, "--tcp", "127.0.0.1:\(taken.port)",
+        ]
+        let inUse = try Command.run(daemon.path, listening + ["--api-token-file", tokenFile], in: station.folder)
+        #expect(
+            inUse.status == 78 && inUse.stderr.contains("api.tcp: cannot listen on 127.0.0.1:\(taken.port)")
+                && inUse.stderr.contains("in use"), "\(inUse.stderr)")
+        // A token file that is not there is said to be missing, not too short.
+        let missing = try Command.run(
+            daemon.path, listening + ["--api-token-file", station.temporary.path("no-token")], in: station.folder)
+        #expect(
+            missing.status == 78 && missing.stderr.contains("api.token_file")
+                && missing.stderr.contains("No such file"), "\(missing.stderr)")
+        taken.close()
     }
+}
+
+/// A loopback TCP port held by a listening socket of this process, as another program would hold it.
+final class TakenPort {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

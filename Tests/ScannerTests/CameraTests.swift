@@ -208,6 +208,33 @@ struct CameraTests {
         #expect(supervisor.events.contains(.openFailed(.missing)))
     }
 
+    @Test("supervisor: a device that stays missing is tried less often, up to the maximum; once open, from the start")
+    func missingDeviceBacksOff() throws {
+        let device = greyOnly()
+        device.unplug()
+        let clock = TestClock()
+        let supervisor = CaptureSupervisor(camera: V4L2Camera(path: device.path, system: device), now: { clock.now })
+        // A minute of steps every 0.1 s, as the pipeline's loop makes them.
+        for _ in 0..<600 {
+            _ = supervisor.step(timeoutMilliseconds: 1)
+            clock.advance(0.1)
+        }
+        let tries = supervisor.events.filter { $0 == .openFailed(.missing) }.count
+        // 0.5, 1, 2, 4, then every 5 s: about 15 tries in the minute, where a fixed 0.5 s made 120.
+        #expect((12...18).contains(tries), "\(tries) tries")
+        #expect(supervisor.openFailures == tries)
+        device.replug()
+        clock.advance(5)
+        #expect(supervisor.step(timeoutMilliseconds: 10).isIdle)
+        #expect(supervisor.openFailures == 0)
+        // Unplugged again: the first retry is after the short interval again.
+        device.unplug()
+        #expect(supervisor.step(timeoutMilliseconds: 10).isWaiting)
+        device.replug()
+        clock.advance(0.6)
+        #expect(supervisor.step(timeoutMilliseconds: 10).isIdle)
+    }
+
     @Test("supervisor: no frame for 2 s reopens the device")
     func stall() throws {
         let device = greyOnly()

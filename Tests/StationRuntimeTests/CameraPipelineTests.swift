@@ -26,6 +26,27 @@ struct CameraPipelineTests {
         return (service, device, pipeline)
     }
 
+    @Test("no camera: one warning naming the device, not one a retry; the status says it waits for the device")
+    func missingCameraIsLoggedOnce() async throws {
+        let policy = try authority.station(in: folder)
+        let service = StationService(policy: policy, clock: { TestAuthority.now })
+        let device = FakeCameraPlayer.standardDevice(path: "/dev/video-fake")
+        device.unplug()
+        let lines = CapturedLog()
+        let pipeline = CameraPipeline(
+            path: "/dev/video-fake", width: 640, height: 480, service: service,
+            logger: Logger(label: "test", factory: { _ in lines }), system: device)
+        let running = Task { try await pipeline.run() }
+        // Two and a half seconds: at a fixed half second, five warnings; now one (the next is a minute away).
+        try await Task.sleep(for: .milliseconds(2500))
+        pipeline.stop()
+        try await running.value
+        let warnings = lines.messages.filter { $0.contains("camera cannot be opened") }
+        #expect(warnings.count == 1, "\(lines.messages)")
+        #expect(warnings.first?.contains("/dev/video-fake") == true, "\(warnings)")
+        #expect(pipeline.cameraStatus().state == .waitingForDevice)
+    }
+
     /// The token as a phone would show it, in a 640×480 camera frame.
     func frame(_ token: [UInt8]) throws -> GrayImage {
         let code = try QRCode.alphanumeric(String(decoding: token, as: UTF8.self)).image(pixelsPerModule: 4)
@@ -130,5 +151,25 @@ struct CameraPipelineTests {
         #expect(consumed >= 1)  // the frames delivered well before the stop were scanned
         #expect(consumed == (try service.sessions.list().count))
         #expect(try service.audit.verify().isIntact)
+    }
+}
+
+/// A log handler that keeps each message with its metadata, for tests of what is logged.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var messages: [String] { lock.withLock { lines } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let line = "\(event.message) \(event.metadata ?? [:])"
+        lock.withLock { lines.append(line) }
     }
 }

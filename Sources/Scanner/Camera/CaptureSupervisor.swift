@@ -3,8 +3,10 @@ import Imaging
 /// Keeps a camera delivering frames without a restart of the station:
 /// - `EAGAIN` and `EIO` from a dequeue are transient: count them and carry on;
 /// - no frame for `stallTimeout` seconds: close and reopen the device;
-/// - `ENODEV` (unplugged), or a device that cannot be opened: close and retry opening every
-///   `retryInterval` seconds until it comes back.
+/// - `ENODEV` (unplugged), or a device that cannot be opened: close and retry opening after
+///   `retryInterval` seconds, twice as long after each failure in a row up to `maximumRetryInterval` (a
+///   station set up without its camera tries a few times a minute, not twice a second for ever), and from
+///   the start again once it opens.
 /// Time comes from `now` (monotonic seconds), so tests can drive it. One thread calls `step`.
 package final class CaptureSupervisor {
     package enum Event: Hashable, Sendable {
@@ -25,7 +27,10 @@ package final class CaptureSupervisor {
     package let camera: V4L2Camera
     package let stallTimeout: Double
     package let retryInterval: Double
+    package let maximumRetryInterval: Double
     let now: @Sendable () -> Double
+    /// Opens that failed in a row since the camera last opened.
+    package private(set) var openFailures = 0
     private var lastFrameAt: Double = 0
     private var nextOpenAttempt: Double = 0
     package private(set) var events: [Event] = []
@@ -33,12 +38,13 @@ package final class CaptureSupervisor {
     package var onEvent: ((Event) -> Void)?
 
     package init(
-        camera: V4L2Camera, stallTimeout: Double = 2, retryInterval: Double = 0.5,
+        camera: V4L2Camera, stallTimeout: Double = 2, retryInterval: Double = 0.5, maximumRetryInterval: Double = 5,
         now: @escaping @Sendable () -> Double = MonotonicSeconds.now
     ) {
         self.camera = camera
         self.stallTimeout = stallTimeout
         self.retryInterval = retryInterval
+        self.maximumRetryInterval = maximumRetryInterval
         self.now = now
     }
 
@@ -50,9 +56,12 @@ package final class CaptureSupervisor {
             do {
                 try camera.open()
                 lastFrameAt = time
+                openFailures = 0
                 record(.opened(camera.format!))
             } catch {
-                nextOpenAttempt = time + retryInterval
+                openFailures += 1
+                let backoff = retryInterval * Double(1 << min(openFailures - 1, 16))
+                nextOpenAttempt = time + min(backoff, maximumRetryInterval)
                 record(.openFailed(error.code))
                 return .waitingForDevice
             }

@@ -86,7 +86,11 @@ package final class StationPolicy: Sendable {
         _ text: [UInt8], source: String, now: Int64, signer: @escaping @Sendable () -> PractitionerCredential?,
         setting: CareSetting?
     ) async throws -> Outcome {
-        let presigned = presign(text, now: now, signer: signer(), setting: setting)
+        // A card's signature takes tens of milliseconds: made on the blocking pool, not a cooperative thread.
+        let credential = signer()
+        let presigned =
+            credential?.signsOnCard == true
+            ? try await Blocking.run { self.presign(text, now: now, signer: credential, setting: setting) } : nil
         return try await database.groupCommit.write { db in
             try self.scan(db, text, source: source, now: now, signer: signer(), setting: setting, presigned: presigned)
         }

@@ -197,6 +197,10 @@ package struct CloudProblem: Error, Sendable, Codable, Equatable, CustomStringCo
         tokenCode = Lenient.value(TokenCode.self, members, .tokenCode)
     }
 
+    /// Whether an answer with this HTTP status is a final refusal (cloud-protocol.md §6): a 4xx other
+    /// than 408 and 429. Anything else is tried again, whatever its code says.
+    package static func isFinal(status: Int) -> Bool { (400..<500).contains(status) && status != 408 && status != 429 }
+
     /// The problem in an error answer's body, with the answer's HTTP status as its status (the body's
     /// `status` is only advisory, RFC 9457 §3.1.2); nil when the body carries no `code`.
     package init?(body: some Sequence<UInt8>, httpStatus: Int) {

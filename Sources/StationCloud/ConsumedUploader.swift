@@ -84,7 +84,7 @@ final class ConsumedUploader: Service {
                 try station.consumedUploaded(pending.map(\.tokenID))
             }
             return .uploaded
-        } catch CloudAccessError.refused(let problem) {
+        } catch CloudAccessError.refused(let problem) where CloudProblem.isFinal(status: problem.status) {
             if CloudCode.institutionCertificateCodes.contains(problem.code) {
                 health.noteInstitutionRefused("\(problem)")
                 return .paused

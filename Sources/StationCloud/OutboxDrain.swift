@@ -155,7 +155,7 @@ final class OutboxDrain: Service {
             }
             return Result(answer: .opened(grant))
         }
-        guard (400..<500).contains(reply.status), reply.status != 408, reply.status != 429 else {
+        guard CloudProblem.isFinal(status: reply.status) else {
             return Result(failure: "the cloud answered \(reply.status)")
         }
         guard let problem = CloudProblem(body: reply.body, httpStatus: reply.status) else {

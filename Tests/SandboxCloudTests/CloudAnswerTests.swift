@@ -153,12 +153,22 @@ struct CloudAnswerTests {
         let station = try await ForwardingStation(cloud, url: other.url)
         try await station.installLists()
         try await station.loginAffiliated()
-        other.script(.consumed, .init(status: 400, body: #"{"code":"request_malformed"}"#))
+        // A 408 is not final, whatever code it carries: tried again after the link's backoff (at most
+        // a second here), not an hour later. Then a 400 with a code, which is final.
+        other.script(
+            .consumed,
+            [
+                .init(status: 408, body: #"{"code":"request_malformed"}"#),
+                .init(status: 400, body: #"{"code":"request_malformed"}"#),
+            ])
         // A visit refused with a code the station does not know leaves its token id to upload.
         other.script(.visits, .init(status: 422, body: #"{"code":"holder_deceased"}"#))
         _ = try station.scan(cloud.patient())
         await station.uplink.flush(timeout: .seconds(10))
         try await until { other.requests(.consumed) == 1 }
+        try await Task.sleep(for: .milliseconds(300))
+        cloud.clock.advance(by: 5)
+        try await until { other.requests(.consumed) == 2 }
         // Ticks every 100 ms: within the hour nothing is sent again; after it, once. (The uploader reads
         // the clock once it has the answer: the test lets it settle before the hour.)
         func anHourLater(expecting count: Int) async throws {
@@ -168,17 +178,17 @@ struct CloudAnswerTests {
             cloud.clock.advance(by: 3600)
             try await until { other.requests(.consumed) == count }
         }
-        try await anHourLater(expecting: 2)
+        try await anHourLater(expecting: 3)
         #expect(try station.service.outbox.consumedToUpload(limit: 10).count == 1)
 
         // The institution's certificate refused: no upload and no opening any more, the ids kept.
         other.script(.consumed, .init(status: 401, body: #"{"code":"institution_certificate_invalid"}"#))
-        try await anHourLater(expecting: 3)
+        try await anHourLater(expecting: 4)
         _ = try station.scan(cloud.patient(photo: .none))
         cloud.clock.advance(by: 7200)
         await station.uplink.flush(timeout: .seconds(2))
         try await Task.sleep(for: .milliseconds(400))
-        #expect(other.requests(.consumed) == 3)
+        #expect(other.requests(.consumed) == 4)
         #expect(other.requests(.visits) == 1)
         #expect(try station.service.outbox.consumedToUpload(limit: 10).count == 1)
         #expect(station.uplink.connectionStatus().lastError?.contains("institution_certificate_invalid") == true)

@@ -26,6 +26,8 @@ package struct PKCS11Error: Error, Equatable, CustomStringConvertible {
     /// The module's return value (`CKR_*`), when it gave one.
     package let returnValue: UInt?
     package let detail: String
+    /// After a refused PIN: what the token then says of the tries left.
+    package var pinTries: TokenInfo.PINTries?
 
     package init(kind: Kind, function: String, returnValue: UInt? = nil, detail: String = "") {
         self.kind = kind

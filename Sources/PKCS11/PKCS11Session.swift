@@ -56,8 +56,20 @@ package final class PKCS11Session: Sendable {
             module.functions.pointee.C_Login?(handle, CK_USER_TYPE(CKU_USER), pin.baseAddress, CK_ULONG(pin.count))
         } ?? UInt(CKR_FUNCTION_NOT_SUPPORTED)
         guard value == CKR_OK || value == CKR_USER_ALREADY_LOGGED_IN else {
-            throw PKCS11Error(function: "C_Login", returnValue: value)
+            var error = PKCS11Error(function: "C_Login", returnValue: value)
+            if error.kind == .pinIncorrect || error.kind == .pinLocked { error.pinTries = try? tokenInfo().pinTries }
+            throw error
         }
+    }
+
+    /// A session with the token `uri` names, on the module at `modulePath` (loaded once per process),
+    /// logged in with `pin` (sent once): what every user of a key on a token starts with.
+    package static func loggedIn(
+        uri: PKCS11URI, modulePath: String, pin: [UInt8], readWrite: Bool = false
+    ) throws(PKCS11Error) -> PKCS11Session {
+        let session = try PKCS11Session(uri: uri, module: try PKCS11Module.load(modulePath), readWrite: readWrite)
+        try session.login(pin: pin)
+        return session
     }
 
     package func logout() {

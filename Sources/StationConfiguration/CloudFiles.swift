@@ -97,18 +97,21 @@ struct InstitutionToken {
         let pin: String
         do { pin = try SecretFile.read(pinPath) } catch { throw ConfigError(.invalidValue, key: pinKey, "\(error)") }
         let moduleKey = uri.modulePath != nil ? "cloud.key" : "cloud.pkcs11_module"
-        let module: PKCS11Module
-        do { module = try PKCS11Module.load(uri.modulePath ?? cloud.pkcs11Module ?? PKCS11Module.defaultPath) } catch {
-            throw ConfigError(.invalidValue, key: moduleKey, "\(error)")
-        }
-        do { session = try PKCS11Session(uri: uri, module: module) } catch {
-            throw ConfigError(.invalidValue, key: "cloud.key", "\(error)")
-        }
-        do { try session.login(pin: Array(pin.utf8)) } catch {
-            // Sent once and not again: the token counts every try.
-            let tries = (try? session.tokenInfo().pinTries.rawValue).map { "; the token says: \($0)" } ?? ""
-            throw ConfigError(
-                .invalidValue, key: pinKey, "the token refused the PIN (\(error.kind.rawValue)\(tries)); it is not sent again")
+        do {
+            session = try PKCS11Session.loggedIn(
+                uri: uri, modulePath: uri.modulePath ?? cloud.pkcs11Module ?? PKCS11Module.defaultPath,
+                pin: Array(pin.utf8))
+        } catch {
+            switch error.kind {
+            case .moduleUnavailable: throw ConfigError(.invalidValue, key: moduleKey, "\(error)")
+            case .pinIncorrect, .pinLocked:
+                // Sent once and not again: the token counts every try.
+                let tries = error.pinTries.map { "; the token says: \($0.rawValue)" } ?? ""
+                throw ConfigError(
+                    .invalidValue, key: pinKey,
+                    "the token refused the PIN (\(error.kind.rawValue)\(tries)); it is not sent again")
+            default: throw ConfigError(.invalidValue, key: "cloud.key", "\(error)")
+            }
         }
     }
 

@@ -26,12 +26,7 @@ package struct PKCS11CardReader: PractitionerCardReader {
                 detail: "\(path) is not a module this station loads (cloud.card_module, or p11-kit's proxy)")
         }
         do {
-            let session = try PKCS11Session(uri: uri, module: try PKCS11Module.load(path))
-            do { try session.login(pin: pin) } catch {
-                throw CardError(
-                    code: error.kind.rawValue, detail: error.description,
-                    pinTries: (try? session.tokenInfo())?.pinTries.rawValue)
-            }
+            let session = try PKCS11Session.loggedIn(uri: uri, modulePath: path, pin: pin)
             let certificate = try? TokenSigningKey.certificate(for: uri, on: session)
             // The public half from the certificate beside the key, else from the card's public key object.
             let publicKey = certificate.flatMap { try? Certificate(derEncoded: $0) }.flatMap {
@@ -39,12 +34,8 @@ package struct PKCS11CardReader: PractitionerCardReader {
             }
             let key = try TokenSigningKey(uri: uri, session: session, publicKey: publicKey)
             return PKCS11Card(key: key, certificate: certificate, session: session)
-        } catch let error as CardError {
-            throw error
-        } catch let error as PKCS11Error {
-            throw CardError(code: error.kind.rawValue, detail: error.description)
         } catch {
-            throw CardError(code: "failed", detail: "\(error)")
+            throw CardError(code: error.kind.rawValue, detail: error.description, pinTries: error.pinTries?.rawValue)
         }
     }
 }

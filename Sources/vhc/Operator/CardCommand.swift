@@ -38,10 +38,9 @@ struct CardCommand: AsyncParsableCommand {
                 file: pinFile, option: "--pin-file", prompt: "PIN for \(pkcs11): ",
                 otherwise: "the token's PIN: give --pin-file, or run vhc card in a terminal")
             do {
-                let session = try PKCS11Session(
-                    uri: uri, module: try PKCS11Module.load(module ?? uri.modulePath ?? PKCS11Module.defaultPath),
+                let session = try PKCS11Session.loggedIn(
+                    uri: uri, modulePath: module ?? uri.modulePath ?? PKCS11Module.defaultPath, pin: Array(pin.utf8),
                     readWrite: true)
-                try session.login(pin: Array(pin.utf8))
                 return (uri, session)
             } catch {
                 throw UsageError("\(error.kind.rawValue): \(error)")

@@ -3,7 +3,7 @@
 # libFuzzer run over the verifier, the Swift test suite (unit, conformance vectors, command-line
 # contract, differential tests against the reference; built with scripts/build-flags.sh: undeclared
 # imports and warnings fail), the front-desk page in a real browser (chromium and Selenium against the
-# daemon, its fake camera and the sandbox cloud), then the daemon's short fault run.
+# daemon, its fake camera and the sandbox cloud), then the daemon's and the cloud's short fault runs.
 #   scripts/test.sh               FUZZ_SECONDS=0 skips the fuzz run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +22,5 @@ SE_OFFLINE=true SE_AVOID_STATS=true "$python" Tests/web/frontdesk_test.py --bin 
     --out .build/web-test
 # The daemon's fault run, short: a flood, stream churn, a held database lock, kill -9 during submissions.
 python3 Benchmarks/daemon_faults.py --bin "$(swift build --show-bin-path)" --short
+# The cloud's, short: idle and silent connections and slow bodies must not keep a station out.
+python3 Benchmarks/cloud_faults.py --bin "$(swift build --show-bin-path)" --short

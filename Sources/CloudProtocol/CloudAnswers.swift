@@ -232,9 +232,49 @@ package struct CloudHealth: Sendable, Codable, Equatable {
     package var status: String
     package var trustListSequence: Int64?
     package var revocationListSequence: Int64?
-    package init(status: String, trustListSequence: Int64?, revocationListSequence: Int64?) {
+    /// The server's connections by state and what it did to keep them in bounds; absent when the
+    /// routes run without a server (tests).
+    package var connections: Connections?
+
+    package struct Connections: Sendable, Codable, Equatable {
+        /// Still in the TLS handshake, or their certificate being checked.
+        package var handshaking: Int
+        /// Handshake done without a valid institution certificate.
+        package var anonymous: Int
+        /// Handshake done with a valid institution certificate.
+        package var authenticated: Int
+        package var limit: Int
+        /// Of `limit`, the slots only authenticated connections may use.
+        package var reservedForAuthenticated: Int
+        /// Since the start: unauthenticated connections closed for a newer one, connections refused
+        /// (every slot authenticated, or a certificate over its limit), handshakes that took too long,
+        /// requests whose head or body came too slowly.
+        package var evicted: Int
+        package var refused: Int
+        package var handshakesTimedOut: Int
+        package var requestsTooSlow: Int
+        package init(
+            handshaking: Int, anonymous: Int, authenticated: Int, limit: Int, reservedForAuthenticated: Int,
+            evicted: Int, refused: Int, handshakesTimedOut: Int, requestsTooSlow: Int
+        ) {
+            self.handshaking = handshaking
+            self.anonymous = anonymous
+            self.authenticated = authenticated
+            self.limit = limit
+            self.reservedForAuthenticated = reservedForAuthenticated
+            self.evicted = evicted
+            self.refused = refused
+            self.handshakesTimedOut = handshakesTimedOut
+            self.requestsTooSlow = requestsTooSlow
+        }
+    }
+
+    package init(
+        status: String, trustListSequence: Int64?, revocationListSequence: Int64?, connections: Connections? = nil
+    ) {
         self.status = status
         self.trustListSequence = trustListSequence
         self.revocationListSequence = revocationListSequence
+        self.connections = connections
     }
 }

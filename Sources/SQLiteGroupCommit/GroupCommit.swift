@@ -3,7 +3,8 @@ import Synchronization
 
 /// Group commit for the hot write path: the writes that arrive while a transaction is running wait,
 /// then run together in the next one, each in a savepoint of its own. A write that fails rolls back
-/// its savepoint alone; every caller is answered only after the transaction commits, so an answer is
+/// its savepoint alone, unless SQLite rolled back the whole transaction for it (a full disk, an I/O
+/// error): then every write of the batch fails with that cause; every caller is answered only after the transaction commits, so an answer is
 /// never sent for something not yet durable. SQLite serialises writers, so one transaction per opening
 /// caps the rate at one commit's time; many per commit share its cost, and one wake of the writer's
 /// thread serves the batch. (GRDB has no such batching; this is the project's own.)
@@ -12,8 +13,9 @@ import Synchronization
 /// another process's lock (the busy timeout) holds only that queue.
 package final class GroupCommit: Sendable {
     private struct Job: Sendable {
-        /// Runs the write inside the batch's transaction; returns how to answer its caller.
-        let run: @Sendable (Database) -> @Sendable () -> Void
+        /// Runs the write inside the batch's transaction; returns how to answer its caller, or throws
+        /// when its failure ended the transaction itself.
+        let run: @Sendable (Database) throws -> @Sendable () -> Void
         /// Answers the caller when the whole transaction failed.
         let fail: @Sendable (any Error) -> Void
     }
@@ -41,6 +43,9 @@ package final class GroupCommit: Sendable {
                         let result = value!
                         return { continuation.resume(returning: result) }
                     } catch {
+                        // SQLITE_FULL and I/O errors roll back the whole transaction, not the savepoint:
+                        // the batch is lost, and this is why (the commit would say only "aborted").
+                        guard db.isInsideTransaction else { throw error }
                         return { continuation.resume(throwing: error) }
                     }
                 },
@@ -66,7 +71,7 @@ package final class GroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let answers = try await pool.write { db in batch.map { $0.run(db) } }
+                let answers = try await pool.write { db in try batch.map { try $0.run(db) } }
                 for answer in answers { answer() }
             } catch {
                 for job in batch { job.fail(error) }

@@ -30,14 +30,10 @@ package struct CloudRequestContext: RequestContext {
 }
 
 /// §3 step 1 for every route that needs an institution: a client certificate present, issued by the
-/// sandbox CA and valid now, for an institution the cloud knows. Successful checks are remembered
-/// per certificate for a minute (and never past its expiry), so a kept-alive station pays once.
+/// sandbox CA and valid now, for an institution the cloud knows (`SandboxCloud.institution(der:)`).
 struct InstitutionGate: RouterMiddleware {
     typealias Context = CloudRequestContext
-    let authority: CertificateAuthority
-    let registry: Registry
-    let cache: CertificateCache<InstitutionIdentity>
-    let clock: @Sendable () -> Int64
+    let cloud: SandboxCloud
     /// The paths it guards: these and everything below them.
     let prefixes: [String]
 
@@ -53,20 +49,8 @@ struct InstitutionGate: RouterMiddleware {
         guard let der = await context.peerCertificate() else {
             throw CloudProblem(.clientCertificateMissing, "present the institution's TLS client certificate")
         }
-        let now = clock()
-        let identity: InstitutionIdentity
-        do {
-            identity = try await cache.identity(der, now: now) { () async throws(CertificateAuthority.Refusal) in
-                try await authority.institution(der: der, at: now)
-            }
-        } catch {
-            throw CloudProblem(.institutionCertificateInvalid, error.reason)
-        }
-        guard registry.institution(identity.code) != nil else {
-            throw CloudProblem(.institutionUnknown, "the cloud knows no institution \(identity.code)")
-        }
         var context = context
-        context.institution = identity
+        context.institution = try await cloud.institution(der: der)
         return try await next(request, context)
     }
 }

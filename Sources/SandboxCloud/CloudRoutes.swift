@@ -11,6 +11,7 @@ import VirtualCard
 /// and `/v1/audit-heads` goes through `InstitutionGate` first.
 struct CloudRoutes: Sendable {
     let cloud: SandboxCloud
+    let connections: ConnectionLedger?
 
     func register(on router: Router<CloudRequestContext>) {
         let methods = RouteMethods()
@@ -22,7 +23,7 @@ struct CloudRoutes: Sendable {
         // path or method there is also refused without one.
         router.add(
             middleware: InstitutionGate(
-                authority: cloud.authority, registry: cloud.registry, cache: CertificateCache(), clock: cloud.clock,
+                cloud: cloud,
                 prefixes: ["/v1/visits", "/v1/consents", "/v1/consumed", "/v1/audit-heads", "/v1/affiliations"]))
         router.post("/v1/visits") { request, context in try await openVisit(request, context) }
         router.get("/v1/visits/{grant}") { _, context in try await grantStatus(context) }
@@ -43,7 +44,16 @@ struct CloudRoutes: Sendable {
         return try json(
             CloudHealth(
                 status: served == nil ? "degraded" : "ok", trustListSequence: served?.trust.sequence,
-                revocationListSequence: served?.revocation.sequence))
+                revocationListSequence: served?.revocation.sequence,
+                connections: connections.map { ledger in
+                    let counts = ledger.counts()
+                    return .init(
+                        handshaking: counts.handshaking, anonymous: counts.anonymous,
+                        authenticated: counts.authenticated, limit: ledger.limits.maximumConnections,
+                        reservedForAuthenticated: ledger.limits.reservedForAuthenticated, evicted: counts.evicted,
+                        refused: counts.refused, handshakesTimedOut: counts.handshakesTimedOut,
+                        requestsTooSlow: counts.requestsTooSlow)
+                }))
     }
 
     /// §7: the current signed list, with a strong ETag and 304 on `If-None-Match`.

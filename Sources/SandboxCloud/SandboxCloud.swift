@@ -2,11 +2,7 @@ import CloudProtocol
 import ConnectionGuards
 import Foundation
 import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
 import Logging
-import NIOCore
-import NIOSSL
 import ServiceLifecycle
 import VirtualCard
 
@@ -23,17 +19,7 @@ package struct SandboxCloud: Sendable {
     package let tokens: CardTokens
     package let clock: @Sendable () -> Int64
     package let logger: Logger
-
-    /// Server limits: an unauthenticated client must not be able to hold the cloud.
-    package struct Limits: Sendable {
-        /// Concurrent connections; more wait in the kernel's backlog until one closes.
-        package var maximumConnections = 512
-        /// A connection with nothing to read for this long is closed (also covers a stalled handshake).
-        package var idleTimeout: TimeAmount = .seconds(30)
-        /// A request head must be complete this long after the connection opens or the last response.
-        package var requestHeadTimeout: TimeAmount = .seconds(10)
-        package init() {}
-    }
+    let institutionCertificates = CertificateCache<InstitutionIdentity>()
 
     package static func open(
         _ directory: SandboxDirectory, settings: VisitOpener.Settings = .init(),
@@ -63,48 +49,32 @@ package struct SandboxCloud: Sendable {
             clock: clock, logger: logger)
     }
 
-    package func router() -> Router<CloudRequestContext> {
+    /// The routes; `connections`, when a server runs them, is shown in `/v1/health`.
+    package func router(connections: ConnectionLedger? = nil) -> Router<CloudRequestContext> {
         let router = Router(context: CloudRequestContext.self)
-        CloudRoutes(cloud: self).register(on: router)
+        CloudRoutes(cloud: self, connections: connections).register(on: router)
         return router
     }
 
-    /// The HTTPS application: TLS 1.2 or newer with the sandbox server certificate; a client
-    /// certificate is asked for but judged by the routes, so each refusal gets its protocol code.
-    package func application(
-        host: String, port: Int, limits: Limits = .init(),
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(directory.serverCertificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: directory.serverKey, format: .pem)))
-        tls.minimumTLSVersion = .tlsv12
-        // Ask for a certificate without requiring one; the callback accepts what is presented (the
-        // handshake still proves the client holds its key) and `InstitutionGate` validates it.
-        tls.certificateVerification = .optionalVerification
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory.caCertificate))
-        tls.sendCANameList = true
-        let headTimeout = limits.requestHeadTimeout
-        let server = try HTTPServerBuilder.tls(
-            .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        RequestHeadTimeoutHandler(timeout: headTimeout),
-                        MalformedRequestResponder(
-                            problem: CloudProblemMiddleware.body(
-                                CloudProblem(.requestMalformed, "the request is not HTTP/1.1 this server can read"))),
-                    ],
-                    idleTimeout: limits.idleTimeout)),
-            configuration: TLSChannelConfiguration(
-                tlsConfiguration: tls,
-                customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) }))
-        return Application(
-            router: router(), server: server,
-            configuration: .init(
-                address: .hostname(host, port: port), serverName: "vhc-cloud",
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections, logger: logger)),
-            services: [ListRefresher(lists: lists, clock: clock, logger: logger)],
-            onServerRunning: onServerRunning, logger: logger)
+    /// §3 step 1: the institution a client certificate proves: issued by the sandbox CA, valid now, for
+    /// an institution the cloud knows. Checks are remembered per certificate for a minute (never past
+    /// its expiry), so a kept-alive station pays once, and the connection's admission and its routes
+    /// share them.
+    package func institution(der: [UInt8]) async throws(CloudProblem) -> InstitutionIdentity {
+        let now = clock()
+        let identity: InstitutionIdentity
+        do {
+            identity = try await institutionCertificates.identity(der, now: now) {
+                () async throws(CertificateAuthority.Refusal) in
+                try await authority.institution(der: der, at: now)
+            }
+        } catch {
+            throw CloudProblem(.institutionCertificateInvalid, error.reason)
+        }
+        guard registry.institution(identity.code) != nil else {
+            throw CloudProblem(.institutionUnknown, "the cloud knows no institution \(identity.code)")
+        }
+        return identity
     }
 
     /// A grant usable now by `institution`: known, the institution's own, not expired (§3).

@@ -13,6 +13,8 @@ package final class StationDatabase: Sendable {
     let writer: DatabasePool
     /// The API's scans commit in groups: under load many share one transaction and one fsync.
     let groupCommit: GroupCommit
+    /// The disk under the database: failed writes recorded, free space measured.
+    package let storage: StorageWatch
 
     package struct OpenError: Error, CustomStringConvertible {
         package let path: String
@@ -20,8 +22,10 @@ package final class StationDatabase: Sendable {
         package var description: String { "cannot open the station database \(path): \(underlying)" }
     }
 
-    /// Opens (creating with mode 0600) and migrates the database at `path`.
-    package init(path: String) throws(OpenError) {
+    /// Opens (creating with mode 0600) and migrates the database at `path`; `storage.min_free_mib` is
+    /// `minimumFreeMiB`.
+    package init(path: String, minimumFreeMiB: Int64 = 100) throws(OpenError) {
+        storage = StorageWatch(databasePath: path, minimumFreeMiB: minimumFreeMiB)
         do {
             // Readable by the daemon alone.
             try SafeFile.createPrivate(path)
@@ -46,6 +50,18 @@ package final class StationDatabase: Sendable {
     }
 
     package static let busyTimeout: TimeInterval = 3
+
+    /// One small committed write, to learn whether the disk takes writes again after a failure
+    /// (`StorageWatch.check`): the event-id row rewritten with its own value.
+    package func probeWrite() throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO event_ids (id, reserved_until) VALUES (1, 0)
+                    ON CONFLICT (id) DO UPDATE SET reserved_until = reserved_until
+                    """)
+        }
+    }
 
     /// Whether `error` is the database's lock held by another process past the busy timeout (or a
     /// table locked): a passing condition the client should retry, not a failure. Callers outside this

@@ -53,12 +53,17 @@ extension StationService {
         if refusal != nil { problems.append(.practitionerRefused) }
         let cardRefusal = service.desk.cardRefusal
         if cardRefusal != nil { problems.append(.cardPINRefused) }
+        let storage = service.policy.database.storage
+        let storageTrouble = storage.trouble()
+        if let storageTrouble { problems.append(storageTrouble.problem) }
         let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,
             clock: StationStatus.ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
-            database: StationStatus.DatabaseStatus(state: .ok, openSessions: open, auditRows: try service.audit.count()),
+            database: StationStatus.DatabaseStatus(
+                state: storageTrouble == nil ? .ok : .degraded, openSessions: open, auditRows: try service.audit.count(),
+                freeMiB: storage.freeBytes.map { $0 / 1_048_576 }, storage: storageTrouble),
             eventStreams: service.events.subscriberCount, cloud: cloud,
             practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal,
             cardRefusal: cardRefusal)

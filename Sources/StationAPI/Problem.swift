@@ -63,6 +63,11 @@ extension Problem {
             return .badRequest("the body is not the JSON this route expects")
         case let busy where StationDatabase.isBusy(busy):
             return .databaseBusy
+        case let storage where StorageWatch.failure(storage) != nil:
+            guard case .unavailable(let reason)? = StorageWatch.failure(storage) else { return .storageFull }
+            return Problem(
+                status: .serviceUnavailable, code: .storageUnavailable, title: "The station cannot write its database",
+                detail: "\(reason); nothing was recorded: see the station's status and log")
         case is NIOTooManyBytesError:
             return .tooLarge
         case let http as HTTPError:
@@ -95,6 +100,11 @@ extension Problem {
         status: .serviceUnavailable, code: .databaseBusy, title: "The station's database is busy",
         detail: "another process holds the database's lock; try again in a moment")
     static let retryAfterSeconds = 2
+
+    /// SQLITE_FULL: the write was rolled back whole, so the client may send the same request again.
+    static let storageFull = Problem(
+        status: 507, code: .storageFull, title: "The station's disk is full",
+        detail: "nothing was recorded; free space on the station's disk, then scan again")
 
     static let methodNotAllowed = Problem(
         status: .methodNotAllowed, code: .methodNotAllowed, title: "Method not allowed",
@@ -129,8 +139,11 @@ extension Problem {
 
 /// Turns every error behind it into problem+json, unknown routes included, and logs internal ones.
 /// A known path asked with a method it does not answer is 405 with `Allow`.
+/// A write the disk refused is also recorded in `storage`, so the station's status says so.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     let methods: RouteMethods
+    let storage: StorageWatch
+    let clock: @Sendable () -> Int64
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -144,6 +157,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem.methodNotAllowed.response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             let problem = Problem.from(error)
+            storage.record(error, at: clock())
             if problem.status >= 500 && problem != .databaseBusy && problem != .imageBusy {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }

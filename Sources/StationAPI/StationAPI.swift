@@ -18,7 +18,8 @@ package enum StationAPI {
         let router = Router(context: StationRequestContext.self)
         let methods = RouteMethods()
         if bearerToken != nil { router.add(middleware: SecurityHeadersMiddleware()) }
-        router.add(middleware: ProblemMiddleware(methods: methods))
+        router.add(
+            middleware: ProblemMiddleware(methods: methods, storage: service.policy.database.storage, clock: service.clock))
         if let bearerToken { router.add(middleware: TCPAccessMiddleware(token: bearerToken, web: web)) }
         let routes = Routes(service: service, camera: camera, images: images, keepAlive: keepAliveSeconds)
         router.addRoutes(routes.scanRoutes)

@@ -108,7 +108,8 @@ extension StationConfig {
             revocationList: try path("trust.revocation_list"),
             skewSeconds: try integer("trust.skew_seconds", in: 0...120))
         session = Session(lengthSeconds: try integer("session.length_seconds", in: 60...86_400))
-        storage = Storage(database: try path("storage.database")!)
+        storage = Storage(
+            database: try path("storage.database")!, minimumFreeMiB: try integer("storage.min_free_mib", in: 0...1_048_576))
 
         var tcp: TCPAddress?
         if let text = values["api.tcp"] {

@@ -74,6 +74,9 @@ package struct StationConfig: Sendable, Equatable {
 
     package struct Storage: Sendable, Equatable {
         package var database: String
+        /// Below this much free space on the database's file system the station says so (a warning in
+        /// the log and `storage_low` in its status) before a write fails for want of it.
+        package var minimumFreeMiB: Int64 = 100
         /// Where the database is unless `storage.database` says otherwise.
         package static let defaultDatabase = "/var/lib/vhc-station/station.sqlite"
     }
@@ -112,6 +115,7 @@ package struct StationConfig: Sendable, Equatable {
         ("trust.skew_seconds", "120"),
         ("session.length_seconds", "3600"),
         ("storage.database", Storage.defaultDatabase),
+        ("storage.min_free_mib", "100"),
         ("api.socket", "/run/vhc-station/api.sock"),
         ("api.socket_group", nil),
         ("api.tcp", nil),

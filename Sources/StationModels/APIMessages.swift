@@ -202,6 +202,11 @@ package struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Cust
     package static let methodNotAllowed = APIErrorCode(rawValue: "method_not_allowed")
     package static let unsupportedMediaType = APIErrorCode(rawValue: "unsupported_media_type")
     package static let databaseBusy = APIErrorCode(rawValue: "database_busy")
+    /// No space left on the station's disk: nothing was recorded, the same request can be sent again
+    /// once there is.
+    package static let storageFull = APIErrorCode(rawValue: "storage_full")
+    /// The station's disk or database file cannot be written (an I/O error, read-only).
+    package static let storageUnavailable = APIErrorCode(rawValue: "storage_unavailable")
     package static let internalError = APIErrorCode(rawValue: "internal_error")
     package static let unauthorized = APIErrorCode(rawValue: "unauthorized")
     package static let sessionNotFound = APIErrorCode(rawValue: "session_not_found")

@@ -83,13 +83,37 @@ package struct StationStatus: Sendable, Codable, Equatable {
     }
 
     package struct DatabaseStatus: Sendable, Codable, Equatable {
+        /// `degraded` while `storage` says why.
         package var state: Health
         package var openSessions: Int
         package var auditRows: Int64
-        package init(state: Health, openSessions: Int, auditRows: Int64) {
+        /// Free space on the database's file system, in MiB, when it could be measured.
+        package var freeMiB: Int64?
+        /// The disk's trouble, while it lasts.
+        package var storage: StorageTrouble?
+        package init(
+            state: Health, openSessions: Int, auditRows: Int64, freeMiB: Int64? = nil, storage: StorageTrouble? = nil
+        ) {
             self.state = state
             self.openSessions = openSessions
             self.auditRows = auditRows
+            self.freeMiB = freeMiB
+            self.storage = storage
+        }
+    }
+
+    /// Why the station cannot (or soon will not) write its database: the disk is full, cannot be
+    /// written, or has less free space than `storage.min_free_mib`.
+    package struct StorageTrouble: Sendable, Codable, Equatable {
+        /// `storage_full`, `storage_unavailable` or `storage_low`; also in `problems`.
+        package var problem: StatusProblem
+        package var detail: String
+        /// When the first write failed for it (absent for low space, which is measured).
+        package var since: Int64?
+        package init(problem: StatusProblem, detail: String, since: Int64?) {
+            self.problem = problem
+            self.detail = detail
+            self.since = since
         }
     }
 }
@@ -104,6 +128,12 @@ package struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cus
     package static let trustListExpired = StatusProblem(rawValue: "trust_list_expired")
     package static let revocationListExpired = StatusProblem(rawValue: "revocation_list_expired")
     package static let clockRolledBack = StatusProblem(rawValue: "clock_rolled_back")
+    /// A write failed: no space left on the database's disk. Scans are refused (507) until there is.
+    package static let storageFull = StatusProblem(rawValue: "storage_full")
+    /// A write failed: the database's disk or file cannot be written (I/O error, read-only).
+    package static let storageUnavailable = StatusProblem(rawValue: "storage_unavailable")
+    /// Less free space than `storage.min_free_mib` on the database's disk; nothing has failed yet.
+    package static let storageLow = StatusProblem(rawValue: "storage_low")
     /// The cloud does not answer: scans open local sessions and their openings wait in the outbox.
     package static let cloudOffline = StatusProblem(rawValue: "cloud_offline")
     /// The cloud refused the logged-in practitioner's signature (`practitionerRefusal` says who and why):

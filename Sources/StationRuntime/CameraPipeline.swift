@@ -155,6 +155,7 @@ package final class CameraPipeline: Service, CameraStatusProviding {
                     "code": "\(outcome.code)", "holder": "\(outcome.maskedHolder ?? "-")", "pass": "\(code.pass)",
                 ])
         } catch {
+            service.policy.database.storage.record(error, at: service.clock())
             logger.error("the station could not record a scan", metadata: ["error": "\(error)"])
         }
     }

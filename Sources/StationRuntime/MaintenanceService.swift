@@ -37,6 +37,7 @@ package struct MaintenanceService: Service {
         var lastAnchor = ContinuousClock.now - anchorInterval
         var lastAnchorLine = ""
         defer { writeAnchor(&lastAnchorLine) }
+        checkStorage()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let service = service
@@ -53,6 +54,7 @@ package struct MaintenanceService: Service {
             }
             if lastListCheck.duration(to: .now) >= .seconds(10) {
                 listFiles.installChanged(into: service, logger: logger)
+                checkStorage()
                 lastListCheck = .now
             }
             if let interval = notifier.watchdogInterval, lastWatchdog.duration(to: .now) >= interval {
@@ -65,6 +67,25 @@ package struct MaintenanceService: Service {
                 lastStatus = line
             }
             try? await Task.sleep(for: min(tick, notifier.watchdogInterval ?? tick))
+        }
+    }
+
+    /// Free space measured, and a write tried while one has failed for the disk's sake; a fall below
+    /// `storage.min_free_mib` is warned of once.
+    func checkStorage() {
+        let database = service.policy.database
+        let hadFailure = database.storage.trouble()?.since != nil
+        if database.storage.check(probe: { try database.probeWrite() }) {
+            logger.warning(
+                "the station's disk is nearly full",
+                metadata: [
+                    "directory": "\(database.storage.directory)",
+                    "free_mib": "\((database.storage.freeBytes ?? 0) / 1_048_576)",
+                    "min_free_mib": "\(database.storage.minimumFreeBytes / 1_048_576)",
+                ])
+        }
+        if hadFailure, database.storage.trouble()?.since == nil {
+            logger.notice("the station's database takes writes again")
         }
     }
 

@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visit session length in seconds.") var sessionLength: Int64 = 3600
     @Option(help: "How late a visit opening may arrive after it was signed, in seconds.") var deferralWindow: Int64 =
         72 * 3600
-    @Option(help: "Maximum concurrent connections.") var maxConnections = 512
+    @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -64,8 +64,7 @@ struct Serve: AsyncParsableCommand {
         var settings = VisitOpener.Settings()
         settings.sessionLength = sessionLength
         settings.deferralWindow = deferralWindow
-        var limits = SandboxCloud.Limits()
-        limits.maximumConnections = maxConnections
+        let limits = try connections.limits(logger: logger)
         let cloud: SandboxCloud
         do {
             cloud = try await SandboxCloud.open(SandboxDirectory(path: dir), settings: settings, logger: logger)

@@ -51,7 +51,8 @@ struct Daemon {
     package init(settings: Settings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
-        let database = try StationDatabase(path: settings.config.storage.database)
+        let database = try StationDatabase(
+            path: settings.config.storage.database, minimumFreeMiB: settings.config.storage.minimumFreeMiB)
         let policy = StationPolicy(database: database, root: settings.root, settings: .init(settings.config))
         let events = try EventBus(database: database)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -142,13 +143,13 @@ struct Daemon {
         logger.info("stopped")
     }
 
-    /// HTTP/1.1 with the request-head deadline (slowloris) and the idle timeout. Event streams are a
+    /// HTTP/1.1 with the request deadlines (a slow head or body) and the idle timeout. Event streams are a
     /// request in progress, so the idle timeout never closes them.
     func apiServer(_ api: StationConfig.API) -> HTTPServerBuilder {
         .http1(
             configuration: .init(
                 additionalChannelHandlers: [
-                    RequestHeadTimeoutHandler(timeout: .seconds(api.headerTimeoutSeconds)),
+                    RequestDeadlineHandler(limits: .init(head: .seconds(api.headerTimeoutSeconds))),
                     MalformedRequestResponder(problem: Problem.unreadable.json),
                 ],
                 idleTimeout: .seconds(api.idleTimeoutSeconds)))

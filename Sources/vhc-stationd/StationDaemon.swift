@@ -103,7 +103,12 @@ struct StationDaemon: AsyncParsableCommand {
                 Data("vhc-stationd: api.tcp: cannot listen on \(address) (\(problem)): is another process using it?\n".utf8))
             throw Self.configurationFailure
         }
-        let daemon = try Daemon(settings: settings, logger: logger)
+        let daemon: Daemon
+        do { daemon = try Daemon(settings: settings, logger: logger) } catch let error as StationDatabase.OpenError {
+            // The checks above passed, yet SQLite refused the file (damaged, not a database, locked away).
+            FileHandle.standardError.write(Data("vhc-stationd: storage.database: \(error)\n".utf8))
+            throw Self.configurationFailure
+        }
         try await daemon.run()
     }
 
@@ -147,6 +152,9 @@ struct StationDaemon: AsyncParsableCommand {
         else {
             throw fail("storage.database: the directory '\(databaseDirectory)' does not exist")
         }
+        if let problem = Self.cannotWrite(in: databaseDirectory, file: loaded.storage.database) {
+            throw fail("storage.database: \(problem)")
+        }
         // The cloud's files, and the certificate being this institution's, before anything starts; a key
         // on a token is logged in to here, once, and kept for the daemon's life.
         var cloudFiles: CloudFiles?
@@ -156,6 +164,23 @@ struct StationDaemon: AsyncParsableCommand {
             }
         }
         return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token, cloudFiles: cloudFiles)
+    }
+
+    /// Why the daemon could not write its database at `file` in `directory` (a read-only file system,
+    /// a directory or file it may not write), or nil. A file is made and removed in the directory, since
+    /// SQLite needs to make its journal there; `access` alone would not see a read-only mount for root.
+    static func cannotWrite(in directory: String, file: String) -> String? {
+        let probe = directory + "/.vhc-stationd-write-check-\(getpid())"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            return "cannot write in the directory '\(directory)' (\(String(cString: strerror(errno))))"
+        }
+        close(descriptor)
+        unlink(probe)
+        if FileManager.default.fileExists(atPath: file), access(file, R_OK | W_OK) != 0 {
+            return "cannot write the database '\(file)' (\(String(cString: strerror(errno))))"
+        }
+        return nil
     }
 
     /// Why `address` cannot be listened on now (bound and released at once, as the listener will bind it),

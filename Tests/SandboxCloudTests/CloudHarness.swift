@@ -28,22 +28,24 @@ final class CloudHarness: @unchecked Sendable {
     private var serverTask: Task<Void, any Error>?
     private var group: ServiceGroup?
 
-    init(settings: VisitOpener.Settings = .init()) async throws {
+    init(settings: VisitOpener.Settings = .init(), limits: SandboxCloud.Limits = .init()) async throws {
         folder = try TemporaryFolder(prefix: "vhc-cloud-test")
         directory = SandboxDirectory(path: folder.path("sandbox"))
         manifest = try await SandboxMaker.make(in: directory, now: clock.now)
-        try await start(settings: settings)
+        try await start(settings: settings, limits: limits)
     }
 
     /// Starts (or restarts) the cloud from the directory, on `port` (0: a new one).
-    func start(settings: VisitOpener.Settings = .init(), port: Int = 0) async throws {
+    func start(
+        settings: VisitOpener.Settings = .init(), limits: SandboxCloud.Limits = .init(), port: Int = 0
+    ) async throws {
         let clock = self.clock
         var logger = Logger(label: "vhc-cloud-test")
         logger.logLevel = .critical
         let cloud = try await SandboxCloud.open(directory, settings: settings, clock: { clock.now }, logger: logger)
         let (portStream, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try cloud.application(
-            host: "127.0.0.1", port: port,
+            host: "127.0.0.1", port: port, limits: limits,
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         self.group = group

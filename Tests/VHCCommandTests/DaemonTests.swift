@@ -546,6 +546,32 @@ struct DaemonTests {
                 "--database", "/nonexistent-vhc/station.sqlite", "--socket", station.socket,
             ], in: station.folder)
         #expect(noDirectory.status == 78 && noDirectory.stderr.contains("storage.database:"), "\(noDirectory.stderr)")
+        // A directory the daemon may not write in (issue 21: exit 1, the path not always named). Root writes
+        // in a mode-0555 folder, so as root a sysfs directory stands in for a read-only mount.
+        let readOnly: String
+        if getuid() == 0 {
+            readOnly = "/sys/kernel"
+        } else {
+            readOnly = station.temporary.path("read-only")
+            try FileManager.default.createDirectory(
+                atPath: readOnly, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o555])
+        }
+        let database = [
+            "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"),
+            "--socket", station.socket, "--database",
+        ]
+        let unwritable = try Command.run(daemon.path, database + [readOnly + "/station.sqlite"], in: station.folder)
+        #expect(
+            unwritable.status == 78
+                && unwritable.stderr.contains("storage.database: cannot write in the directory '\(readOnly)'"),
+            "\(unwritable.stderr)")
+        // A file that is not a database: 78 with the path, not a crash or exit 1.
+        let notDatabase = station.temporary.path("not-a-database.sqlite")
+        try String(repeating: "not SQLite at all\n", count: 400).write(toFile: notDatabase, atomically: false, encoding: .utf8)
+        let garbage = try Command.run(daemon.path, database + [notDatabase], in: station.folder)
+        #expect(
+            garbage.status == 78 && garbage.stderr.contains("storage.database:") && garbage.stderr.contains(notDatabase),
+            "\(garbage.stderr)")
 
         // The loopback listener's address already taken by another process: 78, the key and the address.
         let taken = try TakenPort()

@@ -33,6 +33,19 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print("clock: \(status.clock.state.rawValue)")
         print("open sessions: \(status.database.openSessions)")
+        if let storage = status.database.storage {
+            let words =
+                switch storage.problem {
+                case .storageFull: "the disk is full, scans are not recorded"
+                case .storageUnavailable: "the database cannot be written, scans are not recorded"
+                default: "the disk is nearly full"
+                }
+            print(
+                "storage: \(words) (\(storage.detail))"
+                    + (storage.since.map { " since \(Printer.time($0))" } ?? ""))
+        } else if let free = status.database.freeMiB {
+            print("storage: \(free) MiB free")
+        }
         if let cloud = status.cloud {
             let oldest = cloud.oldestOutboxAgeSeconds.map { ", oldest \(Printer.age($0))" } ?? ""
             print(

@@ -53,6 +53,8 @@ extension StationService {
         if refusal != nil { problems.append(.practitionerRefused) }
         let cardRefusal = service.desk.cardRefusal
         if cardRefusal != nil { problems.append(.cardPINRefused) }
+        let listFiles = service.listFiles.current()
+        if !listFiles.isEmpty { problems.append(.listFileUnusable) }
         let storage = service.policy.database.storage
         let storageTrouble = storage.trouble()
         if let storageTrouble { problems.append(storageTrouble.problem) }
@@ -66,6 +68,6 @@ extension StationService {
                 freeMiB: storage.freeBytes.map { $0 / 1_048_576 }, storage: storageTrouble),
             eventStreams: service.events.subscriberCount, cloud: cloud,
             practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal,
-            cardRefusal: cardRefusal)
+            cardRefusal: cardRefusal, listFiles: listFiles.isEmpty ? nil : listFiles)
     }
 }

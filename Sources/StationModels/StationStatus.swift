@@ -20,14 +20,18 @@ package struct StationStatus: Sendable, Codable, Equatable {
     package var practitionerRefusal: PractitionerRefusal?
     /// The last card login the card refused (a wrong or locked PIN), until a login succeeds.
     package var cardRefusal: CardRefusal?
+    /// Configured list files the station cannot use (absent when there are none).
+    package var listFiles: [ListFileProblem]?
 
     package init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
         trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
         eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil,
-        practitionerRefusal: PractitionerRefusal? = nil, cardRefusal: CardRefusal? = nil
+        practitionerRefusal: PractitionerRefusal? = nil, cardRefusal: CardRefusal? = nil,
+        listFiles: [ListFileProblem]? = nil
     ) {
         self.cardRefusal = cardRefusal
+        self.listFiles = listFiles
         self.institution = institution
         self.now = now
         self.state = state
@@ -102,6 +106,19 @@ package struct StationStatus: Sendable, Codable, Equatable {
         }
     }
 
+    /// A list file named in the configuration that the station cannot use.
+    package struct ListFileProblem: Sendable, Codable, Equatable {
+        /// `trust.trust_list` or `trust.revocation_list`.
+        package var key: String
+        package var path: String
+        package var reason: String
+        package init(key: String, path: String, reason: String) {
+            self.key = key
+            self.path = path
+            self.reason = reason
+        }
+    }
+
     /// Why the station cannot (or soon will not) write its database: the disk is full, cannot be
     /// written, or has less free space than `storage.min_free_mib`.
     package struct StorageTrouble: Sendable, Codable, Equatable {
@@ -128,6 +145,8 @@ package struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cus
     package static let trustListExpired = StatusProblem(rawValue: "trust_list_expired")
     package static let revocationListExpired = StatusProblem(rawValue: "revocation_list_expired")
     package static let clockRolledBack = StatusProblem(rawValue: "clock_rolled_back")
+    /// A list file named in the configuration is missing, unreadable or refused (`listFiles` says which).
+    package static let listFileUnusable = StatusProblem(rawValue: "list_file_unusable")
     /// A write failed: no space left on the database's disk. Scans are refused (507) until there is.
     package static let storageFull = StatusProblem(rawValue: "storage_full")
     /// A write failed: the database's disk or file cannot be written (I/O error, read-only).

@@ -110,12 +110,15 @@ package struct MaintenanceService: Service {
     }
 }
 
-/// The list files named in the configuration: installed at start, and again whenever one changes.
+/// The list files named in the configuration: installed at start, and again whenever one changes. A file
+/// that is missing, unreadable or refused is logged when that is first seen and shown in the station's
+/// status (`list_file_unusable`, with the key and path) until a good one is installed.
 package final class ListFiles: Sendable {
     let trustList: String?
     let revocationList: String?
     let root: P256.Signing.PublicKey
-    private let seen = Mutex<[String: Date]>([:])
+    /// Each file's modification time at the last look (nil inside: it was missing).
+    private let seen = Mutex<[String: Date?]>([:])
 
     package init(trustList: String?, revocationList: String?, root: P256.Signing.PublicKey) {
         self.trustList = trustList
@@ -126,24 +129,34 @@ package final class ListFiles: Sendable {
     /// Installs each configured list whose file changed since the last look. A list that is not
     /// newer than the held one is reported and left: the station keeps what it holds.
     package func installChanged(into service: StationService, logger: Logger) {
-        for (kind, path) in [(TrustState.Kind.trust, trustList), (.revocation, revocationList)] {
+        let files = [("trust.trust_list", TrustState.Kind.trust, trustList), ("trust.revocation_list", .revocation, revocationList)]
+        for (key, kind, path) in files {
             guard let path else { continue }
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
             let changed = seen.withLock { seen -> Bool in
-                guard seen[path] != modified else { return false }
-                seen[path] = modified
+                if let last = seen[path], last == modified { return false }
+                seen[path] = .some(modified)
                 return true
             }
             guard changed else { continue }
+            func unusable(_ reason: String) {
+                service.listFiles.report(.init(key: key, path: path, reason: reason))
+                logger.error("list file unusable", metadata: ["key": "\(key)", "path": "\(path)", "reason": "\(reason)"])
+            }
+            guard modified != nil else {
+                unusable("the file does not exist")
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: path), data.count <= 65_536 else {
-                logger.error("cannot read the list file", metadata: ["kind": "\(kind.rawValue)", "path": "\(path)"])
+                unusable("the file cannot be read or is over 64 KiB")
                 continue
             }
             do {
                 let result = try service.installList(kind, cose: [UInt8](data), root: root)
+                service.listFiles.clear(key)
                 logger.info("list", metadata: ["kind": "\(kind.rawValue)", "result": "\(result)"])
             } catch {
-                logger.error("list not installed", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+                unusable("not installed: \(error)")
             }
         }
     }

@@ -459,6 +459,33 @@ struct DaemonTests {
         return (String(decoding: reply, as: UTF8.self), Date().timeIntervalSince(started))
     }
 
+    @Test("a trust.trust_list file that is not there is named at start and in the status until it appears")
+    func missingTrustListFile() throws {
+        let station = try Station()
+        let listFile = station.temporary.path("tl.cose")
+        try FileManager.default.moveItem(atPath: listFile, toPath: listFile + ".later")
+        try station.start()
+        defer { station.stop() }
+        // Before: nothing at all was said, and the station only reported trust_list_unavailable.
+        #expect(
+            station.logText.contains("list file unusable") && station.logText.contains(listFile)
+                && station.logText.contains("does not exist"), "\(station.logText)")
+        let status = try station.client("status")
+        #expect(status.stdout.contains("list_file_unusable"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("trust.trust_list: '\(listFile)' cannot be used: the file does not exist"),
+            "\(status.stdout)")
+        try FileManager.default.moveItem(atPath: listFile + ".later", toPath: listFile)
+        // The maintenance loop looks at the files every 10 s.
+        var now = ""
+        for _ in 0..<50 {
+            now = try station.client("status").stdout
+            if now.contains("trust list: sequence 1, current") && !now.contains("list_file_unusable") { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(now.contains("trust list: sequence 1, current") && !now.contains("list_file_unusable"), "\(now)")
+    }
+
     @Test(
         "another process holding the write lock: status and unknown routes answer at once; a scan is 503 database_busy with Retry-After, then goes through"
     )

@@ -31,6 +31,9 @@ struct StatusCommand: AsyncParsableCommand {
                 print("\(name): none")
             }
         }
+        for file in status.listFiles ?? [] {
+            print("\(file.key): '\(file.path)' cannot be used: \(file.reason)")
+        }
         print("clock: \(status.clock.state.rawValue)")
         print("open sessions: \(status.database.openSessions)")
         if let storage = status.database.storage {

@@ -39,6 +39,8 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        // glibc's <malloc.h> (mallopt, malloc_trim), which the Glibc module leaves out.
+        .systemLibrary(name: "CMalloc"),
 
         // The token profile: pure, no I/O, no clock. Depends on swift-crypto only.
         .target(
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain", "SafeFiles", "SQLiteGroupCommit",
+                "VirtualCard", "StationModels", "CloudProtocol", "AuditChain", "SafeFiles", "SQLiteGroupCommit", "CMalloc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -4,10 +4,13 @@ only, bounded in time. Each part replays what an outside probe broke and reports
 
   flood   silent TCP connections without credentials; the Unix socket must answer within 100 ms throughout
   streams event streams opened and closed; resident memory must end within 10 MiB of the start
+  images  hostile images (a progressive JPEG of 16384×4096, cut, baseline, a 16-bit RGBA PNG, a PNG declaring
+          60000×60000), then a burst of concurrent 12 MP uploads: peak resident memory at most 160 MiB, and
+          within 10 MiB of idle a minute after the burst (cjpeg from libjpeg-turbo-progs makes the JPEGs)
   lock    another process holds the database's write lock; GET /v1/status p99 must stay within 50 ms
   kills   kill -9 again and again during submissions; nothing lost, nothing doubled, chain and anchors intact
 
-  daemon_faults.py --bin DIR [--short]      (DIR holds vhc and vhc-stationd)
+  daemon_faults.py --bin DIR [--short] [--only PART,…]      (DIR holds vhc and vhc-stationd)
 
 Python's standard library only: a test tool, never part of the station."""
 
@@ -17,14 +20,18 @@ import random
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 
-FULL = dict(flood=2000, flood_seconds=8, streams=5000, lock_seconds=10, submissions=1000, kills=20)
-SHORT = dict(flood=400, flood_seconds=3, streams=500, lock_seconds=3, submissions=200, kills=5)
+FULL = dict(flood=2000, flood_seconds=8, streams=5000, burst=20, settle_seconds=60, lock_seconds=10, submissions=1000,
+            kills=20)
+SHORT = dict(flood=400, flood_seconds=3, streams=500, burst=5, settle_seconds=3, lock_seconds=3, submissions=200,
+             kills=5)
 
 
 class Station:
@@ -255,10 +262,168 @@ def kills(station, submissions, kill_count):
             ok)
 
 
+# MARK: - Hostile images (issue 21)
+
+
+def write_ppm(path, width, height, row):
+    """A binary PPM whose row y is row(y) (width × 3 bytes)."""
+    with open(path, "wb") as out:
+        out.write(f"P6 {width} {height} 255\n".encode())
+        for y in range(height):
+            out.write(row(y))
+
+
+def cjpeg(ppm, jpeg, *options):
+    subprocess.run(["cjpeg", *options, "-outfile", jpeg, ppm], check=True)
+
+
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def write_png(path, width, height, bit_depth, colour_type, channels, row, interlaced=False):
+    """A PNG of row(y) (raw samples, big-endian for 16-bit), each row with filter 0; Adam7 when interlaced."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    pixel = channels * bit_depth // 8
+    compressor = zlib.compressobj(1)
+    data = bytearray()
+    for x0, y0, dx, dy in ADAM7 if interlaced else [(0, 0, 1, 1)]:
+        for y in range(y0, height, dy):
+            full = row(y)
+            line = full if dx == 1 else b"".join(full[x * pixel:(x + 1) * pixel] for x in range(x0, width, dx))
+            data += compressor.compress(b"\x00" + line)
+    data += compressor.flush()
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0,
+                                             1 if interlaced else 0)))
+        out.write(chunk(b"IDAT", bytes(data)))
+        out.write(chunk(b"IEND", b""))
+
+
+def hostile_images(folder):
+    """The probe's images and their kin: (name, path, whether the station may accept it)."""
+    images = []
+    width, height = 16384, 4096
+    # Smooth bands: a small file (the probe's was 769 KiB) that is large to decode.
+    bands = [bytes(((x // 256) * 37 + y * 11) % 256 for x in range(width) for _ in range(3)) for y in range(8)]
+    ppm = os.path.join(folder, "wide.ppm")
+    write_ppm(ppm, width, height, lambda y: bands[(y // 512) % 8])
+    progressive = os.path.join(folder, "progressive-444.jpg")
+    cjpeg(ppm, progressive, "-progressive", "-sample", "1x1", "-quality", "80")
+    images.append(("progressive JPEG 16384×4096 4:4:4", progressive))
+    with open(progressive, "rb") as whole:
+        data = whole.read()
+    cut = os.path.join(folder, "progressive-cut.jpg")
+    with open(cut, "wb") as out:
+        out.write(data[: len(data) * 6 // 10])
+    images.append(("the same cut at 60%", cut))
+    baseline = os.path.join(folder, "baseline-444.jpg")
+    cjpeg(ppm, baseline, "-sample", "1x1", "-quality", "80")
+    images.append(("baseline JPEG 16384×4096 4:4:4", baseline))
+    os.unlink(ppm)
+    rgba16 = os.path.join(folder, "rgba16.png")
+    row16 = bytes((x * 13) % 256 for x in range(width * 8))
+    write_png(rgba16, width, height, 16, 6, 4, lambda y: row16)
+    images.append(("16-bit RGBA PNG 16384×4096", rgba16))
+    interlaced = os.path.join(folder, "rgba16-interlaced.png")
+    write_png(interlaced, width, height, 16, 6, 4, lambda y: row16, interlaced=True)
+    images.append(("the same interlaced", interlaced))
+    bomb = os.path.join(folder, "declared-huge.png")
+    write_png(bomb, 60000, 1, 8, 0, 1, lambda y: bytes(60000))
+    with open(bomb, "r+b") as out:  # the header claims 60000×60000: refused before any pixel is allocated
+        out.seek(16)
+        out.write(struct.pack(">II", 60000, 60000))
+    images.append(("PNG declaring 60000×60000", bomb))
+    return images
+
+
+def photo(folder):
+    """A 12 MP baseline JPEG, photo-sized (about 4 MB)."""
+    width, height = 4000, 3000
+    coarse = [os.urandom(width // 10 * 3) for _ in range(height // 10)]
+    def row(y):
+        source = coarse[y // 10]
+        return b"".join(source[i:i + 3] * 10 for i in range(0, len(source), 3))
+    ppm = os.path.join(folder, "photo.ppm")
+    write_ppm(ppm, width, height, row)
+    path = os.path.join(folder, "photo.jpg")
+    cjpeg(ppm, path, "-quality", "85")
+    os.unlink(ppm)
+    return path
+
+
+def upload(station, path, timeout=120.0):
+    with open(path, "rb") as image:
+        body = image.read()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(station.socket)
+        connection.sendall(f"POST /v1/scans/image HTTP/1.1\r\nHost: station\r\nConnection: close\r\n"
+                           f"Content-Type: application/octet-stream\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        try:
+            connection.sendall(body)
+        except OSError:
+            pass  # refused (busy) before the whole body was read
+        reply = b""
+        try:
+            while chunk := connection.recv(65536):
+                reply += chunk
+        except OSError:
+            pass  # reset after the answer: the rest of a refused body was not read
+    text = reply.decode(errors="replace")
+    if not text.startswith("HTTP/1.1 "):
+        alive = station.process.poll() is None
+        return 0, "no answer" + ("" if alive else f" (the daemon exited {station.process.returncode})")
+    status = int(text.split(" ", 2)[1])
+    code = text.split('"code":"')[1].split('"')[0] if '"code":"' in text else "-"
+    return status, code
+
+
+def peak_kib(station):
+    with open(f"/proc/{station.process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def images(station, burst, settle_seconds):
+    """Each hostile image once (the peak resident memory over them), then `burst` concurrent 12 MP uploads
+    and, `settle_seconds` later, resident memory against the idle figure before them."""
+    with tempfile.TemporaryDirectory(prefix="vhc-images-", dir=station.folder) as folder:
+        made = hostile_images(folder)
+        picture = photo(folder)
+        time.sleep(1)
+        idle = station.rss_kib()
+        answers = []
+        for name, path in made:
+            status, code = upload(station, path)
+            answers.append(f"{name}: {status} {code}")
+        peak = peak_kib(station)
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(upload(station, picture))) for _ in range(burst)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        read = sum(1 for status, _ in results if status == 200)
+        busy = sum(1 for _, code in results if code == "image_busy")
+        time.sleep(settle_seconds)
+        after = station.rss_kib()
+    peak_mib, idle_mib, after_mib = peak / 1024, idle / 1024, after / 1024
+    ok = peak_mib <= 160 and after_mib - idle_mib <= 10 and read >= 1 and read + busy == burst
+    return (f"hostile images ({'; '.join(answers)}): peak resident {peak_mib:.0f} MiB (idle {idle_mib:.0f}); "
+            f"{burst} concurrent 12 MP uploads ({read} read, {busy} image_busy), {settle_seconds} s later "
+            f"{after_mib:.0f} MiB ({after_mib - idle_mib:+.1f} MiB)", ok)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--short", action="store_true", help="the CI version: smaller and faster")
+    parser.add_argument("--only", help="comma-separated parts to run (default: all)")
     options = parser.parse_args()
     size = SHORT if options.short else FULL
     results = []
@@ -266,10 +431,17 @@ def main():
         station = Station(options.bin, folder)
         station.start()
         try:
-            results.append(("flood", *flood(station, size["flood"], size["flood_seconds"])))
-            results.append(("streams", *streams(station, size["streams"])))
-            results.append(("lock", *lock(station, size["lock_seconds"])))
-            results.append(("kills", *kills(station, size["submissions"], size["kills"])))
+            parts = [
+                ("flood", lambda: flood(station, size["flood"], size["flood_seconds"])),
+                ("streams", lambda: streams(station, size["streams"])),
+                ("images", lambda: images(station, size["burst"], size["settle_seconds"])),
+                ("lock", lambda: lock(station, size["lock_seconds"])),
+                ("kills", lambda: kills(station, size["submissions"], size["kills"])),
+            ]
+            chosen = options.only.split(",") if options.only else [name for name, _ in parts]
+            for name, run in parts:
+                if name in chosen:
+                    results.append((name, *run()))
         finally:
             if station.process and station.process.poll() is None:
                 station.stop()

@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 # systemd-sysusers check the unit and its users: scripts/check-packaging.sh), curl (the demonstration talks to the
 # sandbox cloud over mutual TLS). Cards: libp11-kit-dev (the PKCS#11 header), p11-kit-modules (its proxy module,
 # the default), softhsm2 (tokens for the tests and the demo), opensc (pkcs11-tool and pkcs11-spy, which counts a
-# module's calls in the tests).
+# module's calls in the tests). libjpeg-turbo-progs (cjpeg) makes the fault run's hostile progressive JPEGs.
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
-    python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc)
+    python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc
+    libjpeg-turbo-progs)
 
 scripts/install-packages.sh "${packages[@]}"
 

@@ -1,3 +1,5 @@
+import VirtualCard
+
 /// The phone app's side of the cloud (the project's, docs/cloud-openapi.yaml): tokens for a card,
 /// delegations, and answers to remote consent. The app authenticates with `Authorization: Bearer`
 /// and the patient's app secret, the sandbox's stand-in for the app login.
@@ -7,6 +9,11 @@
 package struct AppTokenRequest: Sendable, Codable, Equatable {
     package var card: String?
     package init(card: String? = nil) { self.card = card }
+
+    /// `card` may be left out, not sent as null.
+    package init(from decoder: any Decoder) throws {
+        card = try decoder.container(keyedBy: CodingKeys.self).decodeUnlessAbsent(String.self, forKey: .card)
+    }
 }
 
 /// A token as the app shows it: the QR text, its id, and when it stops being valid.

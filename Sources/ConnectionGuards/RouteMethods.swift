@@ -9,24 +9,28 @@ package final class RouteMethods: Sendable {
     package init() {}
 
     /// Records the routes as `(path pattern, method)`; `{name}` and `:name` segments match any segment.
-    package func record(_ routes: [(path: String, method: String)]) {
+    /// `servedElsewhere` are paths of the API this server does not serve at all (the station's
+    /// socket-only routes, on its TCP listener): every method there is 405, with an empty `Allow`.
+    package func record(_ routes: [(path: String, method: String)], servedElsewhere: [String] = []) {
         var grouped: [String: Set<String>] = [:]
+        for path in servedElsewhere { grouped[Self.rooted(path), default: []] = [] }
         for route in routes {
-            let path = route.path.hasPrefix("/") ? route.path : "/" + route.path
-            grouped[path, default: []].insert(route.method)
+            grouped[Self.rooted(route.path), default: []].insert(route.method)
         }
         table.withLock { table in
             table = grouped.map { (Self.segments($0.key), $0.value) }
         }
     }
 
-    /// The methods some route answers at `path`, sorted; empty when no route matches the path at all.
-    package func allowed(at path: String) -> [String] {
+    /// The methods some route answers at `path`, sorted; nil when no route matches the path at all.
+    package func allowed(at path: String) -> [String]? {
         let asked = Self.segments(path)
-        return table.withLock { table in
-            table.filter { Self.matches($0.segments, asked) }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
-        }.sorted()
+        let matching = table.withLock { table in table.filter { Self.matches($0.segments, asked) } }
+        guard !matching.isEmpty else { return nil }
+        return matching.reduce(into: Set<String>()) { $0.formUnion($1.methods) }.sorted()
     }
+
+    static func rooted(_ path: String) -> String { path.hasPrefix("/") ? path : "/" + path }
 
     static func segments(_ path: String) -> [Substring] {
         path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []

@@ -30,6 +30,9 @@ package struct GrayImage: Sendable, Hashable {
     /// Images larger than this are refused before any pixel memory is allocated.
     package static let maximumSide = 16_384
     package static let maximumPixels = 64 << 20
+    /// A JPEG decoded from more than one scan (progressive) holds its whole image's coefficients: that
+    /// memory is held to this, about 16 megapixels at 4:2:0, 8 at 4:4:4, 24 in grey (`JPEGLayout`).
+    package static let maximumBufferedCoefficientBytes = 48 << 20
 }
 
 /// Why an image could not be read or written. `code` is stable and what callers compare.
@@ -155,9 +158,17 @@ extension GrayImage {
             handle, source, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         guard header == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
         guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG: no frame header") }
-        // The whole image within the limits too: a progressive JPEG is held as coefficients at full size
-        // (about 3 bytes a pixel) whatever the reduction.
         try checkDimensions(Int(width), Int(height))
+        // A progressive or multi-scan JPEG is held as coefficients at full size whatever the reduction.
+        if let layout = JPEGLayout.read(bytes), layout.buffersWholeImage,
+            layout.coefficientBytes > maximumBufferedCoefficientBytes
+        {
+            throw ImageError(
+                .badDimensions,
+                "a \(layout.progressive ? "progressive" : "multi-scan") JPEG of \(width)×\(height) needs "
+                    + "\(layout.coefficientBytes >> 20) MiB to decode, over the \(maximumBufferedCoefficientBytes >> 20) MiB "
+                    + "such images are allowed (about 16 megapixels at 4:2:0): send a baseline JPEG or a PNG")
+        }
         // The reduction: the least of ½, ¼, ⅛ that brings the image within `fittingPixels` (⅛ at most).
         var reduction = 1
         if let fittingPixels {
@@ -195,8 +206,9 @@ extension GrayImage {
         guard written != 0 else { throw ImageError(.unwritable, "cannot write \(path): \(Self.pngMessage(&image))") }
     }
 
-    /// Encodes as JPEG (grey) at `quality` 1…100: fixtures and the camera model of the benchmark.
-    package func jpegData(quality: Int = 85) throws(ImageError) -> [UInt8] {
+    /// Encodes as JPEG (grey) at `quality` 1…100, baseline or progressive: fixtures and the camera model
+    /// of the benchmark.
+    package func jpegData(quality: Int = 85, progressive: Bool = false) throws(ImageError) -> [UInt8] {
         guard let handle = tjInitCompress() else { throw ImageError(.unwritable, "JPEG encoder unavailable") }
         defer { tjDestroy(handle) }
         var output: UnsafeMutablePointer<UInt8>? = nil
@@ -204,7 +216,7 @@ extension GrayImage {
         let status = pixels.withUnsafeBufferPointer {
             tjCompress2(
                 handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_GRAY.rawValue), &output, &size,
-                Int32(TJSAMP_GRAY.rawValue), Int32(quality), 0)
+                Int32(TJSAMP_GRAY.rawValue), Int32(quality), progressive ? TJFLAG_PROGRESSIVE : 0)
         }
         defer { tjFree(output) }
         guard status == 0, let output else { throw ImageError(.unwritable, String(cString: tjGetErrorStr2(handle))) }

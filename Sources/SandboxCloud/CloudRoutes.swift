@@ -208,8 +208,8 @@ struct CloudProblemMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let http as HTTPError where http.status == .notFound && !methods.allowed(at: request.uri.path).isEmpty {
-            let allowed = methods.allowed(at: request.uri.path).joined(separator: ", ")
+        } catch let http as HTTPError where http.status == .notFound && methods.allowed(at: request.uri.path) != nil {
+            let allowed = (methods.allowed(at: request.uri.path) ?? []).joined(separator: ", ")
             return Self.response(
                 CloudProblem(.methodNotAllowed, "this route answers \(allowed)"), headers: [.allow: allowed])
         } catch {

@@ -43,15 +43,27 @@ package final class FrameDecoder {
     }
 
     /// Decodes a PNG or JPEG file's bytes for the still ladder: a JPEG beyond the work bound is decoded
-    /// reduced (a 48 MP photo at a quarter of its pixels), never whole. The bytes can go once this returns.
+    /// reduced (a 48 MP photo at a quarter of its pixels), never whole; a PNG beyond it is averaged down
+    /// here, so its full size is let go before the ladder runs rather than held beside it (issue 21: the
+    /// daemon's peak memory). The bytes can go once this returns.
     package func decodeStill(encoded bytes: UnsafeRawBufferPointer) throws(ImageError) -> GrayImage.Decoded {
-        try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
+        var decoded = try GrayImage.decode(bytes, fittingPixels: configuration.stillLadder.maximumPixels)
+        decoded.image = Self.withinWorkBound(decoded.image, maximumPixels: configuration.stillLadder.maximumPixels)
+        return decoded
+    }
+
+    /// `image`, averaged down by area to at most `maximumPixels` when it is larger.
+    static func withinWorkBound(_ image: GrayImage, maximumPixels: Int) -> GrayImage {
+        guard image.width * image.height > maximumPixels else { return image }
+        let scale = (Double(image.width * image.height) / Double(maximumPixels)).squareRoot()
+        return image.resizedByArea(
+            width: max(1, Int(Double(image.width) / scale)), height: max(1, Int(Double(image.height) / scale)))
     }
 
     /// Reads an image decoded by `decodeStill` with the still ladder; corners are in the file's image.
     package func decodeImage(_ decoded: GrayImage.Decoded) -> StillImageRead {
         var read = decodeImage(decoded.image)
-        if decoded.reduction > 1 {
+        if decoded.image.width != decoded.width || decoded.image.height != decoded.height {
             let toImage = ToFrame.scaledAxes(decoded.width, decoded.image.width, decoded.height, decoded.image.height)
             read.codes = read.codes.map { $0.mapped(toImage) }
             read.reducedFrom = [decoded.width, decoded.height]
@@ -75,13 +87,8 @@ package final class FrameDecoder {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: ladder.timeBudget)
         // The work bound: a picture of more pixels is averaged down to the bound first.
-        var frame = image
-        var scale = 1.0
-        if image.width * image.height > ladder.maximumPixels {
-            scale = (Double(image.width * image.height) / Double(ladder.maximumPixels)).squareRoot()
-            frame = image.resizedByArea(
-                width: max(1, Int(Double(image.width) / scale)), height: max(1, Int(Double(image.height) / scale)))
-        }
+        let frame = Self.withinWorkBound(image, maximumPixels: ladder.maximumPixels)
+        let reduced = frame.width != image.width || frame.height != image.height
         var passes = ladder.passes
         if max(frame.width, frame.height) <= ladder.smallImageLongSide { passes += ladder.smallImagePasses }
         let retry = !ladder.retryEngines.isEmpty
@@ -113,11 +120,11 @@ package final class FrameDecoder {
             }
         }
         let toImage = ToFrame.scaledAxes(image.width, frame.width, image.height, frame.height)
-        let codes = scale == 1 ? found.codes : found.codes.map { $0.mapped(toImage) }
+        let codes = reduced ? found.codes.map { $0.mapped(toImage) } : found.codes
         return StillImageRead(
             size: [image.width, image.height], codes: codes, ignored: found.ignored.count, passesRun: found.passesRun,
             passesSkipped: found.passesSkipped,
-            reducedFrom: scale == 1 ? nil : [image.width, image.height])
+            reducedFrom: reduced ? [image.width, image.height] : nil)
     }
 
     /// Runs `passes` in order and returns the codes of the first pass that reads any, or with

@@ -93,7 +93,7 @@ package struct VisitSessions: Sendable {
         }
         let trimmedOperator = operatorName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...64).contains(trimmedOperator.count), !trimmedOperator.contains(where: \.isNewline) else {
-            throw SessionError(.idCheckInvalid, "operatorName must be 1 to 64 characters")
+            throw SessionError(.idCheckInvalid, "operator must be 1 to 64 characters, on one line")
         }
         // A mismatch is refused, but its audit entry is kept: the write commits, then the error is thrown.
         let result = try database.writer.write { db -> Result<VisitSession, SessionError> in

@@ -20,9 +20,21 @@ extension Routes {
         guard let reader = images else { throw Problem.imageFormat("this station reads no images") }
         guard imageGate.enter() else { throw Problem.imageBusy }
         defer { imageGate.leave() }
-        let decoded = try await Self.decode(try await upload(request), with: reader)
-        // The body is gone by now: only the decoded image stays in memory while the ladder runs.
-        return try await Blocking.run { reader.read(decoded) }
+        do {
+            let decoded = try await Self.decode(try await upload(request), with: reader)
+            // The body is gone by now: only the decoded image stays in memory while the ladder runs.
+            let codes = try await Blocking.run { reader.read(decoded) }
+            await Self.giveBackMemory()
+            return codes
+        } catch {
+            await Self.giveBackMemory()
+            throw error
+        }
+    }
+
+    /// What the image and the ladder took, back to the system once they are gone.
+    private static func giveBackMemory() async {
+        try? await Blocking.run { ProcessMemory.trim() }
     }
 
     /// The whole body, within the size and time limits.

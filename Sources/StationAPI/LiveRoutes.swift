@@ -14,7 +14,7 @@ extension Routes {
     var liveRoutes: RouteCollection<StationRequestContext> {
         let routes = RouteCollection(context: StationRequestContext.self)
         routes.get("/v1/events") { request, context in
-            self.events(request, closed: context.connectionClosed, stillSignedIn: context.stillSignedIn)
+            try self.events(request, closed: context.connectionClosed, stillSignedIn: context.stillSignedIn)
         }
         routes.post("/v1/consents") { request, context in try await self.requestConsent(request, context) }
         routes.get("/v1/stats/day") { _, _ in try await Blocking.run { try self.day() } }
@@ -52,13 +52,20 @@ extension Routes {
     /// replays the kept events after that id first.
     func events(
         _ request: Request, closed: EventLoopFuture<Void>, stillSignedIn: @escaping @Sendable () -> Bool = { true }
-    ) -> Response {
+    ) throws -> Response {
         // A reconnecting client names the last event it saw and gets the kept ones after it.
         // `?after=` says the same for a first connection, which an EventSource cannot give headers (a page
-        // reloaded picks up where it was).
-        let lastEventID =
-            request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
-            ?? request.uri.queryParameters["after"].flatMap { Int64($0) }
+        // reloaded picks up where it was). Either, when sent, must be an id this station could have given.
+        func eventID(_ text: Substring?, _ name: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard let id = Int64(text), id >= 0 else {
+                throw Problem.badRequest("\(name) must be an event id: an integer from 0")
+            }
+            return id
+        }
+        let header = try eventID(request.headers[HTTPField.Name("Last-Event-ID")!].map { Substring($0) }, "Last-Event-ID")
+        let query = try eventID(request.uri.queryParameters["after"], "after")
+        let lastEventID = header ?? query
         let stream = service.subscribe(after: lastEventID)
         let keepAlive = keepAlive
         return Response(

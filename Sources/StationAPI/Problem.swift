@@ -110,6 +110,11 @@ extension Problem {
         status: .methodNotAllowed, code: .methodNotAllowed, title: "Method not allowed",
         detail: "see docs/openapi.yaml for the methods of each route")
 
+    /// A route of the Unix socket asked for on the TCP listener: no method is allowed there.
+    static let socketOnly = Problem(
+        status: .methodNotAllowed, code: .methodNotAllowed, title: "Method not allowed",
+        detail: "this route is served on the station's Unix socket only")
+
     /// A login, records or a consent at a station that forwards to no cloud.
     static let cloudNotConfigured = Problem(
         status: .conflict, code: .cloudNotConfigured, title: "The station forwards to no cloud",
@@ -152,9 +157,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let http as HTTPError where http.status == .notFound && !methods.allowed(at: request.uri.path).isEmpty {
-            let allowed = methods.allowed(at: request.uri.path)
-            return Problem.methodNotAllowed.response(headers: [.allow: allowed.joined(separator: ", ")])
+        } catch let http as HTTPError where http.status == .notFound && methods.allowed(at: request.uri.path) != nil {
+            let allowed = methods.allowed(at: request.uri.path) ?? []
+            let problem = allowed.isEmpty ? Problem.socketOnly : Problem.methodNotAllowed
+            return problem.response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             let problem = Problem.from(error)
             storage.record(error, at: clock())

@@ -25,12 +25,18 @@ package enum StationAPI {
         router.addRoutes(routes.scanRoutes)
         router.addRoutes(routes.sessionRoutes)
         router.addRoutes(routes.liveRoutes)
+        var servedElsewhere: [String] = []
         if bearerToken == nil {
             router.addRoutes(routes.socketRoutes(web: web))
-        } else if let web {
-            router.addRoutes(WebPage(signIns: web, station: service).routes)
+        } else {
+            if let web { router.addRoutes(WebPage(signIns: web, station: service).routes) }
+            // The socket's own routes are in the same OpenAPI document: here each is a known path that
+            // allows no method (405), not an unknown one (404).
+            let socket = Router(context: StationRequestContext.self)
+            socket.addRoutes(routes.socketRoutes(web: web))
+            servedElsewhere = socket.routes.map(\.path.description)
         }
-        methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
+        methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) }, servedElsewhere: servedElsewhere)
         return router
     }
 }

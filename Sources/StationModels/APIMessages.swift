@@ -10,6 +10,13 @@ package struct ScanRequest: Codable, Sendable, Equatable {
         self.token = token
         self.source = source
     }
+
+    /// `source` may be left out, but not sent as null: the schema says it is a string.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        token = try container.decode(String.self, forKey: .token)
+        source = try container.decodeUnlessAbsent(String.self, forKey: .source)
+    }
 }
 
 package struct ScanResponse: Codable, Sendable, Equatable {

@@ -55,6 +55,8 @@ package struct MaintenanceService: Service {
             if lastListCheck.duration(to: .now) >= .seconds(10) {
                 listFiles.installChanged(into: service, logger: logger)
                 checkStorage()
+                // What a burst of requests left in the allocator's arenas goes back within seconds.
+                ProcessMemory.trim()
                 lastListCheck = .now
             }
             if let interval = notifier.watchdogInterval, lastWatchdog.duration(to: .now) >= interval {

@@ -94,6 +94,7 @@ struct StationDaemon: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        ProcessMemory.mapLargeBlocks()
         let logger = Logger(label: "vhc-stationd")
         let settings = try loadSettings()
         // Another process on the loopback listener's address is the operator's to fix: said with the key,

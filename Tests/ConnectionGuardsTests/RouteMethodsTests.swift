@@ -32,18 +32,18 @@ struct RouteMethodsTests {
         #expect(methods.allowed(at: "/v1/visits/3f2a") == ["GET"])
         #expect(methods.allowed(at: "/v1/visits/3f2a/records/labs") == ["GET"])
         #expect(methods.allowed(at: "/v1/visits/3f2a/alerts") == ["POST"])
-        #expect(methods.allowed(at: "/v1/visits/3f2a/records").isEmpty)
-        #expect(methods.allowed(at: "/v1/visits/3f2a/records/labs/extra").isEmpty)
+        #expect(methods.allowed(at: "/v1/visits/3f2a/records") == nil)
+        #expect(methods.allowed(at: "/v1/visits/3f2a/records/labs/extra") == nil)
     }
 
     @Test("a path no route matches answers nothing (a 404, not a 405)")
     func unknown() {
         let methods = Self.cloudLike()
-        #expect(methods.allowed(at: "/v1/nothing").isEmpty)
-        #expect(methods.allowed(at: "/v2/health").isEmpty)
-        #expect(methods.allowed(at: "/v1/visit/3f2a").isEmpty)
-        #expect(methods.allowed(at: "/").isEmpty)
-        #expect(RouteMethods().allowed(at: "/v1/health").isEmpty)
+        #expect(methods.allowed(at: "/v1/nothing") == nil)
+        #expect(methods.allowed(at: "/v2/health") == nil)
+        #expect(methods.allowed(at: "/v1/visit/3f2a") == nil)
+        #expect(methods.allowed(at: "/") == nil)
+        #expect(RouteMethods().allowed(at: "/v1/health") == nil)
     }
 
     @Test("the query is not part of the path")
@@ -73,7 +73,18 @@ struct RouteMethodsTests {
     func replaced() {
         let methods = Self.cloudLike()
         methods.record([("/v2/health", "GET")])
-        #expect(methods.allowed(at: "/v1/health").isEmpty)
+        #expect(methods.allowed(at: "/v1/health") == nil)
         #expect(methods.allowed(at: "/v2/health") == ["GET"])
+    }
+}
+
+extension RouteMethodsTests {
+    @Test("a path served elsewhere is known with no method (405 with an empty Allow), not unknown (404)")
+    func servedElsewhere() {
+        let methods = RouteMethods()
+        methods.record([("/v1/status", "GET")], servedElsewhere: ["/v1/clock/reset", "/v1/status"])
+        #expect(methods.allowed(at: "/v1/clock/reset") == [])
+        #expect(methods.allowed(at: "/v1/status") == ["GET"], "a path served here keeps its methods")
+        #expect(methods.allowed(at: "/v1/clock") == nil)
     }
 }

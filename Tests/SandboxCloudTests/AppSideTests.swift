@@ -40,7 +40,8 @@ import VirtualCard
                 #expect(refused.status == 401 && refused.code == "app_credential_invalid")
             }
             // Garbage bodies.
-            for body in ["", "{", "[1]", #"{"card": 5}"#] {
+            // `card` may be left out but not be null (issue 21: null was taken for absent).
+            for body in ["", "{", "[1]", #"{"card": 5}"#, #"{"card": null}"#] {
                 let bad = try await cloud.request(
                     client, .POST, "/v1/app/tokens", body: Array(body.utf8), contentType: "application/json",
                     headers: login)

@@ -210,7 +210,7 @@ struct StationAPITests {
         }
     }
 
-    @Test("POST /v1/clock/reset on the socket sets the mark to now and is audited; the TCP listener has no such route")
+    @Test("POST /v1/clock/reset on the socket sets the mark to now and is audited; the TCP listener allows it no method")
     func clockReset() async throws {
         let fixture = try APIFixture()
         try await fixture.app().test(.router) { client in
@@ -233,12 +233,50 @@ struct StationAPITests {
                 uri: "/v1/clock/reset", method: .post, headers: [.authorization: "Bearer token-0123456789abcdef"],
                 body: ByteBuffer(string: #"{"operator": "x"}"#)
             ) { response in
-                #expect(response.status == .notFound)
+                // A path of the API that this listener serves no method of (issue 21: TRACE was 404).
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "")
+                let detail = try json(response)["detail"] as? String
+                #expect(detail == "this route is served on the station's Unix socket only")
+            }
+            try await client.execute(
+                uri: "/v1/clock/reset", method: .init("TRACE")!,
+                headers: [.authorization: "Bearer token-0123456789abcdef"]
+            ) { response in
+                #expect(response.status == .methodNotAllowed)
             }
         }
     }
 
-    @Test("a login at a station without a cloud is 409 cloud_not_configured; the TCP listener has no login route")
+    @Test("what the schema says is refused: source null, an event id that is not one, a wrong operator field name")
+    func schemaTruths() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app().test(.router) { client in
+            let token = String(decoding: try fixture.authority.token(), as: UTF8.self)
+            try await client.execute(
+                uri: "/v1/scans", method: .post, body: ByteBuffer(string: #"{"token": "\#(token)", "source": null}"#)
+            ) { response in
+                #expect(response.status == .badRequest, "source null was taken for absent")
+            }
+            for query in ["after=null", "after=-1", "after=9223372036854775808"] {
+                try await client.execute(uri: "/v1/events?\(query)", method: .get) { response in
+                    #expect(response.status == .badRequest, "\(query)")
+                    let detail = try json(response)["detail"] as? String
+                    #expect(detail == "after must be an event id: an integer from 0")
+                }
+            }
+        }
+        let sessions = fixture.service.sessions
+        // The id check's message names the API's field, `operator` (issue 21: it said operatorName).
+        #expect {
+            try sessions.recordIDCheck(
+                sessionID: "none", document: .nationalIDCard, lastFour: "6789", operatorName: " ", now: 0)
+        } throws: { error in
+            (error as? SessionError)?.message == "operator must be 1 to 64 characters, on one line"
+        }
+    }
+
+    @Test("a login at a station without a cloud is 409 cloud_not_configured; the TCP listener allows no method of the login routes")
     func loginWithoutCloud() async throws {
         let fixture = try APIFixture()
         let body = ByteBuffer(string: #"{"certificate": "x", "key": "y"}"#)
@@ -254,7 +292,7 @@ struct StationAPITests {
                 try await client.execute(
                     uri: path, method: .post, headers: [.authorization: "Bearer token-0123456789abcdef"], body: body
                 ) { response in
-                    #expect(response.status == .notFound)
+                    #expect(response.status == .methodNotAllowed)
                 }
             }
         }

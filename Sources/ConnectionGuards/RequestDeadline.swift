@@ -6,8 +6,11 @@ import NIOHTTPTypes
 /// the connection opens or after the last response; the body must then keep up `minimumBodyRate`
 /// bytes a second, counted from the head, after a `bodyGrace` allowance. An idle timeout alone does
 /// neither: a client that trickles a byte now and then never looks idle (slowloris for the head, a
-/// slow POST for the body). The time the server takes to answer is never counted. Installed per
-/// connection through Hummingbird's `additionalChannelHandlers`, after the HTTP codec.
+/// slow POST for the body). The time the server takes to answer is never counted: the head deadline runs
+/// only while every request received has been answered and no body is arriving (pipelined requests
+/// wait for their answers, not for a deadline; an answer sent before its body ended still leads to the
+/// next head's deadline once the body is in). Installed per connection through Hummingbird's
+/// `additionalChannelHandlers`, after the HTTP codec.
 package final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     package typealias InboundIn = HTTPRequestPart
     package typealias InboundOut = HTTPRequestPart
@@ -18,7 +21,8 @@ package final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChann
         package var head: TimeAmount = .seconds(10)
         package var bodyGrace: TimeAmount = .seconds(5)
         /// Bytes a second a body must average once the grace is spent (a visit opening is 1–2 KB: a
-        /// GPRS link sends several KB a second).
+        /// GPRS link sends several KB a second). Counted as the bytes reach this handler, so a route must
+        /// read its body as it comes (every route here does) rather than hold it back for seconds.
         package var minimumBodyRate = 1024
         package init() {}
         package init(head: TimeAmount) { self.head = head }
@@ -30,6 +34,8 @@ package final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChann
     private var deadline: Scheduled<Void>?
     /// While a request's body is arriving: the bytes so far, and the seconds past the grace checked.
     private var body: (bytes: Int, seconds: Int64)?
+    /// Requests whose head has arrived and whose answer has not ended.
+    private var unanswered = 0
 
     package init(limits: Limits, onExpiry: (@Sendable () -> Void)? = nil) {
         self.limits = limits
@@ -48,20 +54,25 @@ package final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChann
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
+            unanswered += 1
             body = (0, 0)
             checkBody(context, in: limits.bodyGrace + .seconds(1))
         case .body(let bytes):
             body?.bytes += bytes.readableBytes
         case .end:
-            // The request is whole: what follows is the server's time, not the client's.
+            // The request is whole: what follows is the server's time, not the client's, unless the
+            // server has already answered it.
             body = nil
-            disarm()
+            if unanswered == 0 { waitForHead(context) } else { disarm() }
         }
         context.fireChannelRead(data)
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), body == nil { waitForHead(context) }
+        if case .end = unwrapOutboundIn(data) {
+            unanswered = max(0, unanswered - 1)
+            if unanswered == 0, body == nil { waitForHead(context) }
+        }
         context.write(data, promise: promise)
     }
 

@@ -159,13 +159,13 @@ extension GrayImage {
         guard header == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
         guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG: no frame header") }
         try checkDimensions(Int(width), Int(height))
-        // A progressive or multi-scan JPEG is held as coefficients at full size whatever the reduction.
-        if let layout = JPEGLayout.read(bytes), layout.buffersWholeImage,
-            layout.coefficientBytes > maximumBufferedCoefficientBytes
-        {
+        // A progressive or multi-scan JPEG is held as coefficients at full size whatever the reduction;
+        // one whose markers cannot be walked is taken at its worst.
+        let layout = JPEGLayout.read(bytes) ?? .worstCase(width: Int(width), height: Int(height))
+        if layout.buffersWholeImage, layout.coefficientBytes > maximumBufferedCoefficientBytes {
             throw ImageError(
                 .badDimensions,
-                "a \(layout.progressive ? "progressive" : "multi-scan") JPEG of \(width)×\(height) needs "
+                "a \(layout.progressive ? "progressive" : "multi-scan") JPEG of \(width)×\(height) needs up to "
                     + "\(layout.coefficientBytes >> 20) MiB to decode, over the \(maximumBufferedCoefficientBytes >> 20) MiB "
                     + "such images are allowed (about 16 megapixels at 4:2:0): send a baseline JPEG or a PNG")
         }

@@ -14,16 +14,28 @@ package struct JPEGLayout: Sendable, Equatable {
     package var progressive: Bool
     /// Start-of-scan markers in the file.
     package var scans: Int
+    /// Components in the first scan: fewer than the frame's means the scans are not interleaved.
+    package var firstScanComponents: Int
     /// Each component's horizontal and vertical sampling factors.
     package var sampling: [(h: Int, v: Int)]
 
     package static func == (a: JPEGLayout, b: JPEGLayout) -> Bool {
-        (a.width, a.height, a.progressive, a.scans) == (b.width, b.height, b.progressive, b.scans)
+        (a.width, a.height, a.progressive, a.scans, a.firstScanComponents)
+            == (b.width, b.height, b.progressive, b.scans, b.firstScanComponents)
             && a.sampling.elementsEqual(b.sampling) { $0 == $1 }
     }
 
-    /// Whether libjpeg buffers the whole image's coefficients to decode it.
-    package var buffersWholeImage: Bool { progressive || scans > 1 }
+    /// Whether libjpeg buffers the whole image's coefficients to decode it: progressive, or a first scan
+    /// that leaves components for later ones (libjpeg's `has_multiple_scans`), or more scans than one.
+    package var buffersWholeImage: Bool { progressive || scans > 1 || firstScanComponents < sampling.count }
+
+    /// The worst a frame of `width` × `height` can take, for a file whose markers cannot be walked: three
+    /// components at full resolution, buffered.
+    package static func worstCase(width: Int, height: Int) -> JPEGLayout {
+        JPEGLayout(
+            width: width, height: height, progressive: true, scans: 2, firstScanComponents: 1,
+            sampling: [(1, 1), (1, 1), (1, 1)])
+    }
 
     /// The bytes of those coefficient buffers: each component's 8×8 blocks, 64 coefficients of 2 bytes.
     package var coefficientBytes: Int {
@@ -41,10 +53,12 @@ package struct JPEGLayout: Sendable, Equatable {
         guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
         var layout: JPEGLayout?
         var scans = 0
+        var firstScanComponents = 0
         var at = 2
         while at + 1 < bytes.count {
-            // Markers may be preceded by any number of 0xFF fill bytes.
-            guard bytes[at] == 0xFF else { return nil }
+            // Bytes where a marker should be are skipped, as libjpeg skips them (with a warning that may
+            // come only after the coefficients are allocated); markers may have any number of 0xFF fill.
+            while at < bytes.count, bytes[at] != 0xFF { at += 1 }
             while at < bytes.count, bytes[at] == 0xFF { at += 1 }
             guard at < bytes.count else { break }
             let marker = bytes[at]
@@ -61,12 +75,14 @@ package struct JPEGLayout: Sendable, Equatable {
             }
             at += length
             if marker == 0xDA {
+                if scans == 0 { firstScanComponents = segment.first.map(Int.init) ?? 0 }
                 scans += 1
                 at = Self.endOfEntropyCodedData(bytes, from: at)
             }
         }
         guard var found = layout, scans > 0 else { return nil }
         found.scans = scans
+        found.firstScanComponents = firstScanComponents
         return found
     }
 
@@ -85,7 +101,8 @@ package struct JPEGLayout: Sendable, Equatable {
             let factors = segment[6 + 3 * index + 1]
             return (max(1, Int(factors >> 4)), max(1, Int(factors & 0x0F)))
         }
-        return JPEGLayout(width: width, height: height, progressive: progressive, scans: 0, sampling: sampling)
+        return JPEGLayout(
+            width: width, height: height, progressive: progressive, scans: 0, firstScanComponents: 0, sampling: sampling)
     }
 
     /// The offset of the marker that ends a scan's entropy-coded data: the first 0xFF not followed by a

@@ -20,7 +20,13 @@ package final class StorageWatch: Sendable {
     /// The directory holding the database (and its WAL), whose file system is measured.
     package let directory: String
     package let minimumFreeBytes: Int64
-    private let state = Mutex<(failure: StationStatus.StorageTrouble?, freeBytes: Int64?)>((nil, nil))
+    private struct State {
+        var failure: StationStatus.StorageTrouble?
+        /// Counts the failures recorded, so a probe clears only what it has seen.
+        var failures = 0
+        var freeBytes: Int64?
+    }
+    private let state = Mutex(State())
 
     package init(databasePath: String, minimumFreeMiB: Int64) {
         directory = (databasePath as NSString).deletingLastPathComponent
@@ -51,6 +57,7 @@ package final class StorageWatch: Sendable {
         state.withLock { state in
             // The first failure's time stays while the trouble lasts.
             if state.failure?.problem != trouble.problem { state.failure = trouble }
+            state.failures += 1
         }
         return failure
     }
@@ -66,8 +73,12 @@ package final class StorageWatch: Sendable {
             state.freeBytes = free
             return wasLow
         }
-        if state.withLock({ $0.failure != nil }), (try? probe()) != nil {
-            state.withLock { $0.failure = nil }
+        // A failure recorded while the probe ran is newer than the probe's success: it stays.
+        let seen = state.withLock { $0.failure == nil ? nil : $0.failures }
+        if let seen, (try? probe()) != nil {
+            state.withLock { state in
+                if state.failures == seen { state.failure = nil }
+            }
         }
         return !wasLow && (free.map { $0 < minimumFreeBytes } ?? false)
     }

@@ -37,7 +37,8 @@ package struct MaintenanceService: Service {
         var lastAnchor = ContinuousClock.now - anchorInterval
         var lastAnchorLine = ""
         defer { writeAnchor(&lastAnchorLine) }
-        checkStorage()
+        let maintenance = self
+        try? await Blocking.run { maintenance.checkStorage() }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let service = service
@@ -54,9 +55,14 @@ package struct MaintenanceService: Service {
             }
             if lastListCheck.duration(to: .now) >= .seconds(10) {
                 listFiles.installChanged(into: service, logger: logger)
-                checkStorage()
-                // What a burst of requests left in the allocator's arenas goes back within seconds.
-                ProcessMemory.trim()
+                // statvfs and a write: on the blocking pool, so a hung disk cannot hold the watchdog's loop
+                // on a cooperative thread (it still stops the pings, as a hung disk should).
+                let maintenance = self
+                try? await Blocking.run {
+                    maintenance.checkStorage()
+                    // What a burst of requests left in the allocator's arenas goes back within seconds.
+                    ProcessMemory.trim()
+                }
                 lastListCheck = .now
             }
             if let interval = notifier.watchdogInterval, lastWatchdog.duration(to: .now) >= interval {

@@ -177,6 +177,35 @@ struct RequestDeadlineTests {
         _ = try channel.finish(acceptAlreadyClosed: true)
     }
 
+
+    @Test("pipelined: a second request already in is being served, so the first answer starts no head deadline")
+    func pipelinedRequests() throws {
+        let (channel, loop) = try bareChannel()
+        for _ in 0..<2 {
+            try channel.writeInbound(Self.head)
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+        }
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        loop.advanceTime(by: Self.timeout * 3)
+        #expect(channel.isActive, "closed while the second request was being answered")
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try expectClosed(channel, loop, after: Self.timeout)
+    }
+
+    @Test("an answer sent before its body ended: once the body is in, the next head has its deadline")
+    func answeredBeforeTheBodyEnded() throws {
+        let (channel, loop) = try slowBodyChannel()
+        try channel.writeInbound(Self.post)
+        // Refused at once (no certificate), before the body was read.
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .unauthorized)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeInbound(HTTPRequestPart.body(channel.allocator.buffer(repeating: 0x41, count: 200)))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try expectClosed(channel, loop, after: Self.timeout)
+    }
+
 }
 
 /// A count that the handlers' closures can bump.

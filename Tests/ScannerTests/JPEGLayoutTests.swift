@@ -57,4 +57,27 @@ struct JPEGLayoutTests {
             }
         }
     }
+
+    @Test("a sequential JPEG whose first scan leaves components for later is buffered whole, as libjpeg does")
+    func nonInterleavedFirstScan() throws {
+        // SOI; SOF0 16384×4096 with three components at 1×1; SOS naming one component; data; EOI.
+        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x10, 0x00, 0x40, 0x00, 0x03]
+        bytes += [0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11, 0x00]
+        bytes += [0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x12, 0x34, 0xFF, 0x00, 0x56]
+        bytes += [0xFF, 0xD9]
+        let layout = try #require(Self.layout(bytes))
+        #expect(!layout.progressive && layout.scans == 1 && layout.firstScanComponents == 1)
+        #expect(layout.buffersWholeImage && layout.coefficientBytes == 3 * 2048 * 512 * 128)
+    }
+
+    @Test("junk where a marker should be is skipped, as libjpeg skips it: the layout is still read")
+    func junkBetweenSegments() throws {
+        var progressive = try GrayImage(width: 320, height: 240, filledWith: 10).jpegData(progressive: true)
+        // After SOI and the first segment (APP0 or DQT), three stray bytes.
+        let firstLength = Int(progressive[4]) << 8 | Int(progressive[5])
+        progressive.insert(contentsOf: [0x00, 0x13, 0x37], at: 4 + firstLength)
+        let layout = try #require(Self.layout(progressive))
+        #expect(layout.progressive && layout.width == 320)
+    }
+
 }

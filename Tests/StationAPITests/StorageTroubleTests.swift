@@ -95,4 +95,15 @@ struct StorageTroubleTests {
         let roomy = StorageWatch(databasePath: folder + "/station.sqlite", minimumFreeMiB: 0)
         #expect(!roomy.check(probe: {}) && roomy.trouble() == nil)
     }
+
+    @Test("a failure recorded while the probe write ran is not cleared by that probe's success")
+    func failureDuringProbe() throws {
+        let watch = StorageWatch(databasePath: NSTemporaryDirectory() + "/station.sqlite", minimumFreeMiB: 0)
+        watch.record(DatabaseError(resultCode: .SQLITE_FULL), at: 100)
+        watch.check { watch.record(DatabaseError(resultCode: .SQLITE_FULL), at: 101) }
+        #expect(watch.trouble()?.problem == .storageFull)
+        watch.check {}
+        #expect(watch.trouble() == nil, "a probe with no failure meanwhile clears it")
+    }
+
 }

@@ -16,10 +16,8 @@ package final class StationService: Sendable {
     package let clock: @Sendable () -> Int64
     /// The practitioner logged in to sign visit openings (forwarding only).
     package let desk = PractitionerDesk()
-    /// The configured list files the daemon could not use, for the status.
-    package let listFiles = ListFileReports()
-    /// What reaches the cloud (StationCloud's `CloudCalls`), when the station forwards to one. Given at
-    /// construction; it holds no reference back to the station.
+    package let listFiles = ListFileReports()  // configured list files the daemon could not use
+    /// What reaches the cloud (StationCloud's `CloudCalls`) when the station forwards; no reference back.
     package let uplink: (any CloudUplink)?
 
     /// How practitioners' credentials are checked, with forwarding on.

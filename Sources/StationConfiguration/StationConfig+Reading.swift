@@ -98,6 +98,14 @@ extension StationConfig {
         var cameraPath = values["camera.path"]
         if let given = cameraPath, !given.hasPrefix("fake:") { cameraPath = try path("camera.path") }
         camera = Camera(path: cameraPath, width: width, height: height)
+        // A scanner's port: absolute paths, a udev symlink such as /dev/vhc-scanner0 in a clinic.
+        for device in (values["scanner.device"] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !device.isEmpty {
+            guard device.hasPrefix("/"), !device.contains("\0") else {
+                throw ConfigError(.invalidValue, key: "scanner.device", "expected absolute paths, got '\(device)'")
+            }
+            scanners.append(device)
+        }
 
         guard let root = try path("trust.root") else {
             throw ConfigError(.missingKey, key: "trust.root", "is required")

@@ -9,6 +9,8 @@ package struct StationConfig: Sendable, Equatable {
     /// The 10-character institution code (醫事機構代碼).
     package var institution: String
     package var camera: Camera
+    /// Handheld scanners in serial mode (`scanner.device`: one path, or several separated by commas).
+    package var scanners: [String] = []
     package var trust: Trust
     package var session: Session
     package var storage: Storage
@@ -109,6 +111,7 @@ package struct StationConfig: Sendable, Equatable {
         ("institution", nil),
         ("camera.path", nil),
         ("camera.size", "640x480"),
+        ("scanner.device", nil),
         ("trust.root", nil),
         ("trust.trust_list", nil),
         ("trust.revocation_list", nil),

@@ -20,6 +20,12 @@ package struct StationReason: Sendable, Equatable, Codable {
         case .trustListUnavailable:
             en = "The station has no trust list installed: it cannot verify cards yet."
             zhHant = "本站尚未安裝信任清單，目前無法驗證卡片。"
+        case .scannerSymbology:
+            en = "The scanner read another kind of code: scan the QR code in the patient's app."
+            zhHant = "掃描器讀到的不是 QR 碼：請掃描病人 App 中的 QR 碼。"
+        case .scannerGarbled:
+            en = "The scanner's text is garbled: check it is set to serial mode or a US keyboard, Caps Lock off."
+            zhHant = "掃描器傳來的文字有誤：請確認掃描器設為序列埠模式或美式鍵盤，並關閉大寫鎖定。"
         default:
             en = "The card could not be verified."
             zhHant = "卡片無法驗證。"
@@ -65,6 +71,10 @@ package struct OutcomeCode: RawRepresentable, Hashable, Sendable, Codable, Custo
     /// The station's clock is behind the latest trusted time by more than the skew.
     package static let clockRolledBack = OutcomeCode(rawValue: "clock_rolled_back")
     package static let trustListUnavailable = OutcomeCode(rawValue: "trust_list_unavailable")
+    /// A handheld scanner sent a code of another symbology (its AIM identifier is not `]Q`).
+    package static let scannerSymbology = OutcomeCode(rawValue: "scanner_symbology")
+    /// A handheld scanner sent control characters, non-ASCII or lower-case token text: its settings.
+    package static let scannerGarbled = OutcomeCode(rawValue: "scanner_garbled")
     /// A resumed event stream: events of an earlier run or older than the kept ones were missed.
     package static let eventsMissed = OutcomeCode(rawValue: "events_missed")
     /// A resumed event stream named an id this station never gave.

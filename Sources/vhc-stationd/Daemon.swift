@@ -118,6 +118,9 @@ struct Daemon {
             logger: logger)
         var services: [any Service] = [maintenance]
         if let pipeline { services.append(pipeline) }
+        for device in config.scanners {
+            services.append(HandheldScannerService(path: device, service: service, logger: logger))
+        }
         if let cloud { services += cloud.link.services(for: service).all }
         services.append(unixAPI)
         if let address = config.api.tcp, let token = settings.bearerToken {

@@ -38,6 +38,8 @@ struct StationDaemon: AsyncParsableCommand {
     @Option(help: ArgumentHelp("camera.path (a V4L2 device, or fake:FILE-OR-DIR)", valueName: "PATH"))
     var camera: String?
     @Option(help: ArgumentHelp("camera.size", valueName: "WxH")) var size: String?
+    @Option(help: ArgumentHelp("scanner.device (a handheld scanner's serial port; several: comma-separated)", valueName: "PATH"))
+    var scanner: String?
     @Option(help: ArgumentHelp("trust.root", valueName: "FILE")) var root: String?
     @Option(name: .customLong("trust-list"), help: ArgumentHelp("trust.trust_list", valueName: "FILE"))
     var trustList: String?
@@ -65,7 +67,8 @@ struct StationDaemon: AsyncParsableCommand {
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
-            ("institution", institution), ("camera.path", camera), ("camera.size", size), ("trust.root", root),
+            ("institution", institution), ("camera.path", camera), ("camera.size", size), ("scanner.device", scanner),
+            ("trust.root", root),
             ("trust.trust_list", trustList), ("trust.revocation_list", revocationList),
             ("trust.skew_seconds", skew), ("session.length_seconds", sessionLength), ("storage.database", database),
             ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),

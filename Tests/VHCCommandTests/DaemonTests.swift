@@ -459,6 +459,59 @@ struct DaemonTests {
         return (String(decoding: reply, as: UTF8.self), Date().timeIntervalSince(started))
     }
 
+    @Test("a handheld scanner on a serial port: a code opens a visit as handheld, a repeat is dropped, garbage is refused with its code; unplugged and back")
+    func handheldScanner() async throws {
+        let station = try Station()
+        let link = station.temporary.path("scanner")
+        var port = try PseudoTerminal(linkedAt: link)
+        try station.start(extra: ["--scanner", link])
+        defer { station.stop() }
+        func waitFor(_ what: String, in command: [String], seconds: Double = 10) async throws -> String {
+            var text = ""
+            for _ in 0..<Int(seconds * 10) {
+                text = try Command.run(Command.vhc, command + ["--socket", station.socket], in: station.folder).stdout
+                if text.contains(what) { return text }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return text
+        }
+        // The port is opened once the daemon runs: then what the scanner sends is heard.
+        for _ in 0..<50 where !station.logText.contains("scanner opened") { try await Task.sleep(for: .milliseconds(100)) }
+        let token = try station.token()
+        port.send(Array(("]Q1" + token + "\r\n").utf8))
+        let sessions = try await waitFor(#""source":"handheld""#, in: ["sessions", "list", "--json"])
+        #expect(sessions.contains(#""source":"handheld""#), "\(station.logText)")
+        // The trigger pulled twice: the same code again within seconds is not a replay.
+        port.send(Array((token + "\r").utf8))
+        port.send([0x1B, 0x5B, 0x41, 0x0D])
+        // The refusals as the audit log has them (each was also announced as scan.rejected).
+        func refusals() throws -> [String] {
+            try DatabaseQueue(path: station.database).read { db in
+                try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE kind = 'scan.rejected'")
+            }
+        }
+        for _ in 0..<50 where try !refusals().contains(where: { $0.contains("scanner_garbled") }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let refused = try refusals()
+        #expect(refused.contains { $0.contains("scanner_garbled") && $0.contains("handheld") }, "\(refused)")
+        #expect(!refused.contains { $0.contains("replayed") }, "a second trigger pull showed replayed: \(refused)")
+        port.unplug()
+        for _ in 0..<50 where !station.logText.contains("scanner unplugged") { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(station.logText.contains("scanner unplugged"))
+        port = try PseudoTerminal(linkedAt: link)
+        for _ in 0..<100 where station.logText.components(separatedBy: "scanner opened").count < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let second = try station.token(id: "B123456780")
+        port.send(Array((second + "\n").utf8))
+        let after = try await waitFor("B12****780", in: ["sessions", "list", "--json"])
+        #expect(after.contains("B12****780") || after.contains("B123456780"), "\(station.logText)")
+        port.unplug()
+        // Never the token in the log.
+        #expect(!station.logText.contains(String(token.prefix(40))))
+    }
+
     @Test("a trust.trust_list file that is not there is named at start and in the status until it appears")
     func missingTrustListFile() async throws {
         let station = try Station()

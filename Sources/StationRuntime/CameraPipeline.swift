@@ -77,25 +77,23 @@ package final class CameraPipeline: Service, CameraStatusProviding {
         let camera = V4L2Camera(
             path: CameraSource.devicePath(path), options: .init(width: width, height: height), system: system)
         let supervisor = CaptureSupervisor(camera: camera)
-        var failuresLoggedAt: Double?
+        let openWarning = LastWarning()
         supervisor.onEvent = { [self, unowned supervisor] event in
             let state: CameraStatus.State
             switch event {
             case .opened(let format):
-                failuresLoggedAt = nil
+                openWarning.reset()
                 logger.info("camera opened", metadata: ["device": "\(self.path)", "format": "\(format)"])
                 state = .streaming
             case .openFailed(let code):
                 // The first failure at once, then at most once a minute with how many since: a station set
                 // up without its camera does not fill the journal.
-                let now = MonotonicSeconds.now()
-                if failuresLoggedAt.map({ now - $0 >= 60 }) ?? true {
+                if openWarning.due(every: 60) {
                     logger.warning(
                         "camera cannot be opened; retrying, at most every \(Int(supervisor.maximumRetryInterval)) s",
                         metadata: [
                             "device": "\(self.path)", "code": "\(code)", "failures": "\(supervisor.openFailures)",
                         ])
-                    failuresLoggedAt = now
                 }
                 state = .waitingForDevice
             case .stalled:

@@ -4,7 +4,6 @@ import Scanner
 import ServiceLifecycle
 import Station
 import StationModels
-import Synchronization
 
 /// A handheld scanner in serial mode as a daemon service (issue 22): the port read on a thread of its own
 /// by `SerialScanner`, each code verified as a scan with source `handheld` (the camera's path after its
@@ -45,6 +44,7 @@ package struct HandheldScannerService: Service {
     ) {
         switch event {
         case .opened:
+            lastOpenWarning.reset()
             logger.info("scanner opened", metadata: ["device": "\(path)"])
         case .openFailed(let code):
             if lastOpenWarning.due(every: 60) {
@@ -65,21 +65,6 @@ package struct HandheldScannerService: Service {
         case .refused(let refusal):
             logger.warning("scanner line refused", metadata: ["device": "\(path)", "code": "\(refusal.rawValue)"])
             try? service.refuseScannerLine(OutcomeCode(rawValue: refusal.rawValue), source: "handheld")
-        }
-    }
-}
-
-/// When a repeated warning was last logged, for one at most every so often.
-final class LastWarning: Sendable {
-    private let at = Mutex<Double?>(nil)
-
-    /// True (and now remembered) when no warning was logged in the last `seconds`.
-    func due(every seconds: Double) -> Bool {
-        let now = MonotonicSeconds.now()
-        return at.withLock { at in
-            guard at.map({ now - $0 >= seconds }) ?? true else { return false }
-            at = now
-            return true
         }
     }
 }

@@ -60,8 +60,9 @@ package final class CaptureSupervisor {
                 record(.opened(camera.format!))
             } catch {
                 openFailures += 1
-                let backoff = retryInterval * Double(1 << min(openFailures - 1, 16))
-                nextOpenAttempt = time + min(backoff, maximumRetryInterval)
+                nextOpenAttempt =
+                    time
+                    + RetryBackoff.delay(afterFailures: openFailures, initial: retryInterval, maximum: maximumRetryInterval)
                 record(.openFailed(error.code))
                 return .waitingForDevice
             }

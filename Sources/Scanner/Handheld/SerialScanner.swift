@@ -46,17 +46,17 @@ package final class SerialScanner: @unchecked Sendable {
 
     /// The loop: open, read until the port goes away, wait, open again; until `stop`.
     package func run() {
-        var retry = 0.5
+        var failures = 0
         var recent = RecentPayloads(window: repeatWindow)
         while !isStopped {
             let descriptor = Self.openRaw(path)
             guard descriptor >= 0 else {
                 onEvent(.openFailed(errno: errno))
-                sleep(seconds: retry)
-                retry = min(retry * 2, maximumRetryInterval)
+                failures += 1
+                sleep(seconds: RetryBackoff.delay(afterFailures: failures, initial: 0.5, maximum: maximumRetryInterval))
                 continue
             }
-            retry = 0.5
+            failures = 0
             onEvent(.opened)
             read(descriptor, recent: &recent)
             close(descriptor)

@@ -44,7 +44,7 @@ echo "== unit: systemd/vhc-stationd.service"
 # The settings issue 4 requires, line by line (an exact line, so a typo'd value fails).
 for line in "Type=notify" "NotifyAccess=main" "WatchdogSec=10s" "Restart=on-failure" \
     "ExecStart=/usr/local/bin/vhc-stationd --config /etc/vhc-station/station.yaml" \
-    "User=vhc-station" "Group=vhc" "SupplementaryGroups=video" \
+    "User=vhc-station" "Group=vhc" "SupplementaryGroups=video vhc-station" \
     "StateDirectory=vhc-station" "StateDirectoryMode=0700" "RuntimeDirectory=vhc-station" \
     "RuntimeDirectoryMode=0750" "ConfigurationDirectory=vhc-station" \
     "DevicePolicy=closed" "DeviceAllow=char-video4linux rw" "ProtectSystem=strict" \
@@ -155,6 +155,34 @@ check "rejects a serial with a quote (exit 2)" rejects --vendor 046d --model 082
 check "rejects a serial with a glob (exit 2)" rejects --vendor 046d --model 0825 --serial 'a*'
 check "rejects an empty serial (exit 2)" rejects --vendor 046d --model 0825 --serial ''
 check "rejects an unknown option (exit 2)" rejects --vendor 046d --model 0825 --name x
+check "rejects a scanner without --model (exit 2)" rejects --scanner --vendor 0c2e
+# The scanner's rule: both nodes named, given to the daemon's own group, kept from ModemManager and libinput.
+scanner_rule="$("$make_rule" --scanner --vendor 0C2E --model 0b61 --serial 17012B)" || bad "make-udev-rule.sh --scanner failed"
+scanner_plain="$("$make_rule" --scanner --vendor 0c2e --model 0b61)" || bad "make-udev-rule.sh --scanner without a serial failed"
+tty_line="$(grep '^SUBSYSTEM=="tty"' <<<"$scanner_rule" || true)"
+input_line="$(grep '^SUBSYSTEM=="input"' <<<"$scanner_rule" || true)"
+for part in 'KERNEL=="ttyACM*"' 'ATTRS{idVendor}=="0c2e"' 'ATTRS{idProduct}=="0b61"' 'ATTRS{serial}=="17012B"' \
+    'SYMLINK+="vhc-scanner"' 'GROUP="vhc-station"' 'MODE="0660"' 'ENV{ID_MM_DEVICE_IGNORE}="1"'; do
+    check "scanner rule's serial line has $part" grep -qF "$part" <<<"$tty_line"
+done
+for part in 'KERNEL=="event*"' 'ENV{ID_INPUT_KEYBOARD}=="1"' 'ATTRS{idVendor}=="0c2e"' 'SYMLINK+="vhc-scanner-kbd"' 'GROUP="vhc-station"' \
+    'ENV{LIBINPUT_IGNORE_DEVICE}="1"' 'ENV{ID_MM_DEVICE_IGNORE}="1"'; do
+    check "scanner rule's keyboard line has $part" grep -qF "$part" <<<"$input_line"
+done
+if grep -q 'ATTRS{serial}' <<<"$scanner_plain"; then bad "scanner rule without --serial must not match a serial"; else
+    pass "scanner rule without --serial has no serial match"; fi
+if grep -q '@[A-Z]*@' <<<"$scanner_rule$scanner_plain"; then bad "a scanner placeholder was left unfilled"; else
+    pass "no placeholder left in the scanner rule"; fi
+syntax_ok=1
+while IFS= read -r line; do
+    [[ "$line" =~ ^${pair}(,\ ${pair})*$ ]] || { syntax_ok=0; echo "      not a udev rule line: $line"; }
+done < <(rule_lines "$scanner_rule"; rule_lines "$scanner_plain")
+((syntax_ok)) && pass "every scanner rule line parses as udev key/value pairs" || bad "scanner rule syntax"
+check 'scanner rule: GOTO="vhc_scanner_end" has its LABEL' grep -qxF 'LABEL="vhc_scanner_end"' <<<"$scanner_plain"
+# The unit reaches what the rule hands out: the group, and read-only the two device majors.
+check "unit: SupplementaryGroups has vhc-station (the scanner's group)" grep -qx 'SupplementaryGroups=video vhc-station' "$repo/systemd/vhc-stationd.service"
+check "unit: DeviceAllow=char-ttyACM r" grep -qx 'DeviceAllow=char-ttyACM r' "$repo/systemd/vhc-stationd.service"
+check "unit: DeviceAllow=char-input r" grep -qx 'DeviceAllow=char-input r' "$repo/systemd/vhc-stationd.service"
 # udevadm verify arrived in systemd 254; Debian 12 has 252, where only the text checks above apply.
 if command -v udevadm >/dev/null && udevadm verify --help >/dev/null 2>&1; then
     printf '%s\n' "$rule_with_serial" >"$tmp/70-vhc-camera.rules"
@@ -192,6 +220,7 @@ expect_mode 644 /etc/udev/rules.d/70-vhc-camera.rules
 expect_mode 644 /usr/local/share/doc/vhc-station/systemd.md
 expect_mode 644 /etc/modules-load.d/vhc-station.conf
 check "modules-load.d loads videodev (for DeviceAllow=char-video4linux)" grep -qx videodev "$dest/etc/modules-load.d/vhc-station.conf"
+check "modules-load.d loads cdc_acm (for DeviceAllow=char-ttyACM)" grep -qx cdc_acm "$dest/etc/modules-load.d/vhc-station.conf"
 check "installed unit is the repository's (prefix /usr/local)" cmp "$unit" "$dest/etc/systemd/system/vhc-stationd.service"
 check "installed station.yaml is the example" cmp "$repo/systemd/station.yaml.example" "$dest/etc/vhc-station/station.yaml"
 check "installed rule matches the serial" grep -qF 'ATTRS{serial}=="SN1"' "$dest/etc/udev/rules.d/70-vhc-camera.rules"

@@ -18,7 +18,7 @@ Run as root (or with DESTDIR set, to stage the files for a package). Installs:
                                                systemd-sysusers when installing into /)
   /etc/vhc-station/station.yaml                the example configuration, only if there is none yet
   /etc/udev/rules.d/70-vhc-camera.rules        the camera rule, only with --vendor and --model
-  /etc/modules-load.d/vhc-station.conf         loads videodev at boot (DeviceAllow= needs its major)
+  /etc/modules-load.d/vhc-station.conf         loads videodev and cdc_acm at boot (DeviceAllow= needs their majors)
   PREFIX/share/doc/vhc-station/                these READMEs and the example configuration
 
   --vendor VVVV, --model PPPP, --serial S      the camera's USB ids (see scripts/make-udev-rule.sh --help)
@@ -142,12 +142,13 @@ fi
 # access until it restarts. Loading videodev at boot registers the video4linux major before the daemon starts.
 modules_conf="$destdir/etc/modules-load.d/vhc-station.conf"
 install -d -m 0755 "$(dirname "$modules_conf")"
-printf '# vhc-station: register the video4linux device major at boot, before vhc-stationd.service resolves\n# DeviceAllow=char-video4linux (see the systemd README of vhc-station).\nvideodev\n' >"$modules_conf.tmp"
+printf '# vhc-station: register the video4linux and USB CDC-ACM device majors at boot, before vhc-stationd.service\n# resolves DeviceAllow=char-video4linux and char-ttyACM (see the systemd README of vhc-station).\nvideodev\ncdc_acm\n' >"$modules_conf.tmp"
 chmod 0644 "$modules_conf.tmp"
 mv -f "$modules_conf.tmp" "$modules_conf"
 say "installed $modules_conf"
 if [[ -z "$destdir" ]] && command -v modprobe >/dev/null; then
     modprobe videodev 2>/dev/null || say "modprobe videodev failed (a container, or no V4L2 in this kernel): check lsmod before relying on the camera"
+    modprobe cdc_acm 2>/dev/null || say "modprobe cdc_acm failed: a serial-mode scanner plugged in later needs a restart of vhc-stationd"
 fi
 
 docs="$destdir$prefix/share/doc/vhc-station"

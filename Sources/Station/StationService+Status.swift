@@ -58,6 +58,10 @@ extension StationService {
         let storage = service.policy.database.storage
         let storageTrouble = storage.trouble()
         if let storageTrouble { problems.append(storageTrouble.problem) }
+        let scanners = service.scanners.current()
+        if scanners.contains(where: { $0.state == .waitingForDevice || $0.state == .failed }) {
+            problems.append(.scannerUnavailable)
+        }
         let open = try service.sessions.openCount()
         return StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
@@ -68,6 +72,7 @@ extension StationService {
                 freeMiB: storage.freeBytes.map { $0 / 1_048_576 }, storage: storageTrouble),
             eventStreams: service.events.subscriberCount, cloud: cloud,
             practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal,
-            cardRefusal: cardRefusal, listFiles: listFiles.isEmpty ? nil : listFiles)
+            cardRefusal: cardRefusal, listFiles: listFiles.isEmpty ? nil : listFiles,
+            scanners: scanners.isEmpty ? nil : scanners)
     }
 }

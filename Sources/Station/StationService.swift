@@ -14,9 +14,9 @@ package final class StationService: Sendable {
     package let events: EventBus
     /// Epoch seconds now: the system clock, or a test's.
     package let clock: @Sendable () -> Int64
-    /// The practitioner logged in to sign visit openings (forwarding only).
-    package let desk = PractitionerDesk()
+    package let desk = PractitionerDesk()  // the practitioner logged in to sign visit openings (forwarding only)
     package let listFiles = ListFileReports()  // configured list files the daemon could not use
+    package let scanners = ScannerBoard()  // the configured handheld scanners
     /// What reaches the cloud (StationCloud's `CloudCalls`) when the station forwards; no reference back.
     package let uplink: (any CloudUplink)?
 

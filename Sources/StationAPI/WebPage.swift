@@ -33,6 +33,11 @@ struct WebPage: Sendable {
             try await Blocking.run { try Self.signIn(request, context: context, signIns: signIns, station: station) }
         }
         router.get("/web/{file}") { _, context in try Self.file(try context.parameters.require("file")) }
+        router.get("/v1/web/settings") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Routes.encoder.encode(signIns.page))))
+        }
         router.post("/v1/web/signout") { request, context in
             // The access check let only a signed-in page here.
             let cookie = request.cookies[signIns.cookieName]?.value

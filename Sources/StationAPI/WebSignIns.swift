@@ -28,6 +28,8 @@ package final class WebSignIns: Sendable {
     package static let pageKeyHeader = HTTPField.Name("X-VHC-Page-Key")!
     package let linkSeconds: Int64
     package let sessionSeconds: Int64
+    /// What the signed-in page is told of its own behaviour (`GET /v1/web/settings`).
+    package let page: PageSettings
     let clock: @Sendable () -> Int64
     private let state = Mutex(State())
     /// Where sign-ins outlive a restart (the station's database); nil keeps them in memory only.
@@ -62,8 +64,9 @@ package final class WebSignIns: Sendable {
 
     package init(
         host: String, port: Int, sessionSeconds: Int64, linkSeconds: Int64 = 300, store: WebSessionStore? = nil,
-        clock: @escaping @Sendable () -> Int64
+        page: PageSettings = PageSettings(readySeconds: 20), clock: @escaping @Sendable () -> Int64
     ) {
+        self.page = page
         self.store = store
         state.withLock { $0.serial = (try? store?.highestSerial()) ?? 0 }
         let hostInURL = host.contains(":") ? "[\(host)]" : host

@@ -55,6 +55,27 @@ extension StationConfig {
         return values
     }
 
+    /// One `scanner.device` entry: `serial:PATH`, `keyboard:PATH`, or a path whose place tells.
+    static func scanner(_ entry: String) throws(ConfigError) -> Scanner {
+        var path = entry
+        var interface: Scanner.Interface?
+        if let colon = entry.firstIndex(of: ":"), !entry.hasPrefix("/") {
+            guard let named = Scanner.Interface(rawValue: String(entry[..<colon])) else {
+                throw ConfigError(
+                    .invalidValue, key: "scanner.device",
+                    "expected serial:PATH, keyboard:PATH or an absolute path, got '\(entry)'")
+            }
+            interface = named
+            path = entry[entry.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard path.hasPrefix("/"), !path.contains("\0") else {
+            throw ConfigError(.invalidValue, key: "scanner.device", "expected absolute paths, got '\(entry)'")
+        }
+        // The udev rule's keyboard link is /dev/vhc-scanner-kbd, as udev's own by-id links end in -event-kbd.
+        let looksLikeKeyboard = path.hasPrefix("/dev/input/") || path.hasSuffix("-kbd")
+        return Scanner(path: path, interface: interface ?? (looksLikeKeyboard ? .keyboard : .serial))
+    }
+
     /// Builds and validates the configuration from dotted keys and texts (defaults filled in).
     init(values given: [String: String]) throws(ConfigError) {
         var values = given
@@ -98,13 +119,15 @@ extension StationConfig {
         var cameraPath = values["camera.path"]
         if let given = cameraPath, !given.hasPrefix("fake:") { cameraPath = try path("camera.path") }
         camera = Camera(path: cameraPath, width: width, height: height)
-        // A scanner's port: absolute paths, a udev symlink such as /dev/vhc-scanner0 in a clinic.
-        for device in (values["scanner.device"] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-        where !device.isEmpty {
-            guard device.hasPrefix("/"), !device.contains("\0") else {
-                throw ConfigError(.invalidValue, key: "scanner.device", "expected absolute paths, got '\(device)'")
+        // A scanner's device: an absolute path, a udev symlink such as /dev/vhc-scanner in a clinic.
+        for entry in (values["scanner.device"] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !entry.isEmpty {
+            let scanner = try Self.scanner(entry)
+            // Two readers of one device would steal each other's bytes (or fight over a keyboard's grab).
+            guard !scanners.contains(where: { $0.path == scanner.path }) else {
+                throw ConfigError(.invalidValue, key: "scanner.device", "'\(scanner.path)' is named twice")
             }
-            scanners.append(device)
+            scanners.append(scanner)
         }
 
         guard let root = try path("trust.root") else {
@@ -118,6 +141,8 @@ extension StationConfig {
         session = Session(lengthSeconds: try integer("session.length_seconds", in: 60...86_400))
         storage = Storage(
             database: try path("storage.database")!, minimumFreeMiB: try integer("storage.min_free_mib", in: 0...1_048_576))
+
+        pageReadySeconds = try integer("page.ready_seconds", in: 0...3600)
 
         var tcp: TCPAddress?
         if let text = values["api.tcp"] {

@@ -9,14 +9,17 @@ package struct StationConfig: Sendable, Equatable {
     /// The 10-character institution code (醫事機構代碼).
     package var institution: String
     package var camera: Camera
-    /// Handheld scanners in serial mode (`scanner.device`: one path, or several separated by commas).
-    package var scanners: [String] = []
+    /// Handheld scanners (`scanner.device`: one, or several separated by commas).
+    package var scanners: [Scanner] = []
     package var trust: Trust
     package var session: Session
     package var storage: Storage
     package var api: API
     /// The cloud the station reports to; nil when it works on its own.
     package var cloud: Cloud?
+    /// The front-desk page: seconds without a new verdict before its panel says "ready to scan" again and
+    /// the holder leaves the screen (0: never).
+    package var pageReadySeconds: Int64 = 20
 
     /// The cloud (`vhc-cloud` or the NHIA's): its address and CA, the institution's TLS certificate and
     /// key, and the name this station goes by in the audit heads it sends.
@@ -58,6 +61,23 @@ package struct StationConfig: Sendable, Equatable {
             self.path = path
             self.width = width
             self.height = height
+        }
+    }
+
+    /// A handheld scanner: its device and how it talks. Written `serial:PATH` or `keyboard:PATH`; a bare
+    /// path is a keyboard when it is under `/dev/input/` or ends in `-kbd`, else a serial port.
+    package struct Scanner: Sendable, Equatable {
+        package enum Interface: String, Sendable, Equatable, CaseIterable {
+            /// USB CDC-ACM (`/dev/ttyACM*`): the bytes as scanned.
+            case serial
+            /// USB HID keyboard, read through evdev (`/dev/input/event*`) and grabbed.
+            case keyboard
+        }
+        package var path: String
+        package var interface: Interface
+        package init(path: String, interface: Interface) {
+            self.path = path
+            self.interface = interface
         }
     }
 
@@ -139,6 +159,7 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.list_sync_seconds", "300"),
         ("cloud.retry_max_seconds", "60"),
         ("cloud.give_up_hours", "72"),
+        ("page.ready_seconds", "20"),
     ]
 
     package static let defaultPath = "/etc/vhc-station/station.yaml"

@@ -113,3 +113,12 @@ extension VisitSession {
         return shown
     }
 }
+
+/// `GET /v1/web/settings`: what the front-desk page is told of its own behaviour by the station's
+/// configuration.
+package struct PageSettings: Sendable, Codable, Equatable {
+    /// Seconds without a new verdict before the verdict panel returns to "ready to scan" and the masked
+    /// holder leaves the screen (`page.ready_seconds`; 0: never).
+    package var readySeconds: Int64
+    package init(readySeconds: Int64) { self.readySeconds = readySeconds }
+}

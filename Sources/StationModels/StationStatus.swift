@@ -22,14 +22,17 @@ package struct StationStatus: Sendable, Codable, Equatable {
     package var cardRefusal: CardRefusal?
     /// Configured list files the station cannot use (absent when there are none).
     package var listFiles: [ListFileProblem]?
+    /// The configured handheld scanners (absent when there are none).
+    package var scanners: [ScannerStatus]?
 
     package init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,
         trustList: ListStatus?, revocationList: ListStatus?, clock: ClockStatus, database: DatabaseStatus,
         eventStreams: Int, cloud: CloudStatus? = nil, practitioner: PractitionerStatus? = nil,
         practitionerRefusal: PractitionerRefusal? = nil, cardRefusal: CardRefusal? = nil,
-        listFiles: [ListFileProblem]? = nil
+        listFiles: [ListFileProblem]? = nil, scanners: [ScannerStatus]? = nil
     ) {
+        self.scanners = scanners
         self.cardRefusal = cardRefusal
         self.listFiles = listFiles
         self.institution = institution
@@ -162,6 +165,8 @@ package struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, Cus
     package static let cardPINRefused = StatusProblem(rawValue: "card_pin_refused")
     /// Openings the cloud never answered within `cloud.give_up_hours` were given up (`cloud.undeliverable`).
     package static let outboxUndeliverable = StatusProblem(rawValue: "outbox_undeliverable")
+    /// A configured handheld scanner is unplugged or cannot be opened (`scanners` says which and why).
+    package static let scannerUnavailable = StatusProblem(rawValue: "scanner_unavailable")
     /// The camera is configured and not streaming: `camera_opening`, `camera_stalled`, …
     package static func camera(_ state: CameraStatus.State) -> StatusProblem {
         StatusProblem(rawValue: "camera_\(state.rawValue)")

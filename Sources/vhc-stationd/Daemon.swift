@@ -8,6 +8,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import PKCS11
+import Scanner
 import ServiceLifecycle
 import Station
 import StationAPI
@@ -104,7 +105,8 @@ struct Daemon {
         let web = config.api.tcp.map { address in
             WebSignIns(
                 host: address.host, port: address.port, sessionSeconds: config.cloud?.shiftSeconds ?? 8 * 3600,
-                store: service.webSessionStore, clock: service.clock)
+                store: service.webSessionStore, page: PageSettings(readySeconds: config.pageReadySeconds),
+                clock: service.clock)
         }
         try Self.removeStaleSocket(config.api.socket)
         let unixAPI = Application(
@@ -118,8 +120,9 @@ struct Daemon {
             logger: logger)
         var services: [any Service] = [maintenance]
         if let pipeline { services.append(pipeline) }
-        for device in config.scanners {
-            services.append(HandheldScannerService(path: device, service: service, logger: logger))
+        for scanner in config.scanners {
+            let mode: HandheldScanner.Mode = scanner.interface == .keyboard ? .keyboard : .serial
+            services.append(HandheldScannerService(path: scanner.path, mode: mode, service: service, logger: logger))
         }
         if let cloud { services += cloud.link.services(for: service).all }
         services.append(unixAPI)

@@ -38,7 +38,7 @@ struct StationDaemon: AsyncParsableCommand {
     @Option(help: ArgumentHelp("camera.path (a V4L2 device, or fake:FILE-OR-DIR)", valueName: "PATH"))
     var camera: String?
     @Option(help: ArgumentHelp("camera.size", valueName: "WxH")) var size: String?
-    @Option(help: ArgumentHelp("scanner.device (a handheld scanner's serial port; several: comma-separated)", valueName: "PATH"))
+    @Option(help: ArgumentHelp("scanner.device (a handheld scanner: serial:PATH or keyboard:PATH; several: comma-separated)", valueName: "DEVICE"))
     var scanner: String?
     @Option(help: ArgumentHelp("trust.root", valueName: "FILE")) var root: String?
     @Option(name: .customLong("trust-list"), help: ArgumentHelp("trust.trust_list", valueName: "FILE"))

@@ -15,7 +15,7 @@ struct VHC: AsyncParsableCommand {
                     StatusCommand.self, SessionsCommand.self, EventsCommand.self, SubmitCommand.self,
                     ClockCommand.self, LoginCommand.self, LogoutCommand.self, CardCommand.self, RecordsCommand.self,
                     AlertsCommand.self, ConsentCommand.self, WebCommand.self, AuditCommand.self, CameraCommand.self,
-                    ScanCommand.self,
+                    ScanCommand.self, ScannerCommand.self,
                 ]),
             CommandGroup(
                 name: "Issuer",

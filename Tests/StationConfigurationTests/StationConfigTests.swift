@@ -34,6 +34,29 @@ struct StationConfigTests {
         #expect(config.api.tcp == nil)  // "" is off
     }
 
+    @Test("scanner.device: serial or keyboard by prefix or by place; page.ready_seconds 20 unless set")
+    func scannersAndPage() throws {
+        let text = Self.minimal + """
+
+            scanner:
+              device: "/dev/vhc-scanner, keyboard: /dev/vhc-kbd,serial:/dev/input/odd, /dev/input/by-id/usb-X-event-kbd, /dev/vhc-scanner-kbd"
+            page:
+              ready_seconds: 0
+            """
+        let config = try StationConfig.load(path: try write(text))
+        #expect(
+            config.scanners == [
+                .init(path: "/dev/vhc-scanner", interface: .serial),
+                .init(path: "/dev/vhc-kbd", interface: .keyboard),
+                .init(path: "/dev/input/odd", interface: .serial),
+                .init(path: "/dev/input/by-id/usb-X-event-kbd", interface: .keyboard),
+                .init(path: "/dev/vhc-scanner-kbd", interface: .keyboard),
+            ])
+        #expect(config.pageReadySeconds == 0)
+        let plain = try StationConfig.load(path: try write(Self.minimal))
+        #expect(plain.scanners.isEmpty && plain.pageReadySeconds == 20)
+    }
+
     @Test("cloud.give_up_hours: the protocol's 72 hours unless set, in seconds")
     func giveUpHours() throws {
         let cloud = "\ncloud:\n  url: https://h:1\n  ca: /c\n  certificate: /c\n  key: /k\n"
@@ -96,6 +119,12 @@ struct StationConfigTests {
             (minimal + "\ncamera:\n  size: 640-480\n", .invalidValue, "camera.size"),
             (minimal + "\ncamera:\n  size: 99999x480\n", .invalidValue, "camera.size"),
             (minimal + "\ncamera:\n  path: video0\n", .invalidValue, "camera.path"),
+            (minimal + "\nscanner:\n  device: ttyACM0\n", .invalidValue, "scanner.device"),
+            (minimal + "\nscanner:\n  device: hid:/dev/input/event3\n", .invalidValue, "scanner.device"),
+            (minimal + "\nscanner:\n  device: \"keyboard:event3\"\n", .invalidValue, "scanner.device"),
+            (minimal + "\nscanner:\n  device: \"/dev/a, serial:/dev/a\"\n", .invalidValue, "scanner.device"),
+            (minimal + "\npage:\n  ready_seconds: -1\n", .invalidValue, "page.ready_seconds"),
+            (minimal + "\npage:\n  ready_seconds: 3601\n", .invalidValue, "page.ready_seconds"),
             ("institution: \"0123456789\"\ntrust:\n  root: root.pub\n", .invalidValue, "trust.root"),
             (minimal + "\n  skew_seconds: 121\n", .invalidValue, "trust.skew_seconds"),
             (minimal + "\n  skew_seconds: two minutes\n", .invalidValue, "trust.skew_seconds"),

@@ -512,6 +512,74 @@ struct DaemonTests {
         #expect(!station.logText.contains(String(token.prefix(40))))
     }
 
+    @Test("a keyboard-mode scanner read through evdev records: a typed code opens a visit as handheld; vhc scanner list and the status follow it unplugged and back")
+    func keyboardScanner() async throws {
+        let station = try Station()
+        // A machine's /dev and /sys as `vhc scanner list` reads them: a serial scanner by its by-id link, and
+        // a keyboard-mode one whose event node is the fake keyboard the daemon reads.
+        let root = station.temporary.path("machine")
+        let files = FileManager.default
+        for folder in ["dev/serial/by-id", "dev/input/by-id", "sys/devices/usb1/1-2/1-2:1.0", "sys/class/tty/ttyACM0", "sys/class/input/event5/device/id"] {
+            try files.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+        }
+        func put(_ text: String, _ path: String) throws { try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: root + "/" + path)) }
+        try put("", "dev/ttyACM0")
+        try files.createSymbolicLink(atPath: root + "/dev/serial/by-id/usb-Honeywell_1950g-if00", withDestinationPath: "../../ttyACM0")
+        try files.createSymbolicLink(atPath: root + "/sys/class/tty/ttyACM0/device", withDestinationPath: "../../../devices/usb1/1-2/1-2:1.0")
+        for (name, value) in [("idVendor", "0C2E"), ("idProduct", "0b61"), ("product", "1950g")] { try put(value, "sys/devices/usb1/1-2/" + name) }
+        for (name, value) in [("name", "Zebra DS2208"), ("id/vendor", "05e0"), ("id/product", "1200")] { try put(value, "sys/class/input/event5/device/" + name) }
+        let link = root + "/dev/input/by-id/usb-Zebra_DS2208-event-kbd"
+        try files.createSymbolicLink(atPath: link, withDestinationPath: "../event5")
+        var keyboard = try FakeKeyboard(at: root + "/dev/input/event5")
+        try station.start(extra: ["--scanner", "keyboard:" + link])
+        defer { station.stop() }
+        func vhc(_ arguments: [String]) throws -> String {
+            try Command.run(Command.vhc, arguments + ["--socket", station.socket], in: station.folder).stdout
+        }
+        func waitFor(_ what: String, in arguments: [String]) async throws -> String {
+            var text = ""
+            for _ in 0..<100 {
+                text = try vhc(arguments)
+                if text.contains(what) { return text }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return text
+        }
+        let listening = try await waitFor("(keyboard): listening", in: ["scanner", "list", "--root", root])
+        #expect(listening.contains("\(link) (keyboard): listening"), "\(listening)\n\(station.logText)")
+        let token = try station.token()
+        keyboard.type("]Q1" + token)
+        let sessions = try await waitFor(#""source":"handheld""#, in: ["sessions", "list", "--json"])
+        #expect(sessions.contains(#""source":"handheld""#), "\(station.logText)")
+        keyboard.type(token)  // the trigger pulled twice: not a second read, so never `replayed`
+        let list = try await waitFor("1 read, 0 refused", in: ["scanner", "list", "--root", root])
+        #expect(list.contains("1 read, 0 refused"), "\(list)")
+        #expect(list.contains(#"/dev/serial/by-id/usb-Honeywell_1950g-if00: serial USB 0c2e:0b61 "1950g""#), "\(list)")
+        #expect(list.contains(#"/dev/input/by-id/usb-Zebra_DS2208-event-kbd: keyboard USB 05e0:1200 "Zebra DS2208" (the daemon's)"#), "\(list)")
+        #expect(!list.contains("/dev/ttyACM0:"), "a port and its by-id link are one device: \(list)")
+        // Caps Lock's lower case, typed without Shift: refused with its code, counted.
+        keyboard.press([47, 35, 46, 2, 28])  // v h c 1 Enter
+        let refusedList = try await waitFor("1 read, 1 refused", in: ["scanner", "list", "--root", root])
+        #expect(refusedList.contains("1 read, 1 refused"), "\(refusedList)")
+        keyboard.unplug()
+        let status = try await waitFor("scanner_unavailable", in: ["status", "--json"])
+        #expect(status.contains("scanner_unavailable") && status.contains(#""state":"waiting_for_device""#), "\(status)")
+        keyboard = try FakeKeyboard(at: root + "/dev/input/event5")
+        let back = try await waitFor("(keyboard): listening", in: ["scanner", "list", "--root", root])
+        #expect(back.contains("listening"), "\(back)")
+        let second = try station.token(id: "B123456780")
+        keyboard.type(second)
+        let after = try await waitFor("B12****780", in: ["sessions", "list", "--json"])
+        #expect(after.contains("B12****780") || after.contains("B123456780"), "\(station.logText)")
+        #expect(!station.logText.contains(String(token.prefix(40))))
+        let audit = try await DatabaseQueue(path: station.database).read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE kind = 'scan.rejected'")
+        }
+        #expect(audit.count == 1 && audit[0].contains("scanner_garbled"), "\(audit)")
+        let json = try vhc(["scanner", "list", "--json", "--root", root])
+        #expect(json.contains(#""interface":"keyboard""#) && json.contains(#""usbID":"05e0:1200""#), "\(json)")
+    }
+
     @Test("a trust.trust_list file that is not there is named at start and in the status until it appears")
     func missingTrustListFile() async throws {
         let station = try Station()

@@ -5,9 +5,10 @@ vhc-stationd on the fake camera and the real sandbox cloud (vhc-cloud) over mutu
 A card is "shown to the camera" by renaming its QR picture into the fake camera's scene directory, as a
 patient holds up a phone. The test signs the page in through `vhc web`'s one-time link and walks the desk's
 day: a valid card, a replay, a photo-less card and its ID check, records and an alert, the cloud cut and its
-return, a hostile holder name; then the refusals (a used link, no cookie, another Origin) and the figures:
-camera frame → verdict painted, a cold first load, bytes transferred. Screenshots of each state and a JSON
-report go to --out.
+return, a hostile holder name, a keyboard-mode scanner typing at a focused button, the verdicts' sounds;
+then the refusals (a used link, no cookie, another Origin), the panel's return to "ready", sound held back
+by the browser, and the figures: camera frame → verdict painted, a cold first load, bytes transferred.
+Screenshots of each state and a JSON report go to --out.
 
   frontdesk_test.py --bin DIR [--out DIR] [--cards N]     (DIR holds vhc, vhc-stationd and vhc-cloud)
 
@@ -34,7 +35,8 @@ import zlib
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
-                                        StaleElementReferenceException, TimeoutException)
+                                        StaleElementReferenceException, TimeoutException,
+                                        UnexpectedAlertPresentException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -44,6 +46,29 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 BEARER = "frontdesk-test-token-0123456789abcdef"
 XSS_NAME = "<img src=x onerror=alert(1)>"
+
+# Installed before the page's own scripts: every oscillator the page starts (the real Web Audio call, the
+# sound still plays) and every scan it posts, so the test sees what the page did, not what it says it did.
+PAGE_SPY = """
+window.__audioCalls = [];
+window.__scanPosts = [];
+const startOscillator = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (when) {
+  window.__audioCalls.push({ frequency: this.frequency.value, when: when ?? 0 });
+  return startOscillator.apply(this, arguments);
+};
+const plainFetch = window.fetch;
+window.fetch = function (url, init) {
+  if (String(url).endsWith('/v1/scans') && init?.method === 'POST') window.__scanPosts.push(JSON.parse(init.body));
+  return plainFetch.apply(this, arguments);
+};
+"""
+
+# The keys of a US keyboard a keyboard-mode scanner presses for a token's characters that are not letters
+# or digits: (event.code, keyCode, with Shift).
+US_KEYS = {" ": ("Space", 32, False), "$": ("Digit4", 52, True), "%": ("Digit5", 53, True),
+           "*": ("Digit8", 56, True), "+": ("Equal", 187, True), "-": ("Minus", 189, False),
+           ".": ("Period", 190, False), "/": ("Slash", 191, False), ":": ("Semicolon", 186, True)}
 
 
 def free_port():
@@ -101,8 +126,14 @@ class Desk:
         blank_png(os.path.join(self.scene, "frame.png"))
         with open(os.open(os.path.join(folder, "api-token"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
             out.write(BEARER + "\n")
+        self.cards(folder, os.path.join(folder, "sandbox"))
+        # No return to "ready" for the day's walk, whose checks read a verdict long after it came; the walk
+        # sets a short time near its end (restart_station).
+        self.write_config(ready_seconds=0)
+
+    def write_config(self, ready_seconds):
+        folder = self.folder
         sandbox = os.path.join(folder, "sandbox")
-        self.cards(folder, sandbox)
         with open(os.path.join(folder, "station.yaml"), "w") as config:
             config.write(f"""institution: "{self.institution}"
 camera:
@@ -125,6 +156,8 @@ cloud:
   card_module: {SOFTHSM}
   station: frontdesk-test
   retry_max_seconds: 1
+page:
+  ready_seconds: {ready_seconds}
 """)
 
     def cards(self, folder, sandbox):
@@ -182,6 +215,16 @@ cloud:
         self.start("station", ["vhc-stationd", "--config", "station.yaml"])
         wait_for(lambda: self.status_or_none() is not None, 30, "the station daemon to answer")
         wait_for(lambda: (self.status_or_none() or {}).get("trustList") is not None, 30, "the cloud's trust list")
+
+    def restart_station(self, **config):
+        """The daemon stopped and started again (with a new configuration), the practitioner logged in."""
+        self.clear_scene()
+        time.sleep(0.3)  # the camera's last frame must not be read again (a replay) by the new daemon
+        self.stop("station")
+        if config:
+            self.write_config(**config)
+        self.start_station()
+        self.login()
 
     def status_or_none(self):
         try:
@@ -253,18 +296,61 @@ def http(method, url, headers=None, body=None):
         return error.code, dict(error.headers), error.read()
 
 
-def browser(log_folder):
+def browser(log_folder, autoplay=True):
+    """Chromium as an unattended front-desk screen runs it: sound may start without a click
+    (--autoplay-policy, docs/front-desk-page.md). autoplay=False is a browser's default policy."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--window-size=1280,1000", "--lang=zh-TW", "--no-first-run", "--disable-extensions",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]:
         options.add_argument(argument)
+    if autoplay:
+        options.add_argument("--autoplay-policy=no-user-gesture-required")
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver",
                       log_output=os.path.join(log_folder, "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def spied(driver):
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PAGE_SPY})
+    return driver
+
+
+def us_key(char):
+    """(event.code, keyCode, with Shift) of a token's character on a US keyboard: capitals are shifted."""
+    if "A" <= char <= "Z":
+        return f"Key{char}", ord(char), True
+    if "0" <= char <= "9":
+        return f"Digit{char}", ord(char), False
+    return US_KEYS[char]
+
+
+def press(driver, key, code, key_code, shifted=False, text=None):
+    """One key as the keyboard sends it (DevTools' Input domain: trusted events, with the physical key):
+    Shift held around a shifted one."""
+    shift = {"key": "Shift", "code": "ShiftLeft", "windowsVirtualKeyCode": 16}
+    if shifted:
+        driver.execute_cdp_cmd("Input.dispatchKeyEvent", {"type": "rawKeyDown", "modifiers": 8, **shift})
+    for kind, more in (("keyDown", {"text": key if text is None else text}), ("keyUp", {})):
+        driver.execute_cdp_cmd("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code,
+                               "windowsVirtualKeyCode": key_code, "modifiers": 8 if shifted else 0, **more})
+    if shifted:
+        driver.execute_cdp_cmd("Input.dispatchKeyEvent", {"type": "keyUp", "modifiers": 0, **shift})
+
+
+def scanner_types(driver, text, pause=0.005):
+    """A keyboard-mode (HID) handheld scanner typing `text` and Enter into whatever has the focus, a key
+    every `pause` seconds. A dialog opened by a key (chromedriver dismisses it) is a failure here."""
+    try:
+        for char in text:
+            press(driver, char, *us_key(char))
+            time.sleep(pause)
+        press(driver, "Enter", "Enter", 13, text="\r")
+    except UnexpectedAlertPresentException:
+        raise AssertionError(f"a dialog opened while a scanner typed {text[:12]!r}…: a key pressed the focused button") from None
 
 
 class Page:
@@ -284,7 +370,7 @@ class Page:
     def verdict(self):
         return self.js("""const v = document.getElementById('verdict');
             return v ? {color: v.dataset.color, code: v.dataset.code, event: v.dataset.eventId,
-                        paintedAt: v.dataset.paintedAt, text: v.innerText} : null;""")
+                        at: v.dataset.eventAt, paintedAt: v.dataset.paintedAt, text: v.innerText} : null;""")
 
     def text(self, element_id):
         return self.driver.find_element(By.ID, element_id).text
@@ -324,6 +410,35 @@ class Page:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"no '{action}' button for {holder_fragment}")
+
+    def focus_in_row(self, holder_fragment, action):
+        """Puts the keyboard's focus on a visit's button; True when it is there."""
+        return self.js("const row = (() => { " + self.ROW + " })(); row?.querySelector(`[data-action='${arguments[1]}']`)"
+                       "?.focus(); return document.activeElement?.dataset?.action === arguments[1] "
+                       "&& document.activeElement.closest('tr') === row", holder_fragment, action)
+
+    def ready(self, what="the page"):
+        self.wait(lambda: self.js("return document.body.dataset.ready === 'true'"), 20, what)
+
+    # What PAGE_SPY saw: the oscillators started (frequency, start time in the audio clock) and the scans
+    # posted, since the page loaded or since forget_spied().
+    def tones(self):
+        return self.js("return window.__audioCalls")
+
+    def posted_scans(self):
+        return self.js("return window.__scanPosts")
+
+    def forget_spied(self):
+        self.js("window.__audioCalls.length = 0; window.__scanPosts.length = 0")
+
+    def sounds(self):
+        """The verdict sounds the page says it scheduled."""
+        return int(self.js("return document.body.dataset.soundCount || '0'"))
+
+    def wait_sounds(self, count, what):
+        self.wait(lambda: self.sounds() >= count, 5, what)
+        time.sleep(0.1)  # a sound more than expected would show by now
+        return self.tones()
 
     def shot(self, name):
         path = os.path.join(self.out, "screenshots", f"{name}.png")
@@ -393,6 +508,17 @@ def masked(patient):
     return number[:3] + "*" * (len(number) - 6) + number[-3:]
 
 
+def spacing(tones):
+    """Milliseconds from each tone's start to the next one's."""
+    return [round((later["when"] - earlier["when"]) * 1000) for earlier, later in zip(tones, tones[1:])]
+
+
+def session_active(desk, patient):
+    """The daemon's word (not the page's) that the patient's visit is open."""
+    listed = json.loads(desk.run("vhc", "sessions", "list", "--socket", "api.sock", "--state", "active", "--json"))
+    return any(s["holderID"] == patient["id"] for s in listed["sessions"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", required=True)
@@ -413,7 +539,7 @@ def main():
         desk.start_cloud()
         desk.start_station()
         desk.login()
-        driver = browser(out)
+        driver = spied(browser(out))
         drivers.append(driver)
         page = Page(driver, out)
 
@@ -436,6 +562,14 @@ def main():
                    "the camera shows as streaming")
         page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10,
                   "the event stream")
+        # Online, a valid card is green from its first event (amber "offline" first would sound twice).
+        page.wait(lambda: page.js("return document.getElementById('cloud').dataset.cloud") == "online", 10,
+                  "the cloud online")
+        check.that(page.js("return document.getElementById('sound').getAttribute('aria-pressed')") == "true"
+                   and page.js("return document.getElementById('volume').value") == "60"
+                   and page.js("return document.body.dataset.audio") == "running"
+                   and not driver.find_element(By.ID, "sound-blocked").is_displayed(),
+                   "sound is on at volume 60 by default, and a kiosk's browser lets it start without a click")
         page.shot("01-signed-in")
 
         print("a valid card", flush=True)
@@ -452,6 +586,10 @@ def main():
         page.wait(lambda: page.js("return document.querySelectorAll('#day-chart rect.accepted').length") == 1, 10,
                   "the day's chart to count the scan")
         check.that("今日掃描 1 次" in page.text("day-summary"), "the day at a glance counts the scan, in its hour's bar")
+        tones = page.wait_sounds(1, "the valid verdict's sound")
+        check.that([tone["frequency"] for tone in tones] == [880] and page.sounds() == 1
+                   and page.js("return document.body.dataset.lastSound") == "valid",
+                   "a valid verdict is heard as one short high tone (one oscillator, 880 Hz), once")
         page.shot("02-valid-green")
 
         print("a replay", flush=True)
@@ -460,20 +598,30 @@ def main():
         status, _, _ = http("POST", desk.origin + "/v1/scans", {"Authorization": f"Bearer {BEARER}",
                             "Content-Type": "application/json"}, json.dumps({"token": replayed, "source": "handheld"}).encode())
         check.that(status == 200, "the HIS's bearer token still works on the TCP listener")
+        page.wait_verdict(before, "the first use's verdict")
+        before, heard = page.last_event(), page.sounds()
+        page.forget_spied()
         http("POST", desk.origin + "/v1/scans", {"Authorization": f"Bearer {BEARER}", "Content-Type": "application/json"},
              json.dumps({"token": replayed, "source": "handheld"}).encode())
         verdict = page.wait_verdict(before, "the replay's verdict", color="red")
         check.that(verdict["code"] == "replayed" and "重新產生條碼" in verdict["text"],
                    "a replay turns the verdict red with its reason and what to do next")
         contrasts["red"] = page.verdict_contrast()
+        tones = page.wait_sounds(heard + 1, "the refusal's sound")
+        check.that([tone["frequency"] for tone in tones] == [330] * 3 and spacing(tones) == [160, 160],
+                   "a refused verdict is heard as three low pulses (330 Hz), 160 ms apart")
         page.shot("03-replay-red")
 
         print("a photo-less card and its ID check", flush=True)
         photoless = desk.without_photo[0]
-        before = page.last_event()
+        before, heard = page.last_event(), page.sounds()
+        page.forget_spied()
         desk.show(photoless, "--no-photo")
         verdict = page.wait_verdict(before, "the photo-less card's verdict", color="amber")
         check.that("證件" in verdict["text"], "a photo-less card goes amber: check an ID document")
+        tones = page.wait_sounds(heard + 1, "the amber verdict's sound")
+        check.that([tone["frequency"] for tone in tones] == [660] * 2 and spacing(tones) == [250],
+                   "an amber verdict is heard as two equal notes (660 Hz), 250 ms apart")
         contrasts["amber"] = page.verdict_contrast()
         check.that(all(ratio >= 4.5 for ratio in contrasts.values()),
                    f"each verdict colour meets WCAG AA contrast (4.5:1) for its text: {contrasts}")
@@ -484,12 +632,17 @@ def main():
         driver.find_element(By.ID, "idcheck-last-four").send_keys(photoless["id"][-4:])
         driver.find_element(By.ID, "idcheck-operator").send_keys("林護理師")
         page.shot("05-id-check-form")
+        heard = page.sounds()
+        page.forget_spied()
         driver.find_element(By.ID, "idcheck-submit").click()
         page.wait(lambda: page.row_state(masked(photoless)) == "active", 10, "the visit to turn active")
         check.that(page.row_state(masked(photoless)) == "active" and driver.find_element(By.ID, "idcheck").get_attribute("hidden"),
                    "the ID check typed and clicked turns the visit active, and the form closes")
         page.wait(lambda: page.verdict()["color"] == "green", 10, "the verdict to follow the check")
         check.that(page.verdict()["color"] == "green", "the verdict follows the visit: green once checked")
+        tones = page.wait_sounds(heard + 1, "the checked verdict's sound")
+        check.that([tone["frequency"] for tone in tones] == [880],
+                   "the verdict's colour changing (amber to green) is heard once, as its new colour")
 
         print("records", flush=True)
         # The sandbox's records are random: the first patient with a medication still in supply is the one
@@ -652,6 +805,69 @@ def main():
         check.that("醫事人員卡" in page.text("practitioner") and "機構金鑰在安全模組" in page.text("cloud"),
                    "the page says the practitioner signs with their card and the institution's key is on a token")
 
+        print("a keyboard-mode scanner at a focused button", flush=True)
+        # A scanner that types: the token's spaces and its Enter would press the button with the focus.
+        kept, typed = returning, desk.with_photo[2]
+        token = desk.token(typed)
+        check.that(token.startswith("VHC1:") and len(token) > 200, f"a fresh token to type ({len(token)} characters)")
+        page.js("""window.scannerHint = false;
+            new MutationObserver(() => { window.scannerHint ||= !document.getElementById('keyscan').hidden; })
+              .observe(document.getElementById('keyscan'), {attributes: true});""")
+        before, heard = page.last_event(), page.sounds()
+        page.forget_spied()
+        check.that(page.focus_in_row(masked(kept), "close"), "the focus is on an open visit's Close")
+        scanner_types(driver, token)
+        check.that(page.no_alert() and page.posted_scans() == [{"token": token, "source": "handheld"}],
+                   "typed at the Close button, the token is sent as a handheld scan, character for character, "
+                   "and no confirmation opens")
+        verdict = page.wait_verdict(before, "the typed token's verdict", color="green")
+        check.that(masked(typed) in verdict["text"] and "來源: handheld" in page.text("verdict-meta"),
+                   "its verdict arrives green, from the source handheld")
+        check.that(page.row(masked(kept)) is not None and session_active(desk, kept)
+                   and page.js("return document.activeElement?.dataset?.action") == "close",
+                   "the visit whose Close had the focus is still open, on the page and at the daemon, and keeps the focus")
+        check.that(page.js("return window.scannerHint") and not driver.find_element(By.ID, "keyscan").is_displayed(),
+                   "the page showed it was reading the scanner, and no longer does")
+        check.that([tone["frequency"] for tone in page.wait_sounds(heard + 1, "the typed scan's sound")] == [880],
+                   "the typed scan's verdict is heard like any other")
+        page.shot("09d-keyboard-scanner")
+        before = page.last_event()
+        page.focus_in_row(masked(kept), "close")
+        scanner_types(driver, "ABC")
+        time.sleep(1.2)
+        check.that(page.no_alert() and page.posted_scans() == [{"token": token, "source": "handheld"}]
+                   and page.last_event() == before and page.row(masked(kept)) is not None,
+                   "three keys and Enter at the Close button are dropped: no confirmation, nothing sent")
+        page.focus_in_row(masked(kept), "close")
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        WebDriverWait(driver, 5).until(lambda _: not page.no_alert())
+        driver.switch_to.alert.dismiss()
+        check.that(page.row(masked(kept)) is not None and session_active(desk, kept),
+                   "Enter alone at the Close button still asks to close the visit (dismissed): a keyboard user's "
+                   "keys work as before")
+
+        print("sound off, and remembered", flush=True)
+        driver.find_element(By.ID, "sound").click()
+        driver.find_element(By.ID, "volume").send_keys(Keys.ARROW_LEFT * 6)
+        check.that(page.js("return document.getElementById('volume').value") == "30",
+                   "the volume slider moves with the arrow keys (60 to 30)")
+        before, heard = page.last_event(), page.sounds()
+        page.forget_spied()
+        desk.show(desk.with_photo[6])
+        page.wait_verdict(before, "a verdict with the sound off", color="green")
+        time.sleep(0.5)
+        check.that(page.js("return document.getElementById('sound').getAttribute('aria-pressed')") == "false"
+                   and page.tones() == [] and page.sounds() == heard,
+                   "with Sound off, a new verdict starts no oscillator")
+        driver.refresh()
+        page.ready("the reloaded page")
+        check.that(page.js("return document.getElementById('sound').getAttribute('aria-pressed')") == "false"
+                   and page.js("return document.getElementById('volume').value") == "30",
+                   "Sound off and the volume survive a reload")
+        driver.find_element(By.ID, "sound").click()
+        check.that(page.js("return document.getElementById('sound').getAttribute('aria-pressed')") == "true",
+                   "Sound on again")
+
         print("refusals", flush=True)
         driver.get(link)
         check.that("web_link_invalid" in driver.page_source and driver.find_elements(By.ID, "link-refused"),
@@ -709,12 +925,70 @@ def main():
         page.wait(lambda: page.verdict()["event"] == before["event"], 10, "the verdict to come back")
         check.that(page.verdict()["color"] == before["color"] and page.verdict()["code"] == before["code"],
                    "a reloaded page resumes its stream just before its last verdict: the verdict is back")
+        time.sleep(0.5)
+        check.that(page.js("return document.body.dataset.audio") == "running" and page.tones() == [] and page.sounds() == 0,
+                   "the verdict a reload brings back is not heard again (sound on, nothing played)")
 
         print("English", flush=True)
         driver.find_element(By.ID, "language").click()
         page.wait(lambda: page.js("return document.documentElement.lang") == "en", 5, "English")
         check.that("Open visits" in page.js("return document.body.innerText"), "the page switches to English, lang=en")
+        time.sleep(0.3)
+        check.that(page.tones() == [] and page.sounds() == 0, "a language switch repaints the verdict without a sound")
         page.shot("10-english")
+
+        print("back to ready", flush=True)
+        ready = 5
+        desk.restart_station(ready_seconds=ready)
+        # The stream comes back and the page reads the settings again: its verdict, minutes old, gives way.
+        page.wait(lambda: page.verdict()["color"] == "idle", 40, f"the old verdict to leave once the station says {ready} s")
+        before = page.last_event()
+        desk.show(desk.with_photo[7])
+        first = page.wait_verdict(before, "a verdict to give way", color="green")
+        time.sleep(2.5)
+        check.that(page.verdict()["color"] == "green", "2.5 s after it, the verdict is still on screen")
+        before = page.last_event()
+        desk.show(desk.with_photo[8])
+        second = page.wait_verdict(before, "the next verdict", color="green")
+        # When the panel turns idle (a repaint that leaves it idle would count too: watched only from now).
+        page.js("""window.readyAt = null;
+            new MutationObserver(() => { if (document.getElementById('verdict').dataset.color === 'idle') window.readyAt ??= Date.now(); })
+              .observe(document.getElementById('verdict'), {attributes: true});""")
+        first_at, at = int(first["at"]), int(second["at"])
+        page.wait(lambda: page.js("return window.readyAt"), ready + 5, "the panel back to ready")
+        waited = page.js("return window.readyAt") - at * 1000
+        check.that(ready * 1000 <= waited <= ready * 1000 + 2500 and at >= first_at + 2,
+                   f"{ready} s (page.ready_seconds) after the newest verdict's time, not before ({waited} ms; "
+                   "a new verdict restarted the count), the panel goes back to ready")
+        check.that(page.verdict()["color"] == "idle" and page.text("verdict-holder") == ""
+                   and masked(desk.with_photo[8]) not in page.js("return document.getElementById('verdict').textContent "
+                                                                 "+ document.getElementById('verdict-announcer').textContent"),
+                   "ready again, the masked holder has left the screen")
+        page.shot("11-back-to-ready")
+        driver.refresh()
+        page.ready("the reloaded page")
+        page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10, "the stream")
+        time.sleep(1.5)
+        check.that(page.verdict()["color"] == "idle" and page.tones() == [],
+                   "a reload after that does not bring the verdict back")
+
+        print("sound held back by the browser", flush=True)
+        quiet = browser(out, autoplay=False)
+        drivers.append(quiet)
+        quiet_page = Page(quiet, out)
+        quiet.get(desk.link())
+        quiet_page.ready("a page in a browser with its default autoplay policy")
+        quiet_page.wait(lambda: quiet.find_element(By.ID, "sound-blocked").is_displayed(), 5, "the blocked sound's button")
+        check.that(quiet_page.js("return document.body.dataset.audio") == "suspended"
+                   and "按此啟用" in quiet.find_element(By.ID, "sound-blocked").text,
+                   "a browser that holds sound back until a click: the page says so at once, before any verdict")
+        quiet_page.shot("12-sound-blocked")
+        quiet.find_element(By.ID, "sound-blocked").click()
+        quiet_page.wait(lambda: quiet_page.js("return document.body.dataset.audio") == "running", 5, "the sound to start")
+        check.that(not quiet.find_element(By.ID, "sound-blocked").is_displayed(),
+                   "a click on it starts the sound, and the button goes")
+        quiet.quit()
+        drivers.remove(quiet)
 
         print("cold first load", flush=True)
         loads = []

@@ -2,6 +2,8 @@
 // day, kept live by the daemon's server-sent events. Everything that comes from a token, the cloud or the
 // daemon is put on the page as text (textContent, never innerHTML): a holder's name is data, not markup.
 import { languages, text, nextSteps } from "/web/text.js";
+import { installKeyScan } from "/web/keyscan.js";
+import { createSounds } from "/web/sounds.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,7 +28,9 @@ const state = {
   revealTimers: new Map(), // session id → the timer that masks it again
   source: null,            // the EventSource
   streamOpens: 0,
-  verdict: null,           // the last verdict: { event, sessionID }
+  verdict: null,           // the verdict on screen: { event, sessionID, at (its countdown's start) }
+  readySeconds: 20,        // the station's page.ready_seconds: the verdict's time on screen (0: no limit)
+  lastEventID: Number(sessionStorage.getItem("vhc.lastSeen")) || 0, // the newest event this tab handled
   drainPeak: 0,            // the outbox's largest length since it last was empty
   records: null,           // { session, category }
   idCheckSession: null,
@@ -93,6 +97,8 @@ function reportError(error) {
   $("action-error").textContent = `${t("common.failed")}: ${problemText(error)}`;
 }
 
+const sounds = createSounds({ toggle: $("sound"), volume: $("volume"), blocked: $("sound-blocked") });
+
 // ---- the verdict ----
 
 function verdictOf(event) {
@@ -116,14 +122,18 @@ function verdictOf(event) {
   return { color: "green", title: "verdict.valid", next: "valid" };
 }
 
-// A new verdict. The browser test reads when it was painted: the first animation frame after the change
-// is the one that paints it.
-function showVerdict(event) {
-  state.verdict = { event, sessionID: event.session?.id ?? null };
+// A new verdict; one replayed after a reload (`fresh` false) is not heard again, and one whose time is up
+// stays off the screen. The browser test reads when it was painted (the first animation frame after the
+// change is the one that paints it) and the event's time.
+function showVerdict(event, fresh) {
+  state.verdict = { event, sessionID: event.session?.id ?? null, at: event.at };
+  if (readyIn() <= 0) { backToReady(); return; }
   paintVerdict();
-  announce();
+  if (fresh) announce();
   const box = $("verdict");
-  requestAnimationFrame(() => { box.dataset.paintedAt = String(Date.now()); box.dataset.eventId = String(event.id); });
+  requestAnimationFrame(() => {
+    Object.assign(box.dataset, { paintedAt: String(Date.now()), eventId: String(event.id), eventAt: String(event.at) });
+  });
 }
 
 function paintVerdict() {
@@ -131,6 +141,7 @@ function paintVerdict() {
   const event = state.verdict?.event;
   if (!event) {
     box.dataset.color = "idle";
+    delete box.dataset.code;
     $("verdict-title").textContent = t("verdict.idle");
     for (const id of ["verdict-holder", "verdict-reason", "verdict-next", "verdict-meta"]) $(id).textContent = "";
     return;
@@ -160,15 +171,31 @@ function paintVerdict() {
 }
 
 // Screen readers hear a verdict once, when it is new or its colour changes, not on every repaint (a
-// language switch, the link's state): the live region is apart from the box.
+// language switch, the link's state): the live region is apart from the box. Its sound goes with it.
 function announce() {
   const words = [$("verdict-title"), $("verdict-holder"), $("verdict-reason"), $("verdict-next")]
     .map((node) => node.textContent).filter(Boolean).join(" ");
   $("verdict-announcer").textContent = words;
+  sounds.playVerdict(verdictOf(state.verdict.event).color);
 }
 
-// A later event about the visit on screen (forwarded, checked, refused) updates the verdict in place.
-function followVerdict(event) {
+// Seconds until the verdict on screen gives way to "ready": page.ready_seconds from its time.
+function readyIn() {
+  return state.readySeconds > 0 ? state.verdict.at + state.readySeconds - stationNow() : Infinity;
+}
+
+// Its time is up: the panel asks for the next card, and the holder leaves the screen (and the hidden
+// live region). A reload then resumes after the last event, so the verdict does not come back.
+function backToReady() {
+  state.verdict = null;
+  paintVerdict();
+  $("verdict-announcer").textContent = "";
+  remember();
+}
+
+// A later event about the visit on screen (forwarded, checked, refused) updates the verdict in place; a
+// changed colour is heard, and stays its full time on screen.
+function followVerdict(event, fresh) {
   if (!event.session || state.verdict?.sessionID !== event.session.id) return;
   const previous = state.verdict.event;
   const color = verdictOf(previous).color;
@@ -177,7 +204,9 @@ function followVerdict(event) {
     ? { ...event, id: previous.id, holder: previous.holder }
     : { ...previous, session: event.session };
   paintVerdict();
-  if (verdictOf(state.verdict.event).color !== color) announce();
+  if (verdictOf(state.verdict.event).color === color) return;
+  state.verdict.at = event.at;
+  if (fresh) announce();
 }
 
 // ---- the live stream ----
@@ -210,16 +239,27 @@ function connectEvents() {
     source.addEventListener(type, (message) => {
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
-      handle(event);
-      remember(event);
+      receive(event);
     });
   }
 }
 
-// Where a reload resumes: just before the verdict on screen, or after the last event when there is none.
-function remember(event) {
+// An event is fresh when this tab has not handled it before (a reload replays the verdict on screen).
+function receive(event) {
+  // A station whose numbering started again (a new database) says so: what follows is all new.
+  if (event.type === "stream.gap" && event.code === "event_id_unknown") state.lastEventID = event.id;
+  const fresh = event.id > state.lastEventID;
+  state.lastEventID = Math.max(state.lastEventID, event.id);
+  handle(event, fresh);
+  remember();
+}
+
+// Where a reload resumes: just before the verdict on screen, or after the last event when there is none;
+// and what it has seen already, so a replayed verdict is not announced twice.
+function remember() {
   const verdictID = state.verdict?.event?.id;
-  sessionStorage.setItem("vhc.resumeAfter", String(verdictID ? verdictID - 1 : event.id));
+  sessionStorage.setItem("vhc.resumeAfter", String(verdictID ? verdictID - 1 : state.lastEventID));
+  sessionStorage.setItem("vhc.lastSeen", String(state.lastEventID));
 }
 
 // The stream closed for good (the daemon restarted, or the sign-in ended): try again, slower each time,
@@ -233,6 +273,7 @@ function reconnect(delay) {
 }
 
 function reloadAll() {
+  refresh.soon("settings", loadSettings, 0);
   refresh.soon("status", loadStatus, 0);
   refresh.soon("sessions", loadSessions, 0);
   refresh.soon("day", loadDay, 0);
@@ -245,11 +286,11 @@ function setStream(mode) {
   pill.textContent = t(pill.dataset.text);
 }
 
-function handle(event) {
+function handle(event, fresh) {
   switch (event.type) {
     case "scan.accepted":
     case "scan.rejected":
-      showVerdict(event);
+      showVerdict(event, fresh);
       refresh.soon("day", loadDay, 1000);
       break;
     case "visit.forwarded":
@@ -258,7 +299,7 @@ function handle(event) {
     case "session.signed":
     case "visit.unsigned":
     case "visit.undeliverable":
-      followVerdict(event);
+      followVerdict(event, fresh);
       break;
     case "stream.gap":
       reloadAll();
@@ -282,8 +323,16 @@ function handle(event) {
 async function loadStatus() {
   const status = await api("/v1/status");
   state.status = status;
-  state.clockOffset = status.now - Date.now() / 1000;
+  // The station's `now` is whole seconds: an offset under a second is that rounding, not a clock apart.
+  const offset = status.now - Date.now() / 1000;
+  state.clockOffset = Math.abs(offset) < 1 ? 0 : offset;
   paintStatus();
+}
+
+// The station's settings for the page; without them (an older daemon) the defaults hold.
+async function loadSettings() {
+  const seconds = await api("/v1/web/settings").then((settings) => settings?.readySeconds, () => 20);
+  state.readySeconds = Number.isFinite(seconds) && seconds >= 0 ? seconds : 20;
 }
 
 function age(seconds) {
@@ -708,8 +757,13 @@ async function checkSignIn() {
 
 async function start() {
   // The first reads go out before anything is painted, together: a cold load waits for one round trip.
-  const firstReads = Promise.allSettled([checkSignIn(), loadSessions(), loadDay()]);
+  const firstReads = Promise.allSettled([checkSignIn(), loadSessions(), loadDay(), loadSettings()]);
   applyLanguage();
+  sounds.start();
+  installKeyScan({
+    onScan: (token) => api("/v1/scans", { method: "POST", body: { token, source: "handheld" } }).catch(reportError),
+    onReading: (reading) => { $("keyscan").hidden = !reading; },
+  });
   $("language").addEventListener("click", () => {
     state.language = state.language === "en" ? "zh-Hant" : "en";
     localStorage.setItem("vhc.language", state.language);
@@ -737,9 +791,10 @@ async function start() {
   for (const result of rest) if (result.status === "rejected") reportError(result.reason);
   connectEvents();
   setInterval(() => loadStatus().catch(() => {}), 2000);
-  setInterval(() => { paintClock(); paintTimesLeft(); }, 1000);
+  setInterval(() => { paintClock(); paintTimesLeft(); if (state.verdict && readyIn() <= 0) backToReady(); }, 1000);
   document.body.dataset.readyAt = String(performance.now());
   document.body.dataset.ready = "true";
+  sounds.wake(); // before any event is handled, yet after the page is up: the audio device costs ~50 ms
 }
 
 start();

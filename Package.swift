@@ -38,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // libheif: an iPhone's HEIC photo for the still-image route (Debian's libheif-dev).
+        .systemLibrary(name: "CHeif", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
         .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
         // glibc's <malloc.h> (mallopt, malloc_trim), which the Glibc module leaves out.
         .systemLibrary(name: "CMalloc"),
@@ -47,7 +49,7 @@ let package = Package(
             name: "VirtualCard",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Grey images: PNG (libpng) and JPEG (TurboJPEG) in and out, resize, blur, invert.
-        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"]),
+        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "CHeif"]),
         // Text → QR code (libqrencode): issuer output and test fixtures.
         .target(name: "QRRendering", dependencies: ["CQREncode", "Imaging"]),
         // Frames → QR payloads: the zbar decoder and its pass ladder, frame sources. Knows nothing of tokens.

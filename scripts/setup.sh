@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 # sandbox cloud over mutual TLS). Cards: libp11-kit-dev (the PKCS#11 header), p11-kit-modules (its proxy module,
 # the default), softhsm2 (tokens for the tests and the demo), opensc (pkcs11-tool and pkcs11-spy, which counts a
 # module's calls in the tests). libjpeg-turbo-progs (cjpeg) makes the fault run's hostile progressive JPEGs.
+# Pictures: libheif-dev (an iPhone's HEIC photos, read by the still-image route); libheif-examples (heif-enc)
+# makes HEIC test pictures.
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
     python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc
-    libjpeg-turbo-progs)
+    libjpeg-turbo-progs libheif-dev libheif-examples)
 
 scripts/install-packages.sh "${packages[@]}"
 

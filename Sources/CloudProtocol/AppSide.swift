@@ -119,6 +119,8 @@ package enum ConsentState: String, Sendable, Codable, Equatable {
     case refused
     /// Not answered within ten minutes.
     case expired
+    /// Withdrawn by the institution that asked (`DELETE /v1/consents/{id}`) before the patient answered.
+    case cancelled
 }
 
 /// A consent request as the institution sees it. `token` is present only in the answer that hands

@@ -47,6 +47,7 @@ package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomS
     package static let consentRefused = CloudCode(rawValue: "consent_refused")
     package static let consentExpired = CloudCode(rawValue: "consent_expired")
     package static let consentAnswered = CloudCode(rawValue: "consent_answered")
+    package static let consentCancelled = CloudCode(rawValue: "consent_cancelled")
 
     /// Every code the cloud answers with (docs/cloud-openapi.yaml lists the same; a test checks).
     package static let all: [CloudCode] = [
@@ -55,7 +56,7 @@ package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomS
         .practitionerNotAffiliated, .requestStale, .nonceReused, .idempotencyKeyReused, .tokenReplayed, .tokenInvalid,
         .grantUnknown, .grantNotYours, .grantExpired, .routeNotFound, .methodNotAllowed, .internalError, .serviceBusy,
         .categoryUnknown, .appCredentialInvalid, .patientUnknown, .cardNotDelegated, .delegationInvalid,
-        .delegationUnknown, .consentUnknown, .consentRefused, .consentExpired, .consentAnswered,
+        .delegationUnknown, .consentUnknown, .consentRefused, .consentExpired, .consentAnswered, .consentCancelled,
     ]
 
     /// §6's codes: what a visit opening may be refused with. Any other code on a visit opening is one
@@ -91,7 +92,7 @@ package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomS
         case .tokenInvalid: 422
         case .grantUnknown, .routeNotFound, .categoryUnknown, .patientUnknown, .delegationUnknown, .consentUnknown:
             404
-        case .grantExpired, .consentExpired: 410
+        case .grantExpired, .consentExpired, .consentCancelled: 410
         case .methodNotAllowed: 405
         case .serviceBusy: 503
         default: 500
@@ -131,6 +132,7 @@ package struct CloudCode: RawRepresentable, Hashable, Sendable, Codable, CustomS
         case .consentRefused: "The patient refused"
         case .consentExpired: "The consent request expired unanswered"
         case .consentAnswered: "The consent request was already answered"
+        case .consentCancelled: "The institution withdrew the consent request"
         default: "The cloud failed"
         }
     }

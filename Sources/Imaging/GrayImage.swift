@@ -44,7 +44,7 @@ package struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// The file cannot be opened or read.
         package static let unreadable = Code(rawValue: "image_unreadable")
-        /// Not a PNG or JPEG file.
+        /// Not a PNG, JPEG or HEIF file.
         package static let unsupportedFormat = Code(rawValue: "image_format_unsupported")
         /// A PNG or JPEG whose data is damaged or truncated.
         package static let corrupt = Code(rawValue: "image_corrupt")
@@ -110,16 +110,27 @@ extension GrayImage {
         package var height: Int
     }
 
-    /// Decodes PNG or JPEG bytes; a JPEG of more than `fittingPixels` pixels is decoded at the largest
-    /// of TurboJPEG's reductions (½, ¼, ⅛) that fits, which costs a fraction of decoding it whole and
-    /// averaging it down. The image's own size must be within the limits either way.
+    /// Decodes PNG, JPEG or HEIF bytes, upright (a JPEG turned by its EXIF orientation, a HEIF by its
+    /// own). A JPEG of more than `fittingPixels` pixels is decoded at the largest of TurboJPEG's reductions
+    /// (½, ¼, ⅛) that fits, which costs a fraction of decoding it whole and averaging it down. The image's
+    /// own size must be within the limits either way; `width` and `height` are its size as seen.
     package static func decode(_ bytes: UnsafeRawBufferPointer, fittingPixels: Int?) throws(ImageError) -> Decoded {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             let image = try decodePNG(bytes)
             return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
         }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, fittingPixels: fittingPixels) }
-        throw ImageError(.unsupportedFormat, "not a PNG or JPEG image")
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            var decoded = try decodeJPEG(bytes, fittingPixels: fittingPixels)
+            let orientation = ImageOrientation.ofJPEG(bytes)
+            decoded.image = decoded.image.oriented(orientation)
+            if orientation.swapsSides { (decoded.width, decoded.height) = (decoded.height, decoded.width) }
+            return decoded
+        }
+        if isHEIF(bytes) {
+            let image = try decodeHEIF(bytes)
+            return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
+        }
+        throw ImageError(.unsupportedFormat, "not a PNG, JPEG or HEIF image")
     }
 
     static func checkDimensions(_ width: Int, _ height: Int) throws(ImageError) {

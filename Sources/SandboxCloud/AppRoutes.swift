@@ -143,6 +143,7 @@ extension CloudRoutes {
         case .unknown: throw CloudProblem(.consentUnknown, "no consent request with this id is waiting for you")
         case .alreadyAnswered: throw CloudProblem(.consentAnswered, "this request was already answered")
         case .expired: throw CloudProblem(.consentExpired, "the request expired before it was answered")
+        case .cancelled: throw CloudProblem(.consentCancelled, "the clinic withdrew this request")
         }
     }
 }

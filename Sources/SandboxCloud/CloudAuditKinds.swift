@@ -15,6 +15,7 @@ extension AuditKind {
     package static let consentRequested = AuditKind("consent.requested")
     package static let consentAnswered = AuditKind("consent.answered")
     package static let consentCollected = AuditKind("consent.collected")
+    package static let consentCancelled = AuditKind("consent.cancelled")
     /// A station asked whether a practitioner may sign its openings (`POST /v1/affiliations`).
     package static let affiliationChecked = AuditKind("affiliation.checked")
 }

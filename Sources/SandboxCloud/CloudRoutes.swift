@@ -35,6 +35,7 @@ struct CloudRoutes: Sendable {
         router.post("/v1/visits/{grant}/alerts") { request, context in try await alerts(request, context) }
         router.post("/v1/consents") { request, context in try await askConsent(request, context) }
         router.get("/v1/consents/{id}") { _, context in try await pollConsent(context) }
+        router.delete("/v1/consents/{id}") { _, context in try await cancelConsent(context) }
         registerApp(on: router)
         methods.record(router.routes.map { ($0.path.description, $0.method.rawValue) })
     }

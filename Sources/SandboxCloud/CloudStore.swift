@@ -82,6 +82,8 @@ package protocol CloudStore: Sendable {
     /// Marks an approved request collected with the id of the token handed over; false when another
     /// poll collected it first. Audited.
     func collectConsent(_ id: String, tokenID: [UInt8], now: Int64) async throws -> Bool
+    /// The asking institution withdraws its still-pending request `id`. Audited.
+    func cancelConsent(_ id: String, institution: String, now: Int64) async throws -> ConsentCancelOutcome
 
     /// Appends an audit row of its own.
     func audit(at: Int64, kind: AuditKind, subject: String, detail: [String: String]) async throws
@@ -214,7 +216,7 @@ package struct StoredDelegation: Sendable, Equatable {
 
 /// A consent request as the cloud keeps it: never the token handed over, only its id.
 package struct StoredConsent: Sendable, Equatable {
-    package enum State: String, Sendable { case pending, approved, collected, refused }
+    package enum State: String, Sendable { case pending, approved, collected, refused, cancelled }
     package var id: String
     package var institution: String
     package var patientID: String
@@ -226,13 +228,14 @@ package struct StoredConsent: Sendable, Equatable {
     package var tokenID: [UInt8]?
 
     /// The state as the protocol reports it at `now`: a request not answered, or an approval not
-    /// collected, within the window has expired.
+    /// collected, within the request's window has expired.
     package func reported(at now: Int64) -> ConsentState {
         switch state {
         case .pending: now > expiresAt ? .expired : .pending
-        case .approved: now > (answeredAt ?? expiresAt) + ConsentRequest.answerWindow ? .expired : .approved
+        case .approved: now > (answeredAt ?? expiresAt) + (expiresAt - requestedAt) ? .expired : .approved
         case .collected: .collected
         case .refused: .refused
+        case .cancelled: .cancelled
         }
     }
 }
@@ -241,5 +244,17 @@ package enum ConsentAnswerOutcome: Sendable, Equatable {
     case answered(StoredConsent)
     case unknown
     case alreadyAnswered
+    case expired
+    /// The institution withdrew it first.
+    case cancelled
+}
+
+/// What an institution's withdrawal of its consent request came to.
+package enum ConsentCancelOutcome: Sendable, Equatable {
+    /// Withdrawn now, or already withdrawn (the same answer again).
+    case cancelled(StoredConsent)
+    case unknown
+    /// The patient answered first (approved, collected or refused).
+    case answered
     case expired
 }

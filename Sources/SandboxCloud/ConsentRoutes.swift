@@ -25,7 +25,7 @@ extension CloudRoutes {
         let now = cloud.clock()
         let consent = StoredConsent(
             id: Hex.encode(VisitOpening.random()), institution: institution.code, patientID: asked.patientId,
-            setting: asked.setting, requestedAt: now, expiresAt: now + ConsentRequest.answerWindow, state: .pending,
+            setting: asked.setting, requestedAt: now, expiresAt: now + cloud.opener.settings.consentWindow, state: .pending,
             answeredAt: nil, tokenID: nil)
         try await cloud.store.createConsent(consent)
         return try json(consentView(consent, now: now, token: nil), status: .created)
@@ -44,6 +44,7 @@ extension CloudRoutes {
         let now = cloud.clock()
         switch consent.reported(at: now) {
         case .refused: throw CloudProblem(.consentRefused, "the patient refused")
+        case .cancelled: throw CloudProblem(.consentCancelled, "this institution withdrew the request")
         case .expired: throw CloudProblem(.consentExpired, "the request expired before it was answered or collected")
         case .pending, .collected: return try json(consentView(consent, now: now, token: nil))
         case .approved:
@@ -61,6 +62,21 @@ extension CloudRoutes {
             }
             // This answer still says `approved`, with the token; later polls say `collected`.
             return try json(consentView(consent, now: now, token: token.token))
+        }
+    }
+
+    /// The institution withdraws its request before the patient answers (a clinician who asked the wrong
+    /// patient, a call that ended). Withdrawing again answers the same; after an answer it is too late.
+    func cancelConsent(_ context: CloudRequestContext) async throws -> Response {
+        let institution = try context.requireInstitution()
+        let id = try context.parameters.require("id")
+        guard id.utf8.count <= 64 else { throw CloudProblem(.consentUnknown, "this institution asked no consent with this id") }
+        let now = cloud.clock()
+        switch try await cloud.store.cancelConsent(id, institution: institution.code, now: now) {
+        case .cancelled(let consent): return try json(consentView(consent, now: now, token: nil))
+        case .unknown: throw CloudProblem(.consentUnknown, "this institution asked no consent with this id")
+        case .answered: throw CloudProblem(.consentAnswered, "the patient answered first")
+        case .expired: throw CloudProblem(.consentExpired, "the request expired before it was withdrawn")
         }
     }
 

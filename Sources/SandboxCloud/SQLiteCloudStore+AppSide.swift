@@ -170,6 +170,7 @@ extension SQLiteCloudStore {
         try await pool.write { db in
             guard var consent = try Self.consents(db, where: "id = ?", [id]).first, consent.patientID == patientID
             else { return .unknown }
+            if consent.state == .cancelled { return .cancelled }
             guard consent.state == .pending else { return .alreadyAnswered }
             guard now <= consent.expiresAt else { return .expired }
             consent.state = approve ? .approved : .refused
@@ -196,6 +197,27 @@ extension SQLiteCloudStore {
             try AuditChain.append(
                 db, at: now, kind: .consentCollected, subject: id, detail: ["tokenId": Hex.encode(tokenID)])
             return true
+        }
+    }
+
+    package func cancelConsent(_ id: String, institution: String, now: Int64) async throws -> ConsentCancelOutcome {
+        try await pool.write { db in
+            guard var consent = try Self.consents(db, where: "id = ?", [id]).first, consent.institution == institution
+            else { return .unknown }
+            switch consent.reported(at: now) {
+            case .cancelled: return .cancelled(consent)
+            case .expired: return .expired
+            case .approved, .collected, .refused: return .answered
+            case .pending: break
+            }
+            consent.state = .cancelled
+            consent.answeredAt = now
+            try db.execute(
+                sql: "UPDATE consent SET state = 'cancelled', answered_at = ? WHERE id = ?", arguments: [now, id])
+            try AuditChain.append(
+                db, at: now, kind: .consentCancelled, subject: id,
+                detail: ["institution": institution, "patient": TaiwanID.masked(consent.patientID)])
+            return .cancelled(consent)
         }
     }
 

@@ -133,6 +133,28 @@ package final class SQLiteCloudStore: CloudStore {
         migrator.registerMigration("v3: refusals kept as a request id's answer") { db in
             try db.execute(sql: "ALTER TABLE visit_request ADD COLUMN refusal TEXT")
         }
+        migrator.registerMigration("v4: consent requests an institution withdrew") { db in
+            // SQLite cannot widen a CHECK in place: the table is made again with `cancelled` allowed.
+            try db.execute(
+                sql: """
+                    CREATE TABLE consent_v4 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        institution TEXT NOT NULL,
+                        patient_id TEXT NOT NULL,
+                        setting TEXT NOT NULL,
+                        requested_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state IN ('pending', 'approved', 'collected', 'refused', 'cancelled')),
+                        answered_at INTEGER,
+                        token_id BLOB) WITHOUT ROWID;
+                    INSERT INTO consent_v4 SELECT id, institution, patient_id, setting, requested_at, expires_at, state,
+                        answered_at, token_id FROM consent;
+                    DROP TABLE consent;
+                    ALTER TABLE consent_v4 RENAME TO consent;
+                    CREATE INDEX consent_by_patient ON consent (patient_id, state);
+                    """)
+        }
         return migrator
     }
 

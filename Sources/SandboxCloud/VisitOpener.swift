@@ -16,6 +16,8 @@ package struct VisitOpener: Sendable {
         package var sessionLength: Int64 = 3600
         /// The token profile's clock skew for the token check at `scannedAt`.
         package var skew: Int64 = TokenVerifier.defaultSkew
+        /// How long a patient has to answer a consent request (and an institution to collect an approval).
+        package var consentWindow: Int64 = ConsentRequest.answerWindow
         package init() {}
     }
 

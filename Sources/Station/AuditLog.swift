@@ -84,6 +84,7 @@ extension AuditKind {
     package static let consentApproved = AuditKind("consent.approved")
     package static let consentRefused = AuditKind("consent.refused")
     package static let consentExpired = AuditKind("consent.expired")
+    package static let consentCancelled = AuditKind("consent.cancelled")
     package static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
     package static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
     /// The cloud said at login that it would refuse the practitioner's openings; the login was refused.

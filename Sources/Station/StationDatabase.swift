@@ -254,6 +254,28 @@ package final class StationDatabase: Sendable {
                         given_up_at INTEGER NOT NULL);
                     """)
         }
+        migrator.registerMigration("v8: visit settings and remote consents kept") { db in
+            try db.execute(
+                sql: """
+                    -- The care setting a visit opened in (a remote visit's own, or the station's).
+                    ALTER TABLE visit_session ADD COLUMN setting TEXT;
+                    -- Consents the station asked the cloud for: a pending one is followed again after a
+                    -- restart. The patient only masked, as everywhere the station shows a consent.
+                    CREATE TABLE consent_request (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        patient TEXT NOT NULL,
+                        setting TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state IN ('pending', 'approved', 'refused', 'expired', 'cancelled')),
+                        requested_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        ended_at INTEGER,
+                        code TEXT,
+                        session_id TEXT);
+                    CREATE INDEX consent_request_pending ON consent_request (state) WHERE state = 'pending';
+                    CREATE INDEX consent_request_by_time ON consent_request (requested_at);
+                    """)
+        }
         return migrator
     }
 }

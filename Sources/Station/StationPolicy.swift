@@ -158,7 +158,7 @@ package final class StationPolicy: Sendable {
         try TrustState.raiseHighWater(db, to: claims.issuedAt)
         var (opened, superseded) = try VisitSessions.open(
             db, claims: claims, institution: settings.institution, source: source, now: now,
-            length: settings.sessionLengthSeconds)
+            length: settings.sessionLengthSeconds, setting: (setting ?? settings.forwarding?.setting)?.rawValue)
         if var forwarding = settings.forwarding {
             if let setting { forwarding.setting = setting }
             opened.cloud = try Outbox.enqueue(

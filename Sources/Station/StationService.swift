@@ -226,51 +226,6 @@ package final class StationService: Sendable {
         }
     }
 
-    // MARK: - Remote consent
-
-    /// Asks the patient's consent through the cloud (not retried: a second request would ask twice);
-    /// audited and announced with the patient masked, whatever the cloud sent, then followed by the link
-    /// until the patient answers or the window ends. Throws `CloudAccessError`.
-    package func requestConsent(patientID: String, setting: CareSetting) async throws -> Consent {
-        guard let uplink else { throw CloudAccessError.unavailable("the station forwards to no cloud") }
-        let consent = try await uplink.requestConsent(patientID: patientID, setting: setting)
-        let patient = TaiwanID.masked(patientID)
-        try consentRequested(consent, patient: patient)
-        uplink.follow(consent, patient: patient)
-        return consent
-    }
-
-    /// The cloud took the consent request for `patient` (masked here, whatever the cloud sent):
-    /// audited and announced.
-    package func consentRequested(_ consent: Consent, patient: String) throws {
-        let now = clock()
-        try record(
-            .consentRequested, subject: consent.id, detail: ["patient": patient, "setting": consent.setting.rawValue],
-            event: .consentRequested, at: now, code: OutcomeCode(rawValue: consent.state.rawValue), source: "consent",
-            holder: patient)
-    }
-
-    /// The patient approved: the token the cloud handed over is verified and opens the session as a
-    /// scan does (and goes to the cloud like one).
-    @discardableResult
-    package func consentApproved(_ consent: Consent, patient: String, token: String) throws -> StationPolicy.Outcome {
-        let now = clock()
-        try record(
-            .consentApproved, subject: consent.id, detail: ["patient": patient], event: .consentApproved, at: now,
-            source: "consent", holder: patient)
-        return try submit(Array(token.utf8), source: "consent", setting: consent.setting)
-    }
-
-    /// The patient refused, or did not answer in time (`code`: the cloud's, or `consent_expired`).
-    package func consentEnded(_ consent: Consent, patient: String, code: String) throws {
-        let now = clock()
-        let refused = code == "consent_refused"
-        try record(
-            refused ? .consentRefused : .consentExpired, subject: consent.id,
-            detail: ["patient": patient, "code": code], event: refused ? .consentRefused : .consentExpired, at: now,
-            code: OutcomeCode(rawValue: code), source: "consent", holder: patient)
-    }
-
     package func recordIDCheck(
         sessionID: String, document: IDDocument, lastFour: String, operatorName: String
     ) throws
@@ -329,7 +284,7 @@ package final class StationService: Sendable {
 
     /// An audit row and the event that tells the screens of it, at one time: what the cloud side's
     /// happenings (logins, consents, double use) each are. Holders and patients come masked.
-    private func record(
+    func record(
         _ kind: AuditKind, subject: String, detail: [String: String], event: EventKind, at now: Int64,
         code: OutcomeCode? = nil, source: String? = nil, holder: String? = nil
     ) throws {
@@ -367,6 +322,8 @@ package protocol CloudUplink: Sendable {
     /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
     /// to `consentEnded`.
     func follow(_ consent: Consent, patient: String)
+    /// Withdraws a pending consent request at the cloud (one try). Throws `CloudAccessError`.
+    func cancelConsent(id: String) async throws -> Consent
     /// Asks the cloud whether openings signed with this practitioner certificate (DER) would pass for
     /// the institution (the project's `POST /v1/affiliations`); never throws: a cloud that cannot be
     /// asked leaves the login unchecked.

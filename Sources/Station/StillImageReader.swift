@@ -7,8 +7,15 @@
 package protocol StillImageReader: Sendable {
     /// Decodes the encoded bytes into the reader's own image (a large JPEG reduced).
     func decode(_ encoded: UnsafeRawBufferPointer) throws(StillImageError) -> DecodedStill
+    /// Decodes a live capture's frame: a JPEG or PNG only, by its content, of at most
+    /// `maximumFramePixels` as its header declares (refused before decoding).
+    func decodeFrame(_ encoded: UnsafeRawBufferPointer) throws(StillImageError) -> DecodedStill
     /// Every code the ladder reads in it.
     func read(_ image: DecodedStill) -> StillImageCodes
+    /// The codes the camera's fast ladder reads in one frame of a live capture (a shared video-call
+    /// window): the every-frame passes and the `turn`-th of the alternating ones, as a camera's frames
+    /// take them in turn.
+    func readFrame(_ image: DecodedStill, turn: Int) -> StillImageCodes
 }
 
 /// A decoded image, opaque to everyone but the reader that made it.

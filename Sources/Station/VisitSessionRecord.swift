@@ -40,6 +40,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
     var insuranceStatus: String?
     var patientSex: String?
     var grantExpiresAt: Int64?
+    var setting: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id
@@ -69,12 +70,13 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
         case insuranceStatus = "insurance_status"
         case patientSex = "patient_sex"
         case grantExpiresAt = "grant_expires_at"
+        case setting
     }
 
     /// The columns set when the session opens and never changed by a later save.
     static let fixedAtOpening: Set<CodingKeys> = [
         .id, .holderID, .holderName, .holderBirthDate, .photo, .delegateID, .institution, .source, .openedAt,
-        .expiresAt,
+        .expiresAt, .setting,
     ]
 
     /// The columns a save of an existing session updates: every other column of the record (a column
@@ -109,6 +111,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
         insuranceStatus = session.cloud?.insuranceStatus
         patientSex = session.cloud?.sex
         grantExpiresAt = session.cloud?.grantExpiresAt
+        setting = session.setting
     }
 
     /// The session this row holds. An unknown state reads as `closed`; the ID check is there only with
@@ -130,7 +133,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
             id: id, holderID: holderID, holderName: holderName, holderBirthDate: holderBirthDate, photo: photo,
             delegateID: delegateID, institution: institution, source: source, openedAt: openedAt,
             expiresAt: expiresAt, state: VisitSession.State(rawValue: state) ?? .closed, closedAt: closedAt,
-            closeReason: closeReason.map(CloseReason.init(rawValue:)), idCheck: idCheck, cloud: cloud)
+            closeReason: closeReason.map(CloseReason.init(rawValue:)), idCheck: idCheck, cloud: cloud, setting: setting)
     }
 
     /// Inserts the session's row, or updates an existing row's `changingColumns` (never the columns fixed

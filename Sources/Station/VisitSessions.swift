@@ -27,7 +27,8 @@ package struct VisitSessions: Sendable {
     /// Opens a session for a verified token inside the caller's transaction; an open session of the
     /// same holder is closed as `superseded` first. Returns the new session and the superseded one.
     static func open(
-        _ db: Database, claims: TokenClaims, institution: String, source: String, now: Int64, length: Int64
+        _ db: Database, claims: TokenClaims, institution: String, source: String, now: Int64, length: Int64,
+        setting: String? = nil
     ) throws -> (opened: VisitSession, superseded: VisitSession?) {
         var superseded: VisitSession?
         if var previous = try fetchOpen(db, holderID: claims.holder.id) {
@@ -46,9 +47,11 @@ package struct VisitSessions: Sendable {
             holderBirthDate: claims.holder.birthDate.iso,
             photo: needsIDCheck ? "none" : "verified", delegateID: claims.delegation?.delegateID,
             institution: institution, source: source, openedAt: now, expiresAt: now + length,
-            state: needsIDCheck ? .awaitingIDCheck : .active, closedAt: nil, closeReason: nil, idCheck: nil)
+            state: needsIDCheck ? .awaitingIDCheck : .active, closedAt: nil, closeReason: nil, idCheck: nil,
+            setting: setting)
         try VisitSessionRecord(session).insert(db)  // a new id: no row to update first
         var detail = ["holder": session.maskedHolder, "state": session.state.rawValue, "source": source]
+        if let setting { detail["setting"] = setting }
         if let delegate = session.delegateID { detail["delegate"] = TaiwanID.masked(delegate) }
         try AuditLog.append(db, at: now, kind: .sessionOpened, subject: session.id, detail: detail)
         return (session, superseded)

@@ -17,6 +17,10 @@ extension Routes {
             try self.events(request, closed: context.connectionClosed, stillSignedIn: context.stillSignedIn)
         }
         routes.post("/v1/consents") { request, context in try await self.requestConsent(request, context) }
+        routes.get("/v1/consents") { _, _ in
+            try await Blocking.run { try self.json(StationConsentList(consents: self.service.recentConsents())) }
+        }
+        routes.post("/v1/consents/{id}/cancel") { _, context in try await self.cancelConsent(context) }
         routes.get("/v1/stats/day") { _, _ in try await Blocking.run { try self.day() } }
         return routes
     }
@@ -41,6 +45,24 @@ extension Routes {
         guard service.uplink != nil else { throw Problem.cloudNotConfigured }
         let consent = try await service.requestConsent(patientID: asked.patientId, setting: setting)
         return try json(consent)
+    }
+
+    /// `POST /v1/consents/{id}/cancel`: withdraws a pending request at the cloud and here; the request as
+    /// it now is. One that ended first is 409 `consent_ended`, with how it ended.
+    func cancelConsent(_ context: StationRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard service.uplink != nil else { throw Problem.cloudNotConfigured }
+        do {
+            return try json(try await service.cancelConsent(id: id))
+        } catch ConsentCancelError.unknown {
+            throw Problem(
+                status: .notFound, code: .consentUnknown, title: "No such consent request",
+                detail: "this station asked no consent with this id")
+        } catch ConsentCancelError.ended(let consent) {
+            throw Problem(
+                status: .conflict, code: .consentEnded, title: "The consent request has ended",
+                detail: "it is \(consent.state.rawValue)\(consent.code.map { " (\($0))" } ?? "")")
+        }
     }
     /// `GET /v1/stats/day`: today's scans per hour and refusals by code (Asia/Taipei's day).
     func day() throws -> Response {

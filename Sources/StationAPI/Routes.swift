@@ -16,8 +16,12 @@ struct Routes: Sendable {
     let camera: any CameraStatusProviding
     let images: (any StillImageReader)?
     let keepAlive: Double
-    /// One image read at a time (`POST /v1/scans/image`).
+    /// One image read at a time (`POST /v1/scans/image`), and one live capture's frame
+    /// (`POST /v1/scans/frame`), apart: a picture being read does not stall a capture.
     let imageGate = ImageGate()
+    let frameGate = ImageGate()
+    /// What live captures read in the last seconds, and the ladder's turn.
+    let captures = CaptureMemory()
 
     /// A JSON body. A body declared as something else (a form, plain text) is 415, not parsed as JSON;
     /// one sent without a Content-Type is read as JSON, as the API always has.

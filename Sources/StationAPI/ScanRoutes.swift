@@ -16,6 +16,7 @@ extension Routes {
         routes.get("/v1/status") { _, _ in try await Blocking.run { try self.status() } }
         routes.post("/v1/scans") { request, context in try await self.submit(request, context) }
         routes.post("/v1/scans/image") { request, context in try await self.submitImage(request, context) }
+        routes.post("/v1/scans/frame") { request, context in try await self.submitFrame(request, context) }
         return routes
     }
 
@@ -45,10 +46,12 @@ extension Routes {
 
     /// Several token texts (the codes of one picture): each submitted, then one wait for the cloud for
     /// all of them, not one wait each.
-    func verdicts(on tokens: [[UInt8]], source: String) async throws -> [ScanResponse] {
+    func verdicts(on tokens: [[UInt8]], source: String, setting: CareSetting? = nil) async throws -> [ScanResponse] {
         let service = service
         var outcomes: [StationPolicy.Outcome] = []
-        for token in tokens { outcomes.append(try await service.submitGrouped(token, source: source)) }
+        for token in tokens {
+            outcomes.append(try await service.submitGrouped(token, source: source, setting: setting))
+        }
         if outcomes.contains(where: { $0.session?.cloud?.state == .pendingCloud }), let uplink = service.uplink {
             await uplink.flush(timeout: Self.cloudWait)
             for index in outcomes.indices {

@@ -65,6 +65,11 @@ package final class CloudCalls: CloudUplink {
 
     package func follow(_ consent: Consent, patient: String) { consents.follow(consent, patient: patient) }
 
+    package func cancelConsent(id: String) async throws -> Consent {
+        let reply = try await client.send(.DELETE, "/v1/consents/\(URLComponentText.escape(id))")
+        return try CloudReply.decode(reply, as: Consent.self)
+    }
+
     // MARK: - A practitioner's affiliation, at login
 
     package func checkAffiliation(certificate: [UInt8]) async -> AffiliationCheck.Outcome {

@@ -4,19 +4,24 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Station
+import Synchronization
 import StationModels
 import VirtualCard
 
 /// Follows each remote-consent request until the patient answers or its window ends (and a little
 /// after, for a cloud whose clock runs behind). An approval's token is verified and opens the visit as
-/// a scan does; a refusal or the end of the window is recorded. Pending consents live in memory: after
-/// a restart, ask again.
+/// a scan does; a refusal or the end of the window is recorded. The requests still pending when the
+/// daemon starts (kept by the station) are followed again, so an approval given meanwhile is not lost.
 final class ConsentFollower: Service {
     let client: CloudClient
     let station: StationService
     let pollInterval: Duration
     let logger: Logger
     private let requests: AsyncStream<(Consent, String)>
+    /// The requests being polled: one poller a request. One asked just as the daemon started may come both
+    /// from the kept requests and from the queue, and two pollers would race for the token the cloud hands
+    /// over once.
+    private let following = Mutex<Set<String>>([])
     private let sink: AsyncStream<(Consent, String)>.Continuation
 
     init(client: CloudClient, station: StationService, queue: ConsentQueue, pollInterval: Duration, logger: Logger) {
@@ -28,11 +33,24 @@ final class ConsentFollower: Service {
     }
 
     func run() async throws {
+        let waiting: [(consent: Consent, patient: String)]
+        do {
+            waiting = try station.consentsToFollow()
+        } catch {
+            logger.error("the pending consent requests could not be read", metadata: ["error": "\(error)"])
+            waiting = []
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                for await (consent, patient) in self.requests {
-                    group.addTask { await self.follow(consent, patient: patient) }
+                func start(_ consent: Consent, _ patient: String) {
+                    guard self.following.withLock({ $0.insert(consent.id).inserted }) else { return }
+                    group.addTask {
+                        await self.follow(consent, patient: patient)
+                        _ = self.following.withLock { $0.remove(consent.id) }
+                    }
                 }
+                for (consent, patient) in waiting { start(consent, patient) }
+                for await (consent, patient) in self.requests { start(consent, patient) }
             }
         }
     }
@@ -60,7 +78,7 @@ final class ConsentFollower: Service {
                     guard let token = answer.token else { continue }
                     try station.consentApproved(consent, patient: patient, token: token)
                     return
-                case .collected, .refused, .expired:
+                case .collected, .refused, .expired, .cancelled:
                     // Collected without a token here: another poll took it; nothing more will come.
                     try station.consentEnded(
                         consent, patient: patient,

@@ -45,13 +45,19 @@ package struct ImageScanResponse: Codable, Sendable, Equatable {
     /// The largest body the route takes: a 12 MP phone photo as JPEG is 3 to 8 MB, a 4K screenshot as
     /// PNG up to about 15.
     package static let maximumImageBytes = 24 << 20
+    /// `POST /v1/scans/frame`: the largest frame of a live capture (a downscaled JPEG is 100–400 KB).
+    package static let maximumFrameBytes = 4 << 20
     package struct Code: Codable, Sendable, Equatable {
         /// The code's corners in the image, `[[x, y], …]`, so a page can outline it.
         package var corners: [[Int]]
         package var scan: ScanResponse
-        package init(corners: [[Int]], scan: ScanResponse) {
+        /// A live capture's frame: the same code was read from a capture moments ago and not submitted
+        /// again; `scan` is that first verdict.
+        package var `repeat`: Bool?
+        package init(corners: [[Int]], scan: ScanResponse, repeat: Bool? = nil) {
             self.corners = corners
             self.scan = scan
+            self.repeat = `repeat`
         }
     }
 
@@ -244,6 +250,10 @@ package struct APIErrorCode: RawRepresentable, Hashable, Sendable, Codable, Cust
     package static let imageUploadTooSlow = APIErrorCode(rawValue: "image_upload_too_slow")
     /// Another image is being read: one at a time, so pictures cannot crowd out the camera.
     package static let imageBusy = APIErrorCode(rawValue: "image_busy")
+    /// `POST /v1/consents/{id}/cancel`: no request with this id was made at this station.
+    package static let consentUnknown = APIErrorCode(rawValue: "consent_unknown")
+    /// `POST /v1/consents/{id}/cancel`: the request ended first (answered, expired or withdrawn).
+    package static let consentEnded = APIErrorCode(rawValue: "consent_ended")
     /// A browser's state-changing request without the page's own `Origin`.
     package static let originRefused = APIErrorCode(rawValue: "origin_refused")
     /// `vhc web` at a station that serves no page (no loopback TCP listener).

@@ -45,6 +45,10 @@ package struct SessionSummary: Sendable, Codable, Equatable {
     /// The visit at the cloud: its state and sequence number.
     package var cloud: CloudVisit.State?
     package var visitSequence: String?
+    /// Where the token came from and the care setting the visit opened in (a telemedicine visit from a
+    /// picture, a capture or a consent says which).
+    package var source: String?
+    package var setting: String?
 
     package init(_ session: VisitSession) {
         id = session.id
@@ -57,6 +61,8 @@ package struct SessionSummary: Sendable, Codable, Equatable {
         closeReason = session.closeReason
         cloud = session.cloud?.state
         visitSequence = session.cloud?.visitSequence
+        source = session.source
+        setting = session.setting
     }
 }
 
@@ -99,6 +105,8 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomS
     package static let consentApproved = EventKind(rawValue: "consent.approved")
     package static let consentRefused = EventKind(rawValue: "consent.refused")
     package static let consentExpired = EventKind(rawValue: "consent.expired")
+    /// Withdrawn at the station before the patient answered.
+    package static let consentCancelled = EventKind(rawValue: "consent.cancelled")
     /// The cloud became reachable again, or stopped answering.
     package static let cloudOnline = EventKind(rawValue: "cloud.online")
     package static let cloudOffline = EventKind(rawValue: "cloud.offline")

@@ -38,8 +38,13 @@ package struct VisitSession: Sendable, Equatable, Codable {
     /// The delegate who presented the card, when it was delegated.
     package var delegateID: String?
     package var institution: String
-    /// Where the token came from: `camera`, `api`, `image`.
+    /// Where the token came from: `camera`, `handheld`, `api`, `image`, `capture`, `consent`.
     package var source: String
+    /// The care setting the visit opened in (`outpatient`, `home_care`, `telemedicine`,
+    /// `video_consultation`): the station's, or a remote visit's own (a consent's, a picture's or a
+    /// capture's `setting`); nil for a standalone station's visits that named none, and for rows from
+    /// before it was kept.
+    package var setting: String?
     package var openedAt: Int64
     package var expiresAt: Int64
     package var state: State
@@ -52,8 +57,10 @@ package struct VisitSession: Sendable, Equatable, Codable {
     package init(
         id: String, holderID: String, holderName: String, holderBirthDate: String, photo: String,
         delegateID: String?, institution: String, source: String, openedAt: Int64, expiresAt: Int64, state: State,
-        closedAt: Int64? = nil, closeReason: CloseReason? = nil, idCheck: IDCheck? = nil, cloud: CloudVisit? = nil
+        closedAt: Int64? = nil, closeReason: CloseReason? = nil, idCheck: IDCheck? = nil, cloud: CloudVisit? = nil,
+        setting: String? = nil
     ) {
+        self.setting = setting
         self.id = id
         self.holderID = holderID
         self.holderName = holderName

@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Visit session length in seconds.") var sessionLength: Int64 = 3600
     @Option(help: "How late a visit opening may arrive after it was signed, in seconds.") var deferralWindow: Int64 =
         72 * 3600
+    @Option(help: "How long a patient has to answer a consent request, in seconds.") var consentWindow: Int64 =
+        ConsentRequest.answerWindow
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
@@ -56,6 +58,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "--session-length must be 60 s to 7 days and --deferral-window 300 s to 30 days (in seconds)")
         }
+        guard (5...ConsentRequest.answerWindow).contains(consentWindow) else {
+            throw ValidationError("--consent-window must be 5 to \(ConsentRequest.answerWindow) seconds")
+        }
         let logger = {
             var logger = Logger(label: "vhc-cloud")
             logger.logLevel = .info
@@ -64,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         var settings = VisitOpener.Settings()
         settings.sessionLength = sessionLength
         settings.deferralWindow = deferralWindow
+        settings.consentWindow = consentWindow
         let limits = try connections.limits(logger: logger)
         let cloud: SandboxCloud
         do {

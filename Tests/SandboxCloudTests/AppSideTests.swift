@@ -266,6 +266,30 @@ import VirtualCard
                 cloud.clock.advance(by: ConsentRequest.answerWindow + 1)
                 #expect(try await poll(uncollected.id).code == "consent_expired")
 
+                // Withdrawn by the institution: the app no longer lists it nor can answer it, the poll says so,
+                // withdrawing again answers the same; one answered or expired cannot be withdrawn.
+                func withdraw(_ id: String) async throws -> CloudHarness.Reply {
+                    try await cloud.request(institution, .DELETE, "/v1/consents/\(id)")
+                }
+                let withdrawn = try await ask()
+                #expect(try await withdraw(withdrawn.id).decode(Consent.self).state == .cancelled)
+                #expect(try await withdraw(withdrawn.id).decode(Consent.self).state == .cancelled)
+                let afterwards = try await cloud.request(app, .GET, "/v1/app/consents", headers: login)
+                    .decode(PendingConsents.self)
+                #expect(!afterwards.consents.contains { $0.id == withdrawn.id })
+                let answerAfter = try await answer(withdrawn.id, true)
+                #expect(answerAfter.status == 410 && answerAfter.code == "consent_cancelled")
+                let pollAfter = try await poll(withdrawn.id)
+                #expect(pollAfter.status == 410 && pollAfter.code == "consent_cancelled")
+                let answeredFirst = try await ask()
+                #expect(try await answer(answeredFirst.id, false).status == 200)
+                let late = try await withdraw(answeredFirst.id)
+                #expect(late.status == 409 && late.code == "consent_answered")
+                let lapsed = try await ask()
+                cloud.clock.advance(by: ConsentRequest.answerWindow + 1)
+                #expect(try await withdraw(lapsed.id).code == "consent_expired")
+                #expect(try await withdraw("nope").code == "consent_unknown")
+
                 // Unknown ids, and bad requests.
                 #expect(try await poll("nope").code == "consent_unknown")
                 #expect(try await answer("nope", true).code == "consent_unknown")
@@ -299,8 +323,10 @@ import VirtualCard
         }
         try await cloud.stop()
         let answered = try await cloud.auditDetails(.consentAnswered)
-        #expect(answered.count == 3)
+        #expect(answered.count == 4)
         #expect(answered.allSatisfy { !$0.contains(patient.id) })
+        let withdrawals = try await cloud.auditDetails(.consentCancelled)
+        #expect(withdrawals.count == 1 && withdrawals.allSatisfy { !$0.contains(patient.id) })
     }
 }
 

@@ -632,7 +632,7 @@ struct StationForwardingTests {
         // Approved in the app: the station's poll receives the token and opens the session.
         var events = station.service.events.subscribe()
         let asked = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
-        #expect(asked.state == .pending && asked.patient == TaiwanID.masked(patient.id) && asked.token == nil)
+        #expect(asked.state == .pending && asked.patient == TaiwanID.masked(patient.id) && asked.setting == "telemedicine")
         _ = try await app.answerConsent(asked.id, approve: true)
         let opened = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
         #expect(opened?.type == .sessionOpened && opened?.session?.holder == VisitSessionMask.of(patient))
@@ -655,6 +655,53 @@ struct StationForwardingTests {
         cloud.clock.advance(by: ConsentRequest.answerWindow + 1)
         let expiry = await next([.sessionOpened, .consentRefused, .consentExpired], in: events)
         #expect(expiry?.type == .consentExpired && expiry?.code?.rawValue == "consent_expired")
+        try await app.cloud.shutdown()
+        await station.shutdown()
+        try await cloud.stop()
+    }
+}
+
+extension StationForwardingTests {
+    @Test("remote consent kept: withdrawn at the station and at the cloud; pending across a restart, approved meanwhile")
+    func consentsKept() async throws {
+        let cloud = try await CloudHarness()
+        var station = try await ForwardingStation(cloud)
+        await station.services.syncLists()
+        try await station.loginAffiliated()
+        let patient = cloud.patient()
+        let app = AppClient(cloud: try cloud.appClient(), secret: String(try cloud.appLogin(patient)[0].1.dropFirst(7)))
+
+        // Withdrawn before the patient answers: the app can no longer answer it, and it ends once.
+        var events = station.service.events.subscribe()
+        let withdrawn = try await station.service.requestConsent(patientID: patient.id, setting: .telemedicine)
+        #expect(try station.service.recentConsents().map(\.state) == [.pending])
+        let cancelled = try await station.service.cancelConsent(id: withdrawn.id)
+        #expect(cancelled.state == .cancelled && cancelled.code == "consent_cancelled" && cancelled.endedAt != nil)
+        let told = await next([.consentCancelled, .consentExpired, .consentRefused], in: events)
+        #expect(told?.type == .consentCancelled && told?.holder == TaiwanID.masked(patient.id))
+        await #expect(throws: (any Error).self) { _ = try await app.answerConsent(withdrawn.id, approve: true) }
+        await #expect(throws: ConsentCancelError.self) { _ = try await station.service.cancelConsent(id: withdrawn.id) }
+        await #expect(throws: ConsentCancelError.self) { _ = try await station.service.cancelConsent(id: "not-asked") }
+
+        // Asked, then the daemon stops; the patient approves meanwhile; the next start follows the request
+        // again and the approval opens the visit, in the consent's setting.
+        let asked = try await station.service.requestConsent(patientID: patient.id, setting: .videoConsultation)
+        await station.shutdown()
+        _ = try await app.answerConsent(asked.id, approve: true)
+        station = try await ForwardingStation(cloud, running: false)
+        events = station.service.events.subscribe()
+        station.start()
+        let opened = await next([.sessionOpened, .consentExpired], in: events)
+        #expect(opened?.type == .sessionOpened && opened?.session?.holder == VisitSessionMask.of(patient))
+        // The approval is announced once the request names its visit: read then, it does.
+        let approved = await next([.consentApproved, .consentExpired], in: events)
+        #expect(approved?.type == .consentApproved && approved?.code?.rawValue == "valid")
+        let kept = try #require(try station.service.recentConsents().first { $0.id == asked.id })
+        let session = try #require(try station.service.sessions.list().first)
+        #expect(kept.state == .approved && kept.sessionId == session.id && kept.code == "valid")
+        #expect(session.source == "consent" && session.setting == "video_consultation")
+        let kinds = try station.auditKinds()
+        #expect(kinds.contains("consent.cancelled") && kinds.contains("consent.approved"))
         try await app.cloud.shutdown()
         await station.shutdown()
         try await cloud.stop()

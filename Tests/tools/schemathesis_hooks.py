@@ -3,13 +3,15 @@
 
 - format `tw-id`: a Taiwan national ID or resident number, whose last digit is a checksum (docs/openapi.yaml);
   values are generated with a correct check digit, so a schema-valid request is one the station can accept;
-- media types image/png and image/jpeg (POST /v1/scans/image): small real images, since any bytes fit a
-  `format: binary` schema but only an image can be read.
+- media types image/png, image/jpeg and image/heic or image/heif (POST /v1/scans/image, /v1/scans/frame):
+  small real images, since any bytes fit a `format: binary` schema but only an image can be read.
 
 A test tool, never part of the station."""
 
+import os
 import struct
 import subprocess
+import tempfile
 import zlib
 
 import schemathesis
@@ -47,8 +49,21 @@ def grey_jpeg(width, height):
     return subprocess.run(["cjpeg", "-grayscale"], input=pgm, capture_output=True, check=True).stdout
 
 
+def grey_heic(width, height):
+    """Through heif-enc (libheif-examples), from a PNG written to a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        png, heic = os.path.join(folder, "grey.png"), os.path.join(folder, "grey.heic")
+        with open(png, "wb") as out:
+            out.write(grey_png(width, height))
+        subprocess.run(["heif-enc", "-q", "50", "-o", heic, png], capture_output=True, check=True)
+        with open(heic, "rb") as made:
+            return made.read()
+
+
 schemathesis.openapi.media_type("image/png", st.just(grey_png(16, 16)))
 schemathesis.openapi.media_type("image/jpeg", st.just(grey_jpeg(16, 16)))
+schemathesis.openapi.media_type("image/heic", st.just(grey_heic(16, 16)))
+schemathesis.openapi.media_type("image/heif", st.just(grey_heic(16, 16)))
 
 # A visit opening (POST /v1/visits) is a COSE_Sign1 no generator can sign: bytes up to the limit, so the
 # operation is at least fuzzed for server errors; its refusals are expected (Tests/tools/schemathesis.toml).

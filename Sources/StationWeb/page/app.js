@@ -4,6 +4,7 @@
 import { languages, text, nextSteps } from "/web/text.js";
 import { installKeyScan } from "/web/keyscan.js";
 import { createSounds } from "/web/sounds.js";
+import { installTelemedicine } from "/web/telemedicine.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,18 +63,20 @@ class ProblemError extends Error {
   }
 }
 
-async function api(path, { method = "GET", body } = {}) {
+// `body` goes as JSON; `raw` (a picture's Blob) goes as it is, with its media type `type`.
+async function api(path, { method = "GET", body, raw, type } = {}) {
   const headers = { "X-VHC-Page-Key": pageKey };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (raw !== undefined) headers["Content-Type"] = type || "application/octet-stream";
+  else if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   if (response.status === 401) { showSignIn(); throw new ProblemError({ code: "unauthorized" }, 401); }
-  const type = response.headers.get("Content-Type") || "";
-  const data = type.includes("json") ? await response.json() : null;
+  const answered = response.headers.get("Content-Type") || "";
+  const data = answered.includes("json") ? await response.json() : null;
   if (!response.ok) throw new ProblemError(data, response.status);
   return data;
 }
@@ -98,6 +101,15 @@ function reportError(error) {
 }
 
 const sounds = createSounds({ toggle: $("sound"), volume: $("volume"), blocked: $("sound-blocked") });
+
+// Words for a setting or a source code (`setting.telemedicine`, `source.capture`); an unknown one as it is.
+function named(kind, code) {
+  return text[state.language][`${kind}.${code}`] ?? text.en[`${kind}.${code}`] ?? code;
+}
+
+const telemedicine = installTelemedicine({
+  $, t, element, api, stationNow, timeText, named, language: () => state.language,
+});
 
 // ---- the verdict ----
 
@@ -164,7 +176,9 @@ function paintVerdict() {
   $("verdict-next").textContent = steps[verdict.next] ?? steps.default;
   const meta = [];
   if (event.code && event.type === "scan.rejected") meta.push(event.code);
-  if (event.source) meta.push(`${t("verdict.source")}: ${event.source}`);
+  if (event.session?.setting) meta.push(named("setting", event.session.setting));
+  const source = event.source && named("source", event.source);
+  if (source) meta.push(`${t("verdict.source")}: ${source === event.source ? source : `${source} (${event.source})`}`);
   if (event.session?.visitSequence) meta.push(`${t("verdict.visit")}: ${event.session.visitSequence}`);
   meta.push(timeText(event.at));
   $("verdict-meta").textContent = meta.join(" · ");
@@ -215,7 +229,7 @@ const eventTypes = [
   "scan.accepted", "scan.rejected", "session.opened", "session.id_checked", "session.closed", "session.expired",
   "visit.unsigned", "visit.undeliverable", "session.signed", "visit.forwarded", "visit.refused", "stream.gap",
   "practitioner.logged_in", "practitioner.logged_out", "token.double_use", "consent.requested",
-  "consent.approved", "consent.refused", "consent.expired", "cloud.online", "cloud.offline",
+  "consent.approved", "consent.refused", "consent.expired", "consent.cancelled", "cloud.online", "cloud.offline",
 ];
 
 function connectEvents() {
@@ -277,6 +291,7 @@ function reloadAll() {
   refresh.soon("status", loadStatus, 0);
   refresh.soon("sessions", loadSessions, 0);
   refresh.soon("day", loadDay, 0);
+  refresh.soon("consents", telemedicine.loadConsents, 0);
 }
 
 function setStream(mode) {
@@ -313,6 +328,10 @@ function handle(event, fresh) {
       break;
   }
   if (event.session || event.type === "stream.gap") refresh.soon("sessions", loadSessions);
+  // An approval's visit is recorded after its consent.approved: its scan's events bring the list up to date.
+  if (event.type.startsWith("consent.") || event.source === "consent") {
+    refresh.soon("consents", telemedicine.loadConsents, 50);
+  }
   if (event.type.startsWith("practitioner.") || event.type.startsWith("visit.") || event.type === "session.signed") {
     refresh.soon("status", loadStatus);
   }
@@ -483,6 +502,7 @@ function paintSessions() {
     return element("tr", { "data-session": session.id },
       element("td", {}, holder),
       element("td", { text: session.delegateID ?? "" }),
+      element("td", { class: "setting", text: session.setting ? named("setting", session.setting) : "" }),
       stateCell,
       element("td", { class: "time-left", text: timeLeft(session) }),
       element("td", { text: session.cloud?.visitSequence ?? "" }),
@@ -733,6 +753,7 @@ function applyLanguage() {
   paintSessions();
   if (state.records) paintTabs();
   if (state.day) loadDay().catch(reportError);
+  telemedicine.paint();
 }
 
 function showSignIn() {
@@ -743,6 +764,7 @@ function showSignIn() {
   for (const id of [...state.revealed.keys()]) hideHolder(id);
   state.sessions = [];
   paintSessions();
+  telemedicine.signedOut();
   $("signin").hidden = false;
   $("desk").hidden = true;
   $("signout").hidden = true;
@@ -757,7 +779,8 @@ async function checkSignIn() {
 
 async function start() {
   // The first reads go out before anything is painted, together: a cold load waits for one round trip.
-  const firstReads = Promise.allSettled([checkSignIn(), loadSessions(), loadDay(), loadSettings()]);
+  const firstReads = Promise.allSettled([checkSignIn(), loadSessions(), loadDay(), loadSettings(),
+    telemedicine.loadConsents()]);
   applyLanguage();
   sounds.start();
   installKeyScan({
@@ -791,7 +814,7 @@ async function start() {
   for (const result of rest) if (result.status === "rejected") reportError(result.reason);
   connectEvents();
   setInterval(() => loadStatus().catch(() => {}), 2000);
-  setInterval(() => { paintClock(); paintTimesLeft(); if (state.verdict && readyIn() <= 0) backToReady(); }, 1000);
+  setInterval(() => { paintClock(); paintTimesLeft(); telemedicine.tick(); if (state.verdict && readyIn() <= 0) backToReady(); }, 1000);
   document.body.dataset.readyAt = String(performance.now());
   document.body.dataset.ready = "true";
   sounds.wake(); // before any event is handled, yet after the page is up: the audio device costs ~50 ms

@@ -32,8 +32,8 @@ const modifierKeys = new Set(["Shift", "Control", "Alt", "AltGraph", "Meta", "OS
 const textInputTypes = new Set(["text", "search", "url", "tel", "email", "password", "number", "date",
   "datetime-local", "month", "time", "week"]);
 
-// Where typing is the point: the guard leaves those keys alone.
-function isTextField(node) {
+// Where typing is the point: the guard leaves those keys alone (and a paste of text, telemedicine.js).
+export function isTextField(node) {
   if (!(node instanceof Element)) return false;
   if (node.isContentEditable) return true;
   if (node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement) return true;

@@ -8,7 +8,7 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Submit a token text, or the QR codes in an image, to the daemon.",
         discussion: """
             TOKEN: a token text from a handheld scanner or typed; - reads standard input.
-            --image FILE: a PNG or JPEG (a screenshot of a video call, a photo of the patient's phone); the daemon
+            --image FILE: a PNG, JPEG or HEIC (a screenshot of a video call, a photo of the patient's phone); the daemon
               reads its QR codes and submits each token (POST /v1/scans/image). The image is not stored.
             Exit status: 0 when a session opened (for an image: for every code read), 1 for any other verdict, an
             image with no code, or an API problem, 2 when the daemon cannot be reached.
@@ -47,7 +47,9 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
         // The daemon decides by the content; the declared type only has to be an image's.
-        let type = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"
+        let type =
+            bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
+            ? "image/png" : bytes.count > 8 && bytes[4..<8].elementsEqual("ftyp".utf8) ? "image/heic" : "image/jpeg"
         let reply = try await client.upload(
             "/v1/scans/image", query: [("source", source ?? "image")], contentType: type, bytes: bytes,
             as: ImageScanResponse.self)

@@ -205,13 +205,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ]),
+        // The compatibility listener: NHIA's card control software's calls as HIS code makes them, answered by
+        // the station (docs/his-compatibility.md).
+        .target(
+            name: "StationHIS",
+            dependencies: [
+                "Station", "StationModels", "VirtualCard",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The daemon's entry point and its assembly: options and configuration, then the database, the
         // station, the cloud link, the camera and the API listeners in one ServiceGroup.
         .executableTarget(
             name: "vhc-stationd",
             dependencies: [
                 "Station", "StationConfiguration", "StationRuntime", "StationAPI", "StationCloud", "StationModels",
-                "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles", "PKCS11",
+                "StationHIS", "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles", "PKCS11",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -286,6 +296,15 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "StationHISTests",
+            dependencies: [
+                "StationHIS", "Station", "StationModels", "VirtualCard", "TestSupport", "StationTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(
             name: "StationRuntimeTests",

@@ -85,6 +85,10 @@ extension AuditKind {
     package static let consentRefused = AuditKind("consent.refused")
     package static let consentExpired = AuditKind("consent.expired")
     package static let consentCancelled = AuditKind("consent.cancelled")
+    /// The HIS read a holder's identity through the compatibility listener (a token, or the card in the reader).
+    package static let hisCardRead = AuditKind("his.card_read")
+    /// The HIS took a visit the station had opened (the card in the reader) for its registration.
+    package static let hisCardTaken = AuditKind("his.card_taken")
     package static let practitionerLoggedIn = AuditKind("practitioner.logged_in")
     package static let practitionerLoggedOut = AuditKind("practitioner.logged_out")
     /// The cloud said at login that it would refuse the practitioner's openings; the login was refused.

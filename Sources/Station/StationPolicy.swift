@@ -111,6 +111,21 @@ package final class StationPolicy: Sendable {
     }
 
     /// Whether `text` verifies now, read-only: the same checks as `decide`, the replay store only asked.
+    /// A token's verdict and claims without consuming it or opening anything (the HIS's "read the card"
+    /// before it registers): the same checks as a scan, the replay store only asked.
+    package func inspect(_ text: [UInt8], now: Int64) throws -> (code: OutcomeCode, claims: TokenClaims?) {
+        try database.writer.read { db in
+            if TrustState.isRolledBack(now: now, highWater: try TrustState.highWater(db), skew: settings.skewSeconds) {
+                return (.clockRolledBack, nil)
+            }
+            guard let verifier = try verifier(db) else { return (.trustListUnavailable, nil) }
+            let verification = try verifier.verify(
+                text, at: now, skew: settings.skewSeconds, held: try HeldListStore.held(db),
+                consumedTokens: UnconsumedTokensCheck(db: db))
+            return (OutcomeCode(verification.code), verification.isValid ? verification.claims : nil)
+        }
+    }
+
     private func wouldAccept(_ db: Database, _ text: [UInt8], now: Int64) throws -> Bool {
         guard !TrustState.isRolledBack(now: now, highWater: try TrustState.highWater(db), skew: settings.skewSeconds),
             let verifier = try verifier(db)

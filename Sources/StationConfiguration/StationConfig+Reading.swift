@@ -146,7 +146,13 @@ extension StationConfig {
 
         var tcp: TCPAddress?
         if let text = values["api.tcp"] {
-            tcp = try Self.loopback(text)
+            tcp = try Self.loopback(text, key: "api.tcp")
+        }
+        if let text = values["his.listen"] {
+            his = HIS(
+                address: try Self.loopback(text, key: "his.listen"), tokenFile: try path("his.token_file"),
+                presentSeconds: try integer("his.present_seconds", in: 0...3600))
+            if his?.address == tcp { throw ConfigError(.invalidValue, key: "his.listen", "is the same as api.tcp") }
         }
         let tokenFile = try path("api.token_file")
         if tcp != nil, tokenFile == nil {
@@ -210,7 +216,7 @@ extension StationConfig {
     }
 
     /// `127.0.0.1:8787`, `[::1]:8787` or `localhost:8787`: loopback only, the API is local.
-    static func loopback(_ text: String) throws(ConfigError) -> TCPAddress {
+    static func loopback(_ text: String, key: String) throws(ConfigError) -> TCPAddress {
         let host: Substring, portText: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
             host = text[text.index(after: text.startIndex)..<close]
@@ -219,14 +225,14 @@ extension StationConfig {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         } else {
-            throw ConfigError(.invalidValue, key: "api.tcp", "expected HOST:PORT such as 127.0.0.1:8787, got '\(text)'")
+            throw ConfigError(.invalidValue, key: key, "expected HOST:PORT such as 127.0.0.1:8787, got '\(text)'")
         }
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw ConfigError(.invalidValue, key: "api.tcp", "the port must be 1 to 65535, got '\(portText)'")
+            throw ConfigError(.invalidValue, key: key, "the port must be 1 to 65535, got '\(portText)'")
         }
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
             throw ConfigError(
-                .invalidValue, key: "api.tcp",
+                .invalidValue, key: key,
                 "only a loopback address (127.0.0.1, ::1, localhost) is allowed, got '\(host)'")
         }
         return TCPAddress(host: String(host), port: port)

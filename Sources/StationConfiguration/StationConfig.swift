@@ -17,6 +17,9 @@ package struct StationConfig: Sendable, Equatable {
     package var api: API
     /// The cloud the station reports to; nil when it works on its own.
     package var cloud: Cloud?
+    /// The compatibility listener a clinic's HIS talks to as it talks to NHIA's card control software
+    /// (docs/his-compatibility.md); nil when off.
+    package var his: HIS?
     /// The front-desk page: seconds without a new verdict before its panel says "ready to scan" again and
     /// the holder leaves the screen (0: never).
     package var pageReadySeconds: Int64 = 20
@@ -119,6 +122,21 @@ package struct StationConfig: Sendable, Equatable {
         package var idleTimeoutSeconds: Int64 = 60
     }
 
+    package struct HIS: Sendable, Equatable {
+        /// Loopback only, as the API's TCP listener (`his.listen`, the console's is 127.0.0.1:5066).
+        package var address: TCPAddress
+        /// A file holding a value the HIS sends in `Authorization: Bearer`; nil: any local client.
+        package var tokenFile: String?
+        /// How long a visit the station's own camera, scanner or page opened stands as "a card in the
+        /// reader" for the HIS (`his.present_seconds`).
+        package var presentSeconds: Int64
+        package init(address: TCPAddress, tokenFile: String?, presentSeconds: Int64) {
+            self.address = address
+            self.tokenFile = tokenFile
+            self.presentSeconds = presentSeconds
+        }
+    }
+
     package struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
         package var host: String
         package var port: Int
@@ -160,6 +178,9 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.retry_max_seconds", "60"),
         ("cloud.give_up_hours", "72"),
         ("page.ready_seconds", "20"),
+        ("his.listen", nil),
+        ("his.token_file", nil),
+        ("his.present_seconds", "120"),
     ]
 
     package static let defaultPath = "/etc/vhc-station/station.yaml"

@@ -14,6 +14,7 @@ import Station
 import StationAPI
 import StationCloud
 import StationConfiguration
+import StationHIS
 import StationRuntime
 import StationModels
 
@@ -27,6 +28,8 @@ struct Daemon {
         package var config: StationConfig
         package var root: P256.Signing.PublicKey
         package var bearerToken: String?
+        /// `his.token_file`'s value, when the HIS listener asks for one.
+        package var hisToken: String?
         /// What `cloud.*` names, read (and a token logged in to) once, when the settings were checked.
         package var cloudFiles: CloudFiles?
 
@@ -133,6 +136,18 @@ struct Daemon {
                         service: service, camera: camera, images: LadderStillReader(), bearerToken: token, web: web),
                     server: apiServer(config.api),
                     configuration: listenerConfiguration(.hostname(address.host, port: address.port), config.api),
+                    logger: logger))
+        }
+        if let his = config.his {
+            let desk = HISDesk(service: service, presentSeconds: his.presentSeconds)
+            services.append(
+                Application(
+                    router: HISRoutes.router(desk: desk, bearerToken: settings.hisToken, logger: logger),
+                    server: apiServer(config.api),
+                    configuration: listenerConfiguration(.hostname(his.address.host, port: his.address.port), config.api),
+                    onServerRunning: { [logger] _ in
+                        logger.info("HIS compatibility listener", metadata: ["address": "\(his.address)"])
+                    },
                     logger: logger))
         }
         // Last in, so first to hear of a shutdown: end the event streams, or the API would wait on them.

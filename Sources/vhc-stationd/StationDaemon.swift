@@ -55,6 +55,10 @@ struct StationDaemon: AsyncParsableCommand {
     @Option(help: ArgumentHelp("api.tcp (loopback HOST:PORT)", valueName: "HOST:PORT")) var tcp: String?
     @Option(name: .customLong("api-token-file"), help: ArgumentHelp("api.token_file", valueName: "FILE"))
     var apiTokenFile: String?
+    @Option(name: .customLong("his-listen"), help: ArgumentHelp("his.listen (loopback HOST:PORT)", valueName: "HOST:PORT"))
+    var hisListen: String?
+    @Option(name: .customLong("his-token-file"), help: ArgumentHelp("his.token_file", valueName: "FILE"))
+    var hisTokenFile: String?
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("api.max_connections", valueName: "N"))
     var maxConnections: String?
     @Option(name: .customLong("header-timeout"), help: ArgumentHelp("api.header_timeout_seconds", valueName: "SECONDS"))
@@ -74,6 +78,7 @@ struct StationDaemon: AsyncParsableCommand {
             ("api.socket", socket), ("api.socket_group", socketGroup), ("api.tcp", tcp),
             ("api.token_file", apiTokenFile), ("api.max_connections", maxConnections),
             ("api.header_timeout_seconds", headerTimeout), ("api.idle_timeout_seconds", idleTimeout),
+            ("his.listen", hisListen), ("his.token_file", hisTokenFile),
         ]
         let paths: Set<String> = [
             "camera.path", "trust.root", "trust.trust_list", "trust.revocation_list", "storage.database", "api.socket",
@@ -148,6 +153,15 @@ struct StationDaemon: AsyncParsableCommand {
                 throw fail("api.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
             }
         }
+        var hisToken: String?
+        if let tokenFile = loaded.his?.tokenFile {
+            do { hisToken = try SecretFile.read(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+                throw fail("his.token_file: \(error)")
+            }
+            guard let hisToken, hisToken.count >= 16 else {
+                throw fail("his.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
+            }
+        }
         // A database in a directory that does not exist is a configuration mistake, not a crash.
         let databaseDirectory = (loaded.storage.database as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
@@ -167,7 +181,9 @@ struct StationDaemon: AsyncParsableCommand {
                 throw fail("\(error)")
             }
         }
-        return Daemon.Settings(config: loaded, root: rootKey, bearerToken: token, cloudFiles: cloudFiles)
+        var settings = Daemon.Settings(config: loaded, root: rootKey, bearerToken: token, cloudFiles: cloudFiles)
+        settings.hisToken = hisToken
+        return settings
     }
 
     /// Why the daemon could not write its database at `file` in `directory` (a read-only file system,

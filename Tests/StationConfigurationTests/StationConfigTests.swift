@@ -53,6 +53,8 @@ struct StationConfigTests {
                 .init(path: "/dev/vhc-scanner-kbd", interface: .keyboard),
             ])
         #expect(config.pageReadySeconds == 0)
+        let his = try StationConfig.load(path: try write(Self.minimal + "\nhis:\n  listen: localhost:5066\n")).his
+        #expect(his?.address.description == "localhost:5066" && his?.tokenFile == nil && his?.presentSeconds == 120)
         let plain = try StationConfig.load(path: try write(Self.minimal))
         #expect(plain.scanners.isEmpty && plain.pageReadySeconds == 20)
     }
@@ -124,6 +126,10 @@ struct StationConfigTests {
             (minimal + "\nscanner:\n  device: \"keyboard:event3\"\n", .invalidValue, "scanner.device"),
             (minimal + "\nscanner:\n  device: \"/dev/a, serial:/dev/a\"\n", .invalidValue, "scanner.device"),
             (minimal + "\npage:\n  ready_seconds: -1\n", .invalidValue, "page.ready_seconds"),
+            (minimal + "\nhis:\n  listen: 0.0.0.0:5066\n", .invalidValue, "his.listen"),
+            (minimal + "\nhis:\n  listen: 127.0.0.1:5066\n  present_seconds: 4000\n", .invalidValue, "his.present_seconds"),
+            (minimal + "\nhis:\n  listen: 127.0.0.1:8787\napi:\n  tcp: 127.0.0.1:8787\n  token_file: /t\n", .invalidValue, "his.listen"),
+            (minimal + "\nhis:\n  listen: 127.0.0.1:5066\n  token_file: his-token\n", .invalidValue, "his.token_file"),
             (minimal + "\npage:\n  ready_seconds: 3601\n", .invalidValue, "page.ready_seconds"),
             ("institution: \"0123456789\"\ntrust:\n  root: root.pub\n", .invalidValue, "trust.root"),
             (minimal + "\n  skew_seconds: 121\n", .invalidValue, "trust.skew_seconds"),

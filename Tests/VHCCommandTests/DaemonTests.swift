@@ -317,6 +317,39 @@ struct DaemonTests {
         #expect(served.0 == 200 && served.1.contains(#""institution":"0123456789""#))
     }
 
+    @Test("the HIS compatibility listener (--his-listen, --his-token-file): a token read and registered the console's way")
+    func hisListener() async throws {
+        let station = try Station()
+        try station.writeSecret("his-token-0123456789abcdef", to: "his-token")
+        let port = Loopback.freePort()
+        try station.start(extra: [
+            "--his-listen", "127.0.0.1:\(port)", "--his-token-file", station.temporary.path("his-token"),
+        ])
+        defer { station.stop() }
+        func call(_ method: String, _ path: String, _ body: String, bearer: Bool = true) async throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            // Foundation's client sends no body with GET (HIS code does; the router tests send one).
+            if method != "GET" { request.httpBody = Data(body.utf8) }
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if bearer { request.setValue("Bearer his-token-0123456789abcdef", forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let answer = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, answer)
+        }
+        for _ in 0..<50 where !Loopback.isListening(port) { try await Task.sleep(for: .milliseconds(100)) }
+        let token = try station.token()
+        let read = try await call("POST", "/api/hc/v1/VirtualHc/ReadBasic", #"{"token": "\#(token)"}"#)
+        #expect(read.0 == 200 && read.1["statusCode"] as? Int == 0 && read.1["idNo"] as? String == "A123456789")
+        let registered = try await call("POST", "/api/hc/v1/Verification/VirtualHc", #"{"token": "\#(token)"}"#)
+        #expect(registered.1["statusCode"] as? Int == 0)
+        let anonymous = try await call("GET", "/api/common/v1/Status", "{}", bearer: false)
+        #expect(anonymous.0 == 200 && anonymous.1["statusCode"] as? Int == 9012)
+        let sessions = try Command.run(Command.vhc, ["sessions", "list", "--json", "--socket", station.socket], in: station.folder)
+        #expect(sessions.stdout.contains(#""source":"his""#), "\(sessions.stdout)")
+        #expect(!station.logText.contains(String(token.prefix(40))))
+    }
+
     @Test(
         "a flood of silent TCP connections: the daemon holds at most its cap, closes them at the header deadline, and the Unix socket keeps answering"
     )

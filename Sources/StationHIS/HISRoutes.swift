@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Station
+import StationModels
+import VirtualCard
+
+/// The compatibility listener's calls (issue 24, docs/his-compatibility.md): the paths and JSON shapes of
+/// NHIA's card control software as public HIS code uses them, answered by the station. Every request may
+/// carry a JSON body, `GET` and `DELETE` included; every answer is HTTP 200 with a `statusCode`.
+package struct HISRoutes: Sendable {
+    /// Where a visit the HIS registered with a token came from, as the audit and the sessions say.
+    package static let source = "his"
+    /// A body larger than this is refused unread (a token is 250–320 characters).
+    static let maximumBody = 256 << 10
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    let desk: HISDesk
+    var service: StationService { desk.service }
+
+    /// The listener's router: its calls, behind the middleware that answers every failure as a `statusCode`.
+    package static func router(desk: HISDesk, bearerToken: String?, logger: Logger) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: HISAnswerMiddleware(bearerToken: bearerToken, logger: logger))
+        let routes = HISRoutes(desk: desk)
+        router.get("/api/common/v1/Status") { _, _ in try await Blocking.run { try routes.status() } }
+        router.post("/api/common/v1/Initial") { _, _ in
+            try answer(HISPlainAnswer(desk.initialise() ? .success : .alreadyInitialised))
+        }
+        router.post("/api/common/v1/Finalize") { _, _ in
+            desk.finalise()
+            return try answer(HISPlainAnswer(.success))
+        }
+        // Called before every card read: the console forgets the card it read; the station holds none.
+        router.delete("/api/hc/v1/Logout") { _, _ in try answer(HISPlainAnswer(.success)) }
+        router.post("/api/hc/v1/VirtualHc/ReadBasic") { request, _ in try await routes.readBasic(request) }
+        router.post("/api/hc/v1/Verification/VirtualHc") { request, _ in try await routes.verification(request) }
+        return router
+    }
+
+    static func answer(_ body: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+    }
+
+    func status() throws -> Response {
+        let now = service.clock()
+        let status = HISStatusAnswer.Status(
+            initialized: desk.initialized, sam: .init(status: service.uplink == nil ? 0 : 2),
+            hpc: .init(status: service.desk.credential(at: now) == nil ? 0 : 3),
+            hc: .init(status: try desk.cardInReader() == nil ? 0 : 1))
+        return try Self.answer(HISStatusAnswer(statusCode: .success, status: status))
+    }
+
+    /// Reads the token's holder without consuming it, or the card in the reader with `{}`. Audited: the
+    /// HIS learns a holder's full identity.
+    func readBasic(_ request: Request) async throws -> Response {
+        let asked: HISTokenRequest
+        switch await Self.tokenRequest(request) {
+        case .failure(let refusal): return try Self.answer(refusal)
+        case .success(let read): asked = read
+        }
+        let service = service
+        let answer: any Encodable & Sendable = try await Blocking.run {
+            let basic: HISBasicAnswer
+            if let token = asked.token {
+                let (code, claims) = try service.policy.inspect(Array(token.utf8), now: service.clock())
+                guard let claims else {
+                    return HISPlainAnswer(HISStatusCode(code), StationReason(code: code).en)
+                }
+                basic = HISBasicAnswer(
+                    holderID: claims.holder.id, name: claims.holder.name, birthDate: claims.holder.birthDate,
+                    cardNumber: claims.cardNumber, identityStatus: nil)
+            } else {
+                guard let session = try desk.cardInReader(), let birth = CalendarDate(iso: session.holderBirthDate)
+                else { return HISPlainAnswer(.tokenMissing, "no token, and no card in the reader") }
+                basic = HISBasicAnswer(
+                    holderID: session.holderID, name: session.holderName, birthDate: birth,
+                    cardNumber: session.cloud?.cardNumber, identityStatus: session.cloud?.insuranceStatus)
+            }
+            try service.audit.append(
+                at: service.clock(), kind: .hisCardRead, subject: "-",
+                detail: ["holder": VisitSession.masked(id: basic.idNo, name: basic.name)])
+            return basic
+        }
+        return try Self.answer(answer)
+    }
+
+    /// The scan: a token verified, consumed and its visit opened (and forwarded) as any scan is, with source
+    /// `his`; or, with `{}`, the card in the reader taken by the HIS (its visit is already open).
+    func verification(_ request: Request) async throws -> Response {
+        let asked: HISTokenRequest
+        switch await Self.tokenRequest(request) {
+        case .failure(let refusal): return try Self.answer(refusal)
+        case .success(let read): asked = read
+        }
+        if let token = asked.token {
+            let outcome = try await service.submitGrouped(Array(token.utf8), source: Self.source)
+            return try Self.answer(HISPlainAnswer(HISStatusCode(outcome.code), outcome.reason.en))
+        }
+        let (service, desk) = (service, desk)
+        return try Self.answer(
+            try await Blocking.run {
+                guard let session = try desk.cardInReader() else {
+                    return HISPlainAnswer(.tokenMissing, "no token, and no card in the reader")
+                }
+                desk.take(session)
+                try service.audit.append(
+                    at: service.clock(), kind: .hisCardTaken, subject: session.id,
+                    detail: ["holder": session.maskedHolder])
+                return HISPlainAnswer(.success)
+            })
+    }
+
+    /// The body as a token request: empty or `{}` (no token), `{"token": "…"}`; anything else, or a token
+    /// over the API's 4 KiB, is refused with its `statusCode`.
+    static func tokenRequest(_ request: Request) async -> Result<HISTokenRequest, HISPlainAnswer> {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumBody)
+        } catch {
+            return .failure(HISPlainAnswer(.requestMalformed, "the body is over \(maximumBody) bytes"))
+        }
+        guard body.readableBytes > 0 else { return .success(HISTokenRequest(token: nil)) }
+        guard let asked = try? JSONDecoder().decode(HISTokenRequest.self, from: Data(buffer: body)) else {
+            return .failure(HISPlainAnswer(.requestMalformed, #"the body must be JSON: {"token": "…"} or {}"#))
+        }
+        guard let token = asked.token, !token.isEmpty else { return .success(HISTokenRequest(token: nil)) }
+        guard token.utf8.count <= 4096 else {
+            return .failure(HISPlainAnswer(.tokenFormat, "the token is longer than 4096 bytes"))
+        }
+        return .success(asked)
+    }
+}

@@ -1,0 +1,76 @@
+import StationModels
+
+/// The `statusCode` of every answer of the compatibility listener: 0 for success, the numbers HIS code
+/// knows from NHIA's card control software where one fits a station outcome, and the station's own range
+/// (9001–9099) where none does. One table, also in docs/his-compatibility.md; a test checks they agree.
+package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, CustomStringConvertible {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
+    package var description: String { String(rawValue) }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    package static let success = HISStatusCode(rawValue: 0)
+    /// `Initial` when the station was already initialised (HIS code takes it as success).
+    package static let alreadyInitialised = HISStatusCode(rawValue: 1001)
+    /// The QR code was already used: ask the patient to refresh it in the app.
+    package static let alreadyUsed = HISStatusCode(rawValue: 1020)
+    /// The cloud refused the token as not valid.
+    package static let tokenInvalid = HISStatusCode(rawValue: 1022)
+    /// No token in the request, and no card in the reader (no visit the station opened lately).
+    package static let tokenMissing = HISStatusCode(rawValue: 1023)
+    /// The institution is not enrolled in the care setting (the virtual-card programme).
+    package static let notEnrolled = HISStatusCode(rawValue: 1042)
+    /// The text is not a virtual-card token (its prefix, Base45, CBOR, COSE, claims).
+    package static let tokenFormat = HISStatusCode(rawValue: 1520)
+    /// The signature does not verify, or its key is not trusted.
+    package static let signatureFailed = HISStatusCode(rawValue: 1522)
+    /// The token's five minutes are over.
+    package static let tokenExpired = HISStatusCode(rawValue: 1523)
+
+    // The station's own range: outcomes the console has no number for.
+    /// The token is not valid yet (the station's clock is behind the issuer's).
+    package static let notYetValid = HISStatusCode(rawValue: 9001)
+    /// A delegated card whose delegation has not started, has ended, or was cancelled.
+    package static let delegationInvalid = HISStatusCode(rawValue: 9002)
+    /// The station cannot judge tokens now: no trust list, an expired or broken list, the clock rolled back.
+    package static let stationNotReady = HISStatusCode(rawValue: 9003)
+    /// The station's disk is full or cannot be written: nothing was recorded.
+    package static let storageFailed = HISStatusCode(rawValue: 9004)
+    /// The request could not be read: not JSON, a field of the wrong type, a body too large.
+    package static let requestMalformed = HISStatusCode(rawValue: 9010)
+    /// No such call on this listener.
+    package static let unknownCall = HISStatusCode(rawValue: 9011)
+    /// `his.token_file` is set and the request did not carry its value.
+    package static let unauthorized = HISStatusCode(rawValue: 9012)
+    /// The station failed; its log says why.
+    package static let internalError = HISStatusCode(rawValue: 9099)
+
+    /// The number for a station verdict (`valid` is success).
+    package init(_ outcome: OutcomeCode) {
+        switch outcome.rawValue {
+        case "valid": self = .success
+        case "replayed", "token_replayed": self = .alreadyUsed
+        case "expired": self = .tokenExpired
+        case "not_yet_valid": self = .notYetValid
+        case "signature_invalid", "key_unknown": self = .signatureFailed
+        case "delegation_not_yet_valid", "delegation_expired", "delegation_revoked": self = .delegationInvalid
+        case "prefix_missing", "prefix_unsupported", "base45_invalid", "cbor_invalid", "cose_invalid",
+            "algorithm_unsupported", "kid_invalid", "claims_invalid", "scanner_garbled", "scanner_symbology":
+            self = .tokenFormat
+        case "token_invalid": self = .tokenInvalid
+        case "institution_not_enrolled": self = .notEnrolled
+        default: self = .stationNotReady
+        }
+    }
+
+    /// Every number this listener answers with, for the documentation's table and its test.
+    package static let all: [HISStatusCode] = [
+        .success, .alreadyInitialised, .alreadyUsed, .tokenInvalid, .tokenMissing, .notEnrolled, .tokenFormat,
+        .signatureFailed, .tokenExpired, .notYetValid, .delegationInvalid, .stationNotReady, .storageFailed,
+        .requestMalformed, .unknownCall, .unauthorized, .internalError,
+    ]
+}

@@ -210,10 +210,12 @@ let package = Package(
         .target(
             name: "StationHIS",
             dependencies: [
-                "Station", "StationModels", "VirtualCard",
+                "Station", "StationModels", "VirtualCard", "SafeFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         // The daemon's entry point and its assembly: options and configuration, then the database, the
         // station, the cloud link, the camera and the API listeners in one ServiceGroup.
@@ -221,7 +223,9 @@ let package = Package(
             name: "vhc-stationd",
             dependencies: [
                 "Station", "StationConfiguration", "StationRuntime", "StationAPI", "StationCloud", "StationModels",
-                "StationHIS", "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles", "PKCS11",
+                "StationHIS", "VirtualCard", "CloudClient", "CloudProtocol", "ConnectionGuards", "Scanner", "SafeFiles", "PKCS11",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -304,7 +308,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "StationRuntimeTests",
@@ -318,8 +322,9 @@ let package = Package(
             name: "SandboxCloudTests",
             dependencies: [
                 "PKCS11", "SandboxCloud", "CloudProtocol", "CloudClient", "VirtualCard", "TestSupport", "AuditChain", "Imaging",
-                "QRRendering", "Station", "StationCloud", "StationModels", "StationConfiguration",
+                "QRRendering", "Station", "StationCloud", "StationModels", "StationConfiguration", "StationHIS",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "Scanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

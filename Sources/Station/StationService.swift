@@ -238,9 +238,9 @@ package final class StationService: Sendable {
         return session
     }
 
-    package func close(sessionID: String) throws -> VisitSession {
+    package func close(sessionID: String, reason: CloseReason = .operator) throws -> VisitSession {
         let now = clock()
-        let session = try sessions.close(sessionID: sessionID, now: now)
+        let session = try sessions.close(sessionID: sessionID, now: now, reason: reason)
         publish(.sessionClosed, session, at: now)
         return session
     }

@@ -126,7 +126,7 @@ package struct VisitSessions: Sendable {
     }
 
     /// Closes an open session at an operator's request.
-    package func close(sessionID: String, now: Int64) throws -> VisitSession {
+    package func close(sessionID: String, now: Int64, reason: CloseReason = .operator) throws -> VisitSession {
         try database.writer.write { db in
             guard var session = try Self.fetch(db, id: sessionID) else {
                 throw SessionError(.sessionNotFound, "no session \(sessionID)")
@@ -136,11 +136,11 @@ package struct VisitSessions: Sendable {
             }
             session.state = .closed
             session.closedAt = now
-            session.closeReason = .operator
+            session.closeReason = reason
             try Self.save(db, session)
             try AuditLog.append(
                 db, at: now, kind: .sessionClosed, subject: session.id,
-                detail: ["reason": "operator", "holder": session.maskedHolder])
+                detail: ["reason": reason.rawValue, "holder": session.maskedHolder])
             return session
         }
     }

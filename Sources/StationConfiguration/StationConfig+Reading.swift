@@ -153,6 +153,11 @@ extension StationConfig {
                 address: try Self.loopback(text, key: "his.listen"), tokenFile: try path("his.token_file"),
                 presentSeconds: try integer("his.present_seconds", in: 0...3600))
             if his?.address == tcp { throw ConfigError(.invalidValue, key: "his.listen", "is the same as api.tcp") }
+            switch try required("his.tls") {
+            case "true": his?.tls = true
+            case "false": his?.tls = false
+            case let other: throw ConfigError(.invalidValue, key: "his.tls", "expected true or false, got '\(other)'")
+            }
         }
         let tokenFile = try path("api.token_file")
         if tcp != nil, tokenFile == nil {

@@ -125,6 +125,8 @@ package struct StationConfig: Sendable, Equatable {
     package struct HIS: Sendable, Equatable {
         /// Loopback only, as the API's TCP listener (`his.listen`, the console's is 127.0.0.1:5066).
         package var address: TCPAddress
+        /// HTTPS with the station's own self-signed certificate (`his.tls`, the console's way), or plain HTTP.
+        package var tls: Bool = true
         /// A file holding a value the HIS sends in `Authorization: Bearer`; nil: any local client.
         package var tokenFile: String?
         /// How long a visit the station's own camera, scanner or page opened stands as "a card in the
@@ -179,6 +181,7 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.give_up_hours", "72"),
         ("page.ready_seconds", "20"),
         ("his.listen", nil),
+        ("his.tls", "true"),
         ("his.token_file", nil),
         ("his.present_seconds", "120"),
     ]

@@ -9,7 +9,7 @@ import Synchronization
 package final class HISDesk: Sendable {
     package let service: StationService
     package let presentSeconds: Int64
-    private let state = Mutex((initialized: false, taken: [String]()))
+    private let state = Mutex((initialized: false, taken: [String](), registering: String?.none))
     /// The visits remembered as taken: more than a front desk opens within `presentSeconds`.
     static let takenKept = 256
 
@@ -39,11 +39,24 @@ package final class HISDesk: Sendable {
         }
     }
 
-    /// The HIS registered this visit: it is no longer in the reader.
-    func take(_ session: VisitSession) {
+    /// The HIS registered this visit (the card in the reader, a consent's visit): it is no longer in the
+    /// reader, and the sequence-number calls that follow are about it. Audited.
+    func take(_ session: VisitSession) throws {
+        try service.audit.append(
+            at: service.clock(), kind: .hisCardTaken, subject: session.id, detail: ["holder": session.maskedHolder])
         state.withLock { state in
             state.taken.append(session.id)
             if state.taken.count > Self.takenKept { state.taken.removeFirst(state.taken.count - Self.takenKept) }
+            state.registering = session.id
         }
+    }
+
+    /// A visit the HIS opened itself with a token (`Verification`): the one its next calls are about.
+    func registering(_ session: VisitSession) { state.withLock { $0.registering = session.id } }
+
+    /// The visit being registered: the last the HIS verified or took.
+    func registration() throws -> VisitSession? {
+        guard let id = state.withLock({ $0.registering }) else { return nil }
+        return try service.sessions.session(id: id)
     }
 }

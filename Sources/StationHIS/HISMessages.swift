@@ -60,7 +60,7 @@ package struct HISBasicAnswer: Encodable, Sendable {
     }
 
     /// The Minguo calendar's year (the Gregorian year less 1911), three digits, then month and day.
-    static func rocDate(_ date: CalendarDate) -> String {
+    package static func rocDate(_ date: CalendarDate) -> String {
         func padded(_ value: Int, _ width: Int) -> String {
             String(repeating: "0", count: max(0, width - String(value).count)) + String(value)
         }
@@ -84,4 +84,94 @@ package struct HISBasicAnswer: Encodable, Sendable {
 /// the card in the reader.
 package struct HISTokenRequest: Decodable, Sendable {
     package var token: String?
+}
+
+/// `POST /api/sam/v1/Signature`: the institution's bundle (the console's SAM), for telemedicine and the
+/// data centre's calls.
+package struct HISSamSignatureAnswer: Encodable, Sendable {
+    package var statusCode: HISStatusCode
+    package var clientRandom: String
+    package var hospitalId: String
+    package var samId: String
+    package var signature: String
+}
+
+/// `POST /api/hc/v1/Signature/Hc`: the bundle over the card being registered, passed on to
+/// `SequelNumber/Next`.
+package struct HISCardSignatureAnswer: Encodable, Sendable {
+    package var statusCode: HISStatusCode
+    package var clientRandom: String
+    package var hospitalId: String
+    package var samId: String
+    package var signature: String
+    /// The card number (empty for a cardless holder), and the holder's ID number.
+    package var hcId: String
+    package var hcIdNo: String
+}
+
+/// `{"serviceType": "03"}`: which service the bundle is for (signed with it).
+package struct HISSignatureRequest: Decodable, Sendable {
+    package var serviceType: String?
+}
+
+/// `POST /api/v1/SequelNumber/Next`: the card's bundle as `Signature/Hc` gave it, and the registration's
+/// 就醫類別 (`treatmentItem`), newborn mark and late-card mark, which the station records nowhere (the
+/// cloud's protocol has no place for them) and echoes nothing of.
+package struct HISSequenceRequest: Decodable, Sendable {
+    package var serviceType: String?
+    package var clientRandom: String
+    package var hospitalId: String
+    package var samId: String
+    package var signature: String
+    package var hcId: String?
+    package var hcIdNo: String
+    package var treatmentItem: String?
+    package var babyTreatment: String?
+    package var afterCheck: String?
+}
+
+/// The data centre's answer: the visit's sequence number from the cloud, and when it was registered.
+package struct HISSequenceAnswer: Encodable, Sendable {
+    package var statusCode: HISStatusCode
+    /// ROC `yyyMMddHHmmss`, Asia/Taipei: when the visit opened.
+    package var treatmentDateTime: String
+    /// The cloud's visit sequence, four characters.
+    package var sequenceNumber: String
+    package var hospitalId: String
+    /// The station's signature over the answer's fields.
+    package var signature: String
+    package var samId: String
+    /// The holder had another visit at this institution earlier the same (Taipei) day.
+    package var isSameDay: Bool
+    /// 就醫識別碼: the cloud's, when it gives one (20 characters); empty otherwise.
+    package var treatmentNumber: String
+}
+
+/// `POST /api/v1/SequelNumber/Rollback`: the registration (its `treatmentDateTime`) cancelled.
+package struct HISRollbackRequest: Decodable, Sendable {
+    package var treatmentDateTime: String
+}
+
+/// `POST /api/v1/TeleMedicine/RequestToken`: whom to ask (the SAM bundle HIS code sends along is not needed:
+/// the station asks the cloud with its own institution certificate).
+package struct HISTelemedicineRequest: Decodable, Sendable {
+    package var patientId: String
+}
+
+package struct HISAccessTokenAnswer: Encodable, Sendable {
+    package var statusCode: HISStatusCode
+    /// The station's consent request's id.
+    package var accessToken: String
+}
+
+/// `POST /api/v1/TeleMedicine/ResponseToken`.
+package struct HISAccessTokenRequest: Decodable, Sendable {
+    package var accessToken: String
+}
+
+package struct HISVirtualCardAnswer: Encodable, Sendable {
+    package var statusCode: HISStatusCode
+    /// A reference to the visit the approval opened (`VHC-CONSENT:` and the request's id), used as a
+    /// scanned QR's text.
+    package var virtualCardToken: String
 }

@@ -22,13 +22,17 @@ package struct HISRoutes: Sendable {
     }()
 
     let desk: HISDesk
+    /// The institution's credential, when the station has one (it forwards to a cloud).
+    let signer: HISInstitutionSigner?
     var service: StationService { desk.service }
 
     /// The listener's router: its calls, behind the middleware that answers every failure as a `statusCode`.
-    package static func router(desk: HISDesk, bearerToken: String?, logger: Logger) -> Router<BasicRequestContext> {
+    package static func router(
+        desk: HISDesk, signer: HISInstitutionSigner? = nil, bearerToken: String?, logger: Logger
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HISAnswerMiddleware(bearerToken: bearerToken, logger: logger))
-        let routes = HISRoutes(desk: desk)
+        let routes = HISRoutes(desk: desk, signer: signer)
         router.get("/api/common/v1/Status") { _, _ in try await Blocking.run { try routes.status() } }
         router.post("/api/common/v1/Initial") { _, _ in
             try answer(HISPlainAnswer(desk.initialise() ? .success : .alreadyInitialised))
@@ -41,6 +45,12 @@ package struct HISRoutes: Sendable {
         router.delete("/api/hc/v1/Logout") { _, _ in try answer(HISPlainAnswer(.success)) }
         router.post("/api/hc/v1/VirtualHc/ReadBasic") { request, _ in try await routes.readBasic(request) }
         router.post("/api/hc/v1/Verification/VirtualHc") { request, _ in try await routes.verification(request) }
+        router.post("/api/sam/v1/Signature") { request, _ in try await routes.samSignature(request) }
+        router.post("/api/hc/v1/Signature/Hc") { request, _ in try await routes.cardSignature(request) }
+        router.post("/api/v1/SequelNumber/Next") { request, _ in try await routes.nextSequence(request) }
+        router.post("/api/v1/SequelNumber/Rollback") { request, _ in try await routes.rollback(request) }
+        router.post("/api/v1/TeleMedicine/RequestToken") { request, _ in try await routes.requestToken(request) }
+        router.post("/api/v1/TeleMedicine/ResponseToken") { request, _ in try await routes.responseToken(request) }
         return router
     }
 
@@ -67,10 +77,18 @@ package struct HISRoutes: Sendable {
         case .failure(let refusal): return try Self.answer(refusal)
         case .success(let read): asked = read
         }
-        let service = service
+        let (service, routes) = (service, self)
         let answer: any Encodable & Sendable = try await Blocking.run {
             let basic: HISBasicAnswer
-            if let token = asked.token {
+            if let token = asked.token, let named = try routes.consentVisit(token) {
+                guard case .success(let session) = named, let birth = CalendarDate(iso: session.holderBirthDate) else {
+                    if case .failure(let refusal) = named { return refusal }
+                    return HISPlainAnswer(.internalError)
+                }
+                basic = HISBasicAnswer(
+                    holderID: session.holderID, name: session.holderName, birthDate: birth,
+                    cardNumber: session.cloud?.cardNumber, identityStatus: session.cloud?.insuranceStatus)
+            } else if let token = asked.token {
                 let (code, claims) = try service.policy.inspect(Array(token.utf8), now: service.clock())
                 guard let claims else {
                     return HISPlainAnswer(HISStatusCode(code), StationReason(code: code).en)
@@ -101,41 +119,58 @@ package struct HISRoutes: Sendable {
         case .failure(let refusal): return try Self.answer(refusal)
         case .success(let read): asked = read
         }
+        let desk = desk
+        if let token = asked.token, let named = try await Blocking.run({ try self.consentVisit(token) }) {
+            switch named {
+            case .failure(let refusal): return try Self.answer(refusal)
+            case .success(let session):
+                try await Blocking.run { try desk.take(session) }
+                return try Self.answer(HISPlainAnswer(.success))
+            }
+        }
         if let token = asked.token {
             let outcome = try await service.submitGrouped(Array(token.utf8), source: Self.source)
+            if let session = outcome.session { desk.registering(session) }
             return try Self.answer(HISPlainAnswer(HISStatusCode(outcome.code), outcome.reason.en))
         }
-        let (service, desk) = (service, desk)
         return try Self.answer(
             try await Blocking.run {
                 guard let session = try desk.cardInReader() else {
                     return HISPlainAnswer(.tokenMissing, "no token, and no card in the reader")
                 }
-                desk.take(session)
-                try service.audit.append(
-                    at: service.clock(), kind: .hisCardTaken, subject: session.id,
-                    detail: ["holder": session.maskedHolder])
+                try desk.take(session)
                 return HISPlainAnswer(.success)
             })
     }
 
-    /// The body as a token request: empty or `{}` (no token), `{"token": "…"}`; anything else, or a token
-    /// over the API's 4 KiB, is refused with its `statusCode`.
-    static func tokenRequest(_ request: Request) async -> Result<HISTokenRequest, HISPlainAnswer> {
+    /// The body as `type`; nil for an empty body. Not JSON of that shape, or over `maximumBody`, is refused
+    /// with its `statusCode`.
+    static func body<T: Decodable>(_ request: Request, as type: T.Type) async -> Result<T?, HISPlainAnswer> {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBody)
         } catch {
             return .failure(HISPlainAnswer(.requestMalformed, "the body is over \(maximumBody) bytes"))
         }
-        guard body.readableBytes > 0 else { return .success(HISTokenRequest(token: nil)) }
-        guard let asked = try? JSONDecoder().decode(HISTokenRequest.self, from: Data(buffer: body)) else {
-            return .failure(HISPlainAnswer(.requestMalformed, #"the body must be JSON: {"token": "…"} or {}"#))
+        guard body.readableBytes > 0 else { return .success(nil) }
+        guard let decoded = try? JSONDecoder().decode(type, from: Data(buffer: body)) else {
+            return .failure(HISPlainAnswer(.requestMalformed, "the body is not the JSON object this call takes"))
         }
-        guard let token = asked.token, !token.isEmpty else { return .success(HISTokenRequest(token: nil)) }
+        return .success(decoded)
+    }
+
+    /// The body as a token request: empty or `{}` (no token), `{"token": "…"}`; anything else, or a token
+    /// over the API's 4 KiB, is refused with its `statusCode`.
+    static func tokenRequest(_ request: Request) async -> Result<HISTokenRequest, HISPlainAnswer> {
+        let asked: HISTokenRequest?
+        switch await body(request, as: HISTokenRequest.self) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let decoded): asked = decoded
+        }
+        guard let token = asked?.token, !token.isEmpty else { return .success(HISTokenRequest(token: nil)) }
         guard token.utf8.count <= 4096 else {
             return .failure(HISPlainAnswer(.tokenFormat, "the token is longer than 4096 bytes"))
         }
-        return .success(asked)
+        return .success(HISTokenRequest(token: token))
     }
 }

@@ -31,6 +31,15 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     /// The token's five minutes are over.
     package static let tokenExpired = HISStatusCode(rawValue: 1523)
 
+    /// A telemedicine request (`accessToken`) the station does not know.
+    package static let consentNotFound = HISStatusCode(rawValue: 3237)
+    /// The patient did not answer in time.
+    package static let consentExpired = HISStatusCode(rawValue: 3238)
+    /// The patient has not answered yet.
+    package static let consentPending = HISStatusCode(rawValue: 3239)
+    /// The patient refused (or the clinic withdrew the request).
+    package static let consentRefused = HISStatusCode(rawValue: 3240)
+
     // The station's own range: outcomes the console has no number for.
     /// The token is not valid yet (the station's clock is behind the issuer's).
     package static let notYetValid = HISStatusCode(rawValue: 9001)
@@ -40,6 +49,18 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     package static let stationNotReady = HISStatusCode(rawValue: 9003)
     /// The station's disk is full or cannot be written: nothing was recorded.
     package static let storageFailed = HISStatusCode(rawValue: 9004)
+    /// The station has no institution credential to sign with (it forwards to no cloud).
+    package static let noCredential = HISStatusCode(rawValue: 9005)
+    /// The signature bundle sent to `SequelNumber/Next` is not one this station made.
+    package static let bundleNotOurs = HISStatusCode(rawValue: 9006)
+    /// The visit to roll back has ended already (closed, expired).
+    package static let visitEnded = HISStatusCode(rawValue: 9007)
+    /// The cloud has not opened the visit yet (offline): its sequence number comes once the outbox drains.
+    package static let cloudPending = HISStatusCode(rawValue: 9020)
+    /// The station forwards to no cloud: there is no sequence number, no remote consent.
+    package static let noCloud = HISStatusCode(rawValue: 9021)
+    /// The cloud did not answer.
+    package static let cloudUnavailable = HISStatusCode(rawValue: 9022)
     /// The request could not be read: not JSON, a field of the wrong type, a body too large.
     package static let requestMalformed = HISStatusCode(rawValue: 9010)
     /// No such call on this listener.
@@ -63,6 +84,7 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
             self = .tokenFormat
         case "token_invalid": self = .tokenInvalid
         case "institution_not_enrolled": self = .notEnrolled
+        case "patient_unknown", "consent_unknown": self = .consentNotFound
         default: self = .stationNotReady
         }
     }
@@ -71,6 +93,8 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     package static let all: [HISStatusCode] = [
         .success, .alreadyInitialised, .alreadyUsed, .tokenInvalid, .tokenMissing, .notEnrolled, .tokenFormat,
         .signatureFailed, .tokenExpired, .notYetValid, .delegationInvalid, .stationNotReady, .storageFailed,
-        .requestMalformed, .unknownCall, .unauthorized, .internalError,
+        .consentNotFound, .consentExpired, .consentPending, .consentRefused, .noCredential, .bundleNotOurs,
+        .visitEnded, .cloudPending, .noCloud, .cloudUnavailable, .requestMalformed, .unknownCall,
+        .unauthorized, .internalError,
     ]
 }

@@ -105,6 +105,8 @@ package struct CloseReason: RawRepresentable, Hashable, Sendable, Codable, Custo
 
     package static let `operator` = CloseReason(rawValue: "operator")
     package static let superseded = CloseReason(rawValue: "superseded")
+    /// The HIS cancelled the registration (退掛: the console's `SequelNumber/Rollback`).
+    package static let registrationCancelled = CloseReason(rawValue: "registration_cancelled")
 }
 
 /// A session's visit at the cloud (cloud-protocol.md §3): waiting for a practitioner to sign it, signed

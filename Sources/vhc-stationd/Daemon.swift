@@ -5,8 +5,10 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import PKCS11
 import Scanner
 import ServiceLifecycle
@@ -17,6 +19,7 @@ import StationConfiguration
 import StationHIS
 import StationRuntime
 import StationModels
+import VirtualCard
 
 #if canImport(Glibc)
     import Glibc
@@ -140,13 +143,36 @@ struct Daemon {
         }
         if let his = config.his {
             let desk = HISDesk(service: service, presentSeconds: his.presentSeconds)
+            var server = apiServer(config.api)
+            if his.tls {
+                // Kept beside the database, in the directory the daemon alone writes.
+                let identity = try HISTLSIdentity.kept(in: (config.storage.database as NSString).deletingLastPathComponent)
+                var tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8))
+                        .map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem)))
+                tls.minimumTLSVersion = .tlsv12
+                server = try .tls(server, tlsConfiguration: tls)
+            }
+            // The institution's credential signs the console's bundles, when the station has one.
+            let signer: HISInstitutionSigner? = try settings.cloudFiles.map { files in
+                let key: any ES256Signer =
+                    switch files.key {
+                    case .pem(let pem): try P256.Signing.PrivateKey(pemRepresentation: pem)
+                    case .signer(let signer): signer
+                    }
+                return try HISInstitutionSigner(
+                    hospitalId: config.institution, certificatePEM: files.certificatePEM, signer: key)
+            }
             services.append(
                 Application(
-                    router: HISRoutes.router(desk: desk, bearerToken: settings.hisToken, logger: logger),
-                    server: apiServer(config.api),
+                    router: HISRoutes.router(desk: desk, signer: signer, bearerToken: settings.hisToken, logger: logger),
+                    server: server,
                     configuration: listenerConfiguration(.hostname(his.address.host, port: his.address.port), config.api),
                     onServerRunning: { [logger] _ in
-                        logger.info("HIS compatibility listener", metadata: ["address": "\(his.address)"])
+                        logger.info(
+                            "HIS compatibility listener",
+                            metadata: ["address": "\(his.address)", "scheme": "\(his.tls ? "https" : "http")"])
                     },
                     logger: logger))
         }

@@ -55,6 +55,9 @@ struct StationConfigTests {
         #expect(config.pageReadySeconds == 0)
         let his = try StationConfig.load(path: try write(Self.minimal + "\nhis:\n  listen: localhost:5066\n")).his
         #expect(his?.address.description == "localhost:5066" && his?.tokenFile == nil && his?.presentSeconds == 120)
+        #expect(his?.tls == true)
+        let plainHTTP = try StationConfig.load(path: try write(Self.minimal + "\nhis:\n  listen: localhost:5066\n  tls: false\n"))
+        #expect(plainHTTP.his?.tls == false)
         let plain = try StationConfig.load(path: try write(Self.minimal))
         #expect(plain.scanners.isEmpty && plain.pageReadySeconds == 20)
     }
@@ -127,6 +130,7 @@ struct StationConfigTests {
             (minimal + "\nscanner:\n  device: \"/dev/a, serial:/dev/a\"\n", .invalidValue, "scanner.device"),
             (minimal + "\npage:\n  ready_seconds: -1\n", .invalidValue, "page.ready_seconds"),
             (minimal + "\nhis:\n  listen: 0.0.0.0:5066\n", .invalidValue, "his.listen"),
+            (minimal + "\nhis:\n  listen: 127.0.0.1:5066\n  tls: yes\n", .invalidValue, "his.tls"),
             (minimal + "\nhis:\n  listen: 127.0.0.1:5066\n  present_seconds: 4000\n", .invalidValue, "his.present_seconds"),
             (minimal + "\nhis:\n  listen: 127.0.0.1:8787\napi:\n  tcp: 127.0.0.1:8787\n  token_file: /t\n", .invalidValue, "his.listen"),
             (minimal + "\nhis:\n  listen: 127.0.0.1:5066\n  token_file: his-token\n", .invalidValue, "his.token_file"),

@@ -12,6 +12,7 @@ import StationTestSupport
 import Synchronization
 import TestSupport
 import Testing
+import Crypto
 import VirtualCard
 import Yams
 
@@ -167,6 +168,68 @@ struct HISListenerTests {
             let altered = try await Self.call(client, .post, "/api/hc/v1/Verification/VirtualHc", Self.token(forged))
             #expect([1522, 1520].contains(altered["statusCode"] as? Int ?? -1), "\(altered)")
         }
+    }
+
+    /// The institution's credential for the bundles: a key and a certificate for it.
+    static func signer() throws -> HISInstitutionSigner {
+        let identity = try HISTLSIdentity.make(now: Date())
+        return try HISInstitutionSigner(
+            hospitalId: "0123456789", certificatePEM: identity.certificatePEM,
+            signer: try P256.Signing.PrivateKey(pemRepresentation: identity.keyPEM))
+    }
+
+    @Test("Signature/Hc signs the registered card with the institution's key; SequelNumber/Next checks the bundle; Rollback cancels")
+    func sequenceCalls() async throws {
+        let fixture = try Fixture()
+        let signer = try Self.signer()
+        let app = Application(
+            router: HISRoutes.router(desk: fixture.desk, signer: signer, bearerToken: nil, logger: Logger(label: "his-test")))
+        try await app.test(.router) { client in
+            let early = try await Self.call(client, .post, "/api/hc/v1/Signature/Hc", #"{"serviceType": "03"}"#)
+            #expect(early["statusCode"] as? Int == 1023, "no card registered yet")
+            let token = try fixture.authority.token()
+            _ = try await Self.call(client, .post, "/api/hc/v1/Verification/VirtualHc", Self.token(token))
+            let bundle = try await Self.call(client, .post, "/api/hc/v1/Signature/Hc", #"{"serviceType": "03"}"#)
+            #expect(bundle["statusCode"] as? Int == 0 && bundle["hcIdNo"] as? String == "A123456789")
+            #expect(bundle["hospitalId"] as? String == "0123456789" && (bundle["samId"] as? String)?.count == 12)
+            #expect((bundle["clientRandom"] as? String)?.count == 32)
+            var next = bundle
+            next.removeValue(forKey: "statusCode")
+            next["treatmentItem"] = "01"
+            next["babyTreatment"] = " "
+            next["afterCheck"] = "1"
+            func body(_ object: [String: Any]) throws -> String {
+                String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            }
+            // A station without a cloud has no sequence number to give, and says so.
+            let sequence = try await Self.call(client, .post, "/api/v1/SequelNumber/Next", try body(next))
+            #expect(sequence["statusCode"] as? Int == 9021)
+            var forged = next
+            forged["hcIdNo"] = "B223456782"
+            #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Next", try body(forged))["statusCode"] as? Int == 9006)
+            let sam = try await Self.call(client, .post, "/api/sam/v1/Signature", #"{"serviceType": "01"}"#)
+            #expect(sam["statusCode"] as? Int == 0 && sam["hcIdNo"] == nil && sam["signature"] as? String != nil)
+            // 退掛: the registered visit, by its treatmentDateTime.
+            let session = try #require(try fixture.service.sessions.list().first)
+            let when = HISRoutes.rocDateTime(session.openedAt)
+            #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "19990101000000"}"#)["statusCode"] as? Int == 1023)
+            #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "\#(when)"}"#)["statusCode"] as? Int == 0)
+            #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "\#(when)"}"#)["statusCode"] as? Int == 9007)
+        }
+        let closed = try #require(try fixture.service.sessions.list().first)
+        #expect(closed.state == .closed && closed.closeReason == .registrationCancelled)
+        // Without the institution's credential there is nothing to sign with.
+        try await fixture.app().test(.router) { client in
+            let unsigned = try await Self.call(client, .post, "/api/sam/v1/Signature", "{}")
+            #expect(unsigned["statusCode"] as? Int == 9005)
+        }
+    }
+
+    @Test("ROC dates and times: 1980-05-12 is 0690512; 2026-12-07 14:00:05 in Taipei is 1151207140005")
+    func rocTimes() throws {
+        #expect(HISBasicAnswer.rocDate(CalendarDate(year: 1980, month: 5, day: 12)!) == "0690512")
+        // 2026-12-07T06:00:05Z is 14:00:05 in Taipei.
+        #expect(HISRoutes.rocDateTime(1_796_623_205) == "1151207140005")
     }
 
     @Test("every statusCode the listener answers with is in docs/his-compatibility.md's table")

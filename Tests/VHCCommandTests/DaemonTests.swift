@@ -317,7 +317,7 @@ struct DaemonTests {
         #expect(served.0 == 200 && served.1.contains(#""institution":"0123456789""#))
     }
 
-    @Test("the HIS compatibility listener (--his-listen, --his-token-file): a token read and registered the console's way")
+    @Test("the HIS compatibility listener over HTTPS with its own kept certificate: a token read and registered the console's way")
     func hisListener() async throws {
         let station = try Station()
         try station.writeSecret("his-token-0123456789abcdef", to: "his-token")
@@ -326,28 +326,33 @@ struct DaemonTests {
             "--his-listen", "127.0.0.1:\(port)", "--his-token-file", station.temporary.path("his-token"),
         ])
         defer { station.stop() }
-        func call(_ method: String, _ path: String, _ body: String, bearer: Bool = true) async throws -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            // Foundation's client sends no body with GET (HIS code does; the router tests send one).
-            if method != "GET" { request.httpBody = Data(body.utf8) }
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if bearer { request.setValue("Bearer his-token-0123456789abcdef", forHTTPHeaderField: "Authorization") }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let answer = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, answer)
+        // As HIS code connects to the console: HTTPS, the certificate not verified, a JSON body on every call.
+        func call(_ method: String, _ path: String, _ body: String, bearer: Bool = true) throws -> [String: Any] {
+            var arguments = ["-sk", "-X", method, "-H", "Content-Type: application/json", "--data-binary", body]
+            if bearer { arguments += ["-H", "Authorization: Bearer his-token-0123456789abcdef"] }
+            let run = try Command.run("/usr/bin/curl", arguments + ["https://127.0.0.1:\(port)\(path)"])
+            return (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]) ?? ["curl": run.stderr]
         }
         for _ in 0..<50 where !Loopback.isListening(port) { try await Task.sleep(for: .milliseconds(100)) }
         let token = try station.token()
-        let read = try await call("POST", "/api/hc/v1/VirtualHc/ReadBasic", #"{"token": "\#(token)"}"#)
-        #expect(read.0 == 200 && read.1["statusCode"] as? Int == 0 && read.1["idNo"] as? String == "A123456789")
-        let registered = try await call("POST", "/api/hc/v1/Verification/VirtualHc", #"{"token": "\#(token)"}"#)
-        #expect(registered.1["statusCode"] as? Int == 0)
-        let anonymous = try await call("GET", "/api/common/v1/Status", "{}", bearer: false)
-        #expect(anonymous.0 == 200 && anonymous.1["statusCode"] as? Int == 9012)
+        let read = try call("POST", "/api/hc/v1/VirtualHc/ReadBasic", #"{"token": "\#(token)"}"#)
+        #expect(read["statusCode"] as? Int == 0 && read["idNo"] as? String == "A123456789", "\(read)")
+        let registered = try call("POST", "/api/hc/v1/Verification/VirtualHc", #"{"token": "\#(token)"}"#)
+        #expect(registered["statusCode"] as? Int == 0)
+        let anonymous = try call("GET", "/api/common/v1/Status", "{}", bearer: false)
+        #expect(anonymous["statusCode"] as? Int == 9012)
         let sessions = try Command.run(Command.vhc, ["sessions", "list", "--json", "--socket", station.socket], in: station.folder)
         #expect(sessions.stdout.contains(#""source":"his""#), "\(sessions.stdout)")
         #expect(!station.logText.contains(String(token.prefix(40))))
+        // The certificate is the station's own, made once and kept beside the database; its key is private.
+        let folder = (station.database as NSString).deletingLastPathComponent
+        let certificate = try String(contentsOfFile: folder + "/his-tls.crt", encoding: .utf8)
+        #expect(certificate.hasPrefix("-----BEGIN CERTIFICATE-----"))
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/his-tls.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let served = try Command.run(
+            "/bin/sh", ["-c", "openssl s_client -connect 127.0.0.1:\(port) </dev/null 2>/dev/null | openssl x509"])
+        #expect(served.stdout.replacingOccurrences(of: "\n", with: "") == certificate.replacingOccurrences(of: "\n", with: ""))
     }
 
     @Test(

@@ -16,6 +16,7 @@ swift build "${build_flags[@]}" --product vhc-cloud >/dev/null
 vhc="$(swift build --show-bin-path)/vhc"
 stationd="$(swift build --show-bin-path)/vhc-stationd"
 cloud="$(swift build --show-bin-path)/vhc-cloud"
+hisclient="$PWD/examples/his-client.py"
 # The phone-screen model needs numpy and OpenCV (PyPI); without them the cards are shown as plain QR images.
 python3 -c "import numpy, cv2" 2>/dev/null || python3 -m pip install --quiet numpy opencv-contrib-python-headless \
     2>/dev/null || true
@@ -241,6 +242,7 @@ sandbox_token() {  # a fresh token of the sandbox's Nth active patient, from the
 mkdir -p cloudframes
 sandbox_token 0 --png cloudframes/card.png > /dev/null
 webport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+hisport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ( umask 077 && head -c 32 /dev/urandom | base64 > api-token )
 cat > station-cloud.yaml <<YAML
 institution: "$carded"
@@ -263,6 +265,8 @@ cloud:
   card_module: $softhsm
   station: demo-front-desk
   retry_max_seconds: 2
+his:
+  listen: 127.0.0.1:$hisport
 YAML
 "$stationd" --config station-cloud.yaml 2> stationd-cloud.log &
 forwarder=$!
@@ -286,6 +290,9 @@ current = [m for m in items if m["daysRemaining"] > 0]
 print((current or items or [{"atcCode": "B01AA03"}])[0]["atcCode"])')
 echo "proposed prescription: $proposed"
 "$vhc" alerts "$visit" --atc "$proposed" "${desk[@]}"
+
+step "The clinic's HIS registers a patient through the compatibility listener, as it talks to NHIA's card control software (examples/his-client.py)"
+python3 "$hisclient" register --url "https://127.0.0.1:$hisport" --token "$(sandbox_token 2)" --rollback
 
 step "Front desk: vhc web prints a one-time link to the page; a browser signs in with it (curl plays the browser)"
 link=$("$vhc" web "${desk[@]}" --no-open)

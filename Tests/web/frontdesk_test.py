@@ -183,6 +183,7 @@ class Desk:
         self.without_photo = [p for p in active if p["photo"] == "none"]
         self.cloud_port = free_port()
         self.station_port = free_port()
+        self.his_port = free_port()
         self.origin = f"http://127.0.0.1:{self.station_port}"
         self.scene = os.path.join(folder, "scene")
         os.makedirs(self.scene)
@@ -221,6 +222,8 @@ cloud:
   retry_max_seconds: 1
 page:
   ready_seconds: {ready_seconds}
+his:
+  listen: 127.0.0.1:{self.his_port}
 """)
 
     def cards(self, folder, sandbox):
@@ -655,6 +658,25 @@ def masked(patient):
 def spacing(tones):
     """Milliseconds from each tone's start to the next one's."""
     return [round((later["when"] - earlier["when"]) * 1000) for earlier, later in zip(tones, tones[1:])]
+
+
+def his_registration(desk, page, check):
+    """examples/his-client.py registers a patient as HIS code talks to the card control software (HTTPS, the
+    station's certificate not verified), then cancels the registration: the visit opens at the cloud with its
+    sequence number, and closes again, on the page too."""
+    patient = desk.without_photo[5]
+    client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "his-client.py")
+    run = subprocess.run([sys.executable, client, "register", "--url", f"https://127.0.0.1:{desk.his_port}",
+                          "--token", desk.token(patient), "--rollback"], capture_output=True, text=True, timeout=60)
+    check.that(run.returncode == 0 and "registered: sequence" in run.stdout and "statusCode 0" in run.stdout,
+               f"the example HIS client registers a patient: Verification, Signature/Hc, SequelNumber/Next "
+               f"({next((line.strip() for line in run.stdout.splitlines() if 'registered:' in line), run.stdout + run.stderr)})")
+    listed = json.loads(desk.run("vhc", "sessions", "list", "--socket", "api.sock", "--holder", patient["id"], "--json"))
+    visit = listed["sessions"][0] if listed["sessions"] else {}
+    check.that(visit.get("source") == "his" and visit.get("state") == "closed"
+               and visit.get("closeReason") == "registration_cancelled" and visit.get("cloud", {}).get("visitSequence"),
+               "its Rollback closed the visit it opened at the cloud (registration_cancelled)")
+    page.wait(lambda: page.row(masked(patient)) is None, 10, "the cancelled visit to leave the page")
 
 
 def session_active(desk, patient):
@@ -1293,6 +1315,9 @@ def main():
                    "a proposed drug still in supply shows a marked alert")
         page.shot("06-records-alerts")
         driver.find_element(By.ID, "records-close").click()
+
+        print("the clinic's HIS through the compatibility listener", flush=True)
+        his_registration(desk, page, check)
 
         print("frame → verdict painted", flush=True)
         # The same events read by a plain SSE client in the same run: the station's own share of the time.

@@ -119,13 +119,7 @@ extension GrayImage {
             let image = try decodePNG(bytes)
             return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
         }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            var decoded = try decodeJPEG(bytes, fittingPixels: fittingPixels)
-            let orientation = ImageOrientation.ofJPEG(bytes)
-            decoded.image = decoded.image.oriented(orientation)
-            if orientation.swapsSides { (decoded.width, decoded.height) = (decoded.height, decoded.width) }
-            return decoded
-        }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, fittingPixels: fittingPixels) }
         if isHEIF(bytes) {
             let image = try decodeHEIF(bytes)
             return Decoded(image: image, reduction: 1, width: image.width, height: image.height)
@@ -199,9 +193,11 @@ extension GrayImage {
                 Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
         }
         guard decoded == 0 else { throw ImageError(.corrupt, "JPEG: \(String(cString: tjGetErrorStr2(handle)))") }
+        // Turned as its Exif orientation says: the size given is the picture's as seen.
+        let turns = layout.orientation.swapsSides
         return Decoded(
-            image: GrayImage(width: scaledWidth, height: scaledHeight, pixels: pixels), reduction: reduction,
-            width: Int(width), height: Int(height))
+            image: GrayImage(width: scaledWidth, height: scaledHeight, pixels: pixels).oriented(layout.orientation),
+            reduction: reduction, width: Int(turns ? height : width), height: Int(turns ? width : height))
     }
 
     /// Writes an 8-bit greyscale PNG through libpng's simplified API.

@@ -18,10 +18,12 @@ package struct JPEGLayout: Sendable, Equatable {
     package var firstScanComponents: Int
     /// Each component's horizontal and vertical sampling factors.
     package var sampling: [(h: Int, v: Int)]
+    /// How the picture is meant to be seen: its Exif segment's Orientation tag (upright without one).
+    package var orientation: ImageOrientation = .upright
 
     package static func == (a: JPEGLayout, b: JPEGLayout) -> Bool {
-        (a.width, a.height, a.progressive, a.scans, a.firstScanComponents)
-            == (b.width, b.height, b.progressive, b.scans, b.firstScanComponents)
+        (a.width, a.height, a.progressive, a.scans, a.firstScanComponents, a.orientation)
+            == (b.width, b.height, b.progressive, b.scans, b.firstScanComponents, b.orientation)
             && a.sampling.elementsEqual(b.sampling) { $0 == $1 }
     }
 
@@ -52,6 +54,7 @@ package struct JPEGLayout: Sendable, Equatable {
     package static func read(_ bytes: UnsafeRawBufferPointer) -> JPEGLayout? {
         guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
         var layout: JPEGLayout?
+        var orientation = ImageOrientation.upright
         var scans = 0
         var firstScanComponents = 0
         var at = 2
@@ -69,6 +72,10 @@ package struct JPEGLayout: Sendable, Equatable {
             let length = Int(bytes[at]) << 8 | Int(bytes[at + 1])
             guard length >= 2, at + length <= bytes.count else { break }
             let segment = UnsafeRawBufferPointer(rebasing: bytes[(at + 2)..<(at + length)])
+            // The Exif segment (APP1, "Exif\0\0" then a TIFF structure) comes before the frame.
+            if marker == 0xE1, layout == nil, segment.starts(with: Array("Exif\0\0".utf8)) {
+                orientation = ImageOrientation.tiffOrientation(UnsafeRawBufferPointer(rebasing: segment[6...])) ?? .upright
+            }
             if Self.isFrameHeader(marker), layout == nil {
                 layout = frame(segment, progressive: [0xC2, 0xC6, 0xCA, 0xCE].contains(marker))
                 if layout == nil { return nil }
@@ -83,6 +90,7 @@ package struct JPEGLayout: Sendable, Equatable {
         guard var found = layout, scans > 0 else { return nil }
         found.scans = scans
         found.firstScanComponents = firstScanComponents
+        found.orientation = orientation
         return found
     }
 

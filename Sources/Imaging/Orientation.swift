@@ -8,31 +8,14 @@ package enum ImageOrientation: Int, Sendable, CaseIterable {
     package var swapsSides: Bool { rawValue >= 5 }
 
     /// The `Orientation` tag of a JPEG's Exif segment (APP1), or `.upright` when there is none or it cannot
-    /// be read. Read by hand: a few bounded steps through the TIFF header and its first directory, which no
-    /// listed package reads (TurboJPEG leaves the Exif segment alone).
+    /// be read: read as the JPEG's markers are walked (`JPEGLayout`).
     package static func ofJPEG(_ bytes: UnsafeRawBufferPointer) -> ImageOrientation {
-        var offset = 2  // after SOI
-        while offset + 4 <= bytes.count, bytes[offset] == 0xFF {
-            // Fill bytes (0xFF) may pad a marker.
-            if bytes[offset + 1] == 0xFF {
-                offset += 1
-                continue
-            }
-            let marker = bytes[offset + 1]
-            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            // The Exif segment comes before the frame; past SOS there is only image data.
-            if marker == 0xDA || marker == 0xD9 || length < 2 { return .upright }
-            let start = offset + 4, end = offset + 2 + length
-            guard end <= bytes.count else { return .upright }
-            if marker == 0xE1, end - start >= 14, Array(bytes[start..<start + 6]) == Array("Exif\0\0".utf8) {
-                return tiffOrientation(UnsafeRawBufferPointer(rebasing: bytes[(start + 6)..<end])) ?? .upright
-            }
-            offset = end
-        }
-        return .upright
+        JPEGLayout.read(bytes)?.orientation ?? .upright
     }
 
-    /// The Orientation tag (0x0112) in the first directory of a TIFF structure.
+    /// The Orientation tag (0x0112) in the first directory of a TIFF structure. Read by hand: a few bounded
+    /// steps through the TIFF header and its first directory, which no listed package reads (TurboJPEG
+    /// leaves the Exif segment alone).
     static func tiffOrientation(_ tiff: UnsafeRawBufferPointer) -> ImageOrientation? {
         guard tiff.count >= 8 else { return nil }
         let littleEndian: Bool

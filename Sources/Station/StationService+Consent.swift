@@ -84,7 +84,7 @@ extension StationService {
             .ended(try consentRequests.consent(id: id, institution: institution) ?? kept)
         }
         do {
-            _ = try await uplink.cancelConsent(id: id)
+            try await uplink.cancelConsent(id: id)
         } catch CloudAccessError.refused(let problem) where problem.code == .consentAnswered {
             // The patient answered first: the follower brings that answer in.
             throw try ended()

@@ -322,8 +322,9 @@ package protocol CloudUplink: Sendable {
     /// approval's token goes to `StationService.consentApproved`, a refusal or the end of the window
     /// to `consentEnded`.
     func follow(_ consent: Consent, patient: String)
-    /// Withdraws a pending consent request at the cloud (one try). Throws `CloudAccessError`.
-    func cancelConsent(id: String) async throws -> Consent
+    /// Withdraws a pending consent request at the cloud (one try; a refusal is final). Throws
+    /// `CloudAccessError`.
+    func cancelConsent(id: String) async throws
     /// Asks the cloud whether openings signed with this practitioner certificate (DER) would pass for
     /// the institution (the project's `POST /v1/affiliations`); never throws: a cloud that cannot be
     /// asked leaves the login unchecked.

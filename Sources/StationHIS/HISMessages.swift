@@ -59,6 +59,15 @@ package struct HISBasicAnswer: Encodable, Sendable {
         self.identityStatus = identityStatus ?? ""
     }
 
+    /// A visit's holder, with what the cloud said of the card when it opened the visit; nil when its birth
+    /// date is not a date (a row the station did not write).
+    package init?(session: VisitSession) {
+        guard let birth = CalendarDate(iso: session.holderBirthDate) else { return nil }
+        self.init(
+            holderID: session.holderID, name: session.holderName, birthDate: birth,
+            cardNumber: session.cloud?.cardNumber, identityStatus: session.cloud?.insuranceStatus)
+    }
+
     /// The Minguo calendar's year (the Gregorian year less 1911), three digits, then month and day.
     package static func rocDate(_ date: CalendarDate) -> String {
         func padded(_ value: Int, _ width: Int) -> String {

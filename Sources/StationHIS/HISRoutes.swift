@@ -81,13 +81,12 @@ package struct HISRoutes: Sendable {
         let answer: any Encodable & Sendable = try await Blocking.run {
             let basic: HISBasicAnswer
             if let token = asked.token, let named = try routes.consentVisit(token) {
-                guard case .success(let session) = named, let birth = CalendarDate(iso: session.holderBirthDate) else {
-                    if case .failure(let refusal) = named { return refusal }
-                    return HISPlainAnswer(.internalError)
+                switch named {
+                case .failure(let refusal): return refusal
+                case .success(let session):
+                    guard let read = HISBasicAnswer(session: session) else { return HISPlainAnswer(.internalError) }
+                    basic = read
                 }
-                basic = HISBasicAnswer(
-                    holderID: session.holderID, name: session.holderName, birthDate: birth,
-                    cardNumber: session.cloud?.cardNumber, identityStatus: session.cloud?.insuranceStatus)
             } else if let token = asked.token {
                 let (code, claims) = try service.policy.inspect(Array(token.utf8), now: service.clock())
                 guard let claims else {
@@ -97,11 +96,10 @@ package struct HISRoutes: Sendable {
                     holderID: claims.holder.id, name: claims.holder.name, birthDate: claims.holder.birthDate,
                     cardNumber: claims.cardNumber, identityStatus: nil)
             } else {
-                guard let session = try desk.cardInReader(), let birth = CalendarDate(iso: session.holderBirthDate)
-                else { return HISPlainAnswer(.tokenMissing, "no token, and no card in the reader") }
-                basic = HISBasicAnswer(
-                    holderID: session.holderID, name: session.holderName, birthDate: birth,
-                    cardNumber: session.cloud?.cardNumber, identityStatus: session.cloud?.insuranceStatus)
+                guard let session = try desk.cardInReader(), let read = HISBasicAnswer(session: session) else {
+                    return HISPlainAnswer(.tokenMissing, "no token, and no card in the reader")
+                }
+                basic = read
             }
             try service.audit.append(
                 at: service.clock(), kind: .hisCardRead, subject: "-",

@@ -143,25 +143,21 @@ struct StationDaemon: AsyncParsableCommand {
                 throw fail("camera.path: \(error)")
             }
         }
+        /// A bearer token from `file` (`key` names it in messages): readable by the daemon alone, as ssh
+        /// refuses a readable key, and at least 16 characters.
+        func secretToken(_ file: String, key: String) throws -> String {
+            let token: String
+            do { token = try SecretFile.read(file).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+                throw fail("\(key): \(error)")
+            }
+            guard token.count >= 16 else { throw fail("\(key): '\(file)' must hold a token of at least 16 characters") }
+            return token
+        }
         var token: String?
         if loaded.api.tcp != nil, let tokenFile = loaded.api.tokenFile {
-            // A secret others can read is no secret: refused, as ssh refuses a readable key.
-            do { token = try SecretFile.read(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
-                throw fail("api.token_file: \(error)")
-            }
-            guard let token, token.count >= 16 else {
-                throw fail("api.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
-            }
+            token = try secretToken(tokenFile, key: "api.token_file")
         }
-        var hisToken: String?
-        if let tokenFile = loaded.his?.tokenFile {
-            do { hisToken = try SecretFile.read(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
-                throw fail("his.token_file: \(error)")
-            }
-            guard let hisToken, hisToken.count >= 16 else {
-                throw fail("his.token_file: '\(tokenFile)' must hold a token of at least 16 characters")
-            }
-        }
+        let hisToken = try loaded.his?.tokenFile.map { try secretToken($0, key: "his.token_file") }
         // A database in a directory that does not exist is a configuration mistake, not a crash.
         let databaseDirectory = (loaded.storage.database as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false

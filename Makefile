@@ -1,11 +1,15 @@
 # Conveniences over scripts/: each target sets up what is missing first.
-.PHONY: demo test fuzz bench bench-scan bench-still bench-daemon bench-cloud bench-forwarding bench-faults bench-web release install format vectors
+.PHONY: demo test deb fuzz bench bench-scan bench-still bench-daemon bench-cloud bench-forwarding bench-faults bench-web bench-his release install format vectors
 
 demo:
 	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
+
+# The Debian packages vhc-station and vhc-cloud in dist/ (docs/packaging.md).
+deb:
+	bash scripts/package-deb.sh
 
 fuzz:
 	bash scripts/fuzz.sh $(or $(SECONDS),300)
@@ -33,6 +37,9 @@ bench-faults:
 
 bench-web:
 	bash Benchmarks/web.sh
+
+bench-his:
+	bash Benchmarks/his.sh
 
 # The binaries as installed: the Swift runtime linked in, so the station needs no Swift toolchain.
 release:

@@ -4,7 +4,7 @@
 # camera; vhc-stationd's resident memory idle and streaming. Each latency beside its in-process baseline.
 # The daemon is built as it is deployed: with the Swift runtime linked in (--static-swift-stdlib, so the
 # station needs no Swift toolchain), in its own build folder because the flags differ.
-#   Benchmarks/daemon.sh [REQUESTS]      (default 500 requests at 50/s)
+#   Benchmarks/daemon.sh [REQUESTS [OPTION...]]      (default 500 requests at 50/s; options go to DaemonBenchmark)
 set -euo pipefail
 # The benchmark targets are declared only with this set (Package.swift).
 export VHC_BENCHMARKS=1
@@ -13,4 +13,4 @@ static=(-c release --static-swift-stdlib --scratch-path .build-static --product 
 swift build "${static[@]}" >/dev/null || swift build "${static[@]}"
 swift build -c release --product DaemonBenchmark >/dev/null || swift build -c release --product DaemonBenchmark
 "$(swift build -c release --show-bin-path)/DaemonBenchmark" \
-    --daemon "$(swift build "${static[@]}" --show-bin-path)/vhc-stationd" --requests "${1:-500}"
+    --daemon "$(swift build "${static[@]}" --show-bin-path)/vhc-stationd" --requests "${1:-500}" "${@:2}"

@@ -87,7 +87,10 @@ def register(console, token, rollback):
             break
         time.sleep(1)
         sequence = console.call("POST", "/api/v1/SequelNumber/Next", request)
-    require(sequence)
+    # 3229: the insurance is suspended (停保); the visit is numbered all the same, the clinic bills it as such.
+    require(sequence, 0, 3229)
+    if sequence["statusCode"] == 3229:
+        print(f"  warning: {sequence.get('message', 'insurance suspended')}")
     print(f"  registered: sequence {sequence['sequenceNumber']} at {sequence['treatmentDateTime']} (ROC)"
           + (", the patient's second visit today" if sequence["isSameDay"] else ""))
     if rollback:

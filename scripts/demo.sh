@@ -294,6 +294,14 @@ echo "proposed prescription: $proposed"
 step "The clinic's HIS registers a patient through the compatibility listener, as it talks to NHIA's card control software (examples/his-client.py)"
 python3 "$hisclient" register --url "https://127.0.0.1:$hisport" --token "$(sandbox_token 2)" --rollback
 
+step "The clinic's HIS asks a telemedicine patient's consent through the listener (RequestToken); the patient approves in the app; the HIS registers the visit with ResponseToken's token"
+remote=$(python3 -c 'import json; print([p["id"] for p in json.load(open("sandbox/sandbox.json"))["patients"] if p["insuranceStatus"]=="active"][3])')
+python3 "$hisclient" telemedicine --url "https://127.0.0.1:$hisport" --patient "$remote" --wait 30 --rollback &
+hisflow=$!
+"$vhc" app consent --cloud "https://127.0.0.1:$port" --sandbox sandbox --card "$remote" --approve --wait 20 \
+    || { kill $hisflow; exit 1; }
+wait $hisflow
+
 step "Front desk: vhc web prints a one-time link to the page; a browser signs in with it (curl plays the browser)"
 link=$("$vhc" web "${desk[@]}" --no-open)
 echo "$link"

@@ -179,7 +179,7 @@ if [[ -n "$rule" ]]; then
 elif [[ -e "$destdir/etc/udev/rules.d/70-vhc-camera.rules" ]]; then
     say "no --vendor/--model: the existing $destdir/etc/udev/rules.d/70-vhc-camera.rules is left as it is"
 else
-    say "no --vendor/--model: udev rule not installed (then set [camera] path to a /dev/v4l/by-id/ name)"
+    say "no --vendor/--model: udev rule not installed (then set camera.path in station.yaml to a /dev/v4l/by-id/ name)"
 fi
 
 if [[ -z "$destdir" && -d /run/systemd/system ]]; then

@@ -17,6 +17,9 @@ python3 tools/reference/make_vectors.py --check
 scripts/check-packaging.sh
 if [[ "${FUZZ_SECONDS:-30}" != 0 ]]; then scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; fi
 swift test --skip-build
+# The Debian packages from this build: lintian, then (on a machine given to it, as CI is) installed,
+# upgraded, removed and purged for real.
+Tests/packaging/deb_test.sh "$(swift build --show-bin-path)"
 # The page in chromium: screenshots and figures in .build/web-test/ (the figures' targets: Benchmarks/web.sh).
 python="$(scripts/browser-setup.sh)"
 SE_OFFLINE=true SE_AVOID_STATS=true "$python" Tests/web/frontdesk_test.py --bin "$(swift build --show-bin-path)" \

@@ -37,6 +37,11 @@ enum DaemonBenchmark {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let authority = try Authority(folder: folder)
+        let hisSamples = arguments.firstIndex(of: "--his-samples").flatMap { Int(arguments[$0 + 1]) } ?? 300
+        if arguments.contains("--his-only") {
+            try await hisBesideScanRoute(daemonPath: daemonPath, authority: authority, folder: folder, samples: hisSamples)
+            return
+        }
 
         say("## Frame to event (in-process camera pipeline, fake V4L2 device, 640×480)")
         let (frameLatencies, frameWork) = try await frameToEvent(authority: authority, folder: folder, samples: 40)
@@ -79,6 +84,8 @@ enum DaemonBenchmark {
         say(String(format: "streaming a 640×480 camera at %.0f frames/s: ", fps) + streaming.memory())
         say("target: at most 40 MiB")
         try await client.shutdown()
+
+        try await hisBesideScanRoute(daemonPath: daemonPath, authority: authority, folder: folder, samples: hisSamples)
     }
 
     // MARK: - Frame to event
@@ -282,7 +289,9 @@ final class Daemon {
     let process = Process()
     let socket: String
 
-    init(path: String, authority: Authority, folder: String, name: String, camera: String?) throws {
+    init(
+        path: String, authority: Authority, folder: String, name: String, camera: String?, options: [String] = []
+    ) throws {
         socket = folder + "/\(name).sock"
         process.executableURL = URL(fileURLWithPath: path)
         var arguments = [
@@ -290,7 +299,7 @@ final class Daemon {
             authority.trustListPath, "--database", folder + "/\(name).sqlite", "--socket", socket,
         ]
         if let camera { arguments += ["--camera", camera] }
-        process.arguments = arguments
+        process.arguments = arguments + options
         // The environment the systemd unit gives it (systemd/vhc-stationd.service).
         process.environment = ProcessInfo.processInfo.environment.merging(["MALLOC_ARENA_MAX": "2"]) { $1 }
         process.standardError = FileHandle.nullDevice

@@ -106,7 +106,7 @@ package final class CloudClient: Sendable {
             let bytes = try await response.body.collect(upTo: 4 << 20)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
         } catch {
-            throw TransportError(description: "cannot reach the cloud at \(baseURL): \(error)")
+            throw TransportError(description: "cannot reach the cloud at \(baseURL): \(TransportWords.describe(error))")
         }
     }
 

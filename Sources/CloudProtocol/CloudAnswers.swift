@@ -16,10 +16,13 @@ package struct VisitGrant: Sendable, Codable, Equatable {
     package var patient: Patient
     package var delegation: Delegation?
     package var idCheckRequired: Bool
+    /// 就醫識別碼, an extension of the sandbox (docs/cloud.md): 20 letters or digits when the cloud issues
+    /// one. The station never requires it: absent, or not 20 letters and digits, it reads as none.
+    package var treatmentNumber: String?
 
     package init(
         grant: String, visitSequence: String, openedAt: String, expiresAt: String, deferred: Bool, patient: Patient,
-        delegation: Delegation?, idCheckRequired: Bool
+        delegation: Delegation?, idCheckRequired: Bool, treatmentNumber: String? = nil
     ) {
         self.grant = grant
         self.visitSequence = visitSequence
@@ -29,6 +32,13 @@ package struct VisitGrant: Sendable, Codable, Equatable {
         self.patient = patient
         self.delegation = delegation
         self.idCheckRequired = idCheckRequired
+        self.treatmentNumber = treatmentNumber
+    }
+
+    /// 20 ASCII letters or digits.
+    package static func isTreatmentNumber(_ text: String) -> Bool {
+        text.utf8.count == 20
+            && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     /// The card data. The station reads the details it only shows (sex, card issue date, insurance
@@ -100,7 +110,7 @@ package struct VisitGrant: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case grant, visitSequence, openedAt, expiresAt, deferred, patient, delegation, idCheckRequired
+        case grant, visitSequence, openedAt, expiresAt, deferred, patient, delegation, idCheckRequired, treatmentNumber
     }
 
     /// What the station needs is required (the grant, its sequence and times, the patient); `deferred`
@@ -116,6 +126,7 @@ package struct VisitGrant: Sendable, Codable, Equatable {
         deferred = Lenient.value(Bool.self, values, .deferred) ?? false
         delegation = Lenient.value(Delegation.self, values, .delegation)
         idCheckRequired = Lenient.value(Bool.self, values, .idCheckRequired) ?? false
+        treatmentNumber = Lenient.value(String.self, values, .treatmentNumber).flatMap { Self.isTreatmentNumber($0) ? $0 : nil }
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -128,6 +139,7 @@ package struct VisitGrant: Sendable, Codable, Equatable {
         try container.encode(patient, forKey: .patient)
         try container.encode(delegation, forKey: .delegation)  // null when absent
         try container.encode(idCheckRequired, forKey: .idCheckRequired)
+        try container.encodeIfPresent(treatmentNumber, forKey: .treatmentNumber)  // absent when none: an extension
     }
 }
 

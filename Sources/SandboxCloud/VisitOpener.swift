@@ -188,7 +188,9 @@ package struct VisitOpener: Sendable {
                         .init(delegateId: $0.delegateID, delegationId: Hex.encode($0.delegationID))
                     },
                     // The card as presented: a token without a verified photo needs the ID check (token-profile §6).
-                    idCheckRequired: claims.holder.photo == .none)
+                    idCheckRequired: claims.holder.photo == .none,
+                    treatmentNumber: Self.treatmentNumber(
+                        institution: institution.code, day: CalendarDate(taipeiDateAt: opening.scannedAt), sequence: sequence))
             })
         switch try await store.commitOpening(commit) {
         case .opened(let answer): return Answer(grant: answer, isNew: true)
@@ -203,6 +205,13 @@ package struct VisitOpener: Sendable {
 
     static let keyReused = CloudProblem(.idempotencyKeyReused, "this requestId was used for a different payload")
     static let nonceReused = CloudProblem(.nonceReused, "this practitioner already used this nonce")
+
+    /// The sandbox's 就醫識別碼 (an extension, docs/cloud.md): the institution's 10 digits, the Taipei day
+    /// as `YYMMDD` and the visit sequence's 4 digits; none past the day's 9999th visit (it would not fit 20).
+    static func treatmentNumber(institution: String, day: CalendarDate, sequence: Int) -> String? {
+        let number = institution + String(day.iso.replacingOccurrences(of: "-", with: "").dropFirst(2)) + visitSequence(sequence)
+        return VisitGrant.isTreatmentNumber(number) ? number : nil
+    }
 
     /// Four digits from 0001; past 9999 the day's count is shown as it is.
     static func visitSequence(_ n: Int) -> String {

@@ -227,6 +227,7 @@ package struct Outbox: Sendable {
                     cloud.deferred = grant.deferred
                     cloud.cardNumber = grant.patient.cardNumber
                     cloud.insuranceStatus = grant.patient.insuranceStatus?.rawValue
+                    cloud.treatmentNumber = grant.treatmentNumber
                     cloud.sex = grant.patient.sex?.rawValue
                     cloud.grantExpiresAt = Self.epochSeconds(grant.expiresAt)
                     detail["visit_sequence"] = grant.visitSequence

@@ -1,5 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
     import CMalloc
+    import Glibc
 #endif
 
 /// The daemon's memory given back to the system after a burst (issue 21: 20 concurrent 12 MP uploads
@@ -11,6 +14,19 @@ package enum ProcessMemory {
     package static func mapLargeBlocks() {
         #if canImport(Glibc)
             _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        #endif
+    }
+
+    /// The process's resident memory (the second field of /proc/self/statm, in pages), in bytes; nil
+    /// where there is no /proc.
+    package static func residentBytes() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        #if canImport(Glibc)
+            return pages * sysconf(Int32(_SC_PAGESIZE))
+        #else
+            return pages * 4096
         #endif
     }
 

@@ -276,6 +276,9 @@ package final class StationDatabase: Sendable {
                     CREATE INDEX consent_request_by_time ON consent_request (requested_at);
                     """)
         }
+        migrator.registerMigration("v9: the cloud's 就醫識別碼") { db in
+            try db.execute(sql: "ALTER TABLE visit_session ADD COLUMN treatment_number TEXT")
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StationBuild
 import StationModels
 import VirtualCard
 
@@ -63,7 +64,7 @@ extension StationService {
             problems.append(.scannerUnavailable)
         }
         let open = try service.sessions.openCount()
-        return StationStatus(
+        var status = StationStatus(
             institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,
             clock: StationStatus.ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
@@ -74,5 +75,8 @@ extension StationService {
             practitioner: service.desk.credential(at: now)?.status, practitionerRefusal: refusal,
             cardRefusal: cardRefusal, listFiles: listFiles.isEmpty ? nil : listFiles,
             scanners: scanners.isEmpty ? nil : scanners)
+        status.version = BuildInfo.version
+        status.commit = BuildInfo.commit
+        return status
     }
 }

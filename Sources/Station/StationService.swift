@@ -1,6 +1,7 @@
 import AuditChain
 import CloudProtocol
 import Foundation
+import StationMetrics
 import StationModels
 import VirtualCard
 
@@ -24,6 +25,8 @@ package final class StationService: Sendable {
     package let logins: LoginRules?
     /// What opens a practitioner's card at a login (the runtime's PKCS#11), when the station takes cards.
     package let cards: (any PractitionerCardReader)?
+    /// Where the station's figures go (`GET /metrics`); nowhere unless the daemon gives a factory.
+    package let metrics: StationMetrics
 
     /// The cloud's CA, which issues practitioner certificates, and the default shift.
     package struct LoginRules: Sendable {
@@ -37,9 +40,11 @@ package final class StationService: Sendable {
 
     package init(
         policy: StationPolicy, events: EventBus = EventBus(), clock: @escaping @Sendable () -> Int64,
-        logins: LoginRules? = nil, uplink: (any CloudUplink)? = nil, cards: (any PractitionerCardReader)? = nil
+        logins: LoginRules? = nil, uplink: (any CloudUplink)? = nil, cards: (any PractitionerCardReader)? = nil,
+        metrics: StationMetrics = StationMetrics()
     ) {
         self.cards = cards
+        self.metrics = metrics
         self.policy = policy
         self.events = events
         self.clock = clock
@@ -89,6 +94,7 @@ package final class StationService: Sendable {
                 session: outcome.session.map(SessionSummary.init))
         }
         if outcome.session?.cloud?.state == .pendingCloud { uplink?.wake() }
+        metrics.scanned(outcome.code, source: source)
     }
 
     /// A practitioner takes the desk: audited, announced, and every scan that waited for one is

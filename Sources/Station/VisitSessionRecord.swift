@@ -41,6 +41,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
     var patientSex: String?
     var grantExpiresAt: Int64?
     var setting: String?
+    var treatmentNumber: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id
@@ -71,6 +72,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
         case patientSex = "patient_sex"
         case grantExpiresAt = "grant_expires_at"
         case setting
+        case treatmentNumber = "treatment_number"
     }
 
     /// The columns set when the session opens and never changed by a later save.
@@ -112,6 +114,7 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
         patientSex = session.cloud?.sex
         grantExpiresAt = session.cloud?.grantExpiresAt
         setting = session.setting
+        treatmentNumber = session.cloud?.treatmentNumber
     }
 
     /// The session this row holds. An unknown state reads as `closed`; the ID check is there only with
@@ -127,7 +130,8 @@ struct VisitSessionRecord: Codable, Equatable, Identifiable, FetchableRecord, Pe
             CloudVisit(
                 state: state, practitioner: cloudPractitioner, visitSequence: visitSequence, deferred: cloudDeferred,
                 refusal: cloudRefusal, tokenCode: cloudTokenCode, cardNumber: cardNumber,
-                insuranceStatus: insuranceStatus, sex: patientSex, grantExpiresAt: grantExpiresAt)
+                insuranceStatus: insuranceStatus, sex: patientSex, grantExpiresAt: grantExpiresAt,
+                treatmentNumber: treatmentNumber)
         }
         return VisitSession(
             id: id, holderID: holderID, holderName: holderName, holderBirthDate: holderBirthDate, photo: photo,

@@ -1,6 +1,7 @@
 import ConnectionGuards
 import Hummingbird
 import Station
+import StationMetrics
 
 /// The station's local HTTP API (docs/openapi.yaml): JSON in and out, errors as problem+json,
 /// live events as server-sent events. The same routes serve the Unix socket and, with a bearer
@@ -10,10 +11,11 @@ package enum StationAPI {
     /// it, or the page's sign-in cookie when `web` is given (and the page is served there too). On the
     /// Unix socket `web` lets `vhc web` ask for a sign-in link.
     /// `images` reads the pictures of `POST /v1/scans/image` (the runtime's ladder); without one the
-    /// route refuses them.
+    /// route refuses them. `metrics` serves `GET /metrics` (both listeners).
     package static func router(
         service: StationService, camera: any CameraStatusProviding, images: (any StillImageReader)? = nil,
-        bearerToken: String? = nil, web: WebSignIns? = nil, keepAliveSeconds: Double = 15
+        bearerToken: String? = nil, web: WebSignIns? = nil, metrics: PrometheusExposition? = nil,
+        keepAliveSeconds: Double = 15
     ) -> Router<StationRequestContext> {
         let router = Router(context: StationRequestContext.self)
         let methods = RouteMethods()
@@ -25,11 +27,13 @@ package enum StationAPI {
         router.addRoutes(routes.scanRoutes)
         router.addRoutes(routes.sessionRoutes)
         router.addRoutes(routes.liveRoutes)
+        if let metrics { router.addRoutes(MetricsRoute(service: service, camera: camera, exposition: metrics).routes) }
         var servedElsewhere: [String] = []
         if bearerToken == nil {
             router.addRoutes(routes.socketRoutes(web: web))
         } else {
             if let web { router.addRoutes(WebPage(signIns: web, station: service).routes) }
+
             // The socket's own routes are in the same OpenAPI document: here each is a known path that
             // allows no method (405), not an unknown one (404).
             let socket = Router(context: StationRequestContext.self)

@@ -72,11 +72,13 @@ struct WebPage: Sendable {
         let link = request.uri.queryParameters["link"].map(String.init) ?? ""
         // Refusals are not audited: anyone on loopback could otherwise fill the append-only log.
         guard link.count <= 128, let signIn = signIns.redeem(link: link) else {
+            station.metrics.signIn(accepted: false)  // counted, not audited: a number cannot fill a disk
             return Response(
                 status: .forbidden, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: refusedPage)))
         }
         try station.recordWebSignIn(.webSignedIn, detail: ["client": context.client])
+        station.metrics.signIn(accepted: true)
         // The page key rides in the fragment, which the browser never sends on: the page stores it.
         var response = Response(status: .seeOther, headers: [.location: "/#key=\(signIn.pageKey)"])
         response.setCookie(

@@ -154,6 +154,8 @@ package struct HISSequenceAnswer: Encodable, Sendable {
     package var isSameDay: Bool
     /// 就醫識別碼: the cloud's, when it gives one (20 characters); empty otherwise.
     package var treatmentNumber: String
+    /// With a `statusCode` other than 0 (the insurance suspended): what to do.
+    package var message: String?
 }
 
 /// `POST /api/v1/SequelNumber/Rollback`: the registration (its `treatmentDateTime`) cancelled.

@@ -1,3 +1,4 @@
+import CloudProtocol
 import Foundation
 import Hummingbird
 import Station
@@ -37,9 +38,10 @@ extension HISRoutes {
         case .success(let asked): serviceType = asked?.serviceType ?? "03"
         }
         let desk = desk
-        guard let session = try await Blocking.run({ try desk.registration() }), session.state.isOpen else {
+        guard let session = try await Blocking.run({ try desk.registration() }) else {
             return try Self.answer(HISPlainAnswer(.tokenMissing, "no card registered: call Verification/VirtualHc first"))
         }
+        if let ended = Self.ended(session) { return try Self.answer(ended) }
         let random = HISInstitutionSigner.clientRandom()
         let cardID = session.cloud?.cardNumber ?? ""
         let signature = try await Blocking.run {
@@ -78,11 +80,9 @@ extension HISRoutes {
             latest = try await Blocking.run { try service.reread(sessionID: registered.id) } ?? registered
         }
         let session = latest
-        guard let sequence = session.cloud?.visitSequence else {
-            return try Self.answer(
-                service.uplink == nil
-                    ? HISPlainAnswer(.noCloud, "the station forwards to no cloud: no sequence number")
-                    : HISPlainAnswer(.cloudPending, "the cloud has not opened the visit yet: ask again"))
+        if let ended = Self.ended(session) { return try Self.answer(ended) }
+        guard let cloud = session.cloud, let sequence = cloud.visitSequence, cloud.state == .forwarded else {
+            return try Self.answer(Self.unnumbered(session.cloud, forwarding: service.uplink != nil))
         }
         let sameDay = try await Blocking.run {
             let day = CalendarDate(taipeiDateAt: session.openedAt)
@@ -94,10 +94,14 @@ extension HISRoutes {
         let signature = try await Blocking.run {
             try signer.sign([signer.hospitalId, signer.samId, when, sequence, session.holderID])
         }
+        // The visit is open and numbered either way; a suspended insurance is the HIS's to handle (self-pay).
+        let suspended = session.cloud?.insuranceStatus == InsuranceStatus.suspended.rawValue
         return try Self.answer(
             HISSequenceAnswer(
-                statusCode: .success, treatmentDateTime: when, sequenceNumber: sequence, hospitalId: signer.hospitalId,
-                signature: signature, samId: signer.samId, isSameDay: sameDay, treatmentNumber: ""))
+                statusCode: suspended ? .insuranceSuspended : .success, treatmentDateTime: when, sequenceNumber: sequence, hospitalId: signer.hospitalId,
+                signature: signature, samId: signer.samId, isSameDay: sameDay,
+                treatmentNumber: session.cloud?.treatmentNumber ?? "",
+                message: suspended ? "the patient's insurance is suspended (停保): the visit is open and numbered" : nil))
     }
 
     /// 退掛: the registered visit whose `treatmentDateTime` this is, closed with `registration_cancelled`.
@@ -118,6 +122,33 @@ extension HISRoutes {
                 _ = try service.close(sessionID: session.id, reason: .registrationCancelled)
                 return HISPlainAnswer(.success)
             })
+    }
+
+    /// Why an ended visit is no longer the HIS's to register: the cloud refused it (a code another station
+    /// used…: its own number), or it was closed, rolled back, superseded or expired (9007); nil while open.
+    static func ended(_ session: VisitSession) -> HISPlainAnswer? {
+        guard !session.state.isOpen else { return nil }
+        if let cloud = session.cloud, cloud.state == .refused { return unnumbered(cloud, forwarding: true) }
+        return HISPlainAnswer(.visitEnded, "the visit has ended (\(session.closeReason?.rawValue ?? session.state.rawValue))")
+    }
+
+    /// Why a registered visit has no sequence number: the cloud's state of it, in the console's words.
+    static func unnumbered(_ cloud: CloudVisit?, forwarding: Bool) -> HISPlainAnswer {
+        guard forwarding, let cloud else { return HISPlainAnswer(.noCloud, "the station forwards to no cloud: no sequence number") }
+        switch cloud.state {
+        case .forwarded, .pendingCloud:
+            return HISPlainAnswer(.cloudPending, "the cloud has not opened the visit yet: ask again")
+        case .awaitingPractitioner:
+            // The cloud may have refused the practitioner who signed (not affiliated, a certificate refused).
+            let refused = cloud.refusal.map { " (the cloud refused the last signature: \($0))" } ?? ""
+            return HISPlainAnswer(
+                .practitionerMissing, "the visit's opening waits for a practitioner's signature\(refused): a practitioner signs in")
+        case .undeliverable:
+            return HISPlainAnswer(.cloudUnavailable, "the cloud never answered: the visit was given up as undeliverable")
+        case .refused:
+            let code = cloud.refusal ?? "cloud_refused"
+            return HISPlainAnswer(HISStatusCode(cloudRefusal: code), "the cloud refused the visit (\(code))")
+        }
     }
 
     static let noCredential = HISPlainAnswer(

@@ -31,6 +31,12 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     /// The token's five minutes are over.
     package static let tokenExpired = HISStatusCode(rawValue: 1523)
 
+    /// The patient's insurance is suspended (停保), as the cloud said when it opened the visit: the visit is
+    /// open and numbered; the clinic registers it as the NHI does for a suspended insurance. The console's
+    /// 3228–3235 name insurance states; the cloud reports only this one (cloud-protocol.md §3).
+    package static let insuranceSuspended = HISStatusCode(rawValue: 3229)
+    /// The cloud already opened a visit with this code (at any station): its medical data were retrieved.
+    package static let medicalDataRetrieved = HISStatusCode(rawValue: 3244)
     /// A telemedicine request (`accessToken`) the station does not know.
     package static let consentNotFound = HISStatusCode(rawValue: 3237)
     /// The patient did not answer in time.
@@ -61,6 +67,10 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     package static let noCloud = HISStatusCode(rawValue: 9021)
     /// The cloud did not answer.
     package static let cloudUnavailable = HISStatusCode(rawValue: 9022)
+    /// The visit waits for a practitioner's signature (no practitioner signed in at the station).
+    package static let practitionerMissing = HISStatusCode(rawValue: 9023)
+    /// The cloud refused the visit for a reason the console has no number for (its code in `message`).
+    package static let cloudRefused = HISStatusCode(rawValue: 9024)
     /// The request could not be read: not JSON, a field of the wrong type, a body too large.
     package static let requestMalformed = HISStatusCode(rawValue: 9010)
     /// No such call on this listener.
@@ -74,7 +84,8 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
     package init(_ outcome: OutcomeCode) {
         switch outcome.rawValue {
         case "valid": self = .success
-        case "replayed", "token_replayed": self = .alreadyUsed
+        case "replayed": self = .alreadyUsed
+        case "token_replayed": self = .medicalDataRetrieved
         case "expired": self = .tokenExpired
         case "not_yet_valid": self = .notYetValid
         case "signature_invalid", "key_unknown": self = .signatureFailed
@@ -89,12 +100,22 @@ package struct HISStatusCode: RawRepresentable, Hashable, Sendable, Encodable, C
         }
     }
 
+    /// The number for the cloud's refusal of a visit's opening (cloud-protocol.md §6).
+    package init(cloudRefusal code: String) {
+        switch code {
+        case "token_replayed": self = .medicalDataRetrieved
+        case "token_invalid": self = .tokenInvalid
+        case "institution_not_enrolled": self = .notEnrolled
+        default: self = .cloudRefused
+        }
+    }
+
     /// Every number this listener answers with, for the documentation's table and its test.
     package static let all: [HISStatusCode] = [
         .success, .alreadyInitialised, .alreadyUsed, .tokenInvalid, .tokenMissing, .notEnrolled, .tokenFormat,
         .signatureFailed, .tokenExpired, .notYetValid, .delegationInvalid, .stationNotReady, .storageFailed,
-        .consentNotFound, .consentExpired, .consentPending, .consentRefused, .noCredential, .bundleNotOurs,
-        .visitEnded, .cloudPending, .noCloud, .cloudUnavailable, .requestMalformed, .unknownCall,
+        .insuranceSuspended, .medicalDataRetrieved, .consentNotFound, .consentExpired, .consentPending, .consentRefused, .noCredential, .bundleNotOurs,
+        .visitEnded, .cloudPending, .noCloud, .cloudUnavailable, .practitionerMissing, .cloudRefused, .requestMalformed, .unknownCall,
         .unauthorized, .internalError,
     ]
 }

@@ -24,6 +24,9 @@ package struct StationStatus: Sendable, Codable, Equatable {
     package var listFiles: [ListFileProblem]?
     /// The configured handheld scanners (absent when there are none).
     package var scanners: [ScannerStatus]?
+    /// The station's version (its Debian package's) and the commit it was built from.
+    package var version: String?
+    package var commit: String?
 
     package init(
         institution: String, now: Int64, state: Health, problems: [StatusProblem], camera: CameraStatus,

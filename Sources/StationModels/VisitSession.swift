@@ -140,6 +140,8 @@ package struct CloudVisit: Sendable, Equatable, Codable {
     /// The card data the cloud returned.
     package var cardNumber: String?
     package var insuranceStatus: String?
+    /// 就醫識別碼, when the cloud issues one (an extension of the sandbox: 20 letters or digits).
+    package var treatmentNumber: String?
     /// `M` or `F`, from the cloud's card data (FHIR's Patient.gender).
     package var sex: String?
     /// When the grant for records ends, epoch seconds.
@@ -148,7 +150,7 @@ package struct CloudVisit: Sendable, Equatable, Codable {
     package init(
         state: State, practitioner: String? = nil, visitSequence: String? = nil, deferred: Bool? = nil,
         refusal: String? = nil, tokenCode: String? = nil, cardNumber: String? = nil, insuranceStatus: String? = nil,
-        sex: String? = nil, grantExpiresAt: Int64? = nil
+        sex: String? = nil, grantExpiresAt: Int64? = nil, treatmentNumber: String? = nil
     ) {
         self.state = state
         self.practitioner = practitioner
@@ -160,5 +162,6 @@ package struct CloudVisit: Sendable, Equatable, Codable {
         self.insuranceStatus = insuranceStatus
         self.sex = sex
         self.grantExpiresAt = grantExpiresAt
+        self.treatmentNumber = treatmentNumber
     }
 }

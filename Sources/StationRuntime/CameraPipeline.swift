@@ -3,6 +3,7 @@ import Logging
 import Scanner
 import ServiceLifecycle
 import Station
+import StationMetrics
 import StationModels
 import Synchronization
 
@@ -84,6 +85,12 @@ package final class CameraPipeline: Service, CameraStatusProviding {
             case .opened(let format):
                 openWarning.reset()
                 logger.info("camera opened", metadata: ["device": "\(self.path)", "format": "\(format)"])
+                if format.width != width || format.height != height {
+                    // The driver chose the size nearest to camera.size: say so, or 800x600 passes unnoticed.
+                    logger.warning(
+                        "the camera does not offer camera.size; it streams another size",
+                        metadata: ["asked": "\(width)×\(height)", "streams": "\(format.width)×\(format.height)"])
+                }
                 state = .streaming
             case .openFailed(let code):
                 // The first failure at once, then at most once a minute with how many since: a station set
@@ -111,6 +118,8 @@ package final class CameraPipeline: Service, CameraStatusProviding {
         let decoder = FrameDecoder()
         var recent = RecentPayloads(window: 5)
         var reportedDrops = decoder.droppedPayloads
+        var counted = V4L2Camera.Counters()  // the camera's counts already given to the metrics
+        let clock = ContinuousClock()
         while !stopRequested.load(ordering: .relaxed) {
             switch supervisor.step(timeoutMilliseconds: 200) {
             case .frame(let frame):
@@ -119,7 +128,11 @@ package final class CameraPipeline: Service, CameraStatusProviding {
                     times.append(arrived)
                     times.removeAll { arrived - $0 > 1 }
                 }
-                for code in decoder.decodeStreamFrame(frame) where recent.isNew(code.text, at: arrived) {
+                let decodeStarted = clock.now
+                let codes = decoder.decodeStreamFrame(frame)
+                service.metrics.frameDecoded(in: decodeStarted.duration(to: clock.now))
+                counted = Self.countDrops(camera.counters, since: counted, into: service.metrics)
+                for code in codes where recent.isNew(code.text, at: arrived) {
                     submit(code)
                 }
                 // The status's lock is taken only when a count moved, not on every frame.
@@ -138,6 +151,18 @@ package final class CameraPipeline: Service, CameraStatusProviding {
             }
         }
         camera.close()
+    }
+
+    /// The frames the camera skipped (a newer one was ready) or found broken since `counted`, added to the
+    /// metrics; the camera's counts start again at each opening.
+    package static func countDrops(
+        _ now: V4L2Camera.Counters, since counted: V4L2Camera.Counters, into metrics: StationMetrics
+    ) -> V4L2Camera.Counters {
+        let reopened = now.delivered < counted.delivered || now.skipped < counted.skipped || now.broken < counted.broken
+        let base = reopened ? V4L2Camera.Counters() : counted
+        metrics.framesDropped(now.skipped - base.skipped, reason: "skipped")
+        metrics.framesDropped(now.broken - base.broken, reason: "broken")
+        return now
     }
 
     private func submit(_ code: DecodedCode) {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SandboxCloud
 import ServiceLifecycle
+import StationBuild
 import VirtualCard
 
 /// `vhc-cloud`: the project's sandbox of the NHIA side (docs/cloud.md). Never the production services.
@@ -12,6 +13,7 @@ struct VHCCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc-cloud",
         abstract: "The sandbox cloud: visit openings, lists and records for vhc-station, on your own machine.",
+        version: BuildInfo.description,
         subcommands: [Init.self, Serve.self, Enrol.self, PractitionerCommand.self, Affiliate.self, PatientCommand.self])
 }
 

@@ -16,7 +16,9 @@ import Station
 import StationAPI
 import StationCloud
 import StationConfiguration
+import StationBuild
 import StationHIS
+import StationMetrics
 import StationRuntime
 import StationModels
 import VirtualCard
@@ -50,6 +52,8 @@ struct Daemon {
     let logger: Logger
     let service: StationService
     let notifier = SystemdNotifier()
+    /// `GET /metrics`: the registry the service's metrics go to.
+    let exposition = PrometheusExposition(version: BuildInfo.version, commit: BuildInfo.commit)
 
     /// The cloud link and its client, when the configuration names a cloud. The daemon owns the client
     /// and shuts it down when its services have stopped.
@@ -84,7 +88,8 @@ struct Daemon {
             PKCS11CardReader(allowedModules: (config.cardModule.map { [$0] } ?? []) + [PKCS11Module.defaultPath])
         }
         service = StationService(
-            policy: policy, events: events, clock: clock, logins: logins, uplink: cloud?.link.uplink, cards: cards)
+            policy: policy, events: events, clock: clock, logins: logins, uplink: cloud?.link.uplink, cards: cards,
+            metrics: exposition.metrics)
     }
 
     package func run() async throws {
@@ -116,7 +121,9 @@ struct Daemon {
         }
         try Self.removeStaleSocket(config.api.socket)
         let unixAPI = Application(
-            router: StationAPI.router(service: service, camera: camera, images: LadderStillReader(), web: web), server: apiServer(config.api),
+            router: StationAPI.router(
+                service: service, camera: camera, images: LadderStillReader(), web: web, metrics: exposition),
+            server: apiServer(config.api),
             configuration: listenerConfiguration(.unixDomainSocket(path: config.api.socket), config.api),
             onServerRunning: { [notifier, logger, maintenance] _ in
                 Self.shareSocket(config.api.socket, group: config.api.socketGroup, logger: logger)
@@ -136,7 +143,8 @@ struct Daemon {
             services.append(
                 Application(
                     router: StationAPI.router(
-                        service: service, camera: camera, images: LadderStillReader(), bearerToken: token, web: web),
+                        service: service, camera: camera, images: LadderStillReader(), bearerToken: token, web: web,
+                        metrics: exposition),
                     server: apiServer(config.api),
                     configuration: listenerConfiguration(.hostname(address.host, port: address.port), config.api),
                     logger: logger))

@@ -9,6 +9,7 @@ import SafeFiles
 import Scanner
 import ServiceLifecycle
 import Station
+import StationBuild
 import StationCloud
 import StationConfiguration
 import StationRuntime
@@ -30,7 +31,8 @@ struct StationDaemon: AsyncParsableCommand {
             Settings come from the configuration file (YAML; see systemd/station.yaml.example); each option \
             below overrides the file's key named beside it. A mistake stops the start with a message that \
             names the key, and exit status 78.
-            """)
+            """,
+        version: BuildInfo.description)
 
     @Option(help: ArgumentHelp("Configuration file.", valueName: "FILE")) var config = StationConfig.defaultPath
     @Flag(name: .customLong("no-config"), help: "Read no file: defaults and options only.") var noConfig = false
@@ -137,6 +139,12 @@ struct StationDaemon: AsyncParsableCommand {
             let rootKey = try? P256.Signing.PublicKey(pemRepresentation: pem)
         else {
             throw fail("trust.root: '\(loaded.trust.root)' is not a readable P-256 package key in PEM")
+        }
+        // A group that does not exist would leave the socket to the daemon's own group, without a word.
+        if let group = loaded.api.socketGroup, getgrnam(group) == nil {
+            throw fail(
+                "api.socket_group: there is no group '\(group)' on this machine (create it with "
+                    + "`groupadd --system \(group)`, or leave the key out: the unit's Group=vhc shares the socket)")
         }
         if let path = loaded.camera.path, CameraSource.isFake(path) {
             do { _ = try FakeCameraPlayer.frames(from: String(path.dropFirst(CameraSource.fakePrefix.count))) } catch {

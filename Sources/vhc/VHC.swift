@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StationBuild
 import StationModels
 
 /// `vhc`: the station's command. Offline token tools, and a client of the daemon (`vhc-stationd`).
@@ -7,6 +8,7 @@ struct VHC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc",
         abstract: "Virtual NHI Card (虛擬健保卡) station tools: verify and issue VHC1 tokens, keys and lists.",
+        version: BuildInfo.description,
         // Grouped in the help by who runs them, as the folders Operator/, Issuer/ and App/ are.
         groupedSubcommands: [
             CommandGroup(
@@ -15,7 +17,7 @@ struct VHC: AsyncParsableCommand {
                     StatusCommand.self, SessionsCommand.self, EventsCommand.self, SubmitCommand.self,
                     ClockCommand.self, LoginCommand.self, LogoutCommand.self, CardCommand.self, RecordsCommand.self,
                     AlertsCommand.self, ConsentCommand.self, WebCommand.self, AuditCommand.self, CameraCommand.self,
-                    ScanCommand.self, ScannerCommand.self,
+                    ScanCommand.self, ScannerCommand.self, DoctorCommand.self,
                 ]),
             CommandGroup(
                 name: "Issuer",

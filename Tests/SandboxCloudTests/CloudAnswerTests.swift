@@ -79,6 +79,28 @@ struct CloudAnswerTests {
         #expect(opened.patient.sex == nil && opened.patient.insuranceStatus == nil && opened.patient.cardIssuedAt == nil)
         #expect(opened.patient.photo == PhotoStatus.none)
         #expect(opened.delegation == nil)
+        #expect(opened.treatmentNumber == nil, "no treatmentNumber: the station does not require the extension")
+    }
+
+    @Test("the sandbox's treatmentNumber extension is read only when it is 20 letters or digits, and written only when there")
+    func treatmentNumberExtension() throws {
+        func read(_ member: String) throws -> String?? {
+            let body =
+                #"{"grant":"\#(String(repeating: "g", count: 32))","visitSequence":"0007","openedAt":"2026-12-03T00:00:00Z","expiresAt":"2026-12-03T01:00:00Z","patient":{"id":"A123456789","name":"王小明","birthDate":"1980-05-17","photo":"none"}\#(member)}"#
+            guard case .opened(let opened)? = OutboxDrain.classify(Self.reply(201, body)).answer else { return nil }
+            return .some(opened.treatmentNumber)
+        }
+        #expect(try read(#","treatmentNumber":"35012000002612070007""#) == .some("35012000002612070007"))
+        for odd in [#","treatmentNumber":"3501200000261207007""#, #","treatmentNumber":12345678901234567890"#,
+                    #","treatmentNumber":"3501200000-261207007""#, #","treatmentNumber":null"#, ""] {
+            #expect(try read(odd) == .some(nil), "\(odd): the visit opened, without a number")
+        }
+        let grant = VisitGrant(
+            grant: "g", visitSequence: "0001", openedAt: "a", expiresAt: "b", deferred: false,
+            patient: .init(cardNumber: nil, id: "A123456789", name: "n", birthDate: "1980-05-17", sex: nil, cardIssuedAt: nil,
+                           insuranceStatus: nil, photo: .none),
+            delegation: nil, idCheckRequired: false)
+        #expect(!String(decoding: try JSONEncoder().encode(grant), as: UTF8.self).contains("treatmentNumber"))
     }
 
     @Test("a cloud refusing with only a code closes the visit within one drain, and the token leaves the disk")

@@ -87,6 +87,9 @@ import VirtualCard
         try await cloud.stop()
         let down = try await app(cloud, "qr", "--card", holder.id, "--once")
         #expect(down.status == 2 && down.stderr.contains("cannot reach the cloud"))
+        // In words, with the cause: not `connection reset (error set): Connection refused) (errno: 111)`.
+        #expect(down.stderr.contains("nothing answers at that address: is the cloud running"), "\(down.stderr)")
+        #expect(!down.stderr.contains("errno"), "\(down.stderr)")
     }
 
     @Test func aSandboxGrowsWithNewInstitutionsPractitionersAndPatients() async throws {

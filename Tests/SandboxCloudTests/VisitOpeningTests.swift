@@ -29,6 +29,9 @@ import X509
             #expect(grant.patient.id == patient.id && grant.patient.name == patient.name)
             #expect(grant.patient.birthDate == patient.birthDate && grant.patient.cardNumber == patient.cardNumber)
             #expect(grant.delegation == nil && grant.idCheckRequired == false)
+            // The sandbox's 就醫識別碼 (an extension): the institution, the Taipei day, the sequence.
+            let day = CalendarDate(taipeiDateAt: opening.scannedAt).iso.replacingOccurrences(of: "-", with: "").dropFirst(2)
+            #expect(grant.treatmentNumber == institution.code + day + "0001")
             // null members are written, not left out.
             let text = String(decoding: first.body, as: UTF8.self)
             #expect(text.contains("\"delegation\":null"))

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Station
 import StationAPI
+import StationMetrics
 import Testing
 import Yams
 
@@ -28,7 +29,8 @@ struct OpenAPITests {
         let unix = StationAPI.router(service: fixture.service, camera: FixedCameraStatus(.none))
         let tcp = StationAPI.router(
             service: fixture.service, camera: FixedCameraStatus(.none), bearerToken: "t",
-            web: WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: 3600, clock: { 0 }))
+            web: WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: 3600, clock: { 0 }),
+            metrics: PrometheusExposition(version: "1", commit: "unknown"))
         // Hummingbird writes path parameters as {id} too; paths come without a leading slash or with one.
         let served = Set(
             (unix.routes + tcp.routes).map { route -> String in

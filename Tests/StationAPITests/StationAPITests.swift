@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Station
 import StationAPI
+import StationMetrics
 import StationRuntime
 import StationTestSupport
 import Synchronization
@@ -24,10 +25,10 @@ final class APIFixture: Sendable {
         func advance(_ seconds: Int64) { value.withLock { $0 += seconds } }
     }
 
-    init(sessionLength: Int64 = 3600) throws {
+    init(sessionLength: Int64 = 3600, metrics: StationMetrics = StationMetrics()) throws {
         let policy = try authority.station(in: folder, sessionLength: sessionLength)
         let time = time
-        service = StationService(policy: policy, clock: { time.now })
+        service = StationService(policy: policy, clock: { time.now }, metrics: metrics)
     }
 
     func app(bearerToken: String? = nil, web: WebSignIns? = nil) -> some ApplicationProtocol {

@@ -215,6 +215,9 @@ struct HISListenerTests {
             #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "19990101000000"}"#)["statusCode"] as? Int == 1023)
             #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "\#(when)"}"#)["statusCode"] as? Int == 0)
             #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Rollback", #"{"treatmentDateTime": "\#(when)"}"#)["statusCode"] as? Int == 9007)
+            // A rolled-back visit is no longer the HIS's to number or sign.
+            #expect(try await Self.call(client, .post, "/api/v1/SequelNumber/Next", try body(next))["statusCode"] as? Int == 9007)
+            #expect(try await Self.call(client, .post, "/api/hc/v1/Signature/Hc", #"{"serviceType": "03"}"#)["statusCode"] as? Int == 9007)
         }
         let closed = try #require(try fixture.service.sessions.list().first)
         #expect(closed.state == .closed && closed.closeReason == .registrationCancelled)

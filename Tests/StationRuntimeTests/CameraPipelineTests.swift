@@ -5,6 +5,7 @@ import QRRendering
 import Scanner
 import ServiceLifecycle
 import Station
+import StationMetrics
 import StationModels
 import StationRuntime
 import StationTestSupport
@@ -45,6 +46,40 @@ struct CameraPipelineTests {
         #expect(warnings.count == 1, "\(lines.messages)")
         #expect(warnings.first?.contains("/dev/video-fake") == true, "\(warnings)")
         #expect(pipeline.cameraStatus().state == .waitingForDevice)
+    }
+
+    @Test("a camera.size the camera does not offer is said in the log, with the size it streams")
+    func sizeNotOffered() async throws {
+        let policy = try authority.station(in: folder)
+        let service = StationService(policy: policy, clock: { TestAuthority.now })
+        let lines = CapturedLog()
+        let pipeline = CameraPipeline(
+            path: "/dev/video-fake", width: 800, height: 600, service: service,
+            logger: Logger(label: "test", factory: { _ in lines }), system: FakeCameraPlayer.standardDevice(path: "/dev/video-fake"))
+        let running = Task { try await pipeline.run() }
+        try await until(seconds: 30) { pipeline.cameraStatus().state == .streaming }
+        pipeline.stop()
+        try await running.value
+        let warning = lines.messages.first { $0.contains("does not offer camera.size") }
+        #expect(warning?.contains("800×600") == true && warning?.contains("streams") == true, "\(lines.messages)")
+    }
+
+    @Test("frames the camera skipped or found broken are counted once each, across a reopening that restarts its counts")
+    func droppedFramesCounted() {
+        let exposition = PrometheusExposition(version: "1", commit: "unknown")
+        var camera = V4L2Camera.Counters()
+        camera.delivered = 10
+        camera.skipped = 3
+        var counted = CameraPipeline.countDrops(camera, since: V4L2Camera.Counters(), into: exposition.metrics)
+        counted = CameraPipeline.countDrops(camera, since: counted, into: exposition.metrics)  // nothing new
+        var reopened = V4L2Camera.Counters()  // the camera was opened again: its counts start from zero
+        reopened.delivered = 2
+        reopened.skipped = 2
+        reopened.broken = 1
+        _ = CameraPipeline.countDrops(reopened, since: counted, into: exposition.metrics)
+        let text = exposition.registry.emitToString()
+        #expect(text.contains(#"vhc_camera_frames_dropped_total{reason="skipped"} 5"#), "\(text)")
+        #expect(text.contains(#"vhc_camera_frames_dropped_total{reason="broken"} 1"#))
     }
 
     /// The token as a phone would show it, in a 640×480 camera frame.

@@ -20,7 +20,7 @@ struct VisitSessionRecordTests {
         cloud: CloudVisit(
             state: .refused, practitioner: "陳**", visitSequence: "0042", deferred: true, refusal: "token_replayed",
             tokenCode: "expired", cardNumber: "000012345678", insuranceStatus: "insured", sex: "F",
-            grantExpiresAt: 1_700_090_000),
+            grantExpiresAt: 1_700_090_000, treatmentNumber: "01234567892612070042"),
         setting: "telemedicine")
 
     /// Only what a session cannot be without.
@@ -74,7 +74,7 @@ struct VisitSessionRecordTests {
             ("cloud_token_code", "expired".databaseValue), ("card_number", "000012345678".databaseValue),
             ("insurance_status", "insured".databaseValue), ("patient_sex", "F".databaseValue),
             ("grant_expires_at", 1_700_090_000.databaseValue), ("cloud_grant", .null),
-            ("setting", "telemedicine".databaseValue),
+            ("setting", "telemedicine".databaseValue), ("treatment_number", "01234567892612070042".databaseValue),
         ]
         let row = try #require(
             try database.writer.read { db in

@@ -15,6 +15,9 @@ package enum Command {
     /// The `vhc` built beside this test bundle (override with VHC_BIN).
     package static let vhc: String = ProcessInfo.processInfo.environment["VHC_BIN"] ?? executable(named: "vhc")
 
+    /// Debian's `promtool` (package prometheus, scripts/setup.sh): `check metrics` lints a scrape.
+    package static let promtool = "/usr/bin/promtool"
+
     /// A product of this package built beside the test bundle.
     package static func executable(named name: String) -> String {
         let candidates =

@@ -177,6 +177,7 @@ struct DaemonTests {
         #expect(station.stop() == 0)
         let dead = try station.client("status")
         #expect(dead.status == 2 && dead.stderr.contains("cannot reach the station daemon"))
+        #expect(dead.stderr.contains("systemctl status vhc-stationd"), "what to do is said: \(dead.stderr)")
     }
 
     @Test(
@@ -733,6 +734,17 @@ struct DaemonTests {
                 "--database", "/nonexistent-vhc/station.sqlite", "--socket", station.socket,
             ], in: station.folder)
         #expect(noDirectory.status == 78 && noDirectory.stderr.contains("storage.database:"), "\(noDirectory.stderr)")
+        // A socket group that does not exist is said, not ignored (issue 25).
+        let noGroup = try Command.run(
+            daemon.path,
+            [
+                "--no-config", "--institution", "0123456789", "--root", station.temporary.path("root.pub"),
+                "--database", station.temporary.path("group.sqlite"), "--socket", station.socket,
+                "--socket-group", "no-such-vhc-group",
+            ], in: station.folder)
+        #expect(
+            noGroup.status == 78 && noGroup.stderr.contains("api.socket_group: there is no group 'no-such-vhc-group'"),
+            "\(noGroup.stderr)")
         // A directory the daemon may not write in (issue 21: exit 1, the path not always named). Root writes
         // in a mode-0555 folder, so as root a sysfs directory stands in for a read-only mount.
         let readOnly: String

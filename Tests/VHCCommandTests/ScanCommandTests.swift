@@ -149,5 +149,12 @@ struct CameraCommandTests {
         let missing = try Command.vhc("camera", "list", "--json", "/dev/video-none", in: w.folder)
         #expect(missing.status == 2)
         #expect(try jsonObject(missing.stdout)["error"] as? String == "camera_missing")
+        // Every device of the machine: JSON lines and nothing else on standard output, even with none.
+        let every = try Command.vhc("camera", "list", "--json", in: w.folder)
+        for line in every.stdout.split(separator: "\n") { #expect(throws: Never.self) { try jsonObject(String(line)) } }
+        let nodes = try FileManager.default.contentsOfDirectory(atPath: "/dev").filter { $0.hasPrefix("video") }
+        if nodes.isEmpty {
+            #expect(every.stdout.isEmpty && every.stderr.contains("no video devices"), "\(every.stdout)")
+        }
     }
 }

@@ -87,11 +87,13 @@ window.fetch = function (url, init) {
 // The streams the page shares (to see their tracks stopped), and a sharing the user refuses on demand.
 window.__displayStreams = [];
 window.__refuseDisplay = false;
+// A shared window that sends no picture (minimised): a canvas stream nothing is ever drawn on.
+window.__silentDisplay = false;
 const shareDisplay = navigator.mediaDevices?.getDisplayMedia?.bind(navigator.mediaDevices);
 if (shareDisplay) {
   navigator.mediaDevices.getDisplayMedia = async function (options) {
     if (window.__refuseDisplay) throw new DOMException('Permission denied', 'NotAllowedError');
-    const stream = await shareDisplay(options);
+    const stream = window.__silentDisplay ? document.createElement('canvas').captureStream(0) : await shareDisplay(options);
     window.__displayStreams.push(stream);
     return stream;
   };
@@ -108,7 +110,10 @@ body {{ margin: 0; background: #2b3340; overflow: hidden; }}
         animation: drift 6s ease-in-out infinite alternate; }}
 #code:not([src]) {{ display: none; }}
 @keyframes drift {{ from {{ transform: translate(0, 0) scale(0.92); }} to {{ transform: translate(80px, 40px) scale(0.97); }} }}
-</style></head><body><img id="code" alt=""></body></html>"""
+#clinician {{ position: absolute; right: 24px; bottom: 24px; width: 160px; height: 120px; background: #55606e;
+             animation: breathe 1.5s ease-in-out infinite alternate; }}
+@keyframes breathe {{ from {{ opacity: 0.6; }} to {{ opacity: 1; }} }}
+</style></head><body><img id="code" alt=""><div id="clinician"></div></body></html>"""
 
 # A picture given to the page: a File made in the page from the bytes (base64), pasted (a ClipboardEvent)
 # or dragged over an element and dropped there (DragEvents); each with a DataTransfer holding it.
@@ -384,6 +389,9 @@ def browser(log_folder, autoplay=True):
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--window-size=1280,1000", "--lang=zh-TW", "--no-first-run", "--disable-extensions",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     # the video call's window, behind the page's, keeps painting (as a call on a second screen)
+                     "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
+                     "--disable-background-timer-throttling",
                      # getDisplayMedia picks the tab of this title itself, as the clinician would in the dialog
                      f"--auto-select-tab-capture-source-by-title={CALL_TITLE}"]:
         options.add_argument(argument)
@@ -560,7 +568,17 @@ class Page:
             return {shown: !bar.hidden, sent: Number(bar.dataset.sent || 0), text: bar.innerText,
                     message: document.getElementById('capture-message').textContent,
                     tracksLive: window.__displayStreams.flatMap((s) => s.getTracks()).filter((t) => t.readyState !== 'ended').length,
-                    streams: window.__displayStreams.length};""")
+                    streams: window.__displayStreams.length,
+                    preview: document.getElementById('capture-preview').readyState};""")
+
+    def wait_frames(self, what, seconds=20):
+        """The reading started and at least one still of the shared window was answered; when not, what the bar
+        and the preview showed (HAVE_NOTHING … HAVE_ENOUGH_DATA, 0-4) is in the failure."""
+        try:
+            return self.wait(lambda: (lambda bar: bar if bar["shown"] and bar["sent"] >= 1 else None)(self.capture_bar()),
+                             seconds, what)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}; capture bar: {self.capture_bar()}") from None
 
     def consents(self):
         return self.js("""return [...document.querySelectorAll('#consent-list li')].map((li) => ({id: li.dataset.consent,
@@ -677,6 +695,29 @@ def his_registration(desk, page, check):
                and visit.get("closeReason") == "registration_cancelled" and visit.get("cloud", {}).get("visitSequence"),
                "its Rollback closed the visit it opened at the cloud (registration_cancelled)")
     page.wait(lambda: page.row(masked(patient)) is None, 10, "the cancelled visit to leave the page")
+
+    # Telemedicine: the HIS asks for the patient's consent; the patient approves in the app; the token the HIS
+    # polls for registers the visit as a scanned code does.
+    remote = desk.without_photo[3]
+    client_run = subprocess.Popen([sys.executable, client, "telemedicine", "--url", f"https://127.0.0.1:{desk.his_port}",
+                                   "--patient", remote["id"], "--wait", "40", "--rollback"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        answered = desk.answer_consent(remote, approve=True, wait=20)
+        output, _ = client_run.communicate(timeout=60)
+    finally:
+        if client_run.poll() is None:
+            client_run.kill()
+    check.that(answered.returncode == 0 and client_run.returncode == 0 and "RequestToken" in output
+               and "ResponseToken" in output and "registered: sequence" in output,
+               "the example HIS client's telemedicine registration: RequestToken, the patient approves, ResponseToken's "
+               f"token through Verification to a sequence number ({next((line.strip() for line in output.splitlines() if 'registered:' in line), output)})")
+    listed = json.loads(desk.run("vhc", "sessions", "list", "--socket", "api.sock", "--holder", remote["id"], "--json"))
+    visit = listed["sessions"][0] if listed["sessions"] else {}
+    check.that(visit.get("source") == "consent" and visit.get("setting") == "telemedicine"
+               and visit.get("closeReason") == "registration_cancelled" and visit.get("cloud", {}).get("visitSequence"),
+               f"the approved consent's visit, in telemedicine, was the one registered and then cancelled ({visit.get('source')}, "
+               f"{visit.get('setting')}, {visit.get('closeReason')})")
 
 
 def session_active(desk, patient):
@@ -950,13 +991,21 @@ def video_call(desk, driver, page, check, report, arguments, folder):
         page.wait(lambda: "沒有分享視窗" in page.capture_bar()["message"], 5, "the refusal in words")
         check.that(not page.capture_bar()["shown"], "a sharing refused (NotAllowedError) is said in words, and nothing is read")
         page.js("window.__refuseDisplay = false")
+        page.js("window.__silentDisplay = true")
+        driver.find_element(By.ID, "capture-start").click()
+        page.wait(lambda: "沒有畫面" in page.capture_bar()["message"], 10, "the silent window said in words")
+        bar = page.capture_bar()
+        check.that(bar["shown"] and bar["sent"] == 0 and "不要縮到最小" in bar["message"],
+                   "a shared window that sends no picture (minimised) is said in words, and the reading goes on")
+        driver.find_element(By.ID, "capture-stop").click()
+        page.wait(lambda: not page.capture_bar()["shown"], 5, "Stop to stop the silent reading")
+        page.js("window.__silentDisplay = false")
 
         def read_card(patient, shot=None):
             png = desk.card_picture(patient, os.path.join(folder, "call-card.png"))
             before = page.last_event()
             driver.find_element(By.ID, "capture-start").click()
-            bar = page.wait(lambda: (lambda bar: bar if bar["shown"] and bar["sent"] >= 1 else None)(page.capture_bar()),
-                            15, "the call's frames to reach the station")
+            bar = page.wait_frames("the call's frames to reach the station")
             if shot:
                 page.shot(shot)
             shown_at = call.show(png)
@@ -1003,7 +1052,7 @@ def video_call(desk, driver, page, check, report, arguments, folder):
         call.hide()
 
         driver.find_element(By.ID, "capture-start").click()
-        page.wait(lambda: (lambda bar: bar["shown"] and bar["sent"] >= 1)(page.capture_bar()), 15, "frames to flow")
+        page.wait_frames("frames to flow")
         check.that(page.js("return document.activeElement?.id") == "capture-stop",
                    "starting moves the focus to Stop")
         ActionChains(driver).send_keys(Keys.ENTER).perform()
@@ -1027,7 +1076,7 @@ def video_call(desk, driver, page, check, report, arguments, folder):
                        "code shown in the video call → verdict painted: median within 1.5 s")
 
         driver.find_element(By.ID, "capture-start").click()
-        page.wait(lambda: (lambda bar: bar["shown"] and bar["sent"] >= 1)(page.capture_bar()), 15, "frames to flow")
+        page.wait_frames("frames to flow")
         call.hang_up()
         page.wait(lambda: not page.capture_bar()["shown"], 10, "the reading to stop when the call's window closes")
         check.that("分享已結束" in page.capture_bar()["message"] and page.capture_bar()["tracksLive"] == 0,
@@ -1081,7 +1130,9 @@ def ask_consent_to_expire(desk, driver, page, check):
 
 def remote_consent(desk, driver, page, check, expiring):
     print("telemedicine: remote consent answered, withdrawn, kept", flush=True)
+    # Requests made before this walk (the HIS's, through the compatibility listener) are not its own.
     expiring, asked_at = expiring
+    earlier = {entry["id"] for entry in page.consents() if entry["id"] != page.consent(expiring)["id"]}
     driver.find_element(By.ID, "setting-telemedicine").click()
     check.that(page.js("return document.getElementById('setting-telemedicine').checked")
                and page.js("return localStorage.getItem('vhc.setting')") in (None, "telemedicine"),
@@ -1129,7 +1180,7 @@ def remote_consent(desk, driver, page, check, expiring):
     # The first request may have expired already on a slow run (its window is 45 s): only the three answered here.
     first = page.consent(expiring)["id"]
     ended = {entry["id"]: entry["state"] for entry in page.consents()
-             if entry["state"] != "pending" and entry["id"] != first}
+             if entry["state"] != "pending" and entry["id"] != first and entry["id"] not in earlier}
     driver.refresh()
     page.ready("the reloaded page")
     page.wait(lambda: {entry["id"]: entry["state"] for entry in page.consents() if entry["id"] in ended} == ended, 10,

@@ -30,6 +30,7 @@ package final class V4L2Camera {
         package var skipped = 0
         package var broken = 0
         package var transientErrors = 0
+        package init() {}
     }
 
     package let path: String

@@ -13,6 +13,7 @@ const tick = 50;             // ms between two looks at whether the next still m
 const longest = 120000;      // ms: two minutes, then it stops by itself
 const largest = 1280;        // a still's longer side, pixels
 const quality = 0.85;        // JPEG
+const silent = 5000;         // ms without a picture from the shared window before the page says so
 // Skipped, not fatal: the station reading another image, an upload cut short, the daemon restarting.
 const skipped = new Set(["image_busy", "image_upload_too_slow"]);
 
@@ -27,7 +28,7 @@ function clock(milliseconds) {
 }
 
 export function createCapture({ $, t, api, say, setting, found, failed, isValidScan }) {
-  let run = null;       // { stream, started, timer, canvas, inFlight, due, lastPost, sent, dropped, busy }
+  let run = null;       // { stream, started, timer, canvas, inFlight, due, lastPost, sent, dropped, busy, warned }
   let last = null;      // the key of the last message shown under the button (repainted in a new language)
 
   function message(key) {
@@ -82,7 +83,15 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
     }
     current.due = false;
     const video = $("capture-preview");
-    if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || !video.videoWidth) return;
+    if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || !video.videoWidth) {
+      // A minimised or hidden window sends the browser no picture at all: say what to do, once, and go on
+      // looking (it reads as soon as the window is shown again).
+      if (!current.sent && !current.warned && Date.now() - current.started >= silent) {
+        current.warned = true;
+        message("capture.noPicture");
+      }
+      return;
+    }
     const scale = Math.min(1, largest / Math.max(video.videoWidth, video.videoHeight));
     const canvas = current.canvas;
     canvas.width = Math.round(video.videoWidth * scale);
@@ -99,6 +108,7 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
       const answer = await api(`/v1/scans/frame?source=capture&setting=${encodeURIComponent(setting())}`,
         { method: "POST", raw: blob, type: "image/jpeg" });
       current.sent++;
+      if (current.warned && last === "capture.noPicture") message(null);
       // The frame on the canvas is still the one sent: the next is drawn only once this one is answered.
       if (answer?.codes?.length) await found(answer, current.canvas);
       if (run === current && answer?.codes?.some((code) => isValidScan(code.scan))) stop("valid");

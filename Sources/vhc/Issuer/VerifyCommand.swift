@@ -25,7 +25,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Verification time (default: the system clock).", valueName: "TIME"))
     var at: String?
 
-    @Option(help: ArgumentHelp("Allowed clock skew in seconds, 0 to 120.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Allowed clock skew in seconds, 0 to 120. The default is the token profile's, 60; a station allows "
+                + "trust.skew_seconds, 120 by default: pass --skew 120 to judge as it does.",
+            valueName: "SECONDS"))
     var skew: Int64 = TokenVerifier.defaultSkew
 
     @Option(

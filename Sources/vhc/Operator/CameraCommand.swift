@@ -19,7 +19,11 @@ struct CameraCommand: ParsableCommand {
 
         func run() throws {
             let candidates = paths.isEmpty ? Self.videoNodes() : paths
-            if candidates.isEmpty { print("no video devices (/dev/video*) on this machine") }
+            if candidates.isEmpty {
+                // JSON lines: none is no line; the words go to standard error, where they break no parser.
+                let words = "no video devices (/dev/video*) on this machine"
+                if json { FileHandle.standardError.write(Data((words + "\n").utf8)) } else { print(words) }
+            }
             var failed = false
             for path in candidates {
                 let (system, player) = try CameraSource.forCommand(path)

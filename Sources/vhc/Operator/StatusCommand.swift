@@ -15,6 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
         print(
             "station \(status.institution): \(status.state.rawValue)"
                 + (problems.isEmpty ? "" : " (\(problems.joined(separator: ", ")))"))
+        if let version = status.version { print("daemon: vhc-stationd \(version) (\(status.commit ?? "unknown"))") }
         print("camera: \(status.camera.state.rawValue), \(status.camera.framesPerSecond) frames/s")
         let ignored = status.camera.ignoredReads
         if ignored.empty + ignored.notPrintableASCII > 0 {

@@ -21,7 +21,9 @@ struct DaemonClient {
     /// its deadline, and a clerk wants to know now that the daemon is down.
     func checkListening() throws {
         if let error = LocalSocket.connectError(socketPath) {
-            throw UsageError("cannot reach the station daemon at \(socketPath): \(String(cString: strerror(error)))")
+            throw UsageError(
+                "cannot reach the station daemon at \(socketPath): \(String(cString: strerror(error)))"
+                    + LocalSocket.advice(forConnectError: error))
         }
     }
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The Debian packages (issue 25), on this machine: built by scripts/package-deb.sh from the test build's
+# binaries, lintian without errors, then installed for real with dpkg, a station run on the installed files,
+# an upgrade over it, a removal and a purge, each checked (docs/packaging.md says what each keeps).
+# Installing changes the system: it runs only on a machine given to it (VHC_DISPOSABLE_MACHINE=1, as CI is),
+# as root; elsewhere the packages are built and linted, and it says what it left out.
+#   Tests/packaging/deb_test.sh BIN-DIR
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+bin_dir="$1"
+work="$(mktemp -d)"
+failures=0
+pass() { echo "ok    $*"; }
+bad() {
+    echo "FAIL  $*"
+    failures=$((failures + 1))
+}
+check() {  # check DESCRIPTION COMMAND...
+    local what="$1"
+    shift
+    if "$@" >/dev/null 2>&1; then pass "$what"; else bad "$what"; fi
+}
+daemon=""
+cleanup() {
+    [[ -n "$daemon" ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+    if [[ "${installed:-0}" == 1 ]]; then dpkg --purge vhc-station vhc-cloud >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+version="$(tr -d '[:space:]' <"$repo/VERSION")"
+echo "== building and linting the packages (version $version, and $version+1 for the upgrade)"
+mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/old")
+mapfile -t newer < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" --version "$version+1" --no-lintian)
+check "two packages, lintian without errors" test "${#debs[@]}" -eq 2
+station_deb="${debs[0]}"
+check "vhc-station holds the daemon, vhc, the units, the accounts, the conffile and the man pages" \
+    bash -c "dpkg-deb --contents '$station_deb' | grep -q './usr/sbin/vhc-stationd' &&
+        dpkg-deb --contents '$station_deb' | grep -q './lib/systemd/system/vhc-stationd.service' &&
+        dpkg-deb --contents '$station_deb' | grep -q './usr/lib/sysusers.d/vhc-station.conf' &&
+        dpkg-deb --contents '$station_deb' | grep -q './usr/share/man/man8/vhc-stationd.8.gz' &&
+        dpkg-deb --contents '$station_deb' | grep -q './usr/share/man/man1/vhc-sessions-list.1.gz' &&
+        dpkg-deb --info '$station_deb' conffiles | grep -qx '/etc/vhc-station/station.yaml'"
+check "the unit in the package runs /usr/sbin/vhc-stationd" \
+    bash -c "dpkg-deb --fsys-tarfile '$station_deb' | tar -xO ./lib/systemd/system/vhc-stationd.service | grep -qx 'ExecStart=/usr/sbin/vhc-stationd --config /etc/vhc-station/station.yaml'"
+
+if [[ "${VHC_DISPOSABLE_MACHINE:-0}" != 1 || $(id -u) -ne 0 ]]; then
+    echo "left out: installing, upgrading, removing and purging change this machine; CI runs them"
+    echo "  (as root with VHC_DISPOSABLE_MACHINE=1)"
+    exit $((failures > 0))
+fi
+
+echo "== install"
+dpkg --purge vhc-station vhc-cloud >/dev/null 2>&1 || true
+installed=1
+output="$(dpkg -i "${debs[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i"; exit 1; }
+check "the installation says the station is installed but not started, and what to edit" \
+    grep -q "installed, not started: edit /etc/vhc-station/station.yaml" <<<"$output"
+check "vhc --version reports the package version and the commit" bash -c "/usr/bin/vhc --version | grep -q '^$version ('"
+check "vhc-stationd --version too" bash -c "/usr/sbin/vhc-stationd --version | grep -q '^$version ('"
+check "vhc-cloud --version too" bash -c "/usr/bin/vhc-cloud --version | grep -q '^$version ('"
+check "the accounts exist: vhc-station, and the group vhc" bash -c "getent passwd vhc-station && getent group vhc"
+check "/var/lib/vhc-station is 0700 vhc-station:vhc" test "$(stat -c '%a %U %G' /var/lib/vhc-station)" = "700 vhc-station vhc"
+check "systemd-analyze verify accepts the installed units" \
+    systemd-analyze verify /lib/systemd/system/vhc-stationd.service /lib/systemd/system/vhc-audit-push.service \
+    /lib/systemd/system/vhc-audit-push.timer
+exposure="$(systemd-analyze security --offline=true --no-pager /lib/systemd/system/vhc-stationd.service 2>/dev/null |
+    sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')"
+check "the installed unit's exposure is at most 1.5 ($exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.5) }'
+check "man vhc-stationd is there" test -s /usr/share/man/man8/vhc-stationd.8.gz
+check "bash completion is there" grep -q "_vhc" /usr/share/bash-completion/completions/vhc
+
+echo "== a station on the installed files"
+cd "$work"
+now=$(date -u +%s)
+for name in root token; do
+    /usr/bin/vhc keys generate --out "$name.pem" >/dev/null
+    /usr/bin/vhc keys public "$name.pem" >"$name.pub"
+done
+/usr/bin/vhc trust-list build --root root.pem --issuer TW-NHIA --seq 1 --issued-at $((now - 60)) \
+    --expires-at $((now + 86400)) --key token:token.pub --out trust-list.cose
+install -m 0644 root.pub trust-list.cose /etc/vhc-station/
+# The edit an administrator makes: the example with the clinic's code, its lists, no camera yet.
+sed -e 's/^institution: .*/institution: "3501200000"/' -e 's|^  path: /dev/vhc-camera|  path: ""|' \
+    -e 's|^  revocation_list: .*|  revocation_list: ""|' /usr/share/vhc-station/station.yaml.example >/etc/vhc-station/station.yaml
+# What the unit's RuntimeDirectory= would make: no systemd runs the units on this machine.
+install -d -m 0750 -o vhc-station -g vhc /run/vhc-station
+start_station() {
+    setpriv --reuid=vhc-station --regid=vhc --init-groups /usr/sbin/vhc-stationd --config /etc/vhc-station/station.yaml \
+        2>>"$work/station.log" &
+    daemon=$!
+    for _ in $(seq 100); do /usr/bin/vhc status >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+stop_station() { kill "$daemon" && wait "$daemon" || true; daemon=""; }
+check "the installed daemon starts as vhc-station on the edited configuration" start_station
+token=$(/usr/bin/vhc issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17)
+check "a card scanned through the installed vhc opens a visit" bash -c "/usr/bin/vhc submit '$token' | grep -q valid"
+check "vhc status names the daemon's version" bash -c "/usr/bin/vhc status | grep -q 'daemon: vhc-stationd $version'"
+stop_station
+rows_before=$(/usr/bin/vhc audit verify --database /var/lib/vhc-station/station.sqlite 2>&1 | tail -1)
+
+echo "== upgrade to $version+1"
+output="$(dpkg -i "${newer[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i (upgrade)"; exit 1; }
+check "the upgrade keeps the edited station.yaml" grep -q '^institution: "3501200000"' /etc/vhc-station/station.yaml
+check "and does not say 'not started' of a configured station" bash -c "! grep -q 'not started' <<<'$output'"
+check "dpkg has $version+1" test "$(dpkg-query -W -f='${Version}' vhc-station)" = "$version+1"
+check "the daemon of the upgrade starts on the same database" start_station
+check "the visit is still there" bash -c "/usr/bin/vhc sessions list --holder A123456789 --json | grep -q '\"holderID\"'"
+stop_station
+check "the audit log is whole after the upgrade" /usr/bin/vhc audit verify --database /var/lib/vhc-station/station.sqlite
+echo "  (audit before: $rows_before)"
+
+echo "== remove, then purge"
+dpkg --remove vhc-station vhc-cloud >/dev/null
+check "remove: the programs are gone" test ! -e /usr/sbin/vhc-stationd -a ! -e /usr/bin/vhc -a ! -e /usr/bin/vhc-cloud
+check "remove: the configuration and the database stay" test -f /etc/vhc-station/station.yaml -a -f /var/lib/vhc-station/station.sqlite
+check "remove: dpkg keeps vhc-station's configuration (config-files)" \
+    test "$(dpkg-query -W -f='${db:Status-Status}' vhc-station)" = "config-files"
+dpkg --purge vhc-station vhc-cloud >/dev/null
+installed=0
+check "purge: station.yaml and /var/lib/vhc-station are gone" test ! -e /etc/vhc-station/station.yaml -a ! -e /var/lib/vhc-station
+check "purge: the root key and list the administrator put in /etc/vhc-station stay" \
+    test -f /etc/vhc-station/root.pub -a -f /etc/vhc-station/trust-list.cose
+check "purge: the accounts stay (Debian never removes a system user)" getent passwd vhc-station
+rm -f /etc/vhc-station/root.pub /etc/vhc-station/trust-list.cose
+rmdir /etc/vhc-station /run/vhc-station 2>/dev/null || true
+
+echo "packages: $failures failure(s)"
+exit $((failures > 0))

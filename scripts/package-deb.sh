@@ -4,7 +4,8 @@
 # the C libraries they use come from the packages `Depends:` names (dpkg-shlibdeps works them out).
 #   scripts/package-deb.sh [--out DIR] [--version VERSION] [--bin-dir DIR] [--no-lintian]
 #     --out DIR        where the .deb files go (default dist/)
-#     --version V      the package version (default: the VERSION file)
+#     --version V      the package version (default: the VERSION file); the binaries keep the version
+#                      they were built with (the tests' upgrade packages the same build as V+1)
 #     --bin-dir DIR    take vhc, vhc-stationd and vhc-cloud from DIR instead of building them (the tests
 #                      package the debug build this way: its binaries need the Swift runtime of the machine)
 #     --no-lintian     skip lintian (it runs by default and any error fails the build)
@@ -22,7 +23,7 @@ fail() {
 }
 while (($#)); do
     case "$1" in
-        -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --out | --version | --bin-dir)
             (($# >= 2)) || fail "$1 needs a value"
             case "$1" in
@@ -105,10 +106,14 @@ control() {
     # describes: its libraries are left out of Depends, and the rest still worked out.
     [[ -n "$given" ]] && arguments+=(--ignore-missing-info)
     local depends
-    # Its warnings (a library no package describes, one linked but unused) are in the log if it fails.
-    depends="$(cd "$work/shlibs-$name" && dpkg-shlibdeps "${arguments[@]}" 2>"$work/shlibdeps-$name.log" |
-        sed -n 's/^shlibs:Depends=//p')"
-    [[ -n "$depends" ]] || { cat "$work/shlibdeps-$name.log" >&2; fail "dpkg-shlibdeps found no dependency for $name"; }
+    # Its warnings (a library no package describes, one linked but unused) are shown only if it fails.
+    local log="$work/shlibdeps-$name.log" found depends
+    if ! found="$(cd "$work/shlibs-$name" && dpkg-shlibdeps "${arguments[@]}" 2>"$log")"; then
+        cat "$log" >&2
+        fail "dpkg-shlibdeps failed for $name"
+    fi
+    depends="$(sed -n 's/^shlibs:Depends=//p' <<<"$found")"
+    [[ -n "$depends" ]] || { cat "$log" >&2; fail "dpkg-shlibdeps found no dependency for $name"; }
     local size
     size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
     mkdir -p "$root/DEBIAN"

@@ -24,14 +24,13 @@ package enum LocalSocket {
         }
     }
 
-    /// Nil when something accepts stream connections on `path`; else the `errno` of the attempt
-    /// (`ENAMETOOLONG` for a path that does not fit).
     /// What to do about a socket that refuses this account or that nothing listens on, in the words a clerk
     /// needs (appended to the error); empty for other errors.
     package static func advice(forConnectError error: Int32) -> String {
         switch error {
         case EACCES, EPERM:
-            return ". Only members of the group vhc may use the station: ask the administrator to run "
+            return ". Only members of the socket's group (api.socket_group, vhc as installed) may use the station: "
+                + "ask the administrator to run "
                 + "`sudo usermod -aG vhc $USER`, then log out and in again (無權限：請管理者將此帳號加入 vhc 群組，再重新登入)"
         case ENOENT, ECONNREFUSED:
             return ". Is vhc-stationd running? `systemctl status vhc-stationd` says (站台服務未執行)"
@@ -40,6 +39,8 @@ package enum LocalSocket {
         }
     }
 
+    /// Nil when something accepts stream connections on `path`; else the `errno` of the attempt
+    /// (`ENAMETOOLONG` for a path that does not fit).
     package static func connectError(_ path: String) -> Int32? {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return errno }

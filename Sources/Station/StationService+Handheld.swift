@@ -10,5 +10,6 @@ extension StationService {
         events.publish { id in
             StationEvent(id: id, type: .scanRejected, at: now, code: code, reason: StationReason(code: code), source: source)
         }
+        metrics.scanned(code, source: source)
     }
 }

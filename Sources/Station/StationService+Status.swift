@@ -65,7 +65,8 @@ extension StationService {
         }
         let open = try service.sessions.openCount()
         var status = StationStatus(
-            institution: service.settings.institution, now: now, state: problems.isEmpty ? .ok : .degraded,
+            institution: service.settings.institution, now: now,
+            state: problems.allSatisfy(\.isNotice) ? .ok : .degraded,
             problems: problems, camera: camera, trustList: trustList, revocationList: revocationList,
             clock: StationStatus.ClockStatus(highWater: highWater, state: rolledBack ? .rolledBack : .ok),
             database: StationStatus.DatabaseStatus(

@@ -127,6 +127,9 @@ package enum StationDoctor {
         guard let path = config.camera.path else {
             return [Finding("camera", .ok, en: "none configured (a handheld scanner or pictures only)", zh: "未設定攝影機")]
         }
+        // The daemon's own last error when it has one (it opens the device as vhc-station, in group video);
+        // the doctor's own probe only when the daemon cannot be asked.
+        let device = camera?.lastError.map(Self.probe(fromCode:)) ?? device
         if let camera, camera.state == .streaming {
             return [
                 Finding(
@@ -167,7 +170,21 @@ package enum StationDoctor {
         }
     }
 
+    /// The daemon's camera error code as what opening the device found.
+    static func probe(fromCode code: String) -> DeviceProbe {
+        switch code {
+        case "camera_permission_denied": .denied
+        case "camera_busy": .busy
+        case "camera_missing", "camera_unplugged": .missing
+        default: .failed(code)
+        }
+    }
+
     static func lists(_ status: StationStatus) -> [Finding] {
+        trustList(status) + revocationList(status)
+    }
+
+    static func trustList(_ status: StationStatus) -> [Finding] {
         guard let trust = status.trustList else {
             return [
                 Finding(
@@ -183,6 +200,13 @@ package enum StationDoctor {
             ]
         }
         let left = trust.expiresAt - status.now
+        if left < 0 {
+            return [
+                Finding(
+                    "lists", .warn, en: "the trust list expired \(-left / 60) min ago and is used for a few minutes' "
+                        + "grace: connect to the cloud now", zh: "信任清單已過期（寬限中）：請立即連線更新")
+            ]
+        }
         if left < 86_400 {
             return [
                 Finding(
@@ -191,6 +215,25 @@ package enum StationDoctor {
             ]
         }
         return [Finding("lists", .ok, en: "trust list sequence \(trust.sequence), \(trust.ageSeconds / 3600) h old", zh: "清單有效")]
+    }
+
+    /// Without a current revocation list every delegated card (family, caregivers) is refused.
+    static func revocationList(_ status: StationStatus) -> [Finding] {
+        guard let revocation = status.revocationList else {
+            return [
+                Finding(
+                    "revocations", .warn, en: "no revocation list: delegated cards (family, caregivers) are refused "
+                        + "until one arrives", zh: "沒有撤銷清單：代理卡（家屬、照顧者）會被拒絕")
+            ]
+        }
+        if revocation.state == .expired {
+            return [
+                Finding(
+                    "revocations", .fail, en: "the revocation list (sequence \(revocation.sequence)) has expired: "
+                        + "delegated cards are refused until a newer one arrives", zh: "撤銷清單已過期：代理卡會被拒絕")
+            ]
+        }
+        return [Finding("revocations", .ok, en: "revocation list sequence \(revocation.sequence)", zh: "撤銷清單有效")]
     }
 
     static func clock(_ config: StationConfig, _ status: StationStatus, _ offset: Int64?) -> [Finding] {
@@ -273,11 +316,13 @@ package enum StationDoctor {
         }
         if let free = database?.freeMiB ?? measured {
             let minimum = config.storage.minimumFreeMiB
-            let level: Finding.Level = free < minimum ? .fail : free < 2 * minimum ? .warn : .ok
+            // Low space is a warning: scans fail only once the disk is full (the database check says so).
+            let level: Finding.Level = free < 2 * minimum ? .warn : .ok
             findings.append(
                 Finding(
-                    "disk", level, en: "\(free) MiB free" + (level == .ok ? "" : ": free some space (the station stops "
-                        + "recording below \(minimum) MiB)"), zh: level == .ok ? "磁碟空間足夠" : "磁碟空間不足：請清出空間"))
+                    "disk", level, en: "\(free) MiB free" + (level == .ok ? "" : ": free some space before the disk "
+                        + "fills and scans are refused (storage.min_free_mib is \(minimum))"),
+                    zh: level == .ok ? "磁碟空間足夠" : "磁碟空間偏低：請在寫滿前清出空間"))
         }
         return findings
     }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import StationModels
+import Synchronization
 
 /// The station's metrics for a fleet's monitoring (issue 25), recorded through swift-metrics: the station's
 /// parts call these methods, and the factory given decides where the figures go (the daemon's Prometheus
@@ -78,20 +79,28 @@ package final class StationMetrics: Sendable {
     ]
 
     /// The sources the station itself names; any other an API client sends is counted as `other`.
-    package static let knownSources: Set<String> = ["camera", "handheld", "image", "capture", "consent", "api", "his"]
+    package static let knownSources: Set<String> = [
+        "camera", "handheld", "image", "capture", "consent", "api", "his", "cli",
+    ]
 
     private let factory: any MetricsFactory
+    /// Each metric and label set made once and kept: the label sets are closed, so this stays small, and
+    /// a frame or a scan then costs one lookup, not a registration under the registry's lock.
+    private let counters = Handles<CoreMetrics.Counter>()
+    private let gauges = Handles<Meter>()
+    private let decodeTimer: CoreMetrics.Timer
 
     package init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
+        decodeTimer = CoreMetrics.Timer(label: Self.frameDecode.name, dimensions: [], factory: factory)
     }
 
     private func counter(_ family: Family, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: family.name, dimensions: labels, factory: factory)
+        counters.handle(family.name, labels) { CoreMetrics.Counter(label: family.name, dimensions: labels, factory: factory) }
     }
 
     private func gauge(_ family: Family, _ labels: [(String, String)] = []) -> Meter {
-        Meter(label: family.name, dimensions: labels, factory: factory)
+        gauges.handle(family.name, labels) { Meter(label: family.name, dimensions: labels, factory: factory) }
     }
 
     /// A code verified: its outcome and where it came from.
@@ -102,7 +111,7 @@ package final class StationMetrics: Sendable {
 
     /// One camera frame decoded.
     package func frameDecoded(in duration: Duration) {
-        CoreMetrics.Timer(label: Self.frameDecode.name, dimensions: [], factory: factory).recordNanoseconds(
+        decodeTimer.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         counter(Self.framesRead).increment()
     }
@@ -140,5 +149,20 @@ package final class StationMetrics: Sendable {
             gauge(Self.cloudLastContact).set(cloud.lastContactAt ?? 0)
         }
         if let residentBytes { gauge(Self.residentMemory).set(residentBytes) }
+    }
+}
+
+/// Metric handles by name and labels, made on first use.
+final class Handles<Handle: Sendable>: Sendable {
+    private let made = Mutex<[String: Handle]>([:])
+
+    func handle(_ name: String, _ labels: [(String, String)], make: () -> Handle) -> Handle {
+        let key = ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}")
+        return made.withLock { table in
+            if let known = table[key] { return known }
+            let handle = make()
+            table[key] = handle
+            return handle
+        }
     }
 }

@@ -141,11 +141,28 @@ package struct StationStatus: Sendable, Codable, Equatable {
     }
 }
 
-/// Why the station says it is degraded.
+extension StationStatus {
+    /// The problems as a status line says them: ` (trust_list_expired, offline, 2 visits waiting)`; empty
+    /// when there is none. Offline is said with what waits, not as a fault.
+    package var problemSummary: String {
+        var words = problems.filter { !$0.isNotice }.map(\.rawValue)
+        if problems.contains(.cloudOffline) {
+            let waiting = cloud?.outboxLength ?? 0
+            words.append("offline, \(waiting) visit\(waiting == 1 ? "" : "s") waiting")
+        }
+        return words.isEmpty ? "" : " (\(words.joined(separator: ", ")))"
+    }
+}
+
+/// What the station's status reports: a fault, which makes it degraded, or a notice, which does not.
 package struct StatusProblem: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     package let rawValue: String
     package init(rawValue: String) { self.rawValue = rawValue }
     package var description: String { rawValue }
+
+    /// Said, but not a fault: an offline station works by design (home care), its visits wait in the
+    /// outbox; the outbox's own troubles (`outbox_undeliverable`) are faults.
+    package var isNotice: Bool { self == .cloudOffline }
 
     package static let trustListUnavailable = StatusProblem(rawValue: "trust_list_unavailable")
     package static let trustListExpired = StatusProblem(rawValue: "trust_list_expired")
@@ -187,6 +204,9 @@ package struct CameraStatus: Sendable, Codable, Equatable {
     /// Reads dropped before verification because the payload is not text a token can be, by reason
     /// (a binary code, a web address in UTF-8): a clerk's "why does it not react?".
     package var ignoredReads: IgnoredReads
+    /// Why the camera last failed to open or failed while open (`camera_permission_denied`,
+    /// `camera_busy`, `camera_missing`…), until it streams again.
+    package var lastError: String?
 
     /// Counts of dropped reads, one per frame and pass that read such a code.
     package struct IgnoredReads: Sendable, Codable, Equatable {
@@ -218,7 +238,7 @@ package struct CameraStatus: Sendable, Codable, Equatable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case state, device, framesPerSecond, lastRead, ignoredReads }
+    enum CodingKeys: String, CodingKey { case state, device, framesPerSecond, lastRead, ignoredReads, lastError }
 
     /// `ignoredReads` may be absent: a daemon from before it was counted.
     package init(from decoder: any Decoder) throws {
@@ -228,6 +248,7 @@ package struct CameraStatus: Sendable, Codable, Equatable {
         framesPerSecond = try values.decode(Double.self, forKey: .framesPerSecond)
         lastRead = try values.decodeIfPresent(LastRead.self, forKey: .lastRead)
         ignoredReads = try values.decodeIfPresent(IgnoredReads.self, forKey: .ignoredReads) ?? .init()
+        lastError = try values.decodeIfPresent(String.self, forKey: .lastError)
     }
 
     package init(

@@ -81,6 +81,7 @@ package final class CameraPipeline: Service, CameraStatusProviding {
         let openWarning = LastWarning()
         supervisor.onEvent = { [self, unowned supervisor] event in
             let state: CameraStatus.State
+            var error: String?
             switch event {
             case .opened(let format):
                 openWarning.reset()
@@ -103,6 +104,7 @@ package final class CameraPipeline: Service, CameraStatusProviding {
                         ])
                 }
                 state = .waitingForDevice
+                error = code.rawValue
             case .stalled:
                 logger.warning("camera stalled; reopening")
                 state = .stalled
@@ -112,8 +114,12 @@ package final class CameraPipeline: Service, CameraStatusProviding {
             case .failed(let code):
                 logger.error("camera failed", metadata: ["code": "\(code)"])
                 state = .failed
+                error = code.rawValue
             }
-            self.status.withLock { $0.state = state }
+            self.status.withLock {
+                $0.state = state
+                if state == .streaming { $0.lastError = nil } else if let error { $0.lastError = error }
+            }
         }
         let decoder = FrameDecoder()
         var recent = RecentPayloads(window: 5)
@@ -121,7 +127,10 @@ package final class CameraPipeline: Service, CameraStatusProviding {
         var counted = V4L2Camera.Counters()  // the camera's counts already given to the metrics
         let clock = ContinuousClock()
         while !stopRequested.load(ordering: .relaxed) {
-            switch supervisor.step(timeoutMilliseconds: 200) {
+            let step = supervisor.step(timeoutMilliseconds: 200)
+            // After every step: a broken frame returns none, and is counted all the same.
+            counted = Self.countDrops(camera.counters, since: counted, into: service.metrics)
+            switch step {
             case .frame(let frame):
                 let arrived = MonotonicSeconds.now()
                 frameTimes.withLock { times in
@@ -131,7 +140,6 @@ package final class CameraPipeline: Service, CameraStatusProviding {
                 let decodeStarted = clock.now
                 let codes = decoder.decodeStreamFrame(frame)
                 service.metrics.frameDecoded(in: decodeStarted.duration(to: clock.now))
-                counted = Self.countDrops(camera.counters, since: counted, into: service.metrics)
                 for code in codes where recent.isNew(code.text, at: arrived) {
                     submit(code)
                 }
@@ -154,14 +162,12 @@ package final class CameraPipeline: Service, CameraStatusProviding {
     }
 
     /// The frames the camera skipped (a newer one was ready) or found broken since `counted`, added to the
-    /// metrics; the camera's counts start again at each opening.
+    /// metrics. The camera's counts run for its whole life, across reopenings.
     package static func countDrops(
         _ now: V4L2Camera.Counters, since counted: V4L2Camera.Counters, into metrics: StationMetrics
     ) -> V4L2Camera.Counters {
-        let reopened = now.delivered < counted.delivered || now.skipped < counted.skipped || now.broken < counted.broken
-        let base = reopened ? V4L2Camera.Counters() : counted
-        metrics.framesDropped(now.skipped - base.skipped, reason: "skipped")
-        metrics.framesDropped(now.broken - base.broken, reason: "broken")
+        metrics.framesDropped(now.skipped - counted.skipped, reason: "skipped")
+        metrics.framesDropped(now.broken - counted.broken, reason: "broken")
         return now
     }
 

@@ -113,8 +113,7 @@ package struct MaintenanceService: Service {
         let camera = "camera \(status.camera.state.rawValue) \(Int(status.camera.framesPerSecond.rounded())) fps"
         let lists = status.trustList.map { "trust list \($0.sequence)" } ?? "no trust list"
         let summary = "\(camera), \(status.database.openSessions) open sessions, \(lists)"
-        return status.problems.isEmpty
-            ? "ok: \(summary)" : "degraded (\(status.problems.map(\.rawValue).joined(separator: ", "))): \(summary)"
+        return "\(status.state.rawValue)\(status.problemSummary): \(summary)"
     }
 }
 

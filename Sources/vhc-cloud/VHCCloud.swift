@@ -14,7 +14,10 @@ struct VHCCloud: AsyncParsableCommand {
         commandName: "vhc-cloud",
         abstract: "The sandbox cloud: visit openings, lists and records for vhc-station, on your own machine.",
         version: BuildInfo.description,
-        subcommands: [Init.self, Serve.self, Enrol.self, PractitionerCommand.self, Affiliate.self, PatientCommand.self])
+        subcommands: [
+            Init.self, Serve.self, Enrol.self, PractitionerCommand.self, Affiliate.self, PatientCommand.self,
+            Opening.self,
+        ])
 }
 
 struct Init: AsyncParsableCommand {

@@ -92,6 +92,32 @@ import VirtualCard
         #expect(!down.stderr.contains("errno"), "\(down.stderr)")
     }
 
+    @Test("vhc-cloud opening writes the body docs/cloud.md's curl sends: the cloud opens the visit from it")
+    func anOpeningByHand() async throws {
+        let cloud = try await CloudHarness()
+        let institution = cloud.everySetting.code
+        let practitioner = cloud.practitioner(at: institution).id
+        let out = cloud.directory.path + "/opening.cose"
+        let written = try await run(
+            "vhc-cloud",
+            [
+                "opening", "--dir", cloud.directory.path, "--token", try cloud.token(for: cloud.patient()),
+                "--institution", institution, "--practitioner", practitioner, "--out", out,
+            ])
+        #expect(written.status == 0 && written.stdout.hasPrefix("wrote \(out)"), "\(written.stderr)")
+        let body = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+        let reply = try await withClient(try cloud.client(identity: try cloud.credential(institution: institution))) {
+            try await cloud.request($0, .POST, "/v1/visits", body: body)
+        }
+        #expect(reply.status == 201, "\(reply.code ?? "")")
+        let badSetting = try await run(
+            "vhc-cloud",
+            ["opening", "--dir", cloud.directory.path, "--token", "x", "--institution", institution, "--practitioner",
+             practitioner, "--setting", "ward"])
+        #expect(badSetting.status != 0 && badSetting.stderr.contains("--setting must be one of"))
+        try await cloud.stop()
+    }
+
     @Test func aSandboxGrowsWithNewInstitutionsPractitionersAndPatients() async throws {
         let cloud = try await CloudHarness()
         let dir = cloud.directory.path

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Station
 import StationAPI
 import StationMetrics
+import StationModels
 import StationRuntime
 import StationTestSupport
 import TestSupport
@@ -38,6 +39,8 @@ struct MetricsRouteTests {
                     uri: "/v1/scans", method: .post, headers: authorized, body: fixture.scanBody(replay, source: "api")
                 ) { #expect($0.status == .ok) }
             }
+            // A handheld scanner's garbled line is a refused scan too.
+            try fixture.service.refuseScannerLine(OutcomeCode(rawValue: "scanner_garbled"), source: "handheld")
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .unauthorized, "the figures are behind the bearer, as the API is")
             }
@@ -50,6 +53,7 @@ struct MetricsRouteTests {
             #expect(text.contains(#"vhc_scans_total{outcome="valid",source="his"} 1"#))
             #expect(text.contains(#"vhc_scans_total{outcome="valid",source="api"} 1"#))
             #expect(text.contains(#"vhc_scans_total{outcome="replayed",source="api"} 1"#))
+            #expect(text.contains(#"vhc_scans_total{outcome="scanner_garbled",source="handheld"} 1"#))
             #expect(text.contains("vhc_camera_streaming 1") && text.contains("vhc_open_sessions "))
             #expect(text.contains(#"vhc_build_info{version="0.0.1",commit="0123456789ab"} 1"#))
             #expect(!text.contains("A123456789"), "no holder in any label")

@@ -142,6 +142,10 @@ struct DaemonTests {
 
         let listed = try station.client("sessions", "list", "--state", "awaiting_id_check")
         #expect(listed.stdout.contains(id) && listed.stdout.contains("A123456789 王小明"))
+        // Every printed time carries its zone (docs/operations.md, "Times").
+        #expect(
+            listed.stdout.range(of: #"until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d"#, options: .regularExpression) != nil,
+            "\(listed.stdout)")
         let mismatch = try station.client(
             "sessions", "id-check", id, "--document", "national_id_card", "--last-four", "1111", "--operator", "林")
         #expect(mismatch.status == 1 && mismatch.stderr.contains("id_check_mismatch"))

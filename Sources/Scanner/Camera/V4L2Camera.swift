@@ -39,6 +39,7 @@ package final class V4L2Camera {
     private var descriptor: Int32 = -1
     private var buffers: [(address: UnsafeMutableRawPointer, length: Int)] = []
     package private(set) var format: CaptureFormat?
+    /// Counted over the camera's whole life, across reopenings (the metrics take differences).
     package private(set) var counters = Counters()
 
     package init(path: String, options: Options = Options(), system: any VideoDeviceSystem = LibV4L2System()) {
@@ -62,7 +63,6 @@ package final class V4L2Camera {
             format = try negotiateFormat()
             setControls()
             try startStreaming()
-            counters = Counters()
         } catch {
             close()
             throw error

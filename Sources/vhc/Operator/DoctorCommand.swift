@@ -39,7 +39,11 @@ struct DoctorCommand: AsyncParsableCommand {
         let station = try? loaded.get()
         let socketPath = socket ?? station?.api.socket ?? "/run/vhc-station/api.sock"
         var facts = StationDoctor.Facts(config: loaded, status: await Self.status(socketPath))
-        if let path = station?.camera.path, !CameraSource.isFake(path) { facts.device = Self.probe(path) }
+        // The daemon says why its camera fails; asked only when the daemon cannot be (this account may see
+        // the device otherwise than the daemon's user does).
+        if case .failure = facts.status, let path = station?.camera.path, !CameraSource.isFake(path) {
+            facts.device = Self.probe(path)
+        }
         if let cloud = station?.cloud { facts.cloudClockOffset = await Self.clockOffset(cloud) }
         facts.unitExposure = Self.exposure()
         if let database = station?.storage.database { facts.freeMiB = Self.freeMiB(near: database) }

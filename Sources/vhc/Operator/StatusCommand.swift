@@ -11,10 +11,7 @@ struct StatusCommand: AsyncParsableCommand {
             .GET, "/v1/status", as: StationStatus.self)
         if daemon.json { return Printer.json(reply.body) }
         let status = reply.answer
-        let problems = status.problems.map(\.rawValue)
-        print(
-            "station \(status.institution): \(status.state.rawValue)"
-                + (problems.isEmpty ? "" : " (\(problems.joined(separator: ", ")))"))
+        print("station \(status.institution): \(status.state.rawValue)" + status.problemSummary)
         if let version = status.version { print("daemon: vhc-stationd \(version) (\(status.commit ?? "unknown"))") }
         print("camera: \(status.camera.state.rawValue), \(status.camera.framesPerSecond) frames/s")
         let ignored = status.camera.ignoredReads

@@ -12,11 +12,14 @@ enum Printer {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
+    /// A time as people read it (docs/operations.md, "Times"): this machine's zone (TZ, else
+    /// /etc/localtime), always with its offset, so a time copied from a terminal says what it means.
     static func time(_ seconds: Int64?) -> String {
         guard let seconds else { return "-" }
         let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "Asia/Taipei")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        formatter.timeZone = TimeZone.current
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 

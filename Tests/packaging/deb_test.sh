@@ -116,6 +116,9 @@ check "the installed daemon starts as vhc-station on the edited configuration" s
 token=$(/usr/bin/vhc issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17)
 check "a card scanned through the installed vhc opens a visit" bash -c "/usr/bin/vhc submit '$token' | grep -q '^valid:'"
 check "vhc status names the daemon's version" bash -c "/usr/bin/vhc status | grep -q 'daemon: vhc-stationd $version'"
+doctor="$(/usr/bin/vhc doctor 2>&1 || true)"
+check "vhc doctor on the installed station: the daemon answers, the installed unit is hardened" \
+    bash -c "grep -q '^OK    daemon:' <<<\"\$1\" && grep -q '^OK    unit: hardened (exposure 1.3)' <<<\"\$1\"" _ "$doctor"
 stop_station
 # The administrator enables the station once it is configured; an upgrade keeps that.
 systemctl enable vhc-stationd.service >/dev/null 2>&1

@@ -15,11 +15,12 @@ cd "$(dirname "$0")/.."
 # Pictures: libheif-dev (an iPhone's HEIC photos, read by the still-image route); libheif-examples (heif-enc)
 # makes HEIC test pictures. prometheus: its promtool lints GET /metrics in the tests (the server it brings is
 # not used; a machine without systemd running leaves it stopped). Packages (scripts/package-deb.sh): dpkg-dev
-# (dpkg-shlibdeps), fakeroot, chrpath (takes the build's RUNPATH off), lintian.
+# (dpkg-shlibdeps), fakeroot, chrpath (takes the build's RUNPATH off), lintian. faketime (libfaketime) moves the
+# daemon's clock in the laptop tests.
 packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
     python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc
     libjpeg-turbo-progs libheif-dev libheif-examples prometheus
-    dpkg-dev fakeroot chrpath lintian)
+    dpkg-dev fakeroot chrpath lintian faketime)
 
 scripts/install-packages.sh "${packages[@]}"
 

@@ -40,12 +40,13 @@ struct DaemonTests {
             #expect(list.status == 0, "\(list.stderr)")
         }
 
-        /// A fresh token (issued now) for `id`; with `png`, also its QR code as an image file.
-        func token(id: String = "A123456789", png: String? = nil, noPhoto: Bool = false) throws -> String {
+        /// A fresh token (issued now, or `at`) for `id`; with `png`, also its QR code as an image file.
+        func token(id: String = "A123456789", png: String? = nil, noPhoto: Bool = false, at: Date? = nil) throws -> String {
             var arguments = [
                 "issue", "--key", "token.pem", "--issuer", "TW-NHIA", "--id", id, "--name", "王小明", "--birth",
                 "1980-05-17",
             ]
+            if let at { arguments += ["--at", String(Int(at.timeIntervalSince1970))] }
             if let png { arguments += ["--png", png] }
             if noPhoto { arguments.append("--no-photo") }
             let issued = try Command.run(Command.vhc, arguments, in: folder)

@@ -26,4 +26,57 @@ struct MovedClockTests {
         let version = try Command.run("/usr/bin/env", ["LD_PRELOAD=\(Self.libfaketime)", "FAKETIME=+8h", daemon, "--version"])
         #expect(version.status == 0 && version.stdout.contains(" ("), "the version, not the help: \(version.stdout)\(version.stderr)")
     }
+
+    @Test("the lid closed 8 hours (SIGSTOP, the clock on, SIGCONT): the visit expired; the clock set back 10 minutes: refused as clock_rolled_back until it is right, never for good")
+    func lidClosedAndClockBack() throws {
+        let station = try DaemonTests.Station()
+        let clock = station.temporary.path("faketime")
+        func setClock(_ offset: String) throws { try offset.write(toFile: clock, atomically: true, encoding: .utf8) }
+        try setClock("+0")
+        try station.start(
+            environment: [
+                "LD_PRELOAD": Self.libfaketime, "FAKETIME_TIMESTAMP_FILE": clock, "FAKETIME_NO_CACHE": "1",
+                // A suspended laptop's monotonic clock stops; only the wall clock jumps.
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            ])
+        defer { station.stop() }
+        let scanned = try station.client("submit", try station.token())
+        #expect(scanned.status == 0 && scanned.stdout.hasPrefix("valid:"), "\(scanned.stdout)\(scanned.stderr)")
+        func sessionStates() throws -> [String] {
+            let listed = try station.client("sessions", "list", "--json")
+            let answer = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+            return ((answer?["sessions"] as? [[String: Any]]) ?? []).compactMap { $0["state"] as? String }
+        }
+        #expect(try sessionStates() == ["active"])
+
+        // The lid closes: the daemon stops; the wall clock runs 8 hours; the lid opens.
+        let pid = try #require(station.process?.processIdentifier)
+        kill(pid, SIGSTOP)
+        try setClock("+8h")
+        kill(pid, SIGCONT)
+        var states: [String] = []
+        for _ in 0..<100 {
+            states = try sessionStates()
+            if states == ["expired"] { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(states == ["expired"], "the one-hour visit expired during the 8 hours, as documented")
+
+        let later = try station.client("submit", try station.token(at: Date().addingTimeInterval(8 * 3600)))
+        #expect(later.status == 0 && later.stdout.hasPrefix("valid:"), "a card shown after the lid opens: \(later.stdout)")
+        // The clock set back 10 minutes behind what the station has seen: said, and scans refused.
+        try setClock("+7h50m")
+        Thread.sleep(forTimeInterval: 0.3)
+        let behind = try station.client("status")
+        #expect(behind.stdout.contains("degraded (clock_rolled_back)"), "\(behind.stdout)")
+        let refused = try station.client("submit", try station.token(at: Date().addingTimeInterval(7 * 3600 + 50 * 60)))
+        #expect(refused.status == 1 && refused.stdout.hasPrefix("clock_rolled_back:"), "\(refused.stdout)\(refused.stderr)")
+        // Never for good: once the clock is right again, the station is.
+        try setClock("+8h")
+        Thread.sleep(forTimeInterval: 0.3)
+        let right = try station.client("status")
+        #expect(right.stdout.hasPrefix("station 0123456789: ok"), "\(right.stdout)")
+        let again = try station.client("submit", try station.token(at: Date().addingTimeInterval(8 * 3600)))
+        #expect(again.status == 0 && again.stdout.hasPrefix("valid:"), "\(again.stdout)\(again.stderr)")
+    }
 }

@@ -13,17 +13,7 @@ max_exposure=1.5
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-failures=0
-pass() { echo "ok    $*"; }
-bad() {
-    echo "FAIL  $*"
-    failures=$((failures + 1))
-}
-check() {  # check DESCRIPTION COMMAND...: run the command quietly, report
-    local what="$1"
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$what"; else bad "$what"; fi
-}
+source "$repo/scripts/checks.sh"
 need() {  # A missing tool is a failure, not a skip: say which Debian package brings it.
     if ! command -v "$1" >/dev/null; then
         echo "check-packaging: $1 not found: install it with apt-get install $2" >&2
@@ -34,7 +24,7 @@ need systemd-analyze systemd
 need systemd-sysusers systemd
 
 echo "== scripts"
-for script in install.sh make-udev-rule.sh check-packaging.sh package-deb.sh make-manual.sh; do
+for script in install.sh make-udev-rule.sh check-packaging.sh package-deb.sh make-manual.sh checks.sh; do
     check "bash -n scripts/$script" bash -n "$repo/scripts/$script"
 done
 check "scripts/install.sh --help" "$repo/scripts/install.sh" --help

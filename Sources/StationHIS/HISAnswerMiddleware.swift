@@ -8,7 +8,7 @@ import Station
 /// The listener's rule that every answer is HTTP 200 with a `statusCode` (HIS code treats any other
 /// status as its own failure, never reading the body): a request without the configured bearer value,
 /// an unknown path or method, and any failure behind a call are answered in that shape, never as a
-/// Hummingbird error page.
+/// Hummingbird error page. A call refuses by throwing its `HISPlainAnswer`, which is answered as it is.
 struct HISAnswerMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The SHA-256 of `his.token_file`'s value; nil: any local client.
     let bearerDigest: SHA256.Digest?
@@ -33,6 +33,8 @@ struct HISAnswerMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         do {
             return try await next(request, context)
+        } catch let refusal as HISPlainAnswer {
+            return try HISRoutes.answer(refusal)  // a call's own refusal (a body it cannot read…), as it is
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             return try HISRoutes.answer(
                 HISPlainAnswer(.unknownCall, "no \(request.method) \(request.uri.path) on this listener"))

@@ -15,11 +15,7 @@ extension HISRoutes {
 
     func samSignature(_ request: Request) async throws -> Response {
         guard let signer else { return try Self.answer(Self.noCredential) }
-        let serviceType: String
-        switch await Self.body(request, as: HISSignatureRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(let asked): serviceType = asked?.serviceType ?? "01"
-        }
+        let serviceType = try await Self.body(request, as: HISSignatureRequest.self)?.serviceType ?? "01"
         let random = HISInstitutionSigner.clientRandom()
         let signature = try await Blocking.run {
             try signer.sign([serviceType, signer.hospitalId, signer.samId, random])
@@ -32,11 +28,7 @@ extension HISRoutes {
 
     func cardSignature(_ request: Request) async throws -> Response {
         guard let signer else { return try Self.answer(Self.noCredential) }
-        let serviceType: String
-        switch await Self.body(request, as: HISSignatureRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(let asked): serviceType = asked?.serviceType ?? "03"
-        }
+        let serviceType = try await Self.body(request, as: HISSignatureRequest.self)?.serviceType ?? "03"
         let desk = desk
         guard let session = try await Blocking.run({ try desk.registration() }) else {
             return try Self.answer(HISPlainAnswer(.tokenMissing, "no card registered: call Verification/VirtualHc first"))
@@ -57,12 +49,8 @@ extension HISRoutes {
     /// answer waits for the cloud as a scan does, and says when it has not answered yet.
     func nextSequence(_ request: Request) async throws -> Response {
         guard let signer else { return try Self.answer(Self.noCredential) }
-        let asked: HISSequenceRequest
-        switch await Self.body(request, as: HISSequenceRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(nil): return try Self.answer(HISPlainAnswer(.requestMalformed, "send the Signature/Hc bundle"))
-        case .success(let decoded?): asked = decoded
-        }
+        let asked = try await Self.requiredBody(
+            request, as: HISSequenceRequest.self, missing: "send the Signature/Hc bundle")
         let lines = [
             asked.serviceType ?? "03", asked.hospitalId, asked.samId, asked.clientRandom, asked.hcId ?? "", asked.hcIdNo,
         ]
@@ -106,12 +94,9 @@ extension HISRoutes {
 
     /// 退掛: the registered visit whose `treatmentDateTime` this is, closed with `registration_cancelled`.
     func rollback(_ request: Request) async throws -> Response {
-        let when: String
-        switch await Self.body(request, as: HISRollbackRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(nil): return try Self.answer(HISPlainAnswer(.requestMalformed, "send the treatmentDateTime"))
-        case .success(let asked?): when = asked.treatmentDateTime
-        }
+        let when = try await Self.requiredBody(
+            request, as: HISRollbackRequest.self, missing: "send the treatmentDateTime"
+        ).treatmentDateTime
         let (service, desk) = (service, desk)
         return try Self.answer(
             try await Blocking.run {

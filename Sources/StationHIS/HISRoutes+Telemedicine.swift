@@ -16,12 +16,9 @@ extension HISRoutes {
     static let consentReference = "VHC-CONSENT:"
 
     func requestToken(_ request: Request) async throws -> Response {
-        let patient: String
-        switch await Self.body(request, as: HISTelemedicineRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(nil): return try Self.answer(HISPlainAnswer(.requestMalformed, "send the patientId"))
-        case .success(let asked?): patient = asked.patientId
-        }
+        let patient = try await Self.requiredBody(
+            request, as: HISTelemedicineRequest.self, missing: "send the patientId"
+        ).patientId
         guard TaiwanID.isValid(patient) else {
             return try Self.answer(HISPlainAnswer(.requestMalformed, "patientId must be a valid ID number"))
         }
@@ -40,12 +37,9 @@ extension HISRoutes {
     }
 
     func responseToken(_ request: Request) async throws -> Response {
-        let id: String
-        switch await Self.body(request, as: HISAccessTokenRequest.self) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(nil): return try Self.answer(HISPlainAnswer(.requestMalformed, "send the accessToken"))
-        case .success(let asked?): id = asked.accessToken
-        }
+        let id = try await Self.requiredBody(
+            request, as: HISAccessTokenRequest.self, missing: "send the accessToken"
+        ).accessToken
         let service = service
         guard let consent = try await Blocking.run({ try service.consentRequests.consent(id: id, institution: service.settings.institution) })
         else { return try Self.answer(HISPlainAnswer(.consentNotFound, "no consent request with this accessToken")) }

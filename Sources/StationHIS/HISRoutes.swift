@@ -72,11 +72,7 @@ package struct HISRoutes: Sendable {
     /// Reads the token's holder without consuming it, or the card in the reader with `{}`. Audited: the
     /// HIS learns a holder's full identity.
     func readBasic(_ request: Request) async throws -> Response {
-        let asked: HISTokenRequest
-        switch await Self.tokenRequest(request) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(let read): asked = read
-        }
+        let asked = try await Self.tokenRequest(request)
         let (service, routes) = (service, self)
         let answer: any Encodable & Sendable = try await Blocking.run {
             let basic: HISBasicAnswer
@@ -112,11 +108,7 @@ package struct HISRoutes: Sendable {
     /// The scan: a token verified, consumed and its visit opened (and forwarded) as any scan is, with source
     /// `his`; or, with `{}`, the card in the reader taken by the HIS (its visit is already open).
     func verification(_ request: Request) async throws -> Response {
-        let asked: HISTokenRequest
-        switch await Self.tokenRequest(request) {
-        case .failure(let refusal): return try Self.answer(refusal)
-        case .success(let read): asked = read
-        }
+        let asked = try await Self.tokenRequest(request)
         let desk = desk
         if let token = asked.token, let named = try await Blocking.run({ try self.consentVisit(token) }) {
             switch named {
@@ -142,33 +134,36 @@ package struct HISRoutes: Sendable {
     }
 
     /// The body as `type`; nil for an empty body. Not JSON of that shape, or over `maximumBody`, is refused
-    /// with its `statusCode`.
-    static func body<T: Decodable>(_ request: Request, as type: T.Type) async -> Result<T?, HISPlainAnswer> {
+    /// (thrown) with its `statusCode`.
+    static func body<T: Decodable>(_ request: Request, as type: T.Type) async throws(HISPlainAnswer) -> T? {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBody)
         } catch {
-            return .failure(HISPlainAnswer(.requestMalformed, "the body is over \(maximumBody) bytes"))
+            throw HISPlainAnswer(.requestMalformed, "the body is over \(maximumBody) bytes")
         }
-        guard body.readableBytes > 0 else { return .success(nil) }
+        guard body.readableBytes > 0 else { return nil }
         guard let decoded = try? JSONDecoder().decode(type, from: Data(buffer: body)) else {
-            return .failure(HISPlainAnswer(.requestMalformed, "the body is not the JSON object this call takes"))
+            throw HISPlainAnswer(.requestMalformed, "the body is not the JSON object this call takes")
         }
-        return .success(decoded)
+        return decoded
+    }
+
+    /// The body a call cannot do without: an empty one is refused, `missing` saying what to send.
+    static func requiredBody<T: Decodable>(_ request: Request, as type: T.Type, missing: String) async throws(HISPlainAnswer)
+        -> T
+    {
+        guard let decoded = try await body(request, as: type) else { throw HISPlainAnswer(.requestMalformed, missing) }
+        return decoded
     }
 
     /// The body as a token request: empty or `{}` (no token), `{"token": "…"}`; anything else, or a token
     /// over the API's 4 KiB, is refused with its `statusCode`.
-    static func tokenRequest(_ request: Request) async -> Result<HISTokenRequest, HISPlainAnswer> {
-        let asked: HISTokenRequest?
-        switch await body(request, as: HISTokenRequest.self) {
-        case .failure(let refusal): return .failure(refusal)
-        case .success(let decoded): asked = decoded
+    static func tokenRequest(_ request: Request) async throws(HISPlainAnswer) -> HISTokenRequest {
+        guard let token = try await body(request, as: HISTokenRequest.self)?.token, !token.isEmpty else {
+            return HISTokenRequest(token: nil)
         }
-        guard let token = asked?.token, !token.isEmpty else { return .success(HISTokenRequest(token: nil)) }
-        guard token.utf8.count <= 4096 else {
-            return .failure(HISPlainAnswer(.tokenFormat, "the token is longer than 4096 bytes"))
-        }
-        return .success(HISTokenRequest(token: token))
+        guard token.utf8.count <= 4096 else { throw HISPlainAnswer(.tokenFormat, "the token is longer than 4096 bytes") }
+        return HISTokenRequest(token: token)
     }
 }

@@ -10,17 +10,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 bin_dir="$1"
 work="$(mktemp -d)"
-failures=0
-pass() { echo "ok    $*"; }
-bad() {
-    echo "FAIL  $*"
-    failures=$((failures + 1))
-}
-check() {  # check DESCRIPTION COMMAND...
-    local what="$1"
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$what"; else bad "$what"; fi
-}
+source "$repo/scripts/checks.sh"
 daemon=""
 installed=0
 cleanup() {

@@ -94,12 +94,11 @@ struct DoctorCommand: AsyncParsableCommand {
         guard let ca = try? String(contentsOfFile: cloud.ca, encoding: .utf8),
             let client = try? CloudClient(baseURL: cloud.url, caPEM: ca, timeout: .seconds(5))
         else { return nil }
-        defer { Task { try? await client.shutdown() } }
         let before = Date()
-        guard let reply = try? await client.send(.GET, "/v1/health"),
-            let header = reply.headers.first(name: "date"), let date = HTTPDate.parse(header)
-        else { return nil }
+        let reply = try? await client.send(.GET, "/v1/health")
         let now = before.addingTimeInterval(Date().timeIntervalSince(before) / 2)
+        try? await client.shutdown()
+        guard let header = reply?.headers.first(name: "date"), let date = HTTPDate.parse(header) else { return nil }
         return Int64(date.timeIntervalSince(now).rounded())
     }
 
@@ -115,15 +114,14 @@ struct DoctorCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// Free space on the file system the database is (or will be) on: its nearest folder that exists.
+    /// Free space on the file system the database is (or will be) on: its nearest folder that exists,
+    /// measured as the daemon measures it.
     static func freeMiB(near database: String) -> Int64? {
-        var stats = statvfs()
         var folder = (database as NSString).deletingLastPathComponent
         while !FileManager.default.fileExists(atPath: folder), folder.count > 1 {
             folder = (folder as NSString).deletingLastPathComponent
         }
-        guard statvfs(folder, &stats) == 0 else { return nil }
-        return Int64(stats.f_bavail) * Int64(stats.f_frsize) / 1_048_576
+        return StorageWatch.freeBytes(folder).map { $0 / 1_048_576 }
     }
 }
 

@@ -1,0 +1,13 @@
+# The checks' reporting, sourced by scripts/check-packaging.sh and Tests/packaging/deb_test.sh: a line a
+# check, "ok" or "FAIL", and the failures counted in $failures.
+failures=0
+pass() { echo "ok    $*"; }
+bad() {
+    echo "FAIL  $*"
+    failures=$((failures + 1))
+}
+check() {  # check DESCRIPTION COMMAND...: run the command quietly, report
+    local what="$1"
+    shift
+    if "$@" >/dev/null 2>&1; then pass "$what"; else bad "$what"; fi
+}

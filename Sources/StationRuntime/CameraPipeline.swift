@@ -111,6 +111,7 @@ package final class CameraPipeline: Service, CameraStatusProviding {
             case .unplugged:
                 logger.warning("camera unplugged; waiting for it")
                 state = .waitingForDevice
+                error = CameraError.Code.unplugged.rawValue  // vhc doctor and the page say why it waits
             case .failed(let code):
                 logger.error("camera failed", metadata: ["code": "\(code)"])
                 state = .failed

@@ -7,8 +7,16 @@ import ServiceLifecycle
 import StationBuild
 import VirtualCard
 
-/// `vhc-cloud`: the project's sandbox of the NHIA side (docs/cloud.md). Never the production services.
+/// The entry point: the arguments as the kernel passed them (`ProcessArguments`: the laptop tests run the
+/// cloud under libfaketime beside the station).
 @main
+enum VHCCloudEntry {
+    static func main() async {
+        await VHCCloud.main(Array(ProcessArguments.current().dropFirst()))
+    }
+}
+
+/// `vhc-cloud`: the project's sandbox of the NHIA side (docs/cloud.md). Never the production services.
 struct VHCCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc-cloud",

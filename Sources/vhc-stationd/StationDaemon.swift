@@ -18,14 +18,8 @@ import StationRuntime
     import Glibc
 #endif
 
-/// `vhc-stationd`: the station daemon. One ServiceGroup runs the camera pipeline, the local API (Unix
-/// socket, optionally loopback TCP) and the maintenance loop; SIGTERM or SIGINT stops it gracefully,
-/// letting the scan in progress finish. systemd hears READY=1 once the API listens, WATCHDOG=1 at half
-/// the watchdog interval, and a one-line STATUS.
-/// The entry point: the arguments as the kernel passed them. A library preloaded to move the clock
-/// (Debian's libfaketime, which the laptop tests use to close the lid for 8 hours) rewrites `environ`, from
-/// which Swift on Linux finds `argv`, and `CommandLine.arguments` is then empty: /proc/self/cmdline still
-/// holds them.
+/// The entry point: the arguments as the kernel passed them (`ProcessArguments`, for the laptop tests'
+/// libfaketime).
 @main
 enum StationDaemonEntry {
     static func main() async {
@@ -33,16 +27,10 @@ enum StationDaemonEntry {
     }
 }
 
-enum ProcessArguments {
-    static func current() -> [String] {
-        if !CommandLine.arguments.isEmpty { return CommandLine.arguments }
-        guard let data = FileManager.default.contents(atPath: "/proc/self/cmdline"), !data.isEmpty else { return [] }
-        var parts = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        if parts.last == "" { parts.removeLast() }  // the terminating NUL
-        return parts
-    }
-}
-
+/// `vhc-stationd`: the station daemon. One ServiceGroup runs the camera pipeline, the local API (Unix
+/// socket, optionally loopback TCP) and the maintenance loop; SIGTERM or SIGINT stops it gracefully,
+/// letting the scan in progress finish. systemd hears READY=1 once the API listens, WATCHDOG=1 at half
+/// the watchdog interval, and a one-line STATUS.
 struct StationDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhc-stationd",

@@ -47,8 +47,14 @@ struct ForwardingDaemonTests {
             self.institution = institution
         }
 
-        func background(_ executable: String, _ arguments: [String], log: String) throws -> Process {
+        /// Added to the cloud's and the daemon's environment (the laptop tests' libfaketime).
+        var environment: [String: String] = [:]
+
+        func background(
+            _ executable: String, _ arguments: [String], log: String, environment: [String: String] = [:]
+        ) throws -> Process {
             let process = Process()
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.currentDirectoryURL = folder
@@ -73,7 +79,8 @@ struct ForwardingDaemonTests {
         func startCloud() throws {
             cloud = try background(
                 Command.executable(named: "vhc-cloud"),
-                ["serve", "--dir", temporary.path("sandbox"), "--listen", "127.0.0.1:\(cloudPort)"], log: "cloud.log")
+                ["serve", "--dir", temporary.path("sandbox"), "--listen", "127.0.0.1:\(cloudPort)"], log: "cloud.log",
+                environment: environment)
             try waitFor("the cloud listening") { Loopback.isListening(self.cloudPort) }
         }
 
@@ -89,7 +96,7 @@ struct ForwardingDaemonTests {
             try writeConfig(keyOn: token)
             daemon = try background(
                 Command.executable(named: "vhc-stationd"), ["--config", temporary.path("station.yaml")],
-                log: "daemon.log")
+                log: "daemon.log", environment: environment)
             try waitFor("the daemon's API and the cloud's lists") {
                 guard let status = try? self.client("status", "--json"), status.status == 0 else { return false }
                 return status.stdout.contains(#""trustList":{"#)

@@ -4,7 +4,9 @@ import Imaging
 /// Plays still images into a `FakeV4L2Device` at a frame rate, as a webcam in front of a phone
 /// would deliver them: for demonstrations and end-to-end tests on machines without a camera.
 /// Played from a directory, the scene follows the directory: put a card's picture there (rename it in,
-/// so it is whole) and the camera sees it from its next frame, as if a patient held up a phone.
+/// so it is whole) and the camera sees it from its next frame, as if a patient held up a phone. A
+/// directory that goes away is the camera unplugged (its device node gone, as a USB camera's is across a
+/// laptop's suspend); back, it is plugged in again.
 package final class FakeCameraPlayer: @unchecked Sendable {
     package let device: FakeV4L2Device
     /// Guarded by `stopped`'s lock, like the scene's signature.
@@ -13,6 +15,8 @@ package final class FakeCameraPlayer: @unchecked Sendable {
     /// The directory watched for a new scene, and what it held when last read.
     private let sceneDirectory: String?
     private var sceneSignature: [String]
+    /// Whether the scene directory was there when last looked at: the device is plugged in.
+    private var plugged = true
     private let stopped = NSCondition()
     private var isStopped = false
     private var thread: Thread?
@@ -57,6 +61,12 @@ package final class FakeCameraPlayer: @unchecked Sendable {
     /// camera keeps seeing something).
     private func followScene() {
         guard let sceneDirectory else { return }
+        var isDirectory: ObjCBool = false
+        let present = FileManager.default.fileExists(atPath: sceneDirectory, isDirectory: &isDirectory) && isDirectory.boolValue
+        if present != plugged {
+            plugged = present
+            if present { device.replug() } else { device.unplug() }
+        }
         let signature = Self.signature(of: sceneDirectory)
         guard signature != sceneSignature else { return }
         sceneSignature = signature
@@ -83,9 +93,9 @@ package final class FakeCameraPlayer: @unchecked Sendable {
             stopped.lock()
             while !isStopped {
                 followScene()
-                let frame = frames[index % frames.count]
+                let frame = plugged ? frames[index % frames.count] : nil  // an unplugged camera sends nothing
                 stopped.unlock()
-                device.deliver(frame)
+                if let frame { device.deliver(frame) }
                 index += 1
                 stopped.lock()
                 _ = stopped.wait(until: Date(timeIntervalSinceNow: interval))

@@ -5,7 +5,7 @@
 #   scripts/package-deb.sh [--out DIR] [--version VERSION] [--bin-dir DIR] [--no-lintian]
 #     --out DIR        where the .deb files go (default dist/)
 #     --version V      the package version (default: the VERSION file); the binaries keep the version
-#                      they were built with (the tests' upgrade packages the same build as V+1)
+#                      they were built with (the upgrade test packages its old side this way)
 #     --bin-dir DIR    take vhc, vhc-stationd and vhc-cloud from DIR instead of building them (the tests
 #                      package the debug build this way: its binaries need the Swift runtime of the machine)
 #     --no-lintian     skip lintian (it runs by default and any error fails the build)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The Debian packages (issue 25), on this machine: built by scripts/package-deb.sh from the test build's
-# binaries, lintian without errors, then installed for real with dpkg, a station run on the installed files,
-# an upgrade over it, a removal and a purge, each checked (docs/packaging.md says what each keeps).
+# binaries, lintian without errors, then installed for real with dpkg and a station run on the installed
+# files; then the previous commit's packages (scripts/previous-package.sh) installed, a clinic's station run on
+# them against the sandbox cloud (visits, a queued outbox, the audit log, a page signed in), this commit's
+# installed over it and every row checked; then a removal and a purge (docs/packaging.md says what each keeps).
+# No systemd runs here: a stand-in for deb-systemd-invoke records what the maintainer scripts ask of it, and
+# the test does what systemd would.
 # Installing changes the system: it runs only on a machine given to it (VHC_DISPOSABLE_MACHINE=1, as CI is),
 # as root; elsewhere the packages are built and linted, and it says what it left out.
 #   Tests/packaging/deb_test.sh BIN-DIR
@@ -12,26 +16,34 @@ bin_dir="$1"
 work="$(mktemp -d)"
 source "$repo/scripts/checks.sh"
 daemon=""
+cloud=""
 installed=0
+stand_in=""           # the deb-systemd-invoke stand-in, while it is in place
+made_run_systemd=0    # whether the test made /run/systemd/system (no systemd runs here)
+# The files the administrator puts in /etc/vhc-station: no purge removes them, the test does.
+admin_files=(root.pub trust-list.cose cloud-ca.pem institution-cert.pem institution-key.pem api-token)
 cleanup() {
-    if [[ -n "$daemon" ]]; then kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
+    for process in "$daemon" "$cloud"; do
+        if [[ -n "$process" ]]; then kill "$process" 2>/dev/null || true; wait "$process" 2>/dev/null || true; fi
+    done
     if ((installed)); then
         dpkg --purge vhc-station vhc-cloud >/dev/null 2>&1 || true
-        rm -f /etc/vhc-station/root.pub /etc/vhc-station/trust-list.cose
+        for name in "${admin_files[@]}"; do rm -f "/etc/vhc-station/$name"; done
         rmdir /etc/vhc-station /run/vhc-station 2>/dev/null || true
         rm -f /etc/systemd/system/multi-user.target.wants/vhc-stationd.service
     fi
+    if [[ -n "$stand_in" ]]; then rm -f "$stand_in"; fi
+    if ((made_run_systemd)); then rmdir /run/systemd/system /run/systemd 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 version="$(tr -d '[:space:]' <"$repo/VERSION")"
-echo "== building and linting the packages (version $version, and $version+1 for the upgrade)"
+echo "== building and linting this commit's packages (version $version)"
 # (A failing build prints why and leaves its list empty: the count below says so.)
-mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/old" || true)
-mapfile -t newer < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" --version "$version+1" --no-lintian || true)
-if ((${#debs[@]} != 2 || ${#newer[@]} != 2)); then
-    bad "scripts/package-deb.sh made ${#debs[@]} and ${#newer[@]} packages, not 2 and 2 (lintian errors?)"
+mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" || true)
+if ((${#debs[@]} != 2)); then
+    bad "scripts/package-deb.sh made ${#debs[@]} packages, not 2 (lintian errors?)"
     exit 1
 fi
 pass "two packages, lintian without errors"
@@ -51,17 +63,42 @@ if [[ "${VHC_DISPOSABLE_MACHINE:-0}" != 1 || $(id -u) -ne 0 ]]; then
     echo "  (as root with VHC_DISPOSABLE_MACHINE=1)"
     exit $((failures > 0))
 fi
-
-echo "== install"
 # Never over a station of this machine: the test purges what it installs, database included.
 if dpkg-query -W -f='${db:Status-Status}' vhc-station vhc-cloud 2>/dev/null | grep -qv '^not-installed$'; then
     bad "vhc-station or vhc-cloud is installed here: the test would purge it (dpkg --purge them first if this machine is a test's)"
     exit 1
 fi
+
+echo "== the previous commit's packages, to upgrade from"
+# Built now, before anything is installed: scripts/previous-package.sh moves the checkout for a minute and
+# puts the tests' build back. A checkout with changes (a developer's) upgrades from this build's own
+# binaries packaged at a lower version instead, and says so; CI's clean clone always has the real one.
+if mapfile -t previous < <("$repo/scripts/previous-package.sh" "$work/previous") && ((${#previous[@]} == 2)); then
+    from="the previous commit's packages ($(dpkg-deb --field "${previous[0]}" Version))"
+else
+    echo "left out: the previous commit's packages (above: why); upgrading from this build packaged as $version~0"
+    mapfile -t previous < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/previous" \
+        --version "$version~0" --no-lintian || true)
+    from="this build packaged as $version~0"
+fi
+check "two packages to upgrade from: $from" test "${#previous[@]}" -eq 2
+check "the test build is this commit's again" bash -c "'$bin_dir/vhc' --version | grep -q '$(git -C "$repo" rev-parse --short=12 HEAD)'"
+
+# A stand-in for systemd's side of the maintainer scripts: they call deb-systemd-invoke only where systemd
+# runs (/run/systemd/system); this one, first on root's PATH, writes down what it is asked.
+calls="$work/systemd-calls"
+stand_in=/usr/local/sbin/deb-systemd-invoke
+printf '#!/bin/sh\necho "$*" >>%s\n' "$calls" >"$stand_in"
+chmod 0755 "$stand_in"
+if [[ ! -d /run/systemd/system ]]; then mkdir -p /run/systemd/system && made_run_systemd=1; fi
+: >"$calls"
+
+echo "== install"
 installed=1
 output="$(dpkg -i "${debs[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i"; exit 1; }
 check "the installation says the station is installed but not started, and what to edit" \
     grep -q "installed, not started: edit /etc/vhc-station/station.yaml" <<<"$output"
+check "and starts nothing" test ! -s "$calls"
 check "vhc --version reports the package version and the commit" bash -c "/usr/bin/vhc --version | grep -q '^$version ('"
 check "vhc-stationd --version too" bash -c "/usr/sbin/vhc-stationd --version | grep -q '^$version ('"
 check "vhc-cloud --version too" bash -c "/usr/bin/vhc-cloud --version | grep -q '^$version ('"
@@ -102,6 +139,17 @@ start_station() {
     return 1
 }
 stop_station() { kill "$daemon" && wait "$daemon" || true; daemon=""; }
+# A step's output only when it fails: the stand-in's /run/systemd/system has systemctl try a bus that is not
+# there, and say so, where a real systemd answers.
+quietly() {
+    local output
+    output="$("$@" 2>&1)" || { echo "$output"; bad "$*"; }
+}
+# Run as the daemon's user, so a file SQLite makes beside the database is the daemon's.
+as_station() { setpriv --reuid=vhc-station --regid=vhc --init-groups "$@"; }
+migrations() { as_station /usr/bin/python3 -c 'import sqlite3, sys
+print(" ".join(r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT identifier FROM grdb_migrations ORDER BY 1")))' \
+    /var/lib/vhc-station/station.sqlite; }
 check "the installed daemon starts as vhc-station on the edited configuration" start_station
 token=$(/usr/bin/vhc issue --key token.pem --issuer TW-NHIA --id A123456789 --name 王小明 --birth 1980-05-17)
 check "a card scanned through the installed vhc opens a visit" bash -c "/usr/bin/vhc submit '$token' | grep -q '^valid:'"
@@ -110,32 +158,25 @@ doctor="$(/usr/bin/vhc doctor 2>&1 || true)"
 check "vhc doctor on the installed station: the daemon answers, the installed unit is hardened" \
     bash -c "grep -q '^OK    daemon:' <<<\"\$1\" && grep -q '^OK    unit: hardened (exposure 1.3)' <<<\"\$1\"" _ "$doctor"
 stop_station
-# The administrator enables the station once it is configured; an upgrade keeps that.
-systemctl enable vhc-stationd.service >/dev/null 2>&1
-rows_before=$(/usr/bin/vhc audit verify --database /var/lib/vhc-station/station.sqlite 2>&1 | tail -1)
+fresh_migrations="$(migrations)"
+quietly dpkg --purge vhc-station vhc-cloud
+rm -f /etc/vhc-station/root.pub /etc/vhc-station/trust-list.cose
 
-echo "== upgrade to $version+1"
-output="$(dpkg -i "${newer[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i (upgrade)"; exit 1; }
-check "the upgrade keeps the edited station.yaml" grep -q '^institution: "3501200000"' /etc/vhc-station/station.yaml
-check "and does not say 'not started' of a configured station" bash -c "! grep -q 'not started' <<<'$output'"
-check "dpkg has $version+1" test "$(dpkg-query -W -f='${Version}' vhc-station)" = "$version+1"
-check "the station the administrator enabled is still enabled" test -L /etc/systemd/system/multi-user.target.wants/vhc-stationd.service
-check "the daemon of the upgrade starts on the same database" start_station
-check "the visit is still there" bash -c "/usr/bin/vhc sessions list --holder A123456789 --json | grep -q '\"holderID\"'"
-stop_station
-check "the audit log is whole after the upgrade" /usr/bin/vhc audit verify --database /var/lib/vhc-station/station.sqlite
-echo "  (audit before: $rows_before)"
+source "$repo/Tests/packaging/upgrade_test.sh"
 
 echo "== remove, then purge"
-dpkg --remove vhc-station vhc-cloud >/dev/null
+: >"$calls"
+quietly dpkg --remove vhc-station vhc-cloud
+check "remove: the station is stopped first (deb-systemd-invoke stop … vhc-stationd.service)" \
+    grep -q '^stop .*vhc-stationd.service' "$calls"
 check "remove: the programs are gone" test ! -e /usr/sbin/vhc-stationd -a ! -e /usr/bin/vhc -a ! -e /usr/bin/vhc-cloud
 check "remove: the configuration and the database stay" test -f /etc/vhc-station/station.yaml -a -f /var/lib/vhc-station/station.sqlite
 check "remove: dpkg keeps vhc-station's configuration (config-files)" \
     test "$(dpkg-query -W -f='${db:Status-Status}' vhc-station)" = "config-files"
-dpkg --purge vhc-station vhc-cloud >/dev/null
+quietly dpkg --purge vhc-station
 check "purge: station.yaml and /var/lib/vhc-station are gone" test ! -e /etc/vhc-station/station.yaml -a ! -e /var/lib/vhc-station
-check "purge: the root key and list the administrator put in /etc/vhc-station stay" \
-    test -f /etc/vhc-station/root.pub -a -f /etc/vhc-station/trust-list.cose
+check "purge: the keys, certificates and root the administrator put in /etc/vhc-station stay" \
+    test -f /etc/vhc-station/root.pub -a -f /etc/vhc-station/institution-key.pem -a -f /etc/vhc-station/api-token
 check "purge: the accounts stay (Debian never removes a system user)" getent passwd vhc-station
 echo "packages: $failures failure(s)"
 exit $((failures > 0))

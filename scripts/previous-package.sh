@@ -27,10 +27,14 @@ dpkg --compare-versions "$version" lt "$current" || fail "the previous version $
 
 # Back to where it was, whatever happens: the branch (or the detached commit), then the tests' build.
 here="$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)"
+log="$(mktemp)"
+# A build's output only when it fails: CI's log stays readable.
+build() { swift build "$@" >"$log" 2>&1 || { cat "$log" >&2; return 1; }; }
 restore() {
     git -c advice.detachedHead=false checkout -q "$here"
     source scripts/build-flags.sh
-    swift build --build-tests "${build_flags[@]}" >&2 || { echo "previous-package: rebuilding this commit failed" >&2; exit 2; }
+    build --build-tests "${build_flags[@]}" || { echo "previous-package: rebuilding this commit failed" >&2; exit 2; }
+    rm -f "$log"
 }
 trap restore EXIT
 
@@ -38,5 +42,5 @@ git -c advice.detachedHead=false checkout -q --detach "$previous"
 echo "previous-package: building $previous ($version) in place" >&2
 # The previous commit's own flags and packaging script: its package as it was.
 source scripts/build-flags.sh
-swift build "${build_flags[@]}" >&2
+build "${build_flags[@]}"
 scripts/package-deb.sh --bin-dir "$(swift build --show-bin-path)" --out "$out" --version "$version" --no-lintian

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -58,6 +59,8 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 CALL_TITLE = "VHC video call"
 # How long a patient has to answer a consent request in this test's sandbox cloud (vhc-cloud serve --consent-window).
 CONSENT_WINDOW = 45
+# Debian's faketime: the laptop's night moves the station's and the cloud's clock (lid_closed_for_the_night).
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 # Installed before the page's own scripts: every oscillator the page starts (the real Web Audio call, the
 # sound still plays) and every scan it posts, so the test sees what the page did, not what it says it did.
@@ -177,6 +180,8 @@ class Desk:
         self.bin = os.path.abspath(bin_dir)
         self.folder = folder
         self.processes = {}
+        # The cloud's and the station's environment; the laptop's night adds libfaketime to it.
+        self.environment = None
         self.run("vhc-cloud", "init", "--dir", "sandbox")
         with open(os.path.join(folder, "sandbox", "sandbox.json")) as manifest:
             self.sandbox = json.load(manifest)
@@ -267,7 +272,7 @@ his:
     def start(self, name, arguments):
         log = open(os.path.join(self.folder, f"{name}.log"), "a")
         self.processes[name] = subprocess.Popen([os.path.join(self.bin, arguments[0]), *arguments[1:]],
-                                                cwd=self.folder, stdout=log, stderr=log)
+                                                cwd=self.folder, stdout=log, stderr=log, env=self.environment)
 
     def start_cloud(self):
         self.start("cloud", ["vhc-cloud", "serve", "--dir", "sandbox", "--listen", f"127.0.0.1:{self.cloud_port}",
@@ -1251,6 +1256,11 @@ def main():
                   "the camera's state")
         check.that(page.js("return document.getElementById('camera').textContent") == "運作中",
                    "the camera shows as streaming")
+        zone = page.js("""const m = -new Date().getTimezoneOffset(), a = Math.abs(m);
+            return `UTC${m < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;""")
+        check.that(re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC[+-]\d\d:\d\d", page.text("station-clock"))
+                   and zone in page.text("station-clock"),
+                   f"the station clock names the browser's zone, in which the page's times are ({page.text('station-clock')})")
         page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10,
                   "the event stream")
         # Online, a valid card is green from its first event (amber "offline" first would sound twice).
@@ -1717,6 +1727,8 @@ def main():
             check.that(report["coldLoadMs"]["loadEvent"] <= 300,
                        "the page's first load from a cold browser (its load event) within 300 ms")
 
+        lid_closed_for_the_night(desk, page, driver, check)
+
         report["checks"] = len(check.passed)
         with open(os.path.join(out, "report.json"), "w") as file:
             json.dump(report, file, indent=2)
@@ -1740,6 +1752,52 @@ def main():
             driver.quit()
         desk.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def lid_closed_for_the_night(desk, page, driver, check):
+    """A laptop's night (issue 25), last, after the figures: the cloud and the station again, now under Debian's
+    libfaketime reading one clock file. The lid closes (SIGSTOP), the clock runs 8 hours and 5 minutes, the lid
+    opens (SIGCONT): the page's sign-in ended with the shift, so the page says how to sign in again instead of
+    showing a stale desk, and a new link, a new login and the next card bring it back."""
+    print("the lid closed for the night", flush=True)
+    clock = os.path.join(desk.folder, "faketime")
+    with open(clock, "w") as file:
+        file.write("+0")
+    desk.environment = {**os.environ, "LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": clock,
+                        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    desk.stop("cloud")
+    desk.start_cloud()
+    desk.restart_station()
+    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30,
+              "the event stream back on the station under the moved clock")
+    before = page.last_event()
+    desk.show(desk.with_photo[-1])
+    page.wait_verdict(before, "a card before the lid closes", color="green")
+    station = desk.processes["station"]
+    os.kill(station.pid, signal.SIGSTOP)
+    ahead = 8 * 3600 + 5 * 60
+    with open(clock, "w") as file:
+        file.write(f"+{ahead}")
+    os.kill(station.pid, signal.SIGCONT)
+    page.wait(lambda: page.js("return !document.getElementById('signin').hidden"), 60,
+              "the page to see its sign-in ended with the shift")
+    check.that(page.js("return document.getElementById('desk').hidden")
+               and "vhc web" in page.text("signin") and masked(desk.with_photo[-1]) not in page.js(
+                   "return document.body.innerText"),
+               "the lid opened 8 hours later: the shift's sign-in is over, the page says to sign in again "
+               "(vhc web) and shows nothing of the visits before")
+    page.shot("13-after-the-night")
+    driver.get(desk.link())
+    page.ready("the page signed in again after the night")
+    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30,
+              "the event stream after the new sign-in")
+    desk.login()
+    before = page.last_event()
+    morning = desk.with_photo[-2]
+    desk.show(morning, "--at", str(int(time.time()) + ahead))
+    verdict = page.wait_verdict(before, "the first card of the morning", color="green")
+    check.that(masked(morning) in verdict["text"],
+               "a new link and the practitioner's new login: the first card of the morning is verified on the page")
 
 
 def current_medications(desk, patient):

@@ -452,13 +452,21 @@ function dateText(seconds) {
 
 function stationNow() { return Date.now() / 1000 + state.clockOffset; }
 
+/** The browser's zone at `date`, as its offset from UTC: "UTC+08:00". */
+function zoneText(date) {
+  const minutes = -date.getTimezoneOffset();
+  const hours = String(Math.floor(Math.abs(minutes) / 60)).padStart(2, "0");
+  return `UTC${minutes < 0 ? "-" : "+"}${hours}:${String(Math.abs(minutes) % 60).padStart(2, "0")}`;
+}
+
 function paintClock() {
   const now = new Date(stationNow() * 1000);
   $("clock").textContent = timeText(now.getTime() / 1000);
   const status = state.status;
   if (status) {
     const behind = status.clock.state === "rolled_back";
-    mark($("station-clock"), `${dateText(now.getTime() / 1000)} ${timeText(now.getTime() / 1000)}${behind ? ` · ${t("health.clockBehind")}` : ""}`, behind ? "bad" : "");
+    // The page's times are the browser's local time; this line names its zone (docs/operations.md, Times).
+    mark($("station-clock"), `${dateText(now.getTime() / 1000)} ${timeText(now.getTime() / 1000)} ${zoneText(now)}${behind ? ` · ${t("health.clockBehind")}` : ""}`, behind ? "bad" : "");
   }
 }
 
@@ -764,10 +772,12 @@ function showSignIn() {
   for (const id of [...state.revealed.keys()]) hideHolder(id);
   state.sessions = [];
   paintSessions();
+  if (state.verdict) backToReady();  // the last holder, masked, leaves the screen and the page's storage
   telemedicine.signedOut();
   $("signin").hidden = false;
   $("desk").hidden = true;
   $("signout").hidden = true;
+  $("stream").hidden = true;
 }
 
 async function checkSignIn() {
@@ -775,6 +785,7 @@ async function checkSignIn() {
   $("signin").hidden = true;
   $("desk").hidden = false;
   $("signout").hidden = false;
+  $("stream").hidden = false;
 }
 
 async function start() {

@@ -512,6 +512,10 @@ class Page:
                        "?.focus(); return document.activeElement?.dataset?.action === arguments[1] "
                        "&& document.activeElement.closest('tr') === row", holder_fragment, action)
 
+    def wait_stream(self, what, seconds=10):
+        """Until the page's event stream is open."""
+        self.wait(lambda: self.js("return document.getElementById('stream').dataset.state") == "open", seconds, what)
+
     def ready(self, what="the page"):
         self.wait(lambda: self.js("return document.body.dataset.ready === 'true'"), 20, what)
 
@@ -986,7 +990,7 @@ def video_call(desk, driver, page, check, report, arguments, folder):
                "an arrow key chooses video consultation (視訊診療), said politely and remembered")
     driver.refresh()
     page.ready("the reloaded page")
-    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10, "the stream")
+    page.wait_stream("the stream", 10)
     check.that(page.js("return document.getElementById('setting-video_consultation').checked"),
                "the setting survives a reload")
     call = VideoCall(driver)
@@ -1195,7 +1199,7 @@ def remote_consent(desk, driver, page, check, expiring):
 
     ask(restarting)
     desk.restart_station()
-    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30, "the stream back")
+    page.wait_stream("the stream back", 30)
     driver.refresh()
     page.ready("the page reloaded after the restart")
     page.wait_consent(restarting, "pending", 15)
@@ -1261,8 +1265,7 @@ def main():
         check.that(re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC[+-]\d\d:\d\d", page.text("station-clock"))
                    and zone in page.text("station-clock"),
                    f"the station clock names the browser's zone, in which the page's times are ({page.text('station-clock')})")
-        page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10,
-                  "the event stream")
+        page.wait_stream("the event stream", 10)
         # Online, a valid card is green from its first event (amber "offline" first would sound twice).
         page.wait(lambda: page.js("return document.getElementById('cloud').dataset.cloud") == "online", 10,
                   "the cloud online")
@@ -1470,8 +1473,7 @@ def main():
         page.shot("09-daemon-restarting")
         desk.start_station()
         desk.login()
-        page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30,
-                  "the event stream to come back")
+        page.wait_stream("the event stream to come back", 30)
         before = page.last_event()
         returning = desk.with_photo[5]
         desk.show(returning)
@@ -1676,7 +1678,7 @@ def main():
         page.shot("11-back-to-ready")
         driver.refresh()
         page.ready("the reloaded page")
-        page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 10, "the stream")
+        page.wait_stream("the stream", 10)
         time.sleep(1.5)
         check.that(page.verdict()["color"] == "idle" and page.tones() == [],
                    "a reload after that does not bring the verdict back")
@@ -1768,8 +1770,7 @@ def lid_closed_for_the_night(desk, page, driver, check):
     desk.stop("cloud")
     desk.start_cloud()
     desk.restart_station()
-    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30,
-              "the event stream back on the station under the moved clock")
+    page.wait_stream("the event stream back on the station under the moved clock", 30)
     before = page.last_event()
     desk.show(desk.with_photo[-1])
     page.wait_verdict(before, "a card before the lid closes", color="green")
@@ -1789,8 +1790,7 @@ def lid_closed_for_the_night(desk, page, driver, check):
     page.shot("13-after-the-night")
     driver.get(desk.link())
     page.ready("the page signed in again after the night")
-    page.wait(lambda: page.js("return document.getElementById('stream').dataset.state") == "open", 30,
-              "the event stream after the new sign-in")
+    page.wait_stream("the event stream after the new sign-in", 30)
     desk.login()
     before = page.last_event()
     morning = desk.with_photo[-2]

@@ -119,7 +119,15 @@ package final class CameraPipeline: Service, CameraStatusProviding {
             }
             self.status.withLock {
                 $0.state = state
-                if state == .streaming { $0.lastError = nil } else if let error { $0.lastError = error }
+                // An unplugged camera stays `camera_unplugged` while its device is missing (the retries'
+                // ENOENT), until it opens again or fails otherwise: that is what happened to it.
+                let stillUnplugged =
+                    $0.lastError == CameraError.Code.unplugged.rawValue && error == CameraError.Code.missing.rawValue
+                if state == .streaming {
+                    $0.lastError = nil
+                } else if let error, !stillUnplugged {
+                    $0.lastError = error
+                }
             }
         }
         let decoder = FrameDecoder()

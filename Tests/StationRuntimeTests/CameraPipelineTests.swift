@@ -38,11 +38,15 @@ struct CameraPipelineTests {
             path: "/dev/video-fake", width: 640, height: 480, service: service,
             logger: Logger(label: "test", factory: { _ in lines }), system: device)
         let running = Task { try await pipeline.run() }
-        // Two and a half seconds: at a fixed half second, five warnings; now one (the next is a minute away).
-        try await Task.sleep(for: .milliseconds(2500))
+        func warnings() -> [String] { lines.messages.filter { $0.contains("camera cannot be opened") } }
+        // The first warning (a loaded machine may take seconds to start the camera's thread), then two more
+        // seconds of retries: at a fixed half second, four more warnings; now none (the next is a minute away).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while warnings().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(2))
         pipeline.stop()
         try await running.value
-        let warnings = lines.messages.filter { $0.contains("camera cannot be opened") }
+        let warnings = warnings()
         #expect(warnings.count == 1, "\(lines.messages)")
         #expect(warnings.first?.contains("/dev/video-fake") == true, "\(warnings)")
         #expect(pipeline.cameraStatus().state == .waitingForDevice)

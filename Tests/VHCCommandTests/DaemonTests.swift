@@ -85,6 +85,8 @@ struct DaemonTests {
         func stop() -> Int32 {
             guard let process else { return -1 }
             process.terminate()
+            // A daemon a test stopped (SIGSTOP, a closed lid) and left stopped on a failure must still end.
+            kill(process.processIdentifier, SIGCONT)
             process.waitUntilExit()
             self.process = nil
             return process.terminationStatus

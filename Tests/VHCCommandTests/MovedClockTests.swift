@@ -9,7 +9,13 @@ import Testing
 /// seconds such as "+28200": libfaketime takes one unit an offset) is the wall clock of the processes started
 /// with `environment`. Their monotonic clock is left alone: a suspended laptop's stops, only the wall clock jumps.
 struct MovedClock {
-    static let libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"  // Debian's faketime
+    /// Debian's faketime, in the machine's multiarch folder.
+    static let libfaketime: String = {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+        return folders.sorted().map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }
+            .first { FileManager.default.fileExists(atPath: $0) }
+            ?? "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+    }()
     let file: String
 
     init(in folder: TemporaryFolder) throws {

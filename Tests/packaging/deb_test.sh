@@ -71,22 +71,33 @@ fi
 
 echo "== the previous commit's packages, to upgrade from"
 # Built now, before anything is installed: scripts/previous-package.sh moves the checkout for a minute and
-# puts the tests' build back. A checkout with changes (a developer's) upgrades from this build's own
-# binaries packaged at a lower version instead, and says so; CI's clean clone always has the real one.
-if mapfile -t previous < <("$repo/scripts/previous-package.sh" "$work/previous") && ((${#previous[@]} == 2)); then
+# puts the tests' build back. A checkout with changes (a developer's: exit 3) or without a previous commit
+# (a shallow clone origin cannot deepen: exit 4) upgrades from this build's own binaries packaged at a
+# lower version instead, and says so; any other failure is one.
+head_commit="$(git -C "$repo" rev-parse HEAD)"
+status=0
+"$repo/scripts/previous-package.sh" "$work/previous" >"$work/previous.list" || status=$?
+mapfile -t previous <"$work/previous.list"
+if ((status == 0)); then
     from="the previous commit's packages ($(dpkg-deb --field "${previous[0]}" Version))"
 else
-    echo "left out: the previous commit's packages (above: why); upgrading from this build packaged as $version~0"
+    ((status == 3 || status == 4)) || bad "scripts/previous-package.sh failed (exit $status, above: why)"
+    echo "left out: the previous commit's packages; upgrading from this build packaged as $version~0"
     mapfile -t previous < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/previous" \
         --version "$version~0" --no-lintian || true)
     from="this build packaged as $version~0"
 fi
 check "two packages to upgrade from: $from" test "${#previous[@]}" -eq 2
-check "the test build is this commit's again" bash -c "'$bin_dir/vhc' --version | grep -q '$(git -C "$repo" rev-parse --short=12 HEAD)'"
+check "the checkout and the test build are this commit's again" \
+    bash -c "test \"\$(git -C '$repo' rev-parse HEAD)\" = '$head_commit' && '$bin_dir/vhc' --version | grep -q '(${head_commit:0:12})'"
 
 # A stand-in for systemd's side of the maintainer scripts: they call deb-systemd-invoke only where systemd
 # runs (/run/systemd/system); this one, first on root's PATH, writes down what it is asked.
 calls="$work/systemd-calls"
+if [[ -e /usr/local/sbin/deb-systemd-invoke ]]; then
+    bad "/usr/local/sbin/deb-systemd-invoke exists: the test would replace it with its stand-in"
+    exit 1
+fi
 stand_in=/usr/local/sbin/deb-systemd-invoke
 printf '#!/bin/sh\necho "$*" >>%s\n' "$calls" >"$stand_in"
 chmod 0755 "$stand_in"

@@ -4,7 +4,7 @@
 # the running station, and then every row kept, the migrations applied, the page still signed in and the
 # queued visits delivered once each to the cloud, itself upgraded.
 # Uses deb_test.sh's helpers and variables: check, bad, start_station, stop_station, as_station, migrations,
-# $work, $calls, $debs, $previous, $from, $fresh_migrations, $version.
+# $work, $calls, $debs, $previous, $from, $fresh_migrations, $version, $head_commit.
 
 echo "== a clinic's station on $from"
 output="$(dpkg -i "${previous[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i (the previous packages)"; exit 1; }
@@ -79,6 +79,8 @@ print(json.dumps(keys))' /var/lib/vhc-station/station.sqlite; }
 rows >"$work/rows-before.json"
 echo "  rows before: $(/usr/bin/python3 -c 'import json, sys
 k = json.load(open(sys.argv[1])); print(", ".join(f"{t} {len(r)}" for t, r in sorted(k.items()) if r))' "$work/rows-before.json")"
+old_daemon="$(/usr/bin/vhc status | sed -n 's/^daemon: //p')"
+echo "  the station runs $old_daemon"
 # The administrator enabled the station once it was configured; an upgrade keeps that.
 # (--root: on the unit files, as when no systemd runs; the stand-in made /run/systemd/system.)
 systemctl --root=/ enable vhc-stationd.service >/dev/null 2>&1
@@ -95,7 +97,8 @@ check "the upgrade asks systemd to restart the station once, and for nothing els
 # What systemd does for try-restart: stop the running daemon, start the unit's ExecStart again.
 stop_station
 check "the new daemon starts on the same database" start_station
-check "vhc status names the new daemon's version" bash -c "/usr/bin/vhc status | grep -q 'daemon: vhc-stationd $version'"
+check "vhc status names the new daemon: its version and this commit (before: $old_daemon)" \
+    bash -c "/usr/bin/vhc status | grep -qx 'daemon: vhc-stationd $version (${head_commit:0:12})'"
 rows >"$work/rows-after.json"
 check "every row of every table is kept (by its key)" /usr/bin/python3 -c 'import json, sys
 before, after = (json.load(open(p)) for p in sys.argv[1:])

@@ -22,6 +22,7 @@ the HEIC photo is made with Debian's heif-enc (libheif-examples).
 import argparse
 import base64
 import functools
+import glob
 import http.client as httpclient
 import json
 import os
@@ -60,7 +61,8 @@ CALL_TITLE = "VHC video call"
 # How long a patient has to answer a consent request in this test's sandbox cloud (vhc-cloud serve --consent-window).
 CONSENT_WINDOW = 45
 # Debian's faketime: the laptop's night moves the station's and the cloud's clock (lid_closed_for_the_night).
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))),
+                   "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 # Installed before the page's own scripts: every oscillator the page starts (the real Web Audio call, the
 # sound still plays) and every scan it posts, so the test sees what the page did, not what it says it did.
@@ -1763,8 +1765,14 @@ def lid_closed_for_the_night(desk, page, driver, check):
     showing a stale desk, and a new link, a new login and the next card bring it back."""
     print("the lid closed for the night", flush=True)
     clock = os.path.join(desk.folder, "faketime")
-    with open(clock, "w") as file:
-        file.write("+0")
+
+    def set_clock(offset):
+        # Whole or not at all: libfaketime reads the file at every call, and an empty one is no offset.
+        with open(clock + ".new", "w") as file:
+            file.write(offset)
+        os.replace(clock + ".new", clock)
+
+    set_clock("+0")
     desk.environment = {**os.environ, "LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": clock,
                         "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     desk.stop("cloud")
@@ -1777,21 +1785,21 @@ def lid_closed_for_the_night(desk, page, driver, check):
     station = desk.processes["station"]
     os.kill(station.pid, signal.SIGSTOP)
     ahead = 8 * 3600 + 5 * 60
-    with open(clock, "w") as file:
-        file.write(f"+{ahead}")
+    set_clock(f"+{ahead}")
     os.kill(station.pid, signal.SIGCONT)
     page.wait(lambda: page.js("return !document.getElementById('signin').hidden"), 60,
               "the page to see its sign-in ended with the shift")
     check.that(page.js("return document.getElementById('desk').hidden")
-               and "vhc web" in page.text("signin") and masked(desk.with_photo[-1]) not in page.js(
-                   "return document.body.innerText"),
+               and "vhc web" in page.text("signin") and page.text("verdict-holder") == ""
+               and masked(desk.with_photo[-1]) not in page.js("return document.body.textContent"),
                "the lid opened 8 hours later: the shift's sign-in is over, the page says to sign in again "
-               "(vhc web) and shows nothing of the visits before")
+               "(vhc web) and holds nothing of the visits before, not even hidden")
     page.shot("13-after-the-night")
     driver.get(desk.link())
     page.ready("the page signed in again after the night")
     page.wait_stream("the event stream after the new sign-in", 30)
     desk.login()
+    check.that(page.verdict()["color"] == "idle", "signed in again, the page starts ready to scan, no verdict of last night")
     before = page.last_event()
     morning = desk.with_photo[-2]
     desk.show(morning, "--at", str(int(time.time()) + ahead))

@@ -772,7 +772,7 @@ function showSignIn() {
   for (const id of [...state.revealed.keys()]) hideHolder(id);
   state.sessions = [];
   paintSessions();
-  if (state.verdict) backToReady();  // the last holder, masked, leaves the screen and the page's storage
+  if (state.verdict) backToReady();  // the last holder, masked, leaves the page; a reload does not bring it back
   telemedicine.signedOut();
   $("signin").hidden = false;
   $("desk").hidden = true;

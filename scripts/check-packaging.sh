@@ -24,7 +24,7 @@ need systemd-analyze systemd
 need systemd-sysusers systemd
 
 echo "== scripts"
-for script in install.sh make-udev-rule.sh check-packaging.sh package-deb.sh make-manual.sh checks.sh; do
+for script in install.sh make-udev-rule.sh check-packaging.sh package-deb.sh make-manual.sh checks.sh previous-package.sh; do
     check "bash -n scripts/$script" bash -n "$repo/scripts/$script"
 done
 check "scripts/install.sh --help" "$repo/scripts/install.sh" --help

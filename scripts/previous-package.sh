@@ -68,4 +68,6 @@ echo "previous-package: building $previous ($version) in place" >&2
 # The previous commit's own flags and packaging script: its package as it was.
 mapfile -t flags < <(flags_of_checkout)
 build "${flags[@]}"
-scripts/package-deb.sh --bin-dir "$(swift build --show-bin-path)" --out "$out" --version "$version" --no-lintian
+quick=()
+if grep -q -- '--quick)' scripts/package-deb.sh; then quick=(--quick); fi  # packed fast where it can be
+scripts/package-deb.sh --bin-dir "$(swift build --show-bin-path)" --out "$out" --version "$version" --no-lintian "${quick[@]}"

@@ -41,7 +41,8 @@ trap cleanup EXIT
 version="$(tr -d '[:space:]' <"$repo/VERSION")"
 echo "== building and linting this commit's packages (version $version)"
 # (A failing build prints why and leaves its list empty: the count below says so.)
-mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" || true)
+# Packed with gzip -1 (--quick): xz takes a minute a package over the debug build's large binaries.
+mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" --quick || true)
 if ((${#debs[@]} != 2)); then
     bad "scripts/package-deb.sh made ${#debs[@]} packages, not 2 (lintian errors?)"
     exit 1
@@ -84,7 +85,7 @@ else
     ((status == 3 || status == 4)) || bad "scripts/previous-package.sh failed (exit $status, above: why)"
     echo "left out: the previous commit's packages; upgrading from this build packaged as $version~0"
     mapfile -t previous < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/previous" \
-        --version "$version~0" --no-lintian || true)
+        --version "$version~0" --no-lintian --quick || true)
     from="this build packaged as $version~0"
 fi
 check "two packages to upgrade from: $from" test "${#previous[@]}" -eq 2

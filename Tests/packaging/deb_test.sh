@@ -41,6 +41,8 @@ trap cleanup EXIT
 version="$(tr -d '[:space:]' <"$repo/VERSION")"
 echo "== building and linting this commit's packages (version $version)"
 # (A failing build prints why and leaves its list empty: the count below says so.)
+# What the packaged daemon says it is (the upgrade checks that this one runs after it).
+packaged_daemon="vhc-stationd $("$bin_dir/vhc-stationd" --version)"
 # Packed with gzip -1 (--quick): xz takes a minute a package over the debug build's large binaries.
 mapfile -t debs < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/new" --quick || true)
 if ((${#debs[@]} != 2)); then
@@ -76,6 +78,7 @@ echo "== the previous commit's packages, to upgrade from"
 # (a shallow clone origin cannot deepen: exit 4) upgrades from this build's own binaries packaged at a
 # lower version instead, and says so; any other failure is one.
 head_commit="$(git -C "$repo" rev-parse HEAD)"
+same_build=0  # 1: upgrading from this build packaged at a lower version
 status=0
 "$repo/scripts/previous-package.sh" "$work/previous" >"$work/previous.list" || status=$?
 mapfile -t previous <"$work/previous.list"
@@ -87,6 +90,7 @@ else
     mapfile -t previous < <("$repo/scripts/package-deb.sh" --bin-dir "$bin_dir" --out "$work/previous" \
         --version "$version~0" --no-lintian --quick || true)
     from="this build packaged as $version~0"
+    same_build=1
 fi
 check "two packages to upgrade from: $from" test "${#previous[@]}" -eq 2
 check "the checkout and the test build are this commit's again" \

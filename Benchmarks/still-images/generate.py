@@ -51,6 +51,11 @@ MP4, MP8, MP12 = (2304, 1728), (3264, 2448), (4032, 3024)
 # code: fraction of the frame width the symbol spans; sigma: defocus blur in pixels at 4 MP (scaled by
 # width / 2304); motion: probability of motion blur and its length at 4 MP; glare: probability.
 PHOTO = dict(code=(0.12, 0.40), tilt=(0, 35), sigma=(0.5, 3.6), motion=(0.3, 3, 10), glare=0.3)
+# A reflection always over the code (glare-veil): its shape, the veil's peak (times the screen's brightness),
+# and the share with a saturated core; the camera meters on the brightest part of the phone (see phone_photo).
+# False: every image as it would be without its glare or damage (the same draws): each reader's loss to them.
+EFFECTS = True
+GLARE_OVER_CODE = dict(shapes=("lobe", "panel", "window"), veil=(1.5, 4.0), core_share=0.2, core=(2.5, 6.0))
 CATEGORIES = {
     "photo-4mp": dict(kind="photo", sizes=[MP4], **PHOTO),
     "photo-8mp": dict(kind="photo", sizes=[MP8], **PHOTO),
@@ -66,6 +71,10 @@ CATEGORIES = {
                             page_fill=(0.6, 0.9), tilt=(0, 30), sigma=(0.5, 2.2), module_mm=(0.55, 1.0)),
     "high-version": dict(kind="high", sizes=[MP4, MP8], versions=(14, 25), code=(0.14, 0.40), tilt=(0, 30),
                          sigma=(0.5, 3.0)),
+    # Issue 26: the front desk's phone under ceiling lights and windows, and phones that are not whole.
+    "glare-veil": dict(kind="photo", sizes=[MP4, MP8], **dict(PHOTO, code=(0.09, 0.30), glare=GLARE_OVER_CODE,
+                                                                   noise=dict(read=(0.002, 0.006), shot=(0.003, 0.012)))),
+    "damaged": dict(kind="photo", sizes=[MP4, MP8], **dict(PHOTO, damage=(1, 3))),
 }
 
 # Display sub-pixel layouts, in the phone-screens format: (channel, x0, x1, y0, y1, parity) in 1/6 pixel.
@@ -230,14 +239,14 @@ def camera_finish(rng, lin_rgb, read=(0.001, 0.003), shot=(0.0008, 0.003), sharp
 
 
 
-def shoot(rng, img, chance, motion, scale):
+def shoot(rng, img, chance, motion, scale, noise=None):
     """The camera's last steps, in one order for every kind of photo: motion blur with `chance`
     (`motion` px at the reference size, times `scale`), the sensor, then JPEG at quality 88-92."""
     mot = 0.0
     if rng.random() < chance:
         mot = _u(rng, *motion) * scale
         img = apply_motion(rng, img, mot)
-    bgr = camera_finish(rng, img)
+    bgr = camera_finish(rng, img, **(noise or {}))
     q = int(rng.integers(88, 93))
     return jpeg(bgr, q), mot, q
 
@@ -288,6 +297,98 @@ def glare_field(rng, W, H, centre, size, peak):
     return _lowres_up(blob, W, H)
 
 
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def reflection_field(rng, W, H, centre, code_px, shape):
+    """Light a source reflects off the phone's glass, peak 1, at 1/4 resolution and scaled up. The camera
+    focuses on the screen, so the reflection of a distant source is soft. `lobe`: a specular highlight
+    (flat-topped to Gaussian); `panel`: a ceiling light panel, a soft-edged rectangle, slightly uneven;
+    `window`: a soft quadrilateral, brighter at the top (sky), crossed by dark glazing bars."""
+    w4, h4 = max(8, W // 4), max(8, H // 4)
+    yy, xx = np.mgrid[0:h4, 0:w4].astype(np.float32)
+    gx, gy = centre[0] / 4, centre[1] / 4
+    ang = _u(rng, 0, math.pi)
+    u = (xx - gx) * math.cos(ang) + (yy - gy) * math.sin(ang)
+    v = -(xx - gx) * math.sin(ang) + (yy - gy) * math.cos(ang)
+    size = code_px / 4
+    if shape == "lobe":
+        ax = max(2.0, size * _u(rng, 0.8, 2.0))
+        ay = ax * _u(rng, 0.6, 1.0)
+        field = np.exp(-np.power((u / ax) ** 2 + (v / ay) ** 2, _u(rng, 0.7, 2.5)))
+    else:
+        ax = max(2.0, size * _u(rng, 0.8, 2.0))
+        ay = ax * _u(rng, 0.6, 1.0)
+        soft = max(0.5, size * _u(rng, 0.03, 0.25))
+        field = _sigmoid((ax - np.abs(u)) / soft) * _sigmoid((ay - np.abs(v)) / soft)
+        if shape == "panel":
+            field *= 1 + 0.15 * (u / ax) * _u(rng, -1, 1)
+        else:
+            field *= 0.75 + 0.25 * np.clip(-v / ay, -1, 1)  # the sky above is brighter
+            bars = int(rng.integers(1, 4))
+            width = max(0.5, ax * _u(rng, 0.03, 0.08))
+            for k in range(bars):
+                at = -ax + 2 * ax * (k + 1) / (bars + 1)
+                field *= 1 - 0.9 * _sigmoid((width - np.abs(u - at)) / (0.5 * soft))
+            if rng.random() < 0.6:
+                field *= 1 - 0.9 * _sigmoid((width - np.abs(v - ay * _u(rng, -0.3, 0.3))) / (0.5 * soft))
+    return _lowres_up(field.astype(np.float32), W, H)
+
+
+def damage_screen(rng, screen, code_box, spm, count):
+    """Draws `count` kinds of damage over the code on the screen's pixels (uint8 sRGB, in place), as the
+    camera then sees them through the glass: `crack` (a cracked screen, lines from an impact), `dead-lines`
+    (rows or columns of dead or stuck pixels), `sticker` (a label or a thumb over part of the code), `smudge`
+    (greasy blotches that wash the modules out). Returns the kinds drawn."""
+    x0, y0, size = code_box
+    kinds = list(rng.permutation(["crack", "dead-lines", "sticker", "smudge"]))[:count]
+    for kind in kinds:
+        if kind == "crack":
+            impact = np.array([x0 + _u(rng, -0.3, 1.3) * size, y0 + _u(rng, -0.3, 1.3) * size])
+            for _ in range(int(rng.integers(3, 9))):
+                point, heading = impact.copy(), _u(rng, 0, 2 * math.pi)
+                colour = (20, 20, 20) if rng.random() < 0.6 else (235, 235, 235)
+                width = int(rng.integers(1, 3 + int(spm // 4)))
+                for _ in range(int(rng.integers(4, 12))):
+                    heading += rng.normal(0, 0.35)
+                    step = size * _u(rng, 0.05, 0.2)
+                    nxt = point + step * np.array([math.cos(heading), math.sin(heading)])
+                    cv2.line(screen, tuple(int(c) for c in point), tuple(int(c) for c in nxt), colour, width,
+                             cv2.LINE_AA)
+                    point = nxt
+        elif kind == "dead-lines":
+            colour = (0, 0, 0) if rng.random() < 0.5 else (40, 230, 60)
+            vertical = rng.random() < 0.5
+            for _ in range(int(rng.integers(1, 4))):
+                at = int((x0 if vertical else y0) + _u(rng, 0, 1) * size)
+                width = int(rng.integers(1, max(2, int(spm))))
+                if vertical:
+                    screen[:, at:at + width] = colour
+                else:
+                    screen[at:at + width, :] = colour
+        elif kind == "sticker":
+            w, h = size * _u(rng, 0.15, 0.4), size * _u(rng, 0.15, 0.4)
+            cx, cy = x0 + _u(rng, 0, 1) * size, y0 + _u(rng, 0, 1) * size
+            if rng.random() < 0.5:  # a label
+                colour = tuple(int(c) for c in rng.integers(150, 250, 3))
+                box = cv2.boxPoints(((cx, cy), (w, h), _u(rng, -30, 30))).astype(np.int32)
+                cv2.fillPoly(screen, [box], colour, cv2.LINE_AA)
+            else:  # a thumb
+                cv2.ellipse(screen, (int(cx), int(cy)), (int(w), int(h * 1.6)), _u(rng, 0, 180), 0, 360,
+                            (150, 110, 90), -1, cv2.LINE_AA)
+        else:
+            for _ in range(int(rng.integers(2, 6))):
+                blot = np.zeros(screen.shape[:2], np.float32)
+                centre = (int(x0 + _u(rng, 0, 1) * size), int(y0 + _u(rng, 0, 1) * size))
+                radius = int(size * _u(rng, 0.06, 0.2))
+                cv2.circle(blot, centre, radius, 1.0, -1)
+                blot = cv2.GaussianBlur(blot, (0, 0), max(1.0, radius * 0.5)) * _u(rng, 0.3, 0.7)
+                grey = screen.astype(np.float32)
+                screen[:] = np.clip(grey + (170 - grey) * blot[:, :, None], 0, 255).astype(np.uint8)
+    return kinds
+
+
 # ------------------------------------------------------------------------------------------- payloads
 
 _CAPACITY = {}
@@ -336,10 +437,17 @@ def phone_screen(rng, matrix, spm_range_mm=(30, 55)):
     return screen, code_box, ppmm, spm, layout
 
 
-def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare_prob, person=False):
-    """Linear RGB camera frame of a phone showing `matrix`, held in a hand in a room."""
+def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare, person=False, damage=None):
+    """Linear RGB camera frame of a phone showing `matrix`, held in a hand in a room. `glare`: the chance
+    of a reflection somewhere on the glass, or GLARE_OVER_CODE's kind of dict for one always over the code;
+    `damage`: how many kinds of damage (a range) to draw over the code (damage_screen)."""
     n = matrix.shape[0]
     screen, code_box, ppmm, spm, layout = phone_screen(rng, matrix)
+    damaged = []
+    if damage:
+        # Drawn on a copy for a twin without it: the same draws, so the same photo otherwise.
+        target = screen if EFFECTS else screen.copy()
+        damaged = damage_screen(rng, target, code_box, spm, int(rng.integers(damage[0], damage[1] + 1)))
     cam = ps.place_camera(rng, dict(cpm=cpm, tilt=tilt), W, H, code_box, n, ppmm)
     Hm = cam["H"]
     brightness = _u(rng, 0.45, 1.0)
@@ -391,10 +499,45 @@ def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare_prob, person=Fals
             sub = img[fb[1]:fb[3], fb[0]:fb[2]]
             sub += (skin * 1.1 - sub) * m
     # glare on the glass, veil, exposure
-    glare = "none"
+    glare_note = "none"
     smax, smin = ps._local_scale(Hm, x0 + size / 2, y0 + size / 2)
     code_px = size * math.sqrt(smax * smin)
-    if rng.random() < glare_prob and bb[2] > bb[0] and bb[3] > bb[1]:
+    white = None  # the exposure, unless a metered reflection sets it
+    if isinstance(glare, dict) and bb[2] > bb[0] and bb[3] > bb[1]:
+        # Over the code, always. A veil is metered: the camera exposes for the brightest part of the phone,
+        # so the lifted whites stay just below clipping and the code's contrast is compressed. A core is
+        # brighter than the metering follows: it clips.
+        shape = _choice(rng, glare["shapes"])
+        core = rng.random() < glare["core_share"]
+        peak = _u(rng, *(glare["core"] if core else glare["veil"]))
+        c = ps._apply(Hm, [(x0 + size / 2, y0 + size / 2)])[0]
+        centre = c + rng.normal(0, 0.25 * code_px, 2)
+        mb_full = np.zeros((H, W), np.float32)
+        mb_full[bb[1]:bb[3], bb[0]:bb[2]] = _fill_box(bb, [body])
+        field = reflection_field(rng, W, H, centre, code_px, shape)
+        # The glass is rarely clean: wiped grease streaks modulate the reflection over a few modules.
+        smear = _u(rng, 0.0, 0.1)
+        if smear > 0.1:
+            module_px = code_px / matrix.shape[0]
+            w2, h2 = max(8, W // 2), max(8, H // 2)
+            length = max(1.0, module_px * _u(rng, 3, 8) / 2)
+            grain = rng.standard_normal((h2, w2), dtype=np.float32)
+            k = int(2 * length) | 1
+            streak = np.zeros((k, k), np.float32)
+            cv2.line(streak, (0, k // 2), (k - 1, k // 2), 1.0, 1)
+            rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), _u(rng, 0, 180), 1.0)
+            streak = cv2.warpAffine(streak, rot, (k, k))
+            grain = cv2.filter2D(grain, -1, streak / max(1e-6, float(streak.sum())))
+            grain = cv2.GaussianBlur(grain, (0, 0), max(0.7, module_px * _u(rng, 0.8, 2.0) / 2))
+            grain /= max(1e-6, float(grain.std()))
+            field *= np.clip(1 + smear * _lowres_up(grain, W, H), 0.0, 2.0)
+        metered = 1 + (min(peak, 1.3) if core else peak)
+        white = _u(rng, 0.85, 1.0)
+        if EFFECTS:
+            img += (field * np.float32(brightness * peak) * mb_full)[:, :, None]
+            white /= metered
+        glare_note = "%s %.2f%s over code" % (shape, peak, " core" if core else "")
+    elif not isinstance(glare, dict) and rng.random() < glare and bb[2] > bb[0] and bb[3] > bb[1]:
         on_code = rng.random() < 0.5
         c = ps._apply(Hm, [(x0 + size / 2, y0 + size / 2)])[0]
         centre = c + rng.normal(0, 0.3 * code_px, 2) if on_code else (_u(rng, 0, W), _u(rng, 0, H))
@@ -403,13 +546,16 @@ def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare_prob, person=Fals
         mb_full = np.zeros((H, W), np.float32)
         mb_full[bb[1]:bb[3], bb[0]:bb[2]] = _fill_box(bb, [body])
         img += (g * mb_full)[:, :, None]
-        glare = "%.2f%s" % (peak / brightness, " over code" if on_code else "")
+        glare_note = "%.2f%s" % (peak / brightness, " over code" if on_code else "")
     veil = brightness * _u(rng, 0.0, 0.06)
-    white = _u(rng, 1.0, 1.4) if rng.random() < 0.25 else _u(rng, 0.55, 1.0)
+    if white is None:  # drawn here, as before issue 26: the other categories' images stay as they were
+        white = _u(rng, 1.0, 1.4) if rng.random() < 0.25 else _u(rng, 0.55, 1.0)
     img += np.float32(veil)
     img *= np.float32(white / brightness)
     notes = "%s, %.1f screen px/module, zoom %.2f cam px/screen px, tilt %.0f, blur sigma %.2f, glare %s" % (
-        layout, spm, zoom, cam["tilt"], sigma_cam, glare)
+        layout, spm, zoom, cam["tilt"], sigma_cam, glare_note)
+    if damaged:
+        notes += ", damage " + "+".join(damaged)
     return img, cam, notes
 
 
@@ -425,8 +571,8 @@ def make_photo(rng, cfg, text, matrix, W, H):
     frac = cfg["code"]
     cpm = (frac[0] * W / n, frac[1] * W / n)
     sigma = _u(rng, *cfg["sigma"]) * s
-    img, cam, notes = phone_photo(rng, matrix, W, H, cpm, cfg["tilt"], sigma, cfg["glare"])
-    data, mot, q = shoot(rng, img, cfg["motion"][0], (cfg["motion"][1], cfg["motion"][2]), s)
+    img, cam, notes = phone_photo(rng, matrix, W, H, cpm, cfg["tilt"], sigma, cfg["glare"], damage=cfg.get("damage"))
+    data, mot, q = shoot(rng, img, cfg["motion"][0], (cfg["motion"][1], cfg["motion"][2]), s, cfg.get("noise"))
     del img
     return data, "%.1f px/module; %s; motion %.1f px; JPEG q%d" % (cam["cpm"], notes, mot, q)
 
@@ -759,7 +905,11 @@ def make_image(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ps.add_set_arguments(ap, per_category=16, jobs=2)
+    ap.add_argument("--without-effects", action="store_true",
+                    help="the same images without their glare or damage (the twins glare-veil and damaged are measured against)")
     args = ap.parse_args(argv)
+    global EFFECTS
+    EFFECTS = not args.without_effects
     jobs = ps.category_jobs(ap, args, CATEGORIES)
     # the slowest kinds first, so that the workers finish together; the output order is the job order
     weight = {"photo-12mp": 0, "monitor-photo": 1, "multi-code-page": 2, "photo-8mp": 3, "screenshot-4k": 4}

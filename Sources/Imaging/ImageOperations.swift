@@ -187,6 +187,48 @@ extension GrayImage {
         return GrayImage(width: width, height: height, pixels: result)
     }
 
+    /// Smoothed by the 5-tap binomial kernel [1 4 6 4 1]/16 in each direction (a Gaussian of σ 1 px,
+    /// in integers: a sixth of `gaussianBlurred`'s time on an 8 MP still); edges are clamped. The
+    /// horizontal sums are kept for five rows at a time, so the only image-sized memory is the result.
+    package func binomialSmoothed() -> GrayImage {
+        guard width > 0, height > 0 else { return self }
+        let w = width, h = height
+        var ring = [UInt16](repeating: 0, count: w * 5)  // horizontal sums of rows y-2…y+2, at most 16 × 255
+        var result = [UInt8](repeating: 0, count: w * h)
+        pixels.withUnsafeBufferPointer { source in
+            ring.withUnsafeMutableBufferPointer { ring in
+                result.withUnsafeMutableBufferPointer { out in
+                    /// Row `y` (clamped), summed horizontally into its slot of the ring.
+                    func sumRow(_ y: Int) {
+                        let row = min(h - 1, max(0, y)) * w, slot = ((y % 5) + 5) % 5 * w
+                        func at(_ x: Int) -> UInt16 { UInt16(source[row + min(w - 1, max(0, x))]) }
+                        for x in 0..<w {
+                            if x >= 2 && x < w - 2 {
+                                let a = UInt16(source[row + x - 2]) &+ UInt16(source[row + x + 2])
+                                let b = UInt16(source[row + x - 1]) &+ UInt16(source[row + x + 1])
+                                ring[slot + x] = a &+ b &* 4 &+ UInt16(source[row + x]) &* 6
+                            } else {
+                                ring[slot + x] = at(x - 2) &+ at(x + 2) &+ (at(x - 1) &+ at(x + 1)) &* 4 &+ at(x) &* 6
+                            }
+                        }
+                    }
+                    for y in -2..<2 { sumRow(y) }
+                    for y in 0..<h {
+                        sumRow(y + 2)
+                        let s = (-2...2).map { ((y + $0) % 5 + 5) % 5 * w }
+                        for x in 0..<w {
+                            let sum =
+                                UInt32(ring[s[0] + x]) &+ UInt32(ring[s[4] + x])
+                                &+ (UInt32(ring[s[1] + x]) &+ UInt32(ring[s[3] + x])) &* 4 &+ UInt32(ring[s[2] + x]) &* 6
+                            out[y * w + x] = UInt8(truncatingIfNeeded: (sum &+ 128) &>> 8)
+                        }
+                    }
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: result)
+    }
+
     /// Rotated by `degrees` (counter-clockwise) about the centre, bilinear, into a canvas that holds
     /// the whole result; uncovered pixels are `background`.
     package func rotated(degrees: Double, background: UInt8 = 255) -> GrayImage {

@@ -19,6 +19,10 @@ extension FrameDecoder {
         /// Area-averaged to half the width and height: a still's moiré and sensor noise averaged out,
         /// at a quarter of the cost.
         case halved
+        /// Smoothed at full size by a binomial kernel, about a Gaussian of σ 1 px (issue 26): under a veil of glare a few grey levels are
+        /// left between dark and light modules and sensor noise flips single pixels, which is what
+        /// zxing-cpp samples; averaged over a pixel's neighbours, the grid reads again.
+        case smoothed
         /// Keystone corrections for steep tilt: the named edge of the frame shortened by a quarter.
         case keystoneTop, keystoneBottom, keystoneLeft, keystoneRight
 
@@ -51,6 +55,7 @@ extension FrameDecoder {
             case .upscaled: "\(engine.rawValue)-upscaled"
             case .invertedUpscaled: "\(engine.rawValue)-inverted-upscaled"
             case .halved: "\(engine.rawValue)-halved"
+            case .smoothed: "\(engine.rawValue)-smoothed"
             case .keystoneTop, .keystoneBottom, .keystoneLeft, .keystoneRight:
                 "\(engine.rawValue)-keystone-\(variant.keystoneEdge!.rawValue)"
             }
@@ -110,10 +115,12 @@ extension FrameDecoder {
         /// For still images: screenshots and photos (`decodeImage`). Chosen on the still-image set
         /// (docs/qr-decoding.md): zxing-cpp as it reads a photo by default (so the station reads at least
         /// what zxing-cpp alone does), its histogram threshold (glare, screenshots), the photo halved
-        /// (moiré and noise averaged out); each code found but not read is retried enlarged.
+        /// (moiré and noise averaged out); when those read nothing, the photo smoothed (a veil of glare
+        /// under sensor noise, issue 26); each code found but not read is retried enlarged.
         package var stillLadder = StillLadder(
             passes: [Pass(.zxingPhoto, .original), Pass(.zxingHistogram, .original), Pass(.zxing, .halved)],
             smallImagePasses: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .upscaled)],
+            fallbackPasses: [Pass(.zxingPhoto, .smoothed)],
             retryEngines: [.zxing, .zxingHistogram])
         /// Frames with a longer side than this are downscaled to it for the downscaled passes.
         package var downscaleLongSide = 800

@@ -93,6 +93,10 @@ package final class FrameDecoder {
         if max(frame.width, frame.height) <= ladder.smallImageLongSide { passes += ladder.smallImagePasses }
         let retry = !ladder.retryEngines.isEmpty
         var found = run(frame, passes: passes, until: .everyPass(before: deadline), collectUnread: retry)
+        if found.codes.isEmpty && !ladder.fallbackPasses.isEmpty {
+            found.absorb(
+                run(frame, passes: ladder.fallbackPasses, until: .everyPass(before: deadline), collectUnread: retry))
+        }
         if retry {
             var tried: [Box] = []
             for outline in found.unread where !found.codes.contains(where: { $0.overlaps(outline) }) {
@@ -154,6 +158,15 @@ package final class FrameDecoder {
             for code in found where !codes.contains(where: { $0.text == code.text && $0.overlaps(code.corners) }) {
                 codes.append(code)
             }
+        }
+
+        /// Adds another run over the same frame: its codes, what it found unread, its counts.
+        mutating func absorb(_ other: Run) {
+            merge(other.codes)
+            unread += other.unread
+            ignored += other.ignored.filter { box in !ignored.contains { $0.intersects(box) } }
+            passesRun += other.passesRun
+            passesSkipped += other.passesSkipped
         }
     }
 
@@ -224,6 +237,8 @@ package final class FrameDecoder {
         case .halved:
             let half = frame.resizedByArea(width: max(1, frame.width / 2), height: max(1, frame.height / 2))
             made = (half, .scaledAxes(frame.width, half.width, frame.height, half.height))
+        case .smoothed:
+            made = (frame.binomialSmoothed(), .scaled(1))
         case .upscaled:
             made = (frame.upscaled(by: 2), .scaled(0.5))
         case .invertedUpscaled:

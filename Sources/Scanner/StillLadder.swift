@@ -9,6 +9,9 @@ package struct StillLadder: Sendable, Equatable {
     /// upscale is cheap and modules are likely small.
     package var smallImagePasses: [Pass]
     package var smallImageLongSide = 1280
+    /// Run only when `passes` (and the small-image ones) read nothing: a pass that costs a whole zxing-cpp
+    /// reading and reads what the others miss, not more of what they read (issue 26's smoothed photo).
+    package var fallbackPasses: [Pass] = []
     /// Engines tried, in turn until one reads, on each code that a pass found but could not decode,
     /// cut out with a margin and enlarged: the upscale only where the modules are small.
     package var retryEngines: [Engine]
@@ -28,9 +31,12 @@ package struct StillLadder: Sendable, Equatable {
         package static let defaultTimeBudget: Duration = .milliseconds(700)
     #endif
 
-    package init(passes: [Pass], smallImagePasses: [Pass] = [], retryEngines: [Engine] = []) {
+    package init(
+        passes: [Pass], smallImagePasses: [Pass] = [], fallbackPasses: [Pass] = [], retryEngines: [Engine] = []
+    ) {
         self.passes = passes
         self.smallImagePasses = smallImagePasses
+        self.fallbackPasses = fallbackPasses
         self.retryEngines = retryEngines
     }
 }

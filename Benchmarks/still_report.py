@@ -125,6 +125,8 @@ def main():
         if st and best and stats.get((category, best)):
             line(st["read"] >= stats[(category, best)]["read"], "%s: station reads %d/%d, the best other (%s) %d" % (
                 category, st["read"], st["expected"], best, stats[(category, best)]["read"]))
+        else:
+            line(False, "%s: no station or no other reader's results to compare" % category)
     if hard and others:
         total = lambda d: sum((stats.get((c, d)) or {}).get("read", 0) for c in hard)
         best = max(others, key=total)

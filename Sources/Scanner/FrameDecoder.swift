@@ -81,7 +81,8 @@ package final class FrameDecoder {
     }
 
     /// Decodes a still image (a screenshot, a photo) with the still ladder: every pass, the union of
-    /// what they read, then the codes found but not read tried again, enlarged; within the work bound.
+    /// what they read, then the codes found but not read tried again, enlarged; when that reads nothing,
+    /// the fallback passes, and their codes found but not read retried; within the work bound.
     package func decodeImage(_ image: GrayImage) -> StillImageRead {
         let ladder = configuration.stillLadder
         let clock = ContinuousClock()
@@ -93,35 +94,14 @@ package final class FrameDecoder {
         if max(frame.width, frame.height) <= ladder.smallImageLongSide { passes += ladder.smallImagePasses }
         let retry = !ladder.retryEngines.isEmpty
         var found = run(frame, passes: passes, until: .everyPass(before: deadline), collectUnread: retry)
-        if found.codes.isEmpty && !ladder.fallbackPasses.isEmpty {
+        var tried: [Box] = []
+        if retry { retryUnread(in: frame, found: &found, tried: &tried, deadline: deadline) }
+        // The fallback only where nothing was read, retried codes included, and no code was set aside
+        // for its payload: it costs a whole reading of the image.
+        if found.codes.isEmpty && found.ignored.isEmpty && !ladder.fallbackPasses.isEmpty {
             found.absorb(
                 run(frame, passes: ladder.fallbackPasses, until: .everyPass(before: deadline), collectUnread: retry))
-        }
-        if retry {
-            var tried: [Box] = []
-            for outline in found.unread where !found.codes.contains(where: { $0.overlaps(outline) }) {
-                // Each pass may have found the same unread code: retry it once.
-                guard let box = Box(outline), !tried.contains(where: { $0.intersects(box) }) else { continue }
-                tried.append(box)
-                // Past the budget a retry is not started, and the read is not complete.
-                guard clock.now < deadline else {
-                    found.passesSkipped += 1
-                    continue
-                }
-                // A large code that failed is not a small-module problem, and enlarging it would be costly.
-                guard let region = frame.region(around: outline, margin: ladder.retryMargin),
-                    max(region.image.width, region.image.height) <= ladder.retryMaximumSide
-                else { continue }
-                let enlarged = region.image.upscaled(by: ladder.retryUpscale)
-                let toFrame = ToFrame.scaledAndShifted(
-                    1 / Double(ladder.retryUpscale), x: Double(region.x), y: Double(region.y))
-                let retry = run(
-                    enlarged, passes: ladder.retryEngines.map { Pass($0, .original) }, until: .firstRead,
-                    toFrame: toFrame, named: "-retry")
-                found.merge(retry.codes)
-                found.passesRun += retry.passesRun
-                found.ignored += retry.ignored.filter { box in !found.ignored.contains { $0.intersects(box) } }
-            }
+            if retry { retryUnread(in: frame, found: &found, tried: &tried, deadline: deadline) }
         }
         let toImage = ToFrame.scaledAxes(image.width, frame.width, image.height, frame.height)
         let codes = reduced ? found.codes.map { $0.mapped(toImage) } : found.codes
@@ -129,6 +109,37 @@ package final class FrameDecoder {
             size: [image.width, image.height], codes: codes, ignored: found.ignored.count, passesRun: found.passesRun,
             passesSkipped: found.passesSkipped,
             reducedFrom: reduced ? [image.width, image.height] : nil)
+    }
+
+    /// Each code the passes found but could not read, and no pass read, cut out with a margin, enlarged and
+    /// read again (once per place: `tried`); none is started past `deadline`, and one not started is counted.
+    private func retryUnread(
+        in frame: GrayImage, found: inout Run, tried: inout [Box], deadline: ContinuousClock.Instant
+    ) {
+        let ladder = configuration.stillLadder
+        for outline in found.unread where !found.codes.contains(where: { $0.overlaps(outline) }) {
+            // Each pass may have found the same unread code: retry it once.
+            guard let box = Box(outline), !tried.contains(where: { $0.intersects(box) }) else { continue }
+            tried.append(box)
+            // Past the budget a retry is not started, and the read is not complete.
+            guard ContinuousClock.now < deadline else {
+                found.passesSkipped += 1
+                continue
+            }
+            // A large code that failed is not a small-module problem, and enlarging it would be costly.
+            guard let region = frame.region(around: outline, margin: ladder.retryMargin),
+                max(region.image.width, region.image.height) <= ladder.retryMaximumSide
+            else { continue }
+            let enlarged = region.image.upscaled(by: ladder.retryUpscale)
+            let toFrame = ToFrame.scaledAndShifted(
+                1 / Double(ladder.retryUpscale), x: Double(region.x), y: Double(region.y))
+            let retry = run(
+                enlarged, passes: ladder.retryEngines.map { Pass($0, .original) }, until: .firstRead,
+                toFrame: toFrame, named: "-retry")
+            found.merge(retry.codes)
+            found.passesRun += retry.passesRun
+            found.ignored += retry.ignored.filter { box in !found.ignored.contains { $0.intersects(box) } }
+        }
     }
 
     /// Runs `passes` in order and returns the codes of the first pass that reads any, or with

@@ -94,9 +94,8 @@ package struct VisitSessions: Sendable {
         guard lastFour.count == 4, lastFour.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
             throw SessionError(.idCheckInvalid, "lastFour must be the document number's last 4 letters or digits")
         }
-        let trimmedOperator = operatorName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...64).contains(trimmedOperator.count), !trimmedOperator.contains(where: \.isNewline) else {
-            throw SessionError(.idCheckInvalid, "operator must be 1 to 64 characters, on one line")
+        guard let trimmedOperator = OperatorName.validated(operatorName) else {
+            throw SessionError(.idCheckInvalid, "operator must be 1 to 64 characters, no control characters")
         }
         // A mismatch is refused, but its audit entry is kept: the write commits, then the error is thrown.
         let result = try database.writer.write { db -> Result<VisitSession, SessionError> in

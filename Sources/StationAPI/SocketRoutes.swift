@@ -125,10 +125,9 @@ extension Routes {
     /// The operator's way out of a wrong clock mark (docs/openapi.yaml); audited with their name.
     func resetClock(_ request: Request, _ context: StationRequestContext) async throws -> Response {
         let asked = try await Self.decodeJSON(ClockResetRequest.self, request, context)
-        let name = asked.operator.trimmingCharacters(in: .whitespaces)
-        guard (1...64).contains(name.count),
-            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else { throw Problem.badRequest("operator must be 1 to 64 characters, no control characters") }
+        guard let name = OperatorName.validated(asked.operator) else {
+            throw Problem.badRequest("operator must be 1 to 64 characters, no control characters")
+        }
         let service = service
         let reset = try await Blocking.run { try service.resetClock(operator: name) }
         return try json(ClockResetResponse(previousHighWater: reset.previous, highWater: reset.highWater))

@@ -30,7 +30,12 @@ struct GlareTests {
         let decoder = FrameDecoder()
         #expect(decoder.decode(frame, passes: [.init(.zxingPhoto, .original), .init(.zxing, .halved)]).isEmpty)
         #expect(decoder.decode(frame, passes: [.init(.zxingPhoto, .smoothed)]).map(\.text) == [text])
-        #expect(decoder.decodeImage(frame).codes.map(\.text) == [text])
+        let read = decoder.decodeImage(frame).codes
+        #expect(read.map(\.text) == [text] && read.first?.pass == "zxing-photo-smoothed", "\(read.map(\.pass))")
+        // The same ladder without its fallback reads nothing: the smoothed photo is what reads it.
+        var configuration = FrameDecoder.Configuration()
+        configuration.stillLadder.fallbackPasses = []
+        #expect(FrameDecoder(configuration: configuration).decodeImage(frame).codes.isEmpty)
     }
 
     @Test("the binomial smoothing: [1 4 6 4 1]/16 each way, rounded; flat areas and clamped edges unchanged")
@@ -48,5 +53,30 @@ struct GlareTests {
         }
         let flat = GrayImage(width: 7, height: 3, filledWith: 93)
         #expect(flat.binomialSmoothed().pixels == flat.pixels)
+    }
+
+    @Test("the binomial smoothing against a plain reference, edges clamped, on every size from 1×1 to 7×7 and a row and a column")
+    func binomialEdges() {
+        var generator = SeededGenerator(seed: 5)
+        let sizes = (1...7).flatMap { w in (1...7).map { (w, $0) } } + [(40, 1), (1, 40)]
+        let weights = [1, 4, 6, 4, 1]
+        for (width, height) in sizes {
+            var image = GrayImage(width: width, height: height, filledWith: 0)
+            for index in image.pixels.indices { image.pixels[index] = UInt8.random(in: 0...255, using: &generator) }
+            var expected: [UInt8] = []
+            for y in 0..<height {
+                for x in 0..<width {
+                    var sum = 0
+                    for dy in -2...2 {
+                        for dx in -2...2 {
+                            let pixel = image[min(width - 1, max(0, x + dx)), min(height - 1, max(0, y + dy))]
+                            sum += Int(pixel) * weights[dx + 2] * weights[dy + 2]
+                        }
+                    }
+                    expected.append(UInt8((sum + 128) >> 8))
+                }
+            }
+            #expect(image.binomialSmoothed().pixels == expected, "\(width)×\(height)")
+        }
     }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Station
 import StationAPI
 import StationMetrics
+import StationModels
 import StationRuntime
 import StationTestSupport
 import Synchronization
@@ -273,7 +274,20 @@ struct StationAPITests {
             try sessions.recordIDCheck(
                 sessionID: "none", document: .nationalIDCard, lastFour: "6789", operatorName: " ", now: 0)
         } throws: { error in
-            (error as? SessionError)?.message == "operator must be 1 to 64 characters, on one line"
+            (error as? SessionError)?.message == "operator must be 1 to 64 characters, no control characters"
+        }
+    }
+
+    @Test("an operator's name, one rule as docs/openapi.yaml states it: scalars counted, no control or separator, not only spaces")
+    func operatorNameRule() {
+        #expect(OperatorName.validated("  林小姐 ") == "林小姐")
+        #expect(OperatorName.validated(String(repeating: "a", count: 64)) == String(repeating: "a", count: 64))
+        // Schemathesis's find: U+0085 (NEL) and U+0002 inside a name the schema allowed.
+        for refused in [" ", "", "o\u{AC}\u{BF}\u{85}@\u{2}", "a\nb", "a\u{2028}b", "tab\there",
+            String(repeating: "a", count: 65), " " + String(repeating: "a", count: 64),
+            String(repeating: "e\u{301}", count: 33)]  // 33 characters, 66 scalars: JSON Schema counts 66
+        {
+            #expect(OperatorName.validated(refused) == nil, "\(refused.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 

@@ -136,9 +136,7 @@ package final class FrameDecoder {
             let retry = run(
                 enlarged, passes: ladder.retryEngines.map { Pass($0, .original) }, until: .firstRead,
                 toFrame: toFrame, named: "-retry")
-            found.merge(retry.codes)
-            found.passesRun += retry.passesRun
-            found.ignored += retry.ignored.filter { box in !found.ignored.contains { $0.intersects(box) } }
+            found.absorb(retry)
         }
     }
 

@@ -136,12 +136,9 @@ struct ForwardingDaemonTests {
         }
 
         func waitFor(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if try condition() { return }
-                Thread.sleep(forTimeInterval: 0.05)
+            if try !polled(seconds: seconds, interval: 0.05, condition) {
+                throw TestFailure("timed out waiting for \(what); daemon log: \(log("daemon.log"))")
             }
-            throw TestFailure("timed out waiting for \(what); daemon log: \(log("daemon.log"))")
         }
 
         /// Writes `pin` to the file `name` in the test's folder, mode 0600; returns its path.

@@ -76,10 +76,9 @@ struct MovedClockTests {
         try clock.set("+8h")
         kill(pid, SIGCONT)
         var states: [String] = []
-        for _ in 0..<100 {
+        _ = try polled(seconds: 10) {
             states = try sessionStates()
-            if states == ["expired"] { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            return states == ["expired"]
         }
         #expect(states == ["expired"], "the one-hour visit expired during the 8 hours, as documented")
 
@@ -116,13 +115,10 @@ struct MovedClockTests {
             let answer = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
             return answer?["camera"] as? [String: Any] ?? [:]
         }
-        func waitFor(_ what: String, seconds: Double = 15, _ condition: () throws -> Bool) throws {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if try condition() { return }
-                Thread.sleep(forTimeInterval: 0.1)
+        func waitFor(_ what: String, _ condition: () throws -> Bool) throws {
+            if try !polled(seconds: 15, condition) {
+                Issue.record("timed out waiting for \(what): \(try camera()) \(station.logText)")
             }
-            Issue.record("timed out waiting for \(what): \(try camera()) \(station.logText)")
         }
         try waitFor("the first card read by the camera") {
             try station.client("sessions", "list", "--state", "active").stdout.contains("A123456789")

@@ -151,8 +151,7 @@ start_station() {
     setpriv --reuid=vhc-station --regid=vhc --init-groups /usr/sbin/vhc-stationd --config /etc/vhc-station/station.yaml \
         2>>"$work/station.log" &
     daemon=$!
-    for _ in $(seq 100); do /usr/bin/vhc status >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
+    eventually 10 /usr/bin/vhc status
 }
 stop_station() { kill "$daemon" && wait "$daemon" || true; daemon=""; }
 # A step's output only when it fails: the stand-in's /run/systemd/system has systemctl try a bus that is not

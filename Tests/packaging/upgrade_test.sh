@@ -3,8 +3,9 @@
 # forwarded, two queued while the cloud is away, the audit log, a page signed in), this commit's installed over
 # the running station, and then every row kept, the migrations applied, the page still signed in and the
 # queued visits delivered once each to the cloud, itself upgraded.
-# Uses deb_test.sh's helpers and variables: check, bad, start_station, stop_station, as_station, migrations,
-# $work, $calls, $debs, $previous, $from, $fresh_migrations, $version, $packaged_daemon, $same_build.
+# Uses scripts/checks.sh's helpers (check, bad, eventually) and deb_test.sh's (start_station, stop_station,
+# as_station, migrations, and $work, $calls, $debs, $previous, $from, $fresh_migrations, $version,
+# $packaged_daemon, $same_build).
 
 echo "== a clinic's station on $from"
 output="$(dpkg -i "${previous[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i (the previous packages)"; exit 1; }
@@ -14,8 +15,7 @@ api_port=$(free_port)
 start_cloud() {
     /usr/bin/vhc-cloud serve --dir "$work/sandbox" --listen "127.0.0.1:$cloud_port" >>"$work/cloud.log" 2>&1 &
     cloud=$!
-    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$cloud_port") 2>/dev/null && return 0; sleep 0.1; done
-    return 1
+    eventually 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$cloud_port"
 }
 stop_cloud() { kill "$cloud" && wait "$cloud" || true; cloud=""; }
 /usr/bin/vhc-cloud init --dir "$work/sandbox" >/dev/null
@@ -48,7 +48,7 @@ sed -e "s/^institution: .*/institution: \"$institution\"/" -e 's|^  path: /dev/v
 install -d -m 0750 -o vhc-station -g vhc /run/vhc-station
 check "the previous cloud starts on a new sandbox" start_cloud
 check "the previous daemon starts on the clinic's configuration" start_station
-for _ in $(seq 100); do /usr/bin/vhc status 2>/dev/null | grep -q 'trust list: sequence' && break; sleep 0.1; done
+eventually 10 bash -c "/usr/bin/vhc status | grep -q 'trust list: sequence'" || true
 check "the practitioner logs in" /usr/bin/vhc login --certificate "$work/sandbox/practitioners/$practitioner/cert.pem" \
     --key "$work/sandbox/practitioners/$practitioner/key.pem"
 check "a visit opened online" bash -c "/usr/bin/vhc submit '$(card 0)' | grep -q '^valid:'"
@@ -108,7 +108,7 @@ check "the migrations applied are this commit's, as on a fresh install" test "$(
 check "the page is still signed in" test "$(page_status)" = 200
 # The cloud back, upgraded too (its database migrated by the new vhc-cloud): the queue drains, once each.
 check "the new cloud starts on the previous sandbox" start_cloud
-for _ in $(seq 150); do /usr/bin/vhc status 2>/dev/null | grep -q 'outbox 0' && break; sleep 0.2; done
+eventually 30 bash -c "/usr/bin/vhc status | grep -q 'outbox 0'" || true
 check "the visits queued before the upgrade are delivered (outbox 0)" bash -c "/usr/bin/vhc status | grep -q 'cloud: online, outbox 0'"
 opened="$(/usr/bin/python3 -c 'import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM audit_log WHERE kind = '"'visit.opened'"'").fetchone()[0])' \

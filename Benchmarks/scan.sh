@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The phone-screen QR benchmark (issue 3), in one go and on one core: generates the set if it is
-# missing (deterministic, seed 1), then runs the station's decoder and zbar alone (ScanBenchmark),
-# zbarimg, and zxing-cpp and OpenCV's WeChat detector when their PyPI wheels are installed
-# (pip install zxing-cpp opencv-contrib-python-headless), and prints the table with the targets.
+# missing or was made by another version of the generator (deterministic, seed 1), then runs the
+# station's decoder and zbar alone (ScanBenchmark), zbarimg, and zxing-cpp and OpenCV's WeChat detector
+# when their PyPI wheels are installed (pip install zxing-cpp opencv-contrib-python-headless), and
+# prints the table with the targets.
 #   Benchmarks/scan.sh [SET-DIRECTORY] [PER-CATEGORY]     (defaults: .build-bench/phone-screens, 50)
 set -euo pipefail
 # The benchmark targets are declared only with this set (Package.swift).
@@ -16,7 +17,10 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$core" "$@"; else "$@
 # The generator needs numpy and OpenCV; the baselines are zxing-cpp and OpenCV's WeChat detector (PyPI).
 python3 -c "import numpy, cv2, zxingcpp; cv2.wechat_qrcode_WeChatQRCode" 2>/dev/null \
     || python3 -m pip install --quiet numpy opencv-contrib-python-headless "zxing-cpp==3.1.1"
-if [[ ! -f "$set_dir/truth.json" ]]; then
+# Made again when missing or made by another version of the generator (a set without the newer categories).
+generator="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["generator"])' "$set_dir/truth.json" 2>/dev/null || true)"
+wanted="$(sed -n 's/^GENERATOR = "\([^"]*\)".*/\1/p' Benchmarks/phone-screens/generate.py)"
+if [[ "$generator" != "$wanted" ]]; then
     python3 Benchmarks/phone-screens/generate.py --out "$set_dir" --seed 1 --per-category "$per_category"
 fi
 swift build -c release --product ScanBenchmark >/dev/null || swift build -c release --product ScanBenchmark

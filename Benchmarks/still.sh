@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The still-image QR benchmark (issue 11), in one go and on one core: generates the still set if it is
-# missing (deterministic, seed 1: phone photos of phone screens and monitors, video-call screenshots,
-# pages of several codes, high QR versions), then reads every image with the station's still ladder
+# missing or made by another version of the generator (deterministic, seed 1: phone photos of phone
+# screens and monitors, video-call screenshots, pages of several codes, high QR versions, glare and
+# damage), then reads every image with the station's still ladder
 # (ScanBenchmark --still, as POST /v1/scans/image reads it) and with zxing-cpp 3.1, OpenCV's WeChat
 # detector and zbar from their PyPI wheels, every reader timed with the image's decoding included, and
 # prints the table with the targets. A separate run reads one 12 MP photo for the peak memory.
@@ -17,7 +18,10 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$core" "$@"; else "$@
 
 python3 -c "import numpy, cv2, zxingcpp, pyzbar, PIL; cv2.wechat_qrcode_WeChatQRCode" 2>/dev/null \
     || python3 -m pip install --quiet numpy opencv-contrib-python-headless "zxing-cpp==3.1.1" pyzbar pillow
-if [[ ! -f "$set_dir/truth.json" ]]; then
+# Made again when missing or made by another version of the generator (a set without the newer categories).
+generator="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["generator"])' "$set_dir/truth.json" 2>/dev/null || true)"
+wanted="$(sed -n 's/^GENERATOR = "\([^"]*\)".*/\1/p' Benchmarks/still-images/generate.py)"
+if [[ "$generator" != "$wanted" ]]; then
     python3 Benchmarks/still-images/generate.py --out "$set_dir" --seed 1 --per-category "$per_category" --jobs "$(nproc)"
 fi
 swift build -c release --product ScanBenchmark >/dev/null || swift build -c release --product ScanBenchmark

@@ -12,8 +12,8 @@ import Scanner
 /// {"file", "category", "decoder": "station", "expected", "read", "extra", "ms"}.
 ///   --each-pass: one line per image and candidate pass instead ("decoder": "pass:NAME"), each pass
 ///     alone on the decoded image (file decoding excluded), to choose the ladder by measurement.
-///   --ladder a,b,… [--retry e,f|none] [--small g,h|none]: another still ladder than the default (to
-///     compare ladders in one run).
+///   --ladder a,b,… [--retry e,f|none] [--small g,h|none] [--fallback i,j|none]: another still ladder
+///     than the default (to compare ladders in one run).
 ///   --memory-probe FILE: reads one image and prints the process's peak resident memory.
 enum StillBenchmark {
     static let usage = "ScanBenchmark --still SET-DIRECTORY [--repeat N] [--each-pass] | --memory-probe FILE"
@@ -75,6 +75,7 @@ enum StillBenchmark {
         if let ladder = passes("--ladder") { configuration.stillLadder.passes = ladder }
         if let small = passes("--small") { configuration.stillLadder.smallImagePasses = small }
         if let retry = passes("--retry") { configuration.stillLadder.retryEngines = retry.map(\.engine) }
+        if let fallback = passes("--fallback") { configuration.stillLadder.fallbackPasses = fallback }
         let decoder = FrameDecoder(configuration: configuration)
         let candidates: [FrameDecoder.Pass] = FrameDecoder.Pass.all.filter {
             // Upscaling a large still is what the issue rules out; keystones are camera-only.

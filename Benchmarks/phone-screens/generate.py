@@ -37,7 +37,7 @@ sys.dont_write_bytecode = True  # do not leave __pycache__ in tools/reference
 sys.path.insert(0, os.path.join(REPO, "tools", "reference"))
 import vhc_reference as vr  # noqa: E402
 
-GENERATOR = "vhc phone-screens 1"
+GENERATOR = "vhc phone-screens 2"  # 2: issue 26's glare-veil and damaged categories added
 
 # ------------------------------------------------------------------------------------------ categories
 # cpm: camera pixels per module (along the code's width); tilt: out-of-plane rotation in degrees.
@@ -52,7 +52,21 @@ CATEGORIES = {
                           dark=True),
     "plain-1280":    dict(token="plain",     size=(1280, 720), cpm=(3.0, 8.0), tilt=(0, 20),  glare="mild"),
     "small-1280":    dict(token="plain",     size=(1280, 720), cpm=(1.5, 3.0), tilt=(0, 20),  glare="mild"),
+    # Issue 26: the front desk's phone under a ceiling light or a window (glare "veil": GLARE_OVER_CODE, with
+    # INDOOR_NOISE), and phones that are not whole (damage: how many kinds, damage_screen).
+    "glare-veil-640": dict(token="plain",    size=(640, 480),  cpm=(2.5, 5.0), tilt=(0, 20),  glare="veil"),
+    "damaged-640":   dict(token="plain",     size=(640, 480),  cpm=(2.5, 5.0), tilt=(0, 20),  glare="mild",
+                          damage=(1, 3)),
+    "glare-veil-1280": dict(token="plain",   size=(1280, 720), cpm=(3.0, 8.0), tilt=(0, 20),  glare="veil"),
 }
+# A reflection always over the code: its shape, the veil's peak (times the screen's brightness) and the share
+# with a saturated core; the camera meters on the brightest part of the phone (make_image).
+GLARE_OVER_CODE = dict(shapes=("lobe", "panel", "window"), veil=(1.5, 4.0), core_share=0.2, core=(2.5, 6.0))
+# Sensor noise under a veil indoors: the gain is up (read noise) and the lifted light adds shot noise.
+INDOOR_NOISE = dict(read=(0.002, 0.006), shot=(0.003, 0.012))
+# False (--without-effects): every image as it would be without its glare or damage, from the same draws:
+# each reader's loss to them.
+EFFECTS = True
 CATEGORY_STRIDE = 100000  # image index = category number * stride + image number; rng = PCG64(seed + index)
 
 # ------------------------------------------------------------------------------------------- tokens
@@ -271,6 +285,110 @@ def smooth_noise(rng, h, w, cell):
 
 
 SRGB_TO_LIN = ((np.arange(256) / 255.0) ** 2.2).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- glare and damage
+# Issue 26's models, shared with the still-image generator: a reflection of a light over the code and
+# damage drawn over the code on the screen.
+
+def _choice(rng, seq):
+    return seq[int(rng.integers(len(seq)))]
+
+
+def _lowres_up(a, W, H):
+    return cv2.resize(a, (W, H), interpolation=cv2.INTER_LINEAR)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def reflection_field(rng, W, H, centre, code_px, shape):
+    """Light a source reflects off the phone's glass, peak 1, at 1/4 resolution and scaled up. The camera
+    focuses on the screen, so the reflection of a distant source is soft. `lobe`: a specular highlight
+    (flat-topped to Gaussian); `panel`: a ceiling light panel, a soft-edged rectangle, slightly uneven;
+    `window`: a soft quadrilateral, brighter at the top (sky), crossed by dark glazing bars."""
+    w4, h4 = max(8, W // 4), max(8, H // 4)
+    yy, xx = np.mgrid[0:h4, 0:w4].astype(np.float32)
+    gx, gy = centre[0] / 4, centre[1] / 4
+    ang = _u(rng, 0, math.pi)
+    u = (xx - gx) * math.cos(ang) + (yy - gy) * math.sin(ang)
+    v = -(xx - gx) * math.sin(ang) + (yy - gy) * math.cos(ang)
+    size = code_px / 4
+    if shape == "lobe":
+        ax = max(2.0, size * _u(rng, 0.8, 2.0))
+        ay = ax * _u(rng, 0.6, 1.0)
+        field = np.exp(-np.power((u / ax) ** 2 + (v / ay) ** 2, _u(rng, 0.7, 2.5)))
+    else:
+        ax = max(2.0, size * _u(rng, 0.8, 2.0))
+        ay = ax * _u(rng, 0.6, 1.0)
+        soft = max(0.5, size * _u(rng, 0.03, 0.25))
+        field = _sigmoid((ax - np.abs(u)) / soft) * _sigmoid((ay - np.abs(v)) / soft)
+        if shape == "panel":
+            field *= 1 + 0.15 * (u / ax) * _u(rng, -1, 1)
+        else:
+            field *= 0.75 + 0.25 * np.clip(-v / ay, -1, 1)  # the sky above is brighter
+            bars = int(rng.integers(1, 4))
+            width = max(0.5, ax * _u(rng, 0.03, 0.08))
+            for k in range(bars):
+                at = -ax + 2 * ax * (k + 1) / (bars + 1)
+                field *= 1 - 0.9 * _sigmoid((width - np.abs(u - at)) / (0.5 * soft))
+            if rng.random() < 0.6:
+                field *= 1 - 0.9 * _sigmoid((width - np.abs(v - ay * _u(rng, -0.3, 0.3))) / (0.5 * soft))
+    return _lowres_up(field.astype(np.float32), W, H)
+
+
+def damage_screen(rng, screen, code_box, spm, count):
+    """Draws `count` kinds of damage over the code on the screen's pixels (uint8 sRGB, in place), as the
+    camera then sees them through the glass: `crack` (a cracked screen, lines from an impact), `dead-lines`
+    (rows or columns of dead or stuck pixels), `sticker` (a label or a thumb over part of the code), `smudge`
+    (greasy blotches that wash the modules out). Returns the kinds drawn."""
+    x0, y0, size = code_box
+    kinds = list(rng.permutation(["crack", "dead-lines", "sticker", "smudge"]))[:count]
+    for kind in kinds:
+        if kind == "crack":
+            impact = np.array([x0 + _u(rng, -0.3, 1.3) * size, y0 + _u(rng, -0.3, 1.3) * size])
+            for _ in range(int(rng.integers(3, 9))):
+                point, heading = impact.copy(), _u(rng, 0, 2 * math.pi)
+                colour = (20, 20, 20) if rng.random() < 0.6 else (235, 235, 235)
+                width = int(rng.integers(1, 3 + int(spm // 4)))
+                for _ in range(int(rng.integers(4, 12))):
+                    heading += rng.normal(0, 0.35)
+                    step = size * _u(rng, 0.05, 0.2)
+                    nxt = point + step * np.array([math.cos(heading), math.sin(heading)])
+                    cv2.line(screen, tuple(int(c) for c in point), tuple(int(c) for c in nxt), colour, width,
+                             cv2.LINE_AA)
+                    point = nxt
+        elif kind == "dead-lines":
+            colour = (0, 0, 0) if rng.random() < 0.5 else (40, 230, 60)
+            vertical = rng.random() < 0.5
+            for _ in range(int(rng.integers(1, 4))):
+                at = int((x0 if vertical else y0) + _u(rng, 0, 1) * size)
+                width = int(rng.integers(1, max(2, int(spm))))
+                if vertical:
+                    screen[:, at:at + width] = colour
+                else:
+                    screen[at:at + width, :] = colour
+        elif kind == "sticker":
+            w, h = size * _u(rng, 0.15, 0.4), size * _u(rng, 0.15, 0.4)
+            cx, cy = x0 + _u(rng, 0, 1) * size, y0 + _u(rng, 0, 1) * size
+            if rng.random() < 0.5:  # a label
+                colour = tuple(int(c) for c in rng.integers(150, 250, 3))
+                box = cv2.boxPoints(((cx, cy), (w, h), _u(rng, -30, 30))).astype(np.int32)
+                cv2.fillPoly(screen, [box], colour, cv2.LINE_AA)
+            else:  # a thumb
+                cv2.ellipse(screen, (int(cx), int(cy)), (int(w), int(h * 1.6)), _u(rng, 0, 180), 0, 360,
+                            (150, 110, 90), -1, cv2.LINE_AA)
+        else:
+            for _ in range(int(rng.integers(2, 6))):
+                blot = np.zeros(screen.shape[:2], np.float32)
+                centre = (int(x0 + _u(rng, 0, 1) * size), int(y0 + _u(rng, 0, 1) * size))
+                radius = int(size * _u(rng, 0.06, 0.2))
+                cv2.circle(blot, centre, radius, 1.0, -1)
+                blot = cv2.GaussianBlur(blot, (0, 0), max(1.0, radius * 0.5)) * _u(rng, 0.3, 0.7)
+                grey = screen.astype(np.float32)
+                screen[:] = np.clip(grey + (170 - grey) * blot[:, :, None], 0, 255).astype(np.uint8)
+    return kinds
 
 
 def lin_to_srgb8(x):
@@ -705,6 +823,11 @@ def make_image(args):
         spm = float(fits[0] if fits else math.floor(spm))
     layout = ["stripe-gaprow", "stripe-gapcol", "pentile", "pentile"][int(rng.integers(4))]
     screen, code_box, p = wallet_screen(rng, matrix, screen_w, screen_h, ppi, spm, integer, dark, inverted)
+    damaged = []
+    if cfg.get("damage"):
+        # Drawn on a copy for a twin without it: the same draws, so the same frame otherwise.
+        target = screen if EFFECTS else screen.copy()
+        damaged = damage_screen(rng, target, code_box, spm, int(rng.integers(cfg["damage"][0], cfg["damage"][1] + 1)))
 
     # ---- camera pose
     cam = place_camera(rng, cfg, Wc, Hc, code_box, n, ppmm)
@@ -806,45 +929,62 @@ def make_image(args):
     code_c = _apply(Hm, [(cx_code, cy_code)])[0]
     code_px = size * math.sqrt(smax * smin)
     # white level: the screen's white after the exposure gain (1 = clips exactly)
-    glare_peak, glare_on_code, veil = 0.0, False, 0.0
-    white = _u(rng, 1.05, 1.6) if rng.random() < 0.25 else _u(rng, 0.5, 1.0)  # auto-exposure errs bright
-    if dark and not inverted:
-        white = _u(rng, 0.75, 1.8)  # auto-exposure raises the gain on a dark screen
-    effects = []
-    if strong:
-        kinds = [k for k in ("glare", "veil", "overexposed") if rng.random() < 0.4]
-        if not kinds:
-            kinds = [["glare", "veil", "overexposed"][int(rng.integers(3))]]
-        effects = kinds
-    if "glare" in effects or (not strong and rng.random() < 0.6):
-        glare_peak = brightness * (_u(rng, 0.6, 2.0) if "glare" in effects else _u(rng, 0.05, 0.5))
-        glare_on_code = "glare" in effects or rng.random() < 0.4
-        if glare_on_code:
-            gx, gy = code_c + rng.normal(0, 0.25 * code_px, 2)
-        else:
-            gx, gy = _u(rng, 0, Wc), _u(rng, 0, Hc)
-        ax = code_px * _u(rng, 0.15, 0.6)
-        ay = ax * _u(rng, 0.3, 1.0)
-        ang = _u(rng, 0, math.pi)
-        yy, xx = np.mgrid[0:Hc, 0:Wc].astype(np.float32)
-        u = ((xx - gx) * math.cos(ang) + (yy - gy) * math.sin(ang)) / ax
-        v = (-(xx - gx) * math.sin(ang) + (yy - gy) * math.cos(ang)) / ay
-        power = _u(rng, 1.0, 3.0)  # 1: Gaussian; larger: flatter top, sharper edge (a lamp's reflection)
-        blob = np.exp(-np.power(u * u + v * v, power) * 1.0).astype(np.float32)
-        img = img + glare_peak * blob * m_body
-    if "veil" in effects:
-        veil = brightness * _u(rng, 0.15, 0.45)
-    elif not strong:
+    glare_peak, glare_on_code, veil, glare_note = 0.0, False, 0.0, None
+    if cfg["glare"] == "veil":
+        # Over the code, always. The camera meters on the brightest part of the phone, so the lifted whites
+        # stay just below clipping and the code's contrast is compressed; a core is brighter than the
+        # metering follows: it clips.
+        shape = _choice(rng, GLARE_OVER_CODE["shapes"])
+        core = rng.random() < GLARE_OVER_CODE["core_share"]
+        peak = _u(rng, *(GLARE_OVER_CODE["core"] if core else GLARE_OVER_CODE["veil"]))
+        centre = code_c + rng.normal(0, 0.25 * code_px, 2)
+        field = reflection_field(rng, Wc, Hc, centre, code_px, shape)
+        white = _u(rng, 0.85, 1.0)
+        if EFFECTS:
+            img = img + field * np.float32(brightness * peak) * m_body
+            white /= 1 + (min(peak, 1.3) if core else peak)
         veil = brightness * _u(rng, 0.0, 0.06)
+        glare_note = "%s %.2f%s over code" % (shape, peak, " core" if core else "")
+    else:
+        white = _u(rng, 1.05, 1.6) if rng.random() < 0.25 else _u(rng, 0.5, 1.0)  # auto-exposure errs bright
+        if dark and not inverted:
+            white = _u(rng, 0.75, 1.8)  # auto-exposure raises the gain on a dark screen
+        effects = []
+        if strong:
+            kinds = [k for k in ("glare", "veil", "overexposed") if rng.random() < 0.4]
+            if not kinds:
+                kinds = [["glare", "veil", "overexposed"][int(rng.integers(3))]]
+            effects = kinds
+        if "glare" in effects or (not strong and rng.random() < 0.6):
+            glare_peak = brightness * (_u(rng, 0.6, 2.0) if "glare" in effects else _u(rng, 0.05, 0.5))
+            glare_on_code = "glare" in effects or rng.random() < 0.4
+            if glare_on_code:
+                gx, gy = code_c + rng.normal(0, 0.25 * code_px, 2)
+            else:
+                gx, gy = _u(rng, 0, Wc), _u(rng, 0, Hc)
+            ax = code_px * _u(rng, 0.15, 0.6)
+            ay = ax * _u(rng, 0.3, 1.0)
+            ang = _u(rng, 0, math.pi)
+            yy, xx = np.mgrid[0:Hc, 0:Wc].astype(np.float32)
+            u = ((xx - gx) * math.cos(ang) + (yy - gy) * math.sin(ang)) / ax
+            v = (-(xx - gx) * math.sin(ang) + (yy - gy) * math.cos(ang)) / ay
+            power = _u(rng, 1.0, 3.0)  # 1: Gaussian; larger: flatter top, sharper edge (a lamp's reflection)
+            blob = np.exp(-np.power(u * u + v * v, power) * 1.0).astype(np.float32)
+            img = img + glare_peak * blob * m_body
+        if "veil" in effects:
+            veil = brightness * _u(rng, 0.15, 0.45)
+        elif not strong:
+            veil = brightness * _u(rng, 0.0, 0.06)
+        if "overexposed" in effects:
+            white = _u(rng, 1.6, 3.5)
     img = img + veil
-    if "overexposed" in effects:
-        white = _u(rng, 1.6, 3.5)
     gain = white / brightness
     img = img * np.float32(gain)
 
     # ---- sensor noise (Gaussian read noise + signal-dependent shot noise), clipping, tone curve, JPEG
-    read = _u(rng, 0.0008, 0.0025)
-    shot = _u(rng, 0.0005, 0.003)
+    noise_range = cfg.get("noise", INDOOR_NOISE if cfg["glare"] == "veil" else dict(read=(0.0008, 0.0025), shot=(0.0005, 0.003)))
+    read = _u(rng, *noise_range["read"])
+    shot = _u(rng, *noise_range["shot"])
     noise = rng.standard_normal((Hc, Wc)).astype(np.float32)
     img = img + noise * np.sqrt(read * read + shot * np.clip(img, 0, None)).astype(np.float32)
     out8 = lin_to_srgb8(img)
@@ -857,9 +997,14 @@ def make_image(args):
         layout, ppi, spm, "integer" if integer else "non-integer", "bilinear" if p["smooth"] else "nearest",
         size / ppmm, "dark mode, inverted code" if inverted else ("dark mode" if dark else "light mode"),
         sigma_cam, cam["roll"], brightness, white, " (overexposed)" if white > 1.05 else "",
-        ("%.2f%s" % (glare_peak / brightness, " over code" if glare_on_code else " elsewhere")) if glare_peak else "none",
+        glare_note or (("%.2f%s" % (glare_peak / brightness, " over code" if glare_on_code else " elsewhere"))
+                       if glare_peak else "none"),
         veil / brightness, quality, "INTER_NEAREST" if interp == cv2.INTER_NEAREST else "INTER_LINEAR",
         version, len(text))
+    if damaged:
+        notes += "; damage " + "+".join(damaged)
+    if not EFFECTS and (cfg["glare"] == "veil" or damaged):
+        notes = "(without its effects) " + notes
     entry = {"file": "%s/%03d.jpg" % (cat, number), "category": cat, "text": text, "width": Wc, "height": Hc,
              "modulePixels": round(float(cam["cpm"]), 3), "tiltDegrees": round(float(cam["tilt"]), 2),
              "darkMode": dark, "inverted": inverted, "qrVersion": version, "notes": notes}
@@ -915,7 +1060,11 @@ def main(argv=None):
     ap.add_argument("--token", action="append", help="render this token text (repeatable) as phone-N.jpg in --out, "
                     "photographed as in --category, instead of generating the set (the README's demonstration)")
     ap.add_argument("--category", default="plain-640", help="with --token: the camera and screen model to use")
+    ap.add_argument("--without-effects", action="store_true",
+                    help="the same frames without their veiling glare or damage (the twins glare-veil-* and damaged-640 are measured against)")
     args = ap.parse_args(argv)
+    global EFFECTS
+    EFFECTS = not args.without_effects
     if args.token:
         if args.category not in CATEGORIES:
             ap.error("unknown category %s" % args.category)
@@ -943,7 +1092,7 @@ def main(argv=None):
             with open(os.path.join(args.out, entry["file"]), "wb") as fh:
                 fh.write(data)
             entries.append(entry)
-    write_truth(args, GENERATOR, entries, t0)
+    write_truth(args, GENERATOR if EFFECTS else GENERATOR + " (without effects)", entries, t0)
     return 0
 
 

@@ -41,8 +41,10 @@ def _load_phone_screens():
 
 ps = _load_phone_screens()
 _u = ps._u
+_lowres_up = ps._lowres_up
+_choice = ps._choice
 
-GENERATOR = "vhc still-images 1"
+GENERATOR = "vhc still-images 2"  # 2: issue 26's glare-veil and damaged categories added
 CATEGORY_STRIDE = ps.CATEGORY_STRIDE  # image index = category number * stride + image number
 
 # frame sizes (width, height)
@@ -51,11 +53,9 @@ MP4, MP8, MP12 = (2304, 1728), (3264, 2448), (4032, 3024)
 # code: fraction of the frame width the symbol spans; sigma: defocus blur in pixels at 4 MP (scaled by
 # width / 2304); motion: probability of motion blur and its length at 4 MP; glare: probability.
 PHOTO = dict(code=(0.12, 0.40), tilt=(0, 35), sigma=(0.5, 3.6), motion=(0.3, 3, 10), glare=0.3)
-# A reflection always over the code (glare-veil): its shape, the veil's peak (times the screen's brightness),
-# and the share with a saturated core; the camera meters on the brightest part of the phone (see phone_photo).
 # False: every image as it would be without its glare or damage (the same draws): each reader's loss to them.
 EFFECTS = True
-GLARE_OVER_CODE = dict(shapes=("lobe", "panel", "window"), veil=(1.5, 4.0), core_share=0.2, core=(2.5, 6.0))
+GLARE_OVER_CODE = ps.GLARE_OVER_CODE
 CATEGORIES = {
     "photo-4mp": dict(kind="photo", sizes=[MP4], **PHOTO),
     "photo-8mp": dict(kind="photo", sizes=[MP8], **PHOTO),
@@ -73,7 +73,7 @@ CATEGORIES = {
                          sigma=(0.5, 3.0)),
     # Issue 26: the front desk's phone under ceiling lights and windows, and phones that are not whole.
     "glare-veil": dict(kind="photo", sizes=[MP4, MP8], **dict(PHOTO, code=(0.09, 0.30), glare=GLARE_OVER_CODE,
-                                                                   noise=dict(read=(0.002, 0.006), shot=(0.003, 0.012)))),
+                                                                   noise=ps.INDOOR_NOISE)),
     "damaged": dict(kind="photo", sizes=[MP4, MP8], **dict(PHOTO, damage=(1, 3))),
 }
 
@@ -89,14 +89,6 @@ ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-def _choice(rng, seq):
-    return seq[int(rng.integers(len(seq)))]
-
-
-def _lowres_up(a, W, H):
-    return cv2.resize(a, (W, H), interpolation=cv2.INTER_LINEAR)
-
 
 def subpixel_lut(rects, sigma, L=16):
     """Blurred sub-pixel emission pattern over one 2×2-pixel period, per channel (L samples per pixel),
@@ -297,98 +289,6 @@ def glare_field(rng, W, H, centre, size, peak):
     return _lowres_up(blob, W, H)
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
-
-
-def reflection_field(rng, W, H, centre, code_px, shape):
-    """Light a source reflects off the phone's glass, peak 1, at 1/4 resolution and scaled up. The camera
-    focuses on the screen, so the reflection of a distant source is soft. `lobe`: a specular highlight
-    (flat-topped to Gaussian); `panel`: a ceiling light panel, a soft-edged rectangle, slightly uneven;
-    `window`: a soft quadrilateral, brighter at the top (sky), crossed by dark glazing bars."""
-    w4, h4 = max(8, W // 4), max(8, H // 4)
-    yy, xx = np.mgrid[0:h4, 0:w4].astype(np.float32)
-    gx, gy = centre[0] / 4, centre[1] / 4
-    ang = _u(rng, 0, math.pi)
-    u = (xx - gx) * math.cos(ang) + (yy - gy) * math.sin(ang)
-    v = -(xx - gx) * math.sin(ang) + (yy - gy) * math.cos(ang)
-    size = code_px / 4
-    if shape == "lobe":
-        ax = max(2.0, size * _u(rng, 0.8, 2.0))
-        ay = ax * _u(rng, 0.6, 1.0)
-        field = np.exp(-np.power((u / ax) ** 2 + (v / ay) ** 2, _u(rng, 0.7, 2.5)))
-    else:
-        ax = max(2.0, size * _u(rng, 0.8, 2.0))
-        ay = ax * _u(rng, 0.6, 1.0)
-        soft = max(0.5, size * _u(rng, 0.03, 0.25))
-        field = _sigmoid((ax - np.abs(u)) / soft) * _sigmoid((ay - np.abs(v)) / soft)
-        if shape == "panel":
-            field *= 1 + 0.15 * (u / ax) * _u(rng, -1, 1)
-        else:
-            field *= 0.75 + 0.25 * np.clip(-v / ay, -1, 1)  # the sky above is brighter
-            bars = int(rng.integers(1, 4))
-            width = max(0.5, ax * _u(rng, 0.03, 0.08))
-            for k in range(bars):
-                at = -ax + 2 * ax * (k + 1) / (bars + 1)
-                field *= 1 - 0.9 * _sigmoid((width - np.abs(u - at)) / (0.5 * soft))
-            if rng.random() < 0.6:
-                field *= 1 - 0.9 * _sigmoid((width - np.abs(v - ay * _u(rng, -0.3, 0.3))) / (0.5 * soft))
-    return _lowres_up(field.astype(np.float32), W, H)
-
-
-def damage_screen(rng, screen, code_box, spm, count):
-    """Draws `count` kinds of damage over the code on the screen's pixels (uint8 sRGB, in place), as the
-    camera then sees them through the glass: `crack` (a cracked screen, lines from an impact), `dead-lines`
-    (rows or columns of dead or stuck pixels), `sticker` (a label or a thumb over part of the code), `smudge`
-    (greasy blotches that wash the modules out). Returns the kinds drawn."""
-    x0, y0, size = code_box
-    kinds = list(rng.permutation(["crack", "dead-lines", "sticker", "smudge"]))[:count]
-    for kind in kinds:
-        if kind == "crack":
-            impact = np.array([x0 + _u(rng, -0.3, 1.3) * size, y0 + _u(rng, -0.3, 1.3) * size])
-            for _ in range(int(rng.integers(3, 9))):
-                point, heading = impact.copy(), _u(rng, 0, 2 * math.pi)
-                colour = (20, 20, 20) if rng.random() < 0.6 else (235, 235, 235)
-                width = int(rng.integers(1, 3 + int(spm // 4)))
-                for _ in range(int(rng.integers(4, 12))):
-                    heading += rng.normal(0, 0.35)
-                    step = size * _u(rng, 0.05, 0.2)
-                    nxt = point + step * np.array([math.cos(heading), math.sin(heading)])
-                    cv2.line(screen, tuple(int(c) for c in point), tuple(int(c) for c in nxt), colour, width,
-                             cv2.LINE_AA)
-                    point = nxt
-        elif kind == "dead-lines":
-            colour = (0, 0, 0) if rng.random() < 0.5 else (40, 230, 60)
-            vertical = rng.random() < 0.5
-            for _ in range(int(rng.integers(1, 4))):
-                at = int((x0 if vertical else y0) + _u(rng, 0, 1) * size)
-                width = int(rng.integers(1, max(2, int(spm))))
-                if vertical:
-                    screen[:, at:at + width] = colour
-                else:
-                    screen[at:at + width, :] = colour
-        elif kind == "sticker":
-            w, h = size * _u(rng, 0.15, 0.4), size * _u(rng, 0.15, 0.4)
-            cx, cy = x0 + _u(rng, 0, 1) * size, y0 + _u(rng, 0, 1) * size
-            if rng.random() < 0.5:  # a label
-                colour = tuple(int(c) for c in rng.integers(150, 250, 3))
-                box = cv2.boxPoints(((cx, cy), (w, h), _u(rng, -30, 30))).astype(np.int32)
-                cv2.fillPoly(screen, [box], colour, cv2.LINE_AA)
-            else:  # a thumb
-                cv2.ellipse(screen, (int(cx), int(cy)), (int(w), int(h * 1.6)), _u(rng, 0, 180), 0, 360,
-                            (150, 110, 90), -1, cv2.LINE_AA)
-        else:
-            for _ in range(int(rng.integers(2, 6))):
-                blot = np.zeros(screen.shape[:2], np.float32)
-                centre = (int(x0 + _u(rng, 0, 1) * size), int(y0 + _u(rng, 0, 1) * size))
-                radius = int(size * _u(rng, 0.06, 0.2))
-                cv2.circle(blot, centre, radius, 1.0, -1)
-                blot = cv2.GaussianBlur(blot, (0, 0), max(1.0, radius * 0.5)) * _u(rng, 0.3, 0.7)
-                grey = screen.astype(np.float32)
-                screen[:] = np.clip(grey + (170 - grey) * blot[:, :, None], 0, 255).astype(np.uint8)
-    return kinds
-
-
 # ------------------------------------------------------------------------------------------- payloads
 
 _CAPACITY = {}
@@ -447,7 +347,7 @@ def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare, person=False, da
     if damage:
         # Drawn on a copy for a twin without it: the same draws, so the same photo otherwise.
         target = screen if EFFECTS else screen.copy()
-        damaged = damage_screen(rng, target, code_box, spm, int(rng.integers(damage[0], damage[1] + 1)))
+        damaged = ps.damage_screen(rng, target, code_box, spm, int(rng.integers(damage[0], damage[1] + 1)))
     cam = ps.place_camera(rng, dict(cpm=cpm, tilt=tilt), W, H, code_box, n, ppmm)
     Hm = cam["H"]
     brightness = _u(rng, 0.45, 1.0)
@@ -514,7 +414,7 @@ def phone_photo(rng, matrix, W, H, cpm, tilt, sigma_cam, glare, person=False, da
         centre = c + rng.normal(0, 0.25 * code_px, 2)
         mb_full = np.zeros((H, W), np.float32)
         mb_full[bb[1]:bb[3], bb[0]:bb[2]] = _fill_box(bb, [body])
-        field = reflection_field(rng, W, H, centre, code_px, shape)
+        field = ps.reflection_field(rng, W, H, centre, code_px, shape)
         _u(rng, 0.0, 0.1)  # one draw of a grease-streak model tried and left out: kept, so the set stays as measured
         metered = 1 + (min(peak, 1.3) if core else peak)
         white = _u(rng, 0.85, 1.0)

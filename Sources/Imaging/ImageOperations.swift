@@ -229,6 +229,49 @@ extension GrayImage {
         return GrayImage(width: width, height: height, pixels: result)
     }
 
+    /// Binarised against the mean of each pixel's `window`×`window` neighbourhood (`window` odd, at most
+    /// 255; edges clamped): a pixel
+    /// more than `offset` grey levels below its local mean is black (0), the rest white (255). With a window
+    /// of about two modules each module is judged against its own neighbourhood, whatever a smudge, a
+    /// shadow or a veil does to the code's grey levels around it (OpenCV's adaptive MEAN_C threshold; written
+    /// here, as OpenCV is not a dependency of the station). Column sums are slid down the image and their
+    /// window along each row, so the only image-sized memory is the result.
+    package func meanThresholded(window: Int, offset: Int) -> GrayImage {
+        precondition(window > 0 && window % 2 == 1 && window <= 255, "an odd window of at most 255 pixels")
+        guard width > 0, height > 0 else { return self }
+        // 255² pixels of at most 255 each stay well within Int32.
+        let w = width, h = height, reach = window / 2, count = Int32(window * window)
+        var columns = [Int32](repeating: 0, count: w)  // column x summed over rows y-reach…y+reach, clamped
+        var result = [UInt8](repeating: 0, count: w * h)
+        pixels.withUnsafeBufferPointer { source in
+            columns.withUnsafeMutableBufferPointer { columns in
+                result.withUnsafeMutableBufferPointer { out in
+                    func addRow(_ y: Int, _ sign: Int32) {
+                        let row = min(h - 1, max(0, y)) * w
+                        for x in 0..<w { columns[x] &+= sign &* Int32(source[row + x]) }
+                    }
+                    func column(_ x: Int) -> Int32 { columns[min(w - 1, max(0, x))] }
+                    for y in -reach...reach { addRow(y, 1) }
+                    for y in 0..<h {
+                        if y > 0 {
+                            addRow(y + reach, 1)
+                            addRow(y - reach - 1, -1)
+                        }
+                        var sum: Int32 = 0
+                        for x in -reach...reach { sum &+= column(x) }
+                        for x in 0..<w {
+                            if x > 0 { sum &+= column(x + reach) &- column(x - reach - 1) }
+                            // pixel > mean − offset, in whole numbers: pixel × count > sum − offset × count
+                            let pixel = Int32(source[y * w + x]) &* count
+                            out[y * w + x] = pixel > sum &- Int32(offset) &* count ? 255 : 0
+                        }
+                    }
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: result)
+    }
+
     /// Rotated by `degrees` (counter-clockwise) about the centre, bilinear, into a canvas that holds
     /// the whole result; uncovered pixels are `background`.
     package func rotated(degrees: Double, background: UInt8 = 255) -> GrayImage {

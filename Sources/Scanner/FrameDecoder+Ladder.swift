@@ -23,6 +23,10 @@ extension FrameDecoder {
         /// left between dark and light modules and sensor noise flips single pixels, which is what
         /// zxing-cpp samples; averaged over a pixel's neighbours, the grid reads again.
         case smoothed
+        /// Halved, then binarised against the mean of a 9-pixel window (`GrayImage.meanThresholded`):
+        /// about two modules of a still, so each module is judged against its own neighbourhood, not
+        /// against a block that a label, a smudge or a dead line across the code shares (issue 26).
+        case halvedThresholded
         /// Keystone corrections for steep tilt: the named edge of the frame shortened by a quarter.
         case keystoneTop, keystoneBottom, keystoneLeft, keystoneRight
 
@@ -56,6 +60,7 @@ extension FrameDecoder {
             case .invertedUpscaled: "\(engine.rawValue)-inverted-upscaled"
             case .halved: "\(engine.rawValue)-halved"
             case .smoothed: "\(engine.rawValue)-smoothed"
+            case .halvedThresholded: "\(engine.rawValue)-halved-thresholded"
             case .keystoneTop, .keystoneBottom, .keystoneLeft, .keystoneRight:
                 "\(engine.rawValue)-keystone-\(variant.keystoneEdge!.rawValue)"
             }
@@ -95,32 +100,37 @@ extension FrameDecoder {
         /// measurement on the phone-screen set (docs/qr-decoding.md): zxing-cpp on the 2× upscaled
         /// frame reads most codes, small ones included, and its histogram binariser on the frame as it
         /// is adds glare-washed ones; then, on alternate frames, either the inverted frame (dark-mode
-        /// wallets) and a sparse zbar scan, or the inverted upscaled frame (small dark-mode codes).
-        /// The keystone corrections that zxing-cpp 1.4 needed for steep tilt read nothing more with 3.1.
+        /// wallets) and the smoothed frame (a veil of glare under sensor noise, issue 26), or the
+        /// inverted upscaled frame (small dark-mode codes). The smoothed frame took the place of a
+        /// sparse zbar scan, which read no code the others missed with zxing-cpp 3.1, at about twice
+        /// the smoothing's cost. The keystone corrections zxing-cpp 1.4 needed read nothing more with 3.1.
         package var ladder = Ladder(
             everyFrame: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .original)],
             alternating: [
-                [Pass(.zxing, .inverted), Pass(.zbarSparse, .original)],
+                [Pass(.zxing, .inverted), Pass(.zxing, .smoothed)],
                 [Pass(.zxing, .invertedUpscaled)],
             ])
         /// For larger frames (1280×720), where every pass costs about four times more: only the
-        /// upscaled frame on every frame, so the slowest frame stays within 3× the median.
+        /// upscaled frame on every frame, so the slowest frame stays within 3× the median; the
+        /// smoothed frame (issue 26) in the lighter turn.
         package var largeFrameLadder = Ladder(
             everyFrame: [Pass(.zxing, .upscaled)],
             alternating: [
                 [Pass(.zxingHistogram, .upscaled), Pass(.zxing, .original)],
-                [Pass(.zxing, .inverted)],
+                [Pass(.zxing, .inverted), Pass(.zxing, .smoothed)],
             ])
         package var largeFrameLongSide = 960
         /// For still images: screenshots and photos (`decodeImage`). Chosen on the still-image set
         /// (docs/qr-decoding.md): zxing-cpp as it reads a photo by default (so the station reads at least
         /// what zxing-cpp alone does), its histogram threshold (glare, screenshots), the photo halved
         /// (moiré and noise averaged out); when those read nothing, the photo smoothed (a veil of glare
-        /// under sensor noise, issue 26); each code found but not read is retried enlarged.
+        /// under sensor noise, issue 26) and the photo halved and thresholded against each pixel's
+        /// neighbourhood (a label, a smudge or a dead line across the code, issue 26); each code found
+        /// but not read is retried enlarged.
         package var stillLadder = StillLadder(
             passes: [Pass(.zxingPhoto, .original), Pass(.zxingHistogram, .original), Pass(.zxing, .halved)],
             smallImagePasses: [Pass(.zxing, .upscaled), Pass(.zxingHistogram, .upscaled)],
-            fallbackPasses: [Pass(.zxingPhoto, .smoothed)],
+            fallbackPasses: [Pass(.zxingPhoto, .smoothed), Pass(.zxing, .halvedThresholded)],
             retryEngines: [.zxing, .zxingHistogram])
         /// Frames with a longer side than this are downscaled to it for the downscaled passes.
         package var downscaleLongSide = 800

@@ -248,6 +248,9 @@ package final class FrameDecoder {
             made = (half, .scaledAxes(frame.width, half.width, frame.height, half.height))
         case .smoothed:
             made = (frame.binomialSmoothed(), .scaled(1))
+        case .halvedThresholded:
+            let half = self.variant(.halved, of: frame, cache: &cache)
+            made = (half.image.meanThresholded(window: 9, offset: 2), half.toFrame)
         case .upscaled:
             made = (frame.upscaled(by: 2), .scaled(0.5))
         case .invertedUpscaled:

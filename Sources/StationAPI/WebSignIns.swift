@@ -64,7 +64,7 @@ package final class WebSignIns: Sendable {
 
     package init(
         host: String, port: Int, sessionSeconds: Int64, linkSeconds: Int64 = 300, store: WebSessionStore? = nil,
-        page: PageSettings = PageSettings(readySeconds: 20), clock: @escaping @Sendable () -> Int64
+        page: PageSettings = PageSettings(), clock: @escaping @Sendable () -> Int64
     ) {
         self.page = page
         self.store = store

@@ -143,6 +143,7 @@ extension StationConfig {
             database: try path("storage.database")!, minimumFreeMiB: try integer("storage.min_free_mib", in: 0...1_048_576))
 
         pageReadySeconds = try integer("page.ready_seconds", in: 0...3600)
+        pageCaptureSeconds = try integer("page.capture_seconds", in: 10...3600)
 
         var tcp: TCPAddress?
         if let text = values["api.tcp"] {

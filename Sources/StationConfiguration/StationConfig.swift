@@ -23,6 +23,9 @@ package struct StationConfig: Sendable, Equatable {
     /// The front-desk page: seconds without a new verdict before its panel says "ready to scan" again and
     /// the holder leaves the screen (0: never).
     package var pageReadySeconds: Int64 = 20
+    /// The front-desk page: seconds a reading of a shared video-call window goes on without a valid code
+    /// before it stops by itself.
+    package var pageCaptureSeconds: Int64 = 120
 
     /// The cloud (`vhc-cloud` or the NHIA's): its address and CA, the institution's TLS certificate and
     /// key, and the name this station goes by in the audit heads it sends.
@@ -180,6 +183,7 @@ package struct StationConfig: Sendable, Equatable {
         ("cloud.retry_max_seconds", "60"),
         ("cloud.give_up_hours", "72"),
         ("page.ready_seconds", "20"),
+        ("page.capture_seconds", "120"),
         ("his.listen", nil),
         ("his.tls", "true"),
         ("his.token_file", nil),

@@ -120,5 +120,11 @@ package struct PageSettings: Sendable, Codable, Equatable {
     /// Seconds without a new verdict before the verdict panel returns to "ready to scan" and the masked
     /// holder leaves the screen (`page.ready_seconds`; 0: never).
     package var readySeconds: Int64
-    package init(readySeconds: Int64) { self.readySeconds = readySeconds }
+    /// Seconds a reading of a shared video-call window goes on without a valid code before it stops by
+    /// itself (`page.capture_seconds`).
+    package var captureSeconds: Int64
+    package init(readySeconds: Int64 = 20, captureSeconds: Int64 = 120) {
+        self.readySeconds = readySeconds
+        self.captureSeconds = captureSeconds
+    }
 }

@@ -116,7 +116,7 @@ struct Daemon {
         let web = config.api.tcp.map { address in
             WebSignIns(
                 host: address.host, port: address.port, sessionSeconds: config.cloud?.shiftSeconds ?? 8 * 3600,
-                store: service.webSessionStore, page: PageSettings(readySeconds: config.pageReadySeconds),
+                store: service.webSessionStore, page: PageSettings(readySeconds: config.pageReadySeconds, captureSeconds: config.pageCaptureSeconds),
                 clock: service.clock)
         }
         try Self.removeStaleSocket(config.api.socket)

@@ -17,9 +17,26 @@ struct WebDeskTests {
     static let bearer = "token-0123456789abcdef"
     static let origin = "http://127.0.0.1:8787"
 
-    func signIns(_ fixture: APIFixture, sessionSeconds: Int64 = 8 * 3600) -> WebSignIns {
+    func signIns(
+        _ fixture: APIFixture, sessionSeconds: Int64 = 8 * 3600, page: PageSettings = PageSettings()
+    ) -> WebSignIns {
         let time = fixture.time
-        return WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: sessionSeconds, clock: { time.now })
+        return WebSignIns(host: "127.0.0.1", port: 8787, sessionSeconds: sessionSeconds, page: page, clock: { time.now })
+    }
+
+    @Test("GET /v1/web/settings tells a signed-in page the station's page.ready_seconds and page.capture_seconds")
+    func pageSettings() async throws {
+        let fixture = try APIFixture()
+        let web = signIns(fixture, page: PageSettings(readySeconds: 7, captureSeconds: 45))
+        try await fixture.app(bearerToken: Self.bearer, web: web).test(.router) { client in
+            try await client.execute(uri: "/v1/web/settings", method: .get) { #expect($0.status == .unauthorized) }
+            let browser = try await signIn(client, web.issueLink(), cookieName: web.cookieName)
+            try await client.execute(uri: "/v1/web/settings", method: .get, headers: browser.headers) { response in
+                #expect(response.status == .ok)
+                let body = try json(response)
+                #expect(body["readySeconds"] as? Int == 7 && body["captureSeconds"] as? Int == 45, "\(body)")
+            }
+        }
     }
 
     /// The link's path and query, as the browser asks for it.

@@ -34,7 +34,7 @@ struct StationConfigTests {
         #expect(config.api.tcp == nil)  // "" is off
     }
 
-    @Test("scanner.device: serial or keyboard by prefix or by place; page.ready_seconds 20 unless set")
+    @Test("scanner.device: serial or keyboard by prefix or by place; page.ready_seconds 20 and page.capture_seconds 120 unless set")
     func scannersAndPage() throws {
         let text = Self.minimal + """
 
@@ -42,6 +42,7 @@ struct StationConfigTests {
               device: "/dev/vhc-scanner, keyboard: /dev/vhc-kbd,serial:/dev/input/odd, /dev/input/by-id/usb-X-event-kbd, /dev/vhc-scanner-kbd"
             page:
               ready_seconds: 0
+              capture_seconds: 45
             """
         let config = try StationConfig.load(path: try write(text))
         #expect(
@@ -52,14 +53,19 @@ struct StationConfigTests {
                 .init(path: "/dev/input/by-id/usb-X-event-kbd", interface: .keyboard),
                 .init(path: "/dev/vhc-scanner-kbd", interface: .keyboard),
             ])
-        #expect(config.pageReadySeconds == 0)
+        #expect(config.pageReadySeconds == 0 && config.pageCaptureSeconds == 45)
         let his = try StationConfig.load(path: try write(Self.minimal + "\nhis:\n  listen: localhost:5066\n")).his
         #expect(his?.address.description == "localhost:5066" && his?.tokenFile == nil && his?.presentSeconds == 120)
         #expect(his?.tls == true)
         let plainHTTP = try StationConfig.load(path: try write(Self.minimal + "\nhis:\n  listen: localhost:5066\n  tls: false\n"))
         #expect(plainHTTP.his?.tls == false)
         let plain = try StationConfig.load(path: try write(Self.minimal))
-        #expect(plain.scanners.isEmpty && plain.pageReadySeconds == 20)
+        #expect(plain.scanners.isEmpty && plain.pageReadySeconds == 20 && plain.pageCaptureSeconds == 120)
+        // Under 10 s a clinician could not even pick the call's window; a bad value is the config's error.
+        let tooShort = #expect(throws: ConfigError.self) {
+            try StationConfig.load(path: try write(Self.minimal + "\npage:\n  capture_seconds: 5\n"))
+        }
+        #expect(tooShort?.code == .invalidValue && tooShort?.key == "page.capture_seconds")
     }
 
     @Test("cloud.give_up_hours: the protocol's 72 hours unless set, in seconds")

@@ -64,15 +64,24 @@ CONSENT_WINDOW = 45
 LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))),
                    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
-# Installed before the page's own scripts: every oscillator the page starts (the real Web Audio call, the
-# sound still plays) and every scan it posts, so the test sees what the page did, not what it says it did.
+# Installed before the page's own scripts: every oscillator the page starts and when it is stopped (the real
+# Web Audio calls, the sound still plays) and every scan it posts, so the test sees what the page did, not what it says it did.
 PAGE_SPY = """
 window.__audioCalls = [];
 window.__scanPosts = [];
 const startOscillator = OscillatorNode.prototype.start;
+const oscillatorCalls = new WeakMap();
 OscillatorNode.prototype.start = function (when) {
-  window.__audioCalls.push({ frequency: this.frequency.value, when: when ?? 0 });
+  const call = { frequency: this.frequency.value, when: when ?? 0, stop: null };
+  oscillatorCalls.set(this, call);
+  window.__audioCalls.push(call);
   return startOscillator.apply(this, arguments);
+};
+const stopOscillator = OscillatorNode.prototype.stop;
+OscillatorNode.prototype.stop = function (when) {
+  const call = oscillatorCalls.get(this);
+  if (call) call.stop = when ?? 0;
+  return stopOscillator.apply(this, arguments);
 };
 // Every other POST (pictures, frames, consents): where, its media type and size, when it went and was answered.
 window.__posts = [];
@@ -207,7 +216,7 @@ class Desk:
         # sets a short time near its end (restart_station).
         self.write_config(ready_seconds=0)
 
-    def write_config(self, ready_seconds):
+    def write_config(self, ready_seconds, capture_seconds=120):
         folder = self.folder
         sandbox = os.path.join(folder, "sandbox")
         with open(os.path.join(folder, "station.yaml"), "w") as config:
@@ -234,6 +243,7 @@ cloud:
   retry_max_seconds: 1
 page:
   ready_seconds: {ready_seconds}
+  capture_seconds: {capture_seconds}
 his:
   listen: 127.0.0.1:{self.his_port}
 """)
@@ -684,9 +694,36 @@ def masked(patient):
     return number[:3] + "*" * (len(number) - 6) + number[-3:]
 
 
+def with_check_digit(first_nine):
+    """A Taiwan ID number: a letter, its second character (1, 2, 8, 9 or A-D) and 7 digits, then the check digit
+    that makes the weighted sum a multiple of 10 (the rule of VirtualCard/TaiwanID.swift and taiwan-id.js, written
+    again here)."""
+    values = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36)))
+    first = values[first_nine[0]]
+    second = first_nine[1]
+    digits = [first // 10, first % 10, int(second) if second.isdigit() else values[second] % 10]
+    digits += [int(c) for c in first_nine[2:]]
+    total = sum(d * w for d, w in zip(digits, [1, 9, 8, 7, 6, 5, 4, 3, 2, 1]))
+    return first_nine + str((10 - total % 10) % 10)
+
+
 def spacing(tones):
     """Milliseconds from each tone's start to the next one's."""
     return [round((later["when"] - earlier["when"]) * 1000) for earlier, later in zip(tones, tones[1:])]
+
+
+def lasting(tones):
+    """Milliseconds from a sound's first start to its last stop; None when a tone was never stopped (it would
+    sound on)."""
+    if not tones or any(tone["stop"] is None for tone in tones):
+        return None
+    return round((max(tone["stop"] for tone in tones) - min(tone["when"] for tone in tones)) * 1000)
+
+
+def brief(tones):
+    """The issue's rule for every verdict sound: each under 1 s, every tone stopped."""
+    duration = lasting(tones)
+    return duration is not None and 0 < duration < 1000
 
 
 def his_registration(desk, page, check):
@@ -1108,14 +1145,19 @@ def ask_consent(driver, page, patient, typed=None):
 def ask_consent_to_expire(desk, driver, page, check):
     """The ID rule, a wrong number refused, and a request nobody will answer: (its patient, when it was asked)."""
     print("telemedicine: remote consent asked", flush=True)
-    valid = ["A123456789", "A800000014", "TD00251124"] + [patient["id"] for patient in desk.sandbox["patients"]]
+    # Every form of the second character, each with its check digit worked out here, independently of the page.
+    formed = [with_check_digit(first + second + "4057186") for first, second in
+              zip("ZBKWXCIOYD", ["2", "9", "8", "1", "A", "B", "C", "D", "9", "2"])]
+    valid = ["A123456789", "A800000014", "TD00251124"] + formed + [patient["id"] for patient in desk.sandbox["patients"]]
     wrong = ["A123456788", "A800000015", "TD00251125", "A323456789", "AE00251124", "a123456789", "A12345678"]
+    wrong += [number[:-1] + str((int(number[-1]) + 5) % 10) for number in formed]
     ruled = driver.execute_async_script("""const done = arguments[arguments.length - 1], numbers = arguments[0];
         import('/web/taiwan-id.js').then(({ isTaiwanID }) => done(numbers.map((number) => isTaiwanID(number))));""",
                                         valid + wrong)
     check.that(ruled == [True] * len(valid) + [False] * len(wrong),
-               "the page's ID rule: a national ID, a new and an old resident certificate and every sandbox patient "
-               "are valid; a changed check digit, a wrong second character or length is not")
+               "the page's ID rule: national IDs (1, 2), new (8, 9) and old (A-D) resident certificates, letters "
+               "out of order (I, O, W-Z) and every sandbox patient are valid; a changed check digit, a wrong second "
+               "character or length is not")
     field = driver.find_element(By.ID, "consent-patient")
     page.forget_spied()
     field.send_keys("A123456788", Keys.ENTER)
@@ -1293,9 +1335,9 @@ def main():
                   "the day's chart to count the scan")
         check.that("今日掃描 1 次" in page.text("day-summary"), "the day at a glance counts the scan, in its hour's bar")
         tones = page.wait_sounds(1, "the valid verdict's sound")
-        check.that([tone["frequency"] for tone in tones] == [880] and page.sounds() == 1
+        check.that([tone["frequency"] for tone in tones] == [880] and page.sounds() == 1 and brief(tones)
                    and page.js("return document.body.dataset.lastSound") == "valid",
-                   "a valid verdict is heard as one short high tone (one oscillator, 880 Hz), once")
+                   f"a valid verdict is heard as one short high tone (one oscillator, 880 Hz), once, for {lasting(tones)} ms")
         page.shot("02-valid-green")
 
         print("a replay", flush=True)
@@ -1314,8 +1356,8 @@ def main():
                    "a replay turns the verdict red with its reason and what to do next")
         contrasts["red"] = page.verdict_contrast()
         tones = page.wait_sounds(heard + 1, "the refusal's sound")
-        check.that([tone["frequency"] for tone in tones] == [330] * 3 and spacing(tones) == [160, 160],
-                   "a refused verdict is heard as three low pulses (330 Hz), 160 ms apart")
+        check.that([tone["frequency"] for tone in tones] == [330] * 3 and spacing(tones) == [160, 160] and brief(tones),
+                   f"a refused verdict is heard as three low pulses (330 Hz), 160 ms apart, {lasting(tones)} ms in all")
         page.shot("03-replay-red")
 
         print("a photo-less card and its ID check", flush=True)
@@ -1326,8 +1368,8 @@ def main():
         verdict = page.wait_verdict(before, "the photo-less card's verdict", color="amber")
         check.that("證件" in verdict["text"], "a photo-less card goes amber: check an ID document")
         tones = page.wait_sounds(heard + 1, "the amber verdict's sound")
-        check.that([tone["frequency"] for tone in tones] == [660] * 2 and spacing(tones) == [250],
-                   "an amber verdict is heard as two equal notes (660 Hz), 250 ms apart")
+        check.that([tone["frequency"] for tone in tones] == [660] * 2 and spacing(tones) == [250] and brief(tones),
+                   f"an amber verdict is heard as two equal notes (660 Hz), 250 ms apart, {lasting(tones)} ms in all")
         contrasts["amber"] = page.verdict_contrast()
         check.that(all(ratio >= 4.5 for ratio in contrasts.values()),
                    f"each verdict colour meets WCAG AA contrast (4.5:1) for its text: {contrasts}")
@@ -1417,6 +1459,8 @@ def main():
             check.that(report["frameToVerdictMs"]["median"] <= 100, "frame → verdict painted: median within 100 ms")
 
         print("the cloud cut and back", flush=True)
+        heard = page.sounds()
+        page.forget_spied()
         desk.stop("cloud")
         offline_cards = [desk.with_photo[3], desk.with_photo[4]]
         for offline in offline_cards:
@@ -1430,6 +1474,11 @@ def main():
         check.that(page.js("return document.getElementById('cloud').textContent").startswith("離線")
                    and page.verdict()["color"] == "amber",
                    "the cloud cut shows offline, and the card valid, pending the cloud (amber)")
+        tones = page.wait_sounds(heard + 1, "the pending card's sound")
+        pending = tones[-2:]
+        check.that(page.js("return document.body.dataset.lastSound") == "attention"
+                   and [tone["frequency"] for tone in pending] == [660] * 2 and spacing(pending) == [250] and brief(pending),
+                   f"a card pending the cloud is heard as needing attention: two equal notes, {lasting(pending)} ms in all")
 
         print("a hostile holder name", flush=True)
         hostile = desk.without_photo[1]
@@ -1651,8 +1700,8 @@ def main():
         page.shot("10-english")
 
         print("back to ready", flush=True)
-        ready = 5
-        desk.restart_station(ready_seconds=ready)
+        ready, capture_limit = 5, 10
+        desk.restart_station(ready_seconds=ready, capture_seconds=capture_limit)
         # The stream comes back and the page reads the settings again: its verdict, minutes old, gives way.
         page.wait(lambda: page.verdict()["color"] == "idle", 40, f"the old verdict to leave once the station says {ready} s")
         before = page.last_event()
@@ -1684,6 +1733,21 @@ def main():
         time.sleep(1.5)
         check.that(page.verdict()["color"] == "idle" and page.tones() == [],
                    "a reload after that does not bring the verdict back")
+
+        print("a video call read without a code for page.capture_seconds", flush=True)
+        page.js("window.__silentDisplay = true")
+        driver.find_element(By.ID, "capture-start").click()
+        page.wait(lambda: page.capture_bar()["shown"], 5, "the reading to start")
+        started = time.monotonic()
+        page.wait(lambda: not page.capture_bar()["shown"], capture_limit + 10, "the reading to stop by itself")
+        waited = time.monotonic() - started
+        after = page.capture_bar()
+        check.that(capture_limit - 1 <= waited <= capture_limit + 3 and after["tracksLive"] == 0
+                   and (f"No valid code within {capture_limit} s:" in after["message"]  # the page is in English here
+                        or f"{capture_limit} 秒內沒有讀到有效條碼" in after["message"]),
+                   f"with no valid code, the reading stops by itself after page.capture_seconds ({capture_limit} s; "
+                   f"{waited:.1f} s), every track ends, and it says so with the limit: {after['message']}")
+        page.js("window.__silentDisplay = false")
 
         print("sound held back by the browser", flush=True)
         quiet = browser(out, autoplay=False)

@@ -31,6 +31,7 @@ const state = {
   streamOpens: 0,
   verdict: null,           // the verdict on screen: { event, sessionID, at (its countdown's start) }
   readySeconds: 20,        // the station's page.ready_seconds: the verdict's time on screen (0: no limit)
+  captureSeconds: 120,     // the station's page.capture_seconds: how long a video call is read without a code
   lastEventID: Number(sessionStorage.getItem("vhc.lastSeen")) || 0, // the newest event this tab handled
   drainPeak: 0,            // the outbox's largest length since it last was empty
   records: null,           // { session, category }
@@ -109,6 +110,7 @@ function named(kind, code) {
 
 const telemedicine = installTelemedicine({
   $, t, element, api, stationNow, timeText, named, language: () => state.language,
+  captureSeconds: () => state.captureSeconds,
 });
 
 // ---- the verdict ----
@@ -350,8 +352,10 @@ async function loadStatus() {
 
 // The station's settings for the page; without them (an older daemon) the defaults hold.
 async function loadSettings() {
-  const seconds = await api("/v1/web/settings").then((settings) => settings?.readySeconds, () => 20);
-  state.readySeconds = Number.isFinite(seconds) && seconds >= 0 ? seconds : 20;
+  const settings = await api("/v1/web/settings").catch(() => null);
+  const ready = settings?.readySeconds, capture = settings?.captureSeconds;
+  state.readySeconds = Number.isFinite(ready) && ready >= 0 ? ready : 20;
+  state.captureSeconds = Number.isFinite(capture) && capture >= 10 ? capture : 120;
 }
 
 function age(seconds) {

@@ -1,7 +1,8 @@
 // Reading the patient's code live off the video call: the clinician shares the call's window or tab
 // (getDisplayMedia, the browser's own picker), and the page sends the station a still of it at most four
 // times a second (POST /v1/scans/frame, a JPEG of at most 1280 px a side), never a second one while the
-// first is unanswered. It stops by itself at the first valid code, after two minutes, when the sharing
+// first is unanswered. It stops by itself at the first valid code, after the station's page.capture_seconds
+// (two minutes unless set), when the sharing
 // ends (the browser's own "Stop sharing"), and on Stop; every track is stopped then. While it reads, a
 // red bar with the time and a Stop button stays on screen wherever the page is scrolled.
 //
@@ -10,7 +11,6 @@
 
 const interval = 250;        // ms at least from one still sent to the next: at most 4 a second
 const tick = 50;             // ms between two looks at whether the next still may go
-const longest = 120000;      // ms: two minutes, then it stops by itself
 const largest = 1280;        // a still's longer side, pixels
 const quality = 0.85;        // JPEG
 const silent = 5000;         // ms without a picture from the shared window before the page says so
@@ -27,14 +27,23 @@ function clock(milliseconds) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-export function createCapture({ $, t, api, say, setting, found, failed, isValidScan }) {
-  let run = null;       // { stream, started, timer, canvas, inFlight, due, lastPost, sent, dropped, busy, warned }
-  let last = null;      // the key of the last message shown under the button (repainted in a new language)
+// How long a reading lasts, in words: "2 minutes", "90 s".
+function limitWords(t, seconds) {
+  return seconds % 60 === 0 ? t("capture.minutes", { n: seconds / 60 }) : t("capture.seconds", { n: seconds });
+}
 
-  function message(key) {
-    last = key;
-    $("capture-message").textContent = key ? t(key) : "";
-    if (key) say(t(key));
+export function createCapture({ $, t, api, say, setting, found, failed, isValidScan, captureSeconds }) {
+  let run = null;       // { stream, started, limit, timer, canvas, inFlight, due, lastPost, sent, dropped, busy, warned }
+  let last = null;      // the last message shown under the button, { key, seconds } (repainted in a new language)
+
+  function words(shown) {
+    return t(shown.key, { limit: limitWords(t, shown.seconds) });
+  }
+
+  function message(key, seconds = run?.limit ?? captureSeconds()) {
+    last = key ? { key, seconds } : null;
+    $("capture-message").textContent = last ? words(last) : "";
+    if (last) say(words(last));
   }
 
   async function start() {
@@ -52,7 +61,7 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
       message(error?.name === "NotAllowedError" ? "capture.refused" : "capture.cannotStart");
       return;
     }
-    const current = { stream, started: Date.now(), canvas: document.createElement("canvas"), inFlight: false,
+    const current = { stream, started: Date.now(), limit: captureSeconds(), canvas: document.createElement("canvas"), inFlight: false,
       lastPost: -Infinity, sent: 0, dropped: 0, busy: 0 };
     run = current;
     for (const track of stream.getTracks()) {
@@ -72,7 +81,7 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
 
   function sample(current) {
     if (run !== current) return;
-    if (Date.now() - current.started >= longest) { stop("timeout"); return; }
+    if (Date.now() - current.started >= current.limit * 1000) { stop("timeout"); return; }
     // Counted from when the last still went (its encoding took a moment): never closer than `interval`.
     if (performance.now() - current.lastPost < interval) return;
     // A still due while the last is unanswered is dropped (counted once); the next goes once it is answered.
@@ -108,7 +117,7 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
       const answer = await api(`/v1/scans/frame?source=capture&setting=${encodeURIComponent(setting())}`,
         { method: "POST", raw: blob, type: "image/jpeg" });
       current.sent++;
-      if (current.warned && last === "capture.noPicture") message(null);
+      if (current.warned && last?.key === "capture.noPicture") message(null);
       // The frame on the canvas is still the one sent: the next is drawn only once this one is answered.
       if (answer?.codes?.length) await found(answer, current.canvas);
       if (run === current && answer?.codes?.some((code) => isValidScan(code.scan))) stop("valid");
@@ -139,13 +148,13 @@ export function createCapture({ $, t, api, say, setting, found, failed, isValidS
     document.body.dataset.capturing = "false";
     Object.assign($("capture-bar").dataset, { sent: String(current.sent), dropped: String(current.dropped), busy: String(current.busy) });
     if (hadFocus) $("capture-start").focus();
-    if (stopWords[reason]) message(stopWords[reason]);
+    if (stopWords[reason]) message(stopWords[reason], current.limit);
   }
 
   // The bar's time and count, every second and in a new language; not a live region (it would speak
   // every second): starting and stopping are said once each.
   function paint() {
-    if (last) $("capture-message").textContent = t(last);
+    if (last) $("capture-message").textContent = words(last);
     $("capture-preview").setAttribute("aria-label", t("capture.preview"));
     if (!run) return;
     $("capture-elapsed").textContent = clock(Date.now() - run.started);

@@ -87,9 +87,24 @@ systemctl --root=/ enable vhc-stationd.service >/dev/null 2>&1
 
 echo "== upgrade to this commit's packages ($version), the station running"
 : >"$calls"
-output="$(dpkg -i "${debs[@]}" 2>&1)" || { echo "$output"; bad "dpkg -i (upgrade)"; exit 1; }
+# The shipped example may have changed since the previous package (a new key): dpkg would ask about the
+# edited station.yaml. Upgraded unattended, as a clinic's scheduled upgrade runs, the administrator's file is
+# kept and the new example left beside it.
+shipped() { dpkg-deb --fsys-tarfile "$1" | tar -xO ./etc/vhc-station/station.yaml; }
+station_deb_of() { printf '%s\n' "$@" | grep '/vhc-station_[^/]*\.deb$'; }
+example_changed=0
+cmp -s <(shipped "$(station_deb_of "${previous[@]}")") <(shipped "$(station_deb_of "${debs[@]}")") || example_changed=1
+rm -f /etc/vhc-station/station.yaml.dpkg-dist
+output="$(DEBIAN_FRONTEND=noninteractive dpkg --force-confold -i "${debs[@]}" 2>&1 </dev/null)" \
+    || { echo "$output"; bad "dpkg -i (upgrade)"; exit 1; }
 check "dpkg has $version" test "$(dpkg-query -W -f='${Version}' vhc-station)" = "$version"
 check "the upgrade keeps the edited station.yaml" grep -q "^institution: \"$institution\"" /etc/vhc-station/station.yaml
+if [[ $example_changed = 1 ]]; then
+    check "the package's changed example is left beside it, as station.yaml.dpkg-dist" \
+        cmp -s <(shipped "$(station_deb_of "${debs[@]}")") /etc/vhc-station/station.yaml.dpkg-dist
+else
+    check "the example did not change: nothing is left beside it" test ! -e /etc/vhc-station/station.yaml.dpkg-dist
+fi
 check "and does not say 'not started' of a configured station" bash -c "! grep -q 'not started' <<<\"\$1\"" _ "$output"
 check "the station the administrator enabled is still enabled" test -L /etc/systemd/system/multi-user.target.wants/vhc-stationd.service
 check "the upgrade asks systemd to restart the station once, and for nothing else ($(tr '\n' ';' <"$calls"))" \

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -208,6 +209,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The page's files gzip-compressed once (zlib).
+                .product(name: "CompressNIO", package: "compress-nio"),
             ]),
         // The daemon's parts below the API: the camera pipeline, maintenance, systemd notify, and the
         // still-image reader the API is given. A library, so tests and benchmarks run the same pipeline
@@ -313,6 +316,7 @@ let package = Package(
             dependencies: [
                 "StationAPI", "StationRuntime", "Station", "StationModels", "StationWeb", "VirtualCard", "TestSupport",
                 "StationTestSupport", "Imaging", "QRRendering", "StationMetrics",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

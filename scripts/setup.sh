@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # not used; a machine without systemd running leaves it stopped). Packages (scripts/package-deb.sh): dpkg-dev
 # (dpkg-shlibdeps), fakeroot, chrpath (takes the build's RUNPATH off), lintian. faketime (libfaketime) moves the
 # daemon's clock in the laptop tests.
-packages=(pkg-config libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
+packages=(pkg-config zlib1g-dev libqrencode-dev libpng-dev libturbojpeg0-dev libzbar-dev libv4l-dev cmake libsqlite3-dev zbar-tools python3
     python3-cryptography python3-venv openssl util-linux systemd curl libp11-kit-dev p11-kit-modules softhsm2 opensc
     libjpeg-turbo-progs libheif-dev libheif-examples prometheus
     dpkg-dev fakeroot chrpath lintian faketime)

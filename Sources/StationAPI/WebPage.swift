@@ -27,12 +27,14 @@ struct WebPage: Sendable {
     var routes: RouteCollection<StationRequestContext> {
         let router = RouteCollection(context: StationRequestContext.self)
         let (signIns, station) = (signIns, station)
-        router.get("/") { _, _ in try Self.file("index.html") }
+        router.get("/") { request, _ in try Self.file("index.html", acceptEncoding: request.headers[.acceptEncoding]) }
         // Database work (the sign-in's row, the audit) runs off the event loop, as the API's does.
         router.get("/web/signin") { request, context in
             try await Blocking.run { try Self.signIn(request, context: context, signIns: signIns, station: station) }
         }
-        router.get("/web/{file}") { _, context in try Self.file(try context.parameters.require("file")) }
+        router.get("/web/{file}") { request, context in
+            try Self.file(try context.parameters.require("file"), acceptEncoding: request.headers[.acceptEncoding])
+        }
         router.get("/v1/web/settings") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
@@ -54,14 +56,18 @@ struct WebPage: Sendable {
         return router
     }
 
-    static func file(_ name: String) throws -> Response {
+    /// A page file, gzip-compressed when the browser accepts it (`CompressedPageFiles`).
+    static func file(_ name: String, acceptEncoding: String? = nil) throws -> Response {
         guard let file = PageFiles.named(name) else {
             throw Problem(
                 status: .notFound, code: .routeNotFound, title: "No such page file", detail: "no page file \(name)")
         }
-        return Response(
-            status: .ok, headers: [.contentType: file.contentType, .cacheControl: "no-cache"],
-            body: ResponseBody(byteBuffer: ByteBuffer(staticString: file.body)))
+        var headers: HTTPFields = [.contentType: file.contentType, .cacheControl: "no-cache", .vary: "Accept-Encoding"]
+        if CompressedPageFiles.acceptsGzip(acceptEncoding), let packed = CompressedPageFiles.gzipped[name] {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: packed))
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(staticString: file.body)))
     }
 
     /// `GET /web/signin?link=…`: a valid, unused link sets the session cookie and sends the browser to

@@ -1,8 +1,10 @@
+import CompressNIO
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Station
 import StationAPI
 import StationModels
@@ -207,6 +209,46 @@ struct WebDeskTests {
                 response in
                 #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] != nil)
                 #expect(response.headers[.cacheControl] == "no-store")
+            }
+        }
+    }
+
+    @Test("the page's files go gzip-compressed to a browser that accepts gzip, and as they are to one that does not")
+    func compressedPageFiles() async throws {
+        let fixture = try APIFixture()
+        try await fixture.app(bearerToken: Self.bearer, web: signIns(fixture)).test(.router) { client in
+            var plainBytes = 0, packedBytes = 0
+            for name in PageFiles.names {
+                let plain = try await client.execute(uri: "/web/\(name)", method: .get) { response in
+                    #expect(response.headers[.contentEncoding] == nil && response.headers[.vary] == "Accept-Encoding")
+                    return response.body
+                }
+                #expect(plain == ByteBuffer(staticString: PageFiles.named(name)!.body), "\(name)")
+                try await client.execute(
+                    uri: "/web/\(name)", method: .get, headers: [.acceptEncoding: "gzip, deflate, br, zstd"]
+                ) { response in
+                    #expect(response.status == .ok && response.headers[.contentEncoding] == "gzip", "\(name)")
+                    #expect(response.headers[.vary] == "Accept-Encoding")
+                    #expect(response.body.readableBytes < plain.readableBytes, "\(name) shrinks")
+                    plainBytes += plain.readableBytes
+                    packedBytes += response.body.readableBytes
+                    var packed = response.body
+                    let unpacked = try packed.decompress(with: .gzip())
+                    #expect(unpacked == plain, "\(name) unpacks to the file")
+                }
+            }
+            #expect(packedBytes * 3 < plainBytes, "the page in all, \(plainBytes) bytes, goes as \(packedBytes)")
+            // Refused with a weight of 0, or only other codings named: the file as it is.
+            for header in ["gzip;q=0, identity", "br", "*;q=0", "deflate, *;q=0.5, gzip;q=0"] {
+                try await client.execute(uri: "/", method: .get, headers: [.acceptEncoding: header]) { response in
+                    #expect(response.headers[.contentEncoding] == nil, "\(header)")
+                    #expect(String(buffer: response.body).hasSuffix("</html>\n"), "\(header)")
+                }
+            }
+            for header in ["*", "x-gzip", "GZIP;Q=0.8", "identity;q=1, *;q=0.1"] {
+                try await client.execute(uri: "/", method: .get, headers: [.acceptEncoding: header]) { response in
+                    #expect(response.headers[.contentEncoding] == "gzip", "\(header)")
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 # The front-desk page's figures (issue 12), on release builds as the station ships: the browser test
 # (Tests/web/frontdesk_test.py) with more cards and its targets held: frame handed to the fake camera →
 # verdict painted (median ≤ 100 ms), the page's first load from a cold browser (≤ 300 ms), transferred
-# bytes (≤ 150 KiB, nothing external), and a code shown in a shared video-call window → verdict painted
+# bytes (≤ 80 KiB, gzip-compressed, nothing external), and a code shown in a shared video-call window → verdict painted
 # (median ≤ 1.5 s; as many calls as cards). The baseline in the same run is a plain SSE client reading the same
 # events (the HIS's way): the page's own share is the difference.
 #   Benchmarks/web.sh [CARDS]        (default 40; figures in .build-bench/web/report.json)

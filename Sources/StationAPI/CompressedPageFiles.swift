@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import StationWeb
 
-/// The front-desk page's files, gzip-compressed once at first use (CompressNIO over zlib), for browsers
+/// The front-desk page's files, gzip-compressed once when the router is built (CompressNIO over zlib), for browsers
 /// that accept gzip: the page's cold load is about a third of its bytes. Only these fixed files: the API's
 /// answers are small, and a compressed event stream would hold its events back until a block filled.
 enum CompressedPageFiles {

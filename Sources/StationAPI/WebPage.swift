@@ -25,6 +25,7 @@ struct WebPage: Sendable {
     }
 
     var routes: RouteCollection<StationRequestContext> {
+        _ = CompressedPageFiles.gzipped  // compressed now, not during the first browser's cold load
         let router = RouteCollection(context: StationRequestContext.self)
         let (signIns, station) = (signIns, station)
         router.get("/") { request, _ in try Self.file("index.html", acceptEncoding: request.headers[.acceptEncoding]) }

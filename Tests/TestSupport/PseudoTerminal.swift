@@ -5,8 +5,10 @@ import Foundation
 /// a fixed path, as a udev symlink names a scanner in a clinic, so it can be unplugged and plugged again.
 package final class PseudoTerminal {
     package let master: Int32
+    private let link: String
 
     package init(linkedAt link: String) throws {
+        self.link = link
         // posix_openpt and its kin, by the ioctls they are made of (Swift's Glibc leaves them out):
         // TIOCSPTLCK = _IOW('T', 0x31, int), TIOCGPTN = _IOR('T', 0x30, unsigned int).
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -21,6 +23,10 @@ package final class PseudoTerminal {
     /// What the scanner sends.
     package func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) } }
 
-    /// The cable pulled: the port's reader sees it hang up.
-    package func unplug() { close(master) }
+    /// The cable pulled: the port's reader sees it hang up, and its link goes, as udev removes a scanner's
+    /// (left in place, it would name whichever terminal the system hands out next under that number).
+    package func unplug() {
+        unlink(link)
+        close(master)
+    }
 }

@@ -90,10 +90,15 @@ echo "== upgrade to this commit's packages ($version), the station running"
 # The shipped example may have changed since the previous package (a new key): dpkg would ask about the
 # edited station.yaml. Upgraded unattended, as a clinic's scheduled upgrade runs, the administrator's file is
 # kept and the new example left beside it.
-shipped() { dpkg-deb --fsys-tarfile "$1" | tar -xO ./etc/vhc-station/station.yaml; }
-station_deb_of() { printf '%s\n' "$@" | grep '/vhc-station_[^/]*\.deb$'; }
+shipped() { # PACKAGES… OUT: the station package's example station.yaml, into OUT
+    local out="${*: -1}" deb
+    deb="$(printf '%s\n' "${@:1:$#-1}" | grep '/vhc-station_[^/]*\.deb$')" \
+        && dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/vhc-station/station.yaml >"$out" && test -s "$out"
+}
+shipped "${previous[@]}" "$work/example-previous" || { bad "the previous package's example station.yaml"; exit 1; }
+shipped "${debs[@]}" "$work/example-new" || { bad "this package's example station.yaml"; exit 1; }
 example_changed=0
-cmp -s <(shipped "$(station_deb_of "${previous[@]}")") <(shipped "$(station_deb_of "${debs[@]}")") || example_changed=1
+cmp -s "$work/example-previous" "$work/example-new" || example_changed=1
 rm -f /etc/vhc-station/station.yaml.dpkg-dist
 output="$(DEBIAN_FRONTEND=noninteractive dpkg --force-confold -i "${debs[@]}" 2>&1 </dev/null)" \
     || { echo "$output"; bad "dpkg -i (upgrade)"; exit 1; }
@@ -101,7 +106,7 @@ check "dpkg has $version" test "$(dpkg-query -W -f='${Version}' vhc-station)" = 
 check "the upgrade keeps the edited station.yaml" grep -q "^institution: \"$institution\"" /etc/vhc-station/station.yaml
 if [[ $example_changed = 1 ]]; then
     check "the package's changed example is left beside it, as station.yaml.dpkg-dist" \
-        cmp -s <(shipped "$(station_deb_of "${debs[@]}")") /etc/vhc-station/station.yaml.dpkg-dist
+        cmp -s "$work/example-new" /etc/vhc-station/station.yaml.dpkg-dist
 else
     check "the example did not change: nothing is left beside it" test ! -e /etc/vhc-station/station.yaml.dpkg-dist
 fi

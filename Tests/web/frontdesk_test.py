@@ -1790,7 +1790,8 @@ def main():
         report["transferredKiB"] = round(max(t["bytes"] for t in loads) / 1024, 1)
         print(f"  cold first load: {report['coldLoadMs']} ms, transferred {report['transferredKiB']} KiB", flush=True)
         check.that(not external, "the page makes no external request")
-        check.that(report["transferredKiB"] <= 150, "the page transfers at most 150 KiB")
+        # 80 KiB: the compressed page is 57 (issue 23's scripts took it uncompressed to 140 of the first 150).
+        check.that(report["transferredKiB"] <= 80, "the page transfers at most 80 KiB (its files gzip-compressed)")
         if arguments.targets:
             check.that(report["coldLoadMs"]["loadEvent"] <= 300,
                        "the page's first load from a cold browser (its load event) within 300 ms")

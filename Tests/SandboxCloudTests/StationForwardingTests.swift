@@ -143,7 +143,14 @@ final class ForwardingStation: @unchecked Sendable {
             }
             return all
         }
-        try reader.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        // The station's own connection may hold the log for a moment (the uplink's write at the same time):
+        // checkpoint again until SQLite says it was not busy, so the file read below is the database as it is.
+        _ = polled(seconds: 5, interval: 0.02) {
+            let busy = try? reader.writeWithoutTransaction { db -> Int? in
+                try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] }
+            }
+            return busy == 0
+        }
         let file = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
         return rows + String(decoding: file, as: UTF8.self)
     }

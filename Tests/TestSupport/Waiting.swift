@@ -6,13 +6,21 @@ package struct TimedOut: Error, CustomStringConvertible {
     package var description: String { "timed out after \(seconds) s waiting for a condition" }
 }
 
-/// Polls `condition` every millisecond until it holds, and throws `TimedOut` after `seconds`: generous,
-/// since in the full suite tests that wait synchronously can hold the few cooperative threads for a
-/// while, and only something that never happens should fail here.
-package func until(seconds: Double = 120, _ condition: @Sendable () -> Bool) async throws {
-    let clock = ContinuousClock(), end = clock.now + .seconds(seconds)
+/// Polls `condition` every millisecond until it holds, and throws `TimedOut` after `seconds` of waiting.
+/// Only the time this loop got to run counts: in the full suite, tests that work synchronously hold the
+/// few cooperative threads, and the task that would make the condition true (a camera's thread started
+/// from a task, say) may be queued behind them as long as this loop is. A gap between two polls longer
+/// than `starvation` counts as that much, so the wait is at least `seconds`, and more when starved.
+package func until(
+    seconds: Double = 120, starvation: Duration = .milliseconds(50), _ condition: @Sendable () -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    var waited = Duration.zero, last = clock.now
     while !condition() {
-        guard clock.now < end else { throw TimedOut(seconds: seconds) }
+        let now = clock.now
+        waited += min(now - last, starvation)
+        last = now
+        guard waited < .seconds(seconds) else { throw TimedOut(seconds: seconds) }
         try await Task.sleep(for: .milliseconds(1))
     }
 }

@@ -1252,7 +1252,13 @@ def remote_consent(desk, driver, page, check, expiring):
     check.that(kept and kept[0]["state"] == "pending", "a request pending across a daemon restart stays pending")
     before = page.last_event()
     answered = desk.answer_consent(restarting, approve=True)
-    page.wait_consent(restarting, "approved", 20)
+    # Said at once if the patient's app could not answer, before waiting for the page (a failure once
+    # waited here 20 s with nothing to say why).
+    check.that(answered.returncode == 0,
+               f"the patient's app approves after the restart (exit {answered.returncode}: {answered.stderr.strip()[-300:]})")
+    # The restarted daemon polls the kept request every 2 s once its cloud link is up; on a loaded machine
+    # that start takes a while.
+    page.wait_consent(restarting, "approved", 40)
     verdict = page.wait_verdict(before, "the verdict of an approval after the restart", color="green")
     check.that(answered.returncode == 0 and masked(restarting) in verdict["text"]
                and "來源: 遠端同意 (consent)" in page.text("verdict-meta"),

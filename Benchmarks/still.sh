@@ -19,11 +19,7 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$core" "$@"; else "$@
 python3 -c "import numpy, cv2, zxingcpp, pyzbar, PIL; cv2.wechat_qrcode_WeChatQRCode" 2>/dev/null \
     || python3 -m pip install --quiet numpy opencv-contrib-python-headless "zxing-cpp==3.1.1" pyzbar pillow
 # Made again when missing or made by another version of the generator (a set without the newer categories).
-generator="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["generator"])' "$set_dir/truth.json" 2>/dev/null || true)"
-wanted="$(sed -n 's/^GENERATOR = "\([^"]*\)".*/\1/p' Benchmarks/still-images/generate.py)"
-if [[ "$generator" != "$wanted" ]]; then
-    python3 Benchmarks/still-images/generate.py --out "$set_dir" --seed 1 --per-category "$per_category" --jobs "$(nproc)"
-fi
+python3 Benchmarks/still-images/generate.py --out "$set_dir" --seed 1 --per-category "$per_category" --jobs "$(nproc)" --unless-current
 swift build -c release --product ScanBenchmark >/dev/null || swift build -c release --product ScanBenchmark
 binary="$(swift build -c release --show-bin-path)/ScanBenchmark"
 results="$(mktemp -d)"

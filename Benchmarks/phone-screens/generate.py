@@ -1013,22 +1013,41 @@ def make_image(args):
 
 # ------------------------------------------------------------------------------------------------ main
 
+def set_generator(args, generator):
+    """The generator a set's truth.json names: a --without-effects set says it is the twins."""
+    return generator + " (without effects)" if args.without_effects else generator
+
+
+def set_is_current(args, generator):
+    """Whether --out already holds a set this generator made (--unless-current: the benchmarks make a set
+    again only when it is missing or an older generator made it, one without the newer categories)."""
+    try:
+        with open(os.path.join(args.out, "truth.json"), encoding="utf-8") as fh:
+            return json.load(fh).get("generator") == set_generator(args, generator)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def write_truth(args, generator, entries, started):
     """DIR/truth.json: the generator, the seed and every image's entry (the still-image generator's too)."""
-    truth = {"seed": args.seed, "generator": generator, "images": entries}
+    truth = {"seed": args.seed, "generator": set_generator(args, generator), "images": entries}
     with open(os.path.join(args.out, "truth.json"), "w", encoding="utf-8") as fh:
         json.dump(truth, fh, ensure_ascii=False, indent=1)
         fh.write("\n")
     print("wrote %d images to %s in %.1f s" % (len(entries), args.out, time.time() - started), file=sys.stderr)
 
 
-def add_set_arguments(ap, per_category, jobs):
-    """The options every set generator takes (the still-image one too)."""
+def add_set_arguments(ap, per_category, jobs, without_effects):
+    """The options every set generator takes (the still-image one too); `without_effects`: what that
+    option leaves out, in its help."""
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-category", type=int, default=per_category)
     ap.add_argument("--only", help="comma-separated categories (default: all)")
     ap.add_argument("--jobs", type=int, default=jobs, help="worker processes (the output is the same)")
+    ap.add_argument("--without-effects", action="store_true", help=without_effects)
+    ap.add_argument("--unless-current", action="store_true",
+                    help="do nothing when --out holds a set this generator made already (its truth.json says so)")
 
 
 def category_jobs(ap, args, categories):
@@ -1056,12 +1075,12 @@ def _init_worker():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_set_arguments(ap, per_category=50, jobs=os.cpu_count() or 1)
+    add_set_arguments(ap, per_category=50, jobs=os.cpu_count() or 1, without_effects=(
+        "the same frames without their veiling glare or damage (the twins glare-veil-* and damaged-640 are "
+        "measured against)"))
     ap.add_argument("--token", action="append", help="render this token text (repeatable) as phone-N.jpg in --out, "
                     "photographed as in --category, instead of generating the set (the README's demonstration)")
     ap.add_argument("--category", default="plain-640", help="with --token: the camera and screen model to use")
-    ap.add_argument("--without-effects", action="store_true",
-                    help="the same frames without their veiling glare or damage (the twins glare-veil-* and damaged-640 are measured against)")
     args = ap.parse_args(argv)
     global EFFECTS
     EFFECTS = not args.without_effects
@@ -1074,6 +1093,9 @@ def main(argv=None):
             _, data = make_image((args.seed, i, args.category, 0, text))
             with open(os.path.join(args.out, "phone-%d.jpg" % i), "wb") as fh:
                 fh.write(data)
+        return 0
+    if args.unless_current and set_is_current(args, GENERATOR):
+        print("%s holds a set of %s already" % (args.out, GENERATOR), file=sys.stderr)
         return 0
     jobs = category_jobs(ap, args, CATEGORIES)
     t0 = time.time()
@@ -1092,7 +1114,7 @@ def main(argv=None):
             with open(os.path.join(args.out, entry["file"]), "wb") as fh:
                 fh.write(data)
             entries.append(entry)
-    write_truth(args, GENERATOR if EFFECTS else GENERATOR + " (without effects)", entries, t0)
+    write_truth(args, GENERATOR, entries, t0)
     return 0
 
 

@@ -791,12 +791,14 @@ def make_image(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ps.add_set_arguments(ap, per_category=16, jobs=2)
-    ap.add_argument("--without-effects", action="store_true",
-                    help="the same images without their glare or damage (the twins glare-veil and damaged are measured against)")
+    ps.add_set_arguments(ap, per_category=16, jobs=2, without_effects=(
+        "the same images without their glare or damage (the twins glare-veil and damaged are measured against)"))
     args = ap.parse_args(argv)
     global EFFECTS
     EFFECTS = not args.without_effects
+    if args.unless_current and ps.set_is_current(args, GENERATOR):
+        print("%s holds a set of %s already" % (args.out, GENERATOR), file=sys.stderr)
+        return 0
     jobs = ps.category_jobs(ap, args, CATEGORIES)
     # the slowest kinds first, so that the workers finish together; the output order is the job order
     weight = {"photo-12mp": 0, "monitor-photo": 1, "multi-code-page": 2, "photo-8mp": 3, "screenshot-4k": 4}
@@ -818,7 +820,7 @@ def main(argv=None):
     else:
         for j in order:
             store(j, *make_image(jobs[j]))
-    ps.write_truth(args, GENERATOR if EFFECTS else GENERATOR + " (without effects)", results, t0)
+    ps.write_truth(args, GENERATOR, results, t0)
     return 0
 
 

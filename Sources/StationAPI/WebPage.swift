@@ -58,7 +58,7 @@ struct WebPage: Sendable {
     }
 
     /// A page file, gzip-compressed when the browser accepts it (`CompressedPageFiles`).
-    static func file(_ name: String, acceptEncoding: String? = nil) throws -> Response {
+    static func file(_ name: String, acceptEncoding: String?) throws -> Response {
         guard let file = PageFiles.named(name) else {
             throw Problem(
                 status: .notFound, code: .routeNotFound, title: "No such page file", detail: "no page file \(name)")
